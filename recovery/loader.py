@@ -1,0 +1,299 @@
+"""Finding, reading and validating protocol files, including `extends` and `remove`.
+
+A name is looked up in the folders of $RECOVERY_PROTOCOLS (a clinic's library), then in the
+bundled protocols; an argument with a "/" or ending in ".toml" is a path. A file that extends
+another lists only its changes: items with the same id are merged key by key, `remove` drops
+inherited items. Every problem in a file is reported in one ProtocolError.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from recovery.errors import Problem, ProtocolError, did_you_mean, one_of
+from recovery.protocol import (
+    SECTIONS,
+    Appointment,
+    Dose,
+    Milestone,
+    Parameter,
+    Phase,
+    Protocol,
+    RedFlag,
+    Routine,
+    Variant,
+    check_protocol,
+)
+
+ENVIRONMENT_VARIABLE = "RECOVERY_PROTOCOLS"
+_SECTION_MODELS = {"phases": Phase, "milestones": Milestone, "routines": Routine, "appointments": Appointment}
+
+
+def bundled_folder() -> Path:
+    """The protocols shipped with the package (or, in a checkout, the repository's protocols/)."""
+    installed = Path(__file__).with_name("protocols")
+    return installed if installed.is_dir() else Path(__file__).resolve().parent.parent / "protocols"
+
+
+def search_folders() -> list[Path]:
+    """Where names are looked up, first match wins: $RECOVERY_PROTOCOLS, then the bundled set."""
+    extra = [Path(p) for p in os.environ.get(ENVIRONMENT_VARIABLE, "").split(os.pathsep) if p]
+    return [*extra, bundled_folder()]
+
+
+def is_path(reference: str) -> bool:
+    return "/" in reference or os.sep in reference or reference.endswith(".toml")
+
+
+def find(reference: str, relative_to: Path | None = None) -> Path:
+    """The file a protocol name or path refers to."""
+    if is_path(reference):
+        path = Path(reference).expanduser()
+        if relative_to is not None and not path.is_absolute():
+            path = relative_to.parent / path
+        if not path.is_file():
+            raise ProtocolError([Problem("no such protocol file", str(path))])
+        return path
+    for folder in search_folders():
+        candidate = folder / f"{reference}.toml"
+        if candidate.is_file():
+            return candidate
+    names = [entry.name for entry in available()]
+    hint = did_you_mean(reference, names)
+    raise ProtocolError(f'unknown protocol "{reference}"{hint or ""} (available: {one_of(names)})')
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A protocol found in the search folders, as `recovery protocols` lists it."""
+
+    name: str
+    path: Path
+    title: str = ""
+    version: str = ""
+    problem: str = ""
+
+
+def available() -> list[Entry]:
+    """Every protocol that a name can reach, the first of each name only."""
+    entries: dict[str, Entry] = {}
+    for folder in search_folders():
+        for path in sorted(folder.glob("*.toml")) if folder.is_dir() else []:
+            if path.stem in entries:
+                continue
+            try:
+                raw = tomllib.loads(path.read_text(encoding="utf-8"))
+                entries[path.stem] = Entry(path.stem, path, str(raw.get("title", "")), str(raw.get("version", "")))
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+                entries[path.stem] = Entry(path.stem, path, problem=str(error))
+    return list(entries.values())
+
+
+def load(reference: str | Path) -> Protocol:
+    """A validated protocol from a name or a path, or a ProtocolError listing every problem."""
+    path = find(str(reference)) if not isinstance(reference, Path) else reference
+    raw, sources = _read_merged(path, chain=())
+    return _validate(raw, sources, str(path))
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ProtocolError([Problem("no such protocol file", str(path))]) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ProtocolError([Problem(f"cannot be read: {error}", str(path))]) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        message, _, position = str(error).partition(" (at ")
+        where = position.rstrip(")") if position else ""
+        raise ProtocolError([Problem(f"not valid TOML: {message}", str(path), where)]) from None
+
+
+def _read_merged(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict[tuple[str, str], str]]:
+    """The file's data with its `extends` chain applied, and which file each item came from."""
+    here = path.resolve()
+    if here in chain:
+        links = " → ".join(str(p) for p in (*chain, here))
+        raise ProtocolError([Problem(f"extends forms a cycle: {links}", str(path), "extends")])
+    raw = _read(path)
+    sources = _sources(raw, str(path))
+    parent_ref = raw.pop("extends", None)
+    if parent_ref is None:
+        unused = raw.pop("remove", None)
+        if unused:
+            raise ProtocolError([Problem("remove is only for a protocol that extends another", str(path), "remove")])
+        return raw, sources
+    if not isinstance(parent_ref, str):
+        raise ProtocolError([Problem("expected the name or path of a protocol, in quotes", str(path), "extends")])
+    try:
+        parent_path = find(parent_ref, relative_to=path)
+    except ProtocolError as error:
+        raise ProtocolError([Problem(p.message, str(path), "extends") for p in error.problems]) from None
+    parent, parent_sources = _read_merged(parent_path, (*chain, here))
+    merged, problems = _merge(parent, raw, str(path))
+    if problems:
+        raise ProtocolError(problems)
+    return merged, {**parent_sources, **sources}
+
+
+def _sources(raw: dict[str, Any], source: str) -> dict[tuple[str, str], str]:
+    sources = {}
+    for section in SECTIONS:
+        for item in raw.get(section, []) if isinstance(raw.get(section), list) else []:
+            if isinstance(item, dict) and isinstance(item.get("id"), str):
+                sources[(section, item["id"])] = source
+    return sources
+
+
+def _merge(parent: dict[str, Any], child: dict[str, Any], source: str) -> tuple[dict[str, Any], list[Problem]]:
+    """Apply a child file's changes to its parent's data (both plain TOML data)."""
+    merged = copy.deepcopy(parent)
+    problems = []
+    removals = child.pop("remove", [])
+    inherited = {item.get("id"): section for section in SECTIONS for item in merged.get(section, [])}
+    for i, item_id in enumerate(removals if isinstance(removals, list) else []):
+        if item_id not in inherited:
+            hint = did_you_mean(str(item_id), [str(k) for k in inherited])
+            problems.append(
+                Problem(f'"{item_id}" is not an item of the protocol this one extends{hint}', source, f"remove[{i}]")
+            )
+            continue
+        section = inherited[item_id]
+        merged[section] = [item for item in merged[section] if item.get("id") != item_id]
+    if not isinstance(removals, list):
+        problems.append(Problem("expected a list of item ids", source, "remove"))
+
+    for key, value in child.items():
+        if key in SECTIONS and isinstance(value, list):
+            by_id = {item.get("id"): item for item in merged.setdefault(key, [])}
+            for item in value:
+                if isinstance(item, dict) and item.get("id") in by_id:
+                    by_id[item["id"]].update(item)
+                else:
+                    merged[key].append(item)
+        elif key in ("parameters", "variants") and isinstance(value, dict):
+            table = merged.setdefault(key, {})
+            for name, entry in value.items():
+                if isinstance(entry, dict) and isinstance(table.get(name), dict):
+                    base = table[name]
+                    if key == "variants" and isinstance(entry.get("set"), dict) and isinstance(base.get("set"), dict):
+                        entry = {**entry, "set": {**base["set"], **entry["set"]}}
+                    table[name] = {**base, **entry}
+                else:
+                    table[name] = entry
+        elif key == "references" and isinstance(value, list):
+            merged["references"] = merged.get("references", []) + [
+                r for r in value if r not in merged.get("references", [])
+            ]
+        else:
+            merged[key] = value
+    return merged, problems
+
+
+def _validate(raw: dict[str, Any], sources: dict[tuple[str, str], str], source: str) -> Protocol:
+    try:
+        protocol = Protocol.model_validate(raw)
+    except ValidationError as error:
+        raise ProtocolError(_explain(error, raw, sources, source)) from None
+    protocol._source = source
+    for section, item in protocol.items():
+        item._source = sources.get((section, item.id), source)
+    problems = check_protocol(protocol)
+    if problems:
+        raise ProtocolError(problems)
+    return protocol
+
+
+def _explain(
+    error: ValidationError, raw: dict[str, Any], sources: dict[tuple[str, str], str], source: str
+) -> list[Problem]:
+    """Pydantic's errors in a surgeon's words: file, item, field, what was expected."""
+    problems = []
+    details = error.errors()
+    # A typo'd key ("titel") also makes its real key missing: report the typo alone.
+    misspelled = {
+        (*d["loc"][:-1], match)
+        for d in details
+        if d["type"] == "extra_forbidden"
+        for match in difflib.get_close_matches(str(d["loc"][-1]), _keys_at(list(d["loc"][:-1])), n=1, cutoff=0.6)
+    }
+    for detail in details:
+        loc = list(detail["loc"])
+        if detail["type"] == "missing" and tuple(loc) in misspelled:
+            continue
+        file, place, model = source, [], Protocol
+        data: Any = raw
+        for i, part in enumerate(loc):
+            if isinstance(part, int):
+                item = data[part] if isinstance(data, list) and part < len(data) else None
+                if i == 1 and isinstance(item, dict) and isinstance(item.get("id"), str):
+                    place[-1] += f"[id={item['id']}]"
+                    file = sources.get((loc[0], item["id"]), source)
+                else:
+                    place[-1] += f"[{part}]"
+                data = item
+            else:
+                place.append(str(part))
+                data = data.get(part) if isinstance(data, dict) else None
+            model = _model_at(loc[: i + 1]) or model
+        problems.append(Problem(_message(detail, model, loc), file, ".".join(place)))
+    return problems
+
+
+def _model_at(loc: list[Any]) -> type[BaseModel] | None:
+    """The model that owns the keys at a location, for "did you mean" on an unknown key."""
+    shape = tuple("#" if isinstance(p, int) else p for p in loc)
+    if len(shape) == 2 and shape[0] in _SECTION_MODELS and shape[1] == "#":
+        return _SECTION_MODELS[shape[0]]
+    if shape[-1:] == ("dose",) and len(shape) == 3:
+        return Dose
+    if len(shape) == 2 and shape[0] == "parameters":
+        return Parameter
+    if len(shape) == 2 and shape[0] == "variants":
+        return Variant
+    if shape == ("red_flags", "#"):
+        return RedFlag
+    return None
+
+
+def _keys_at(loc: list[Any]) -> list[str]:
+    model = _model_at(loc) if loc else Protocol
+    return list(model.model_fields) if model else []
+
+
+def _message(detail: dict[str, Any], model: type[BaseModel], loc: list[Any]) -> str:
+    kind, given = detail["type"], detail.get("input")
+    field = str(loc[-1]) if loc else ""
+    if kind == "extra_forbidden":
+        keys = [k for k in model.model_fields if not k.startswith("_")]
+        return f'unknown key "{field}"' + (did_you_mean(field, keys) or f"; expected one of {one_of(keys)}")
+    if kind == "missing":
+        return f'missing the required key "{field}"'
+    if kind == "string_pattern_mismatch":
+        if "times" in loc:
+            return (
+                f'"{given}" is not a time of day; expected "morning", "midday", "evening" or a clock time like "07:30"'
+            )
+        return f'"{given}" is not a valid id; use lower-case letters, digits and hyphens, like "brace-off"'
+    if kind == "literal_error":
+        choices = [c.strip(" '") for c in detail["ctx"]["expected"].replace(" or ", ",").split(",")]
+        return f'"{given}" is not one of {one_of(choices)}{did_you_mean(str(given), choices)}'
+    if kind in ("time_expr", "placement", "parameter_value"):
+        return detail["msg"]
+    if kind in ("too_short", "too_long") and "window" in loc:
+        return "a window is two time expressions: [first day, last day]"
+    return (
+        f"{detail['msg'].rstrip('.').lower()}, got {given!r}"
+        if given is not None and not isinstance(given, dict)
+        else detail["msg"]
+    )

@@ -1,0 +1,478 @@
+"""The protocol model: what a surgeon's protocol file says, validated, and knowing no dates.
+
+A Protocol holds phases (spans), milestones (single days), routines (recurring reminders) and
+appointments (visit windows), each placed by time expressions, plus the parameters and variants
+a surgeon adjusts. Field checks are pydantic's; `check_protocol` adds the checks that look
+across items (references, cycles, parameters, placeholders) and returns every problem at once.
+The JSON Schema that editors use is generated from these models.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Iterator
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    PrivateAttr,
+    WithJsonSchema,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from recovery.errors import Problem, did_you_mean, one_of
+from recovery.timeexpr import ID_PATTERN, TimeExpr, TimeExprError
+
+#: The named times of day a routine can use; the patient sets the clock time of each.
+SLOTS = {"morning": "08:00", "midday": "13:00", "evening": "19:00"}
+#: Text placeholders that come from the plan rather than from a parameter.
+PLAN_PLACEHOLDERS = {"side"}
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+CLOCK_PATTERN = r"([01]\d|2[0-3]):[0-5]\d"
+
+
+def _parse_time_expr(value: Any) -> TimeExpr:
+    if isinstance(value, TimeExpr):
+        return value
+    if not isinstance(value, str):
+        raise PydanticCustomError("time_expr", 'expected a time expression in quotes, such as "6 weeks"')
+    try:
+        return TimeExpr.parse(value)
+    except TimeExprError as error:
+        raise PydanticCustomError("time_expr", "{why}", {"why": str(error)}) from None
+
+
+When = Annotated[
+    TimeExpr,
+    PlainValidator(_parse_time_expr),
+    PlainSerializer(str),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "description": 'When: "day 10", "6 weeks", "1 month 2 weeks", "{brace_weeks} weeks", '
+            '"brace-off + 2 weeks" or "end of protection".',
+            "examples": ["day 0", "6 weeks", "brace-off + 2 weeks", "end of protection"],
+        }
+    ),
+]
+
+
+def _parse_value(value: Any) -> bool | int | str:
+    if isinstance(value, (bool, int, str)):
+        return value
+    raise PydanticCustomError("parameter_value", "expected a whole number, a text in quotes, or true/false")
+
+
+Value = Annotated[
+    bool | int | str,
+    PlainValidator(_parse_value),
+    WithJsonSchema({"type": ["integer", "string", "boolean"]}),
+]
+ItemId = Annotated[str, Field(pattern=f"^{ID_PATTERN}$", description="Lower-case letters, digits and hyphens")]
+Text = Annotated[str, Field(description="Plain text; {side} and {parameter} are filled in")]
+
+
+class Strict(BaseModel):
+    """Unknown keys are errors: a typo must never be ignored silently."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Parameter(Strict):
+    """A value the surgeon adjusts; a plan may override it within its bounds."""
+
+    default: Value
+    description: str = ""
+    min: int | None = None
+    max: int | None = None
+    choices: list[str] | None = Field(default=None, description="The allowed texts, for a text parameter")
+
+    def problems_with(self, value: Any) -> str | None:
+        """Why `value` is not allowed for this parameter, or None when it is."""
+        expected = type(self.default)
+        if type(value) is not expected:
+            kinds = {bool: "true or false", int: "a whole number", str: "a text"}
+            return f"expected {kinds[expected]}, got {value!r}"
+        if self.min is not None and value < self.min:
+            return f"{value} is below the minimum {self.min}"
+        if self.max is not None and value > self.max:
+            return f"{value} is above the maximum {self.max}"
+        if self.choices is not None and value not in self.choices:
+            return f'"{value}" is not one of {one_of(self.choices)}{did_you_mean(value, self.choices)}'
+        return None
+
+    def parse(self, text: str) -> bool | int | str:
+        """A value typed on the command line, converted to this parameter's kind."""
+        if isinstance(self.default, bool):
+            if text.lower() in ("true", "yes", "1", "on"):
+                return True
+            if text.lower() in ("false", "no", "0", "off"):
+                return False
+            return text
+        if isinstance(self.default, int) and re.fullmatch(r"-?\d+", text.strip()):
+            return int(text)
+        return text
+
+
+class Variant(Strict):
+    """A named set of parameter values, such as an accelerated course."""
+
+    description: str = ""
+    set: dict[str, Value] = Field(default_factory=dict)
+
+
+class Item(Strict):
+    """What every phase, milestone, routine and appointment has."""
+
+    id: ItemId
+    title: Text
+    description: Text = ""
+    only_if: str | None = Field(
+        default=None, description="Shown only when this parameter is non-zero, non-empty or true"
+    )
+    _source: str = PrivateAttr(default="")  # the file this item came from (for messages)
+
+    def whens(self) -> Iterator[tuple[str, TimeExpr]]:
+        """(field name, expression) for each time expression of the item."""
+        return iter(())
+
+    def texts(self) -> Iterator[tuple[str, str]]:
+        """(field name, text) for each text that may hold placeholders."""
+        yield "title", self.title
+        yield "description", self.description
+
+
+class Phase(Item):
+    """A span of the recovery, from `start` (inclusive) to `end` (exclusive)."""
+
+    start: When
+    end: When
+    weight_bearing: Text = ""
+    brace: Text = ""
+    precautions: list[Text] = Field(default_factory=list)
+    goals: list[Text] = Field(default_factory=list)
+    overlaps: list[ItemId] = Field(default_factory=list, description="Phases this one may overlap")
+
+    def whens(self):
+        yield "start", self.start
+        yield "end", self.end
+
+    def texts(self):
+        yield from super().texts()
+        yield "weight_bearing", self.weight_bearing
+        yield "brace", self.brace
+        for i, text in enumerate(self.precautions):
+            yield f"precautions[{i}]", text
+        for i, text in enumerate(self.goals):
+            yield f"goals[{i}]", text
+
+
+class Milestone(Item):
+    """A single day: a step that is expected, often after criteria are checked."""
+
+    at: When
+    check: list[Text] = Field(default_factory=list, description="Criteria to confirm before this step")
+
+    def whens(self):
+        yield "at", self.at
+
+    def texts(self):
+        yield from super().texts()
+        for i, text in enumerate(self.check):
+            yield f"check[{i}]", text
+
+
+class Dose(Strict):
+    """The blanks of an exercise handout: sets of reps, each held for some seconds."""
+
+    sets: int | None = Field(default=None, ge=1, le=20)
+    reps: int | None = Field(default=None, ge=1, le=200)
+    hold_seconds: int | None = Field(default=None, ge=1, le=600)
+
+
+class Routine(Item):
+    """A recurring reminder (exercise, ice, wound care) at set times of day."""
+
+    during: ItemId | None = Field(default=None, description="A phase: the routine runs for all of it")
+    start: When | None = None
+    end: When | None = None
+    times: list[Annotated[str, Field(pattern=f"^(morning|midday|evening|{CLOCK_PATTERN})$")]] = Field(
+        min_length=1, description='Named slots ("morning", "midday", "evening") or clock times ("07:30")'
+    )
+    weekdays: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] | None = Field(
+        default=None, min_length=1, description="Only on these days of the week (default: every day)"
+    )
+    dose: Dose | None = None
+    minutes: int = Field(default=10, ge=1, le=240, description="How long one session takes")
+
+    @model_validator(mode="after")
+    def _one_way_to_place(self) -> Routine:
+        if self.during is None and (self.start is None or self.end is None):
+            raise PydanticCustomError("placement", 'needs "during" = a phase id, or both "start" and "end"')
+        if self.during is not None and (self.start is not None or self.end is not None):
+            raise PydanticCustomError("placement", 'has "during" and "start"/"end": use one or the other')
+        return self
+
+    def whens(self):
+        if self.start is not None:
+            yield "start", self.start
+        if self.end is not None:
+            yield "end", self.end
+
+
+class Appointment(Item):
+    """A visit: on a day (`at`), or within a window whose first and last days are both included."""
+
+    at: When | None = None
+    window: tuple[When, When] | None = Field(default=None, description="[first day, last day], both included")
+
+    @model_validator(mode="after")
+    def _one_way_to_place(self) -> Appointment:
+        if (self.at is None) == (self.window is None):
+            raise PydanticCustomError("placement", 'needs either "at" or "window", not both')
+        return self
+
+    def whens(self):
+        if self.at is not None:
+            yield "at", self.at
+        else:
+            yield "window[0]", self.window[0]
+            yield "window[1]", self.window[1]
+
+
+class RedFlag(Strict):
+    """A warning sign and what the patient should do about it."""
+
+    sign: Text
+    action: Text
+
+
+class Protocol(Strict):
+    """A whole recovery course for one procedure."""
+
+    id: ItemId
+    title: str
+    version: str
+    description: str = ""
+    references: list[str] = Field(default_factory=list, description="Sources for every number in the file")
+    extends: str | None = Field(default=None, description="A bundled protocol's name or a path to build on")
+    remove: list[ItemId] = Field(default_factory=list, description="Ids of inherited items to drop")
+    parameters: dict[str, Parameter] = Field(default_factory=dict)
+    variants: dict[str, Variant] = Field(default_factory=dict)
+    phases: list[Phase] = Field(default_factory=list)
+    milestones: list[Milestone] = Field(default_factory=list)
+    routines: list[Routine] = Field(default_factory=list)
+    appointments: list[Appointment] = Field(default_factory=list)
+    red_flags: list[RedFlag] = Field(default_factory=list)
+
+    _source: str = PrivateAttr(default="")
+
+    def items(self) -> Iterator[tuple[str, Item]]:
+        """(section, item) for every item, in file order."""
+        for section in SECTIONS:
+            for item in getattr(self, section):
+                yield section, item
+
+    def item(self, item_id: str) -> Item | None:
+        return next((item for _, item in self.items() if item.id == item_id), None)
+
+    def values(self, variant: str | None = None, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Parameter values: defaults, then the variant's, then the plan's overrides."""
+        values = {name: p.default for name, p in self.parameters.items()}
+        if variant is not None:
+            values.update(self.variants[variant].set)
+        values.update(overrides or {})
+        return values
+
+
+SECTIONS = ("phases", "milestones", "routines", "appointments")
+
+
+def where(section: str, item: Item, field: str = "") -> str:
+    """The place of a field as a surgeon finds it in the file: phases[id=protection].end."""
+    return f"{section}[id={item.id}]" + (f".{field}" if field else "")
+
+
+def check_protocol(protocol: Protocol) -> list[Problem]:
+    """Every problem that looks across items; pydantic has already checked each field alone."""
+    problems: list[Problem] = []
+
+    def report(message: str, where_: str, source: str = "") -> None:
+        problems.append(Problem(message, source or protocol._source, where_))
+
+    items: dict[str, tuple[str, Item]] = {}
+    for section, item in protocol.items():
+        if item.id in items:
+            other = items[item.id][0]
+            report(
+                f'the id "{item.id}" is used twice (also in {other}); ids must be unique',
+                where(section, item, "id"),
+                item._source,
+            )
+        else:
+            items[item.id] = (section, item)
+    phase_ids = [p.id for p in protocol.phases]
+    numeric = {name for name, p in protocol.parameters.items() if type(p.default) is int}
+
+    problems.extend(_check_parameters(protocol))
+
+    for section, item in protocol.items():
+        here = item._source
+
+        for field, expr in item.whens():
+            for name in sorted(expr.parameters):
+                if name not in protocol.parameters:
+                    hint = did_you_mean(name, protocol.parameters)
+                    report(
+                        f'"{expr}" uses the parameter {{{name}}}, which is not defined{hint}',
+                        where(section, item, field),
+                        here,
+                    )
+                elif name not in numeric:
+                    report(
+                        f'"{expr}" uses {{{name}}} as a number, but that parameter is not a whole number',
+                        where(section, item, field),
+                        here,
+                    )
+            if expr.anchor is not None:
+                if expr.anchor not in items:
+                    hint = did_you_mean(expr.anchor, items)
+                    said = "" if expr.text.strip() == expr.anchor else f'"{expr}": '
+                    report(
+                        f'{said}refers to "{expr.anchor}", which is not an item in this protocol{hint}',
+                        where(section, item, field),
+                        here,
+                    )
+                elif expr.anchor_end and isinstance(items[expr.anchor][1], Milestone):
+                    report(
+                        f'"{expr}": "{expr.anchor}" is a milestone, a single day with no end; refer to "{expr.anchor}" itself',
+                        where(section, item, field),
+                        here,
+                    )
+                elif (
+                    expr.anchor_end
+                    and isinstance(items[expr.anchor][1], Appointment)
+                    and items[expr.anchor][1].window is None
+                ):
+                    report(
+                        f'"{expr}": the appointment "{expr.anchor}" is on one day; refer to "{expr.anchor}" itself',
+                        where(section, item, field),
+                        here,
+                    )
+
+        if item.only_if is not None and item.only_if not in protocol.parameters:
+            hint = did_you_mean(item.only_if, protocol.parameters)
+            report(
+                f'only_if names "{item.only_if}", which is not a parameter{hint}', where(section, item, "only_if"), here
+            )
+
+        for field, text in item.texts():
+            for message in _placeholder_problems(text, protocol):
+                report(message, where(section, item, field), here)
+
+        if isinstance(item, Routine) and item.during is not None and item.during not in phase_ids:
+            hint = did_you_mean(item.during, phase_ids)
+            report(f'during names "{item.during}", which is not a phase{hint}', where(section, item, "during"), here)
+        if isinstance(item, Phase):
+            for other in item.overlaps:
+                if other not in phase_ids:
+                    hint = did_you_mean(other, phase_ids)
+                    report(
+                        f'overlaps names "{other}", which is not a phase{hint}', where(section, item, "overlaps"), here
+                    )
+
+    for i, flag in enumerate(protocol.red_flags):
+        for field in ("sign", "action"):
+            for message in _placeholder_problems(getattr(flag, field), protocol):
+                report(message, f"red_flags[{i}].{field}")
+
+    if not problems:
+        problems.extend(_check_cycles(protocol, items))
+    return problems
+
+
+def _check_parameters(protocol: Protocol) -> list[Problem]:
+    problems = []
+    for name, parameter in protocol.parameters.items():
+        place = f"parameters.{name}"
+        if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+            problems.append(Problem("a parameter name uses lower-case letters, digits and _", protocol._source, place))
+        if name in PLAN_PLACEHOLDERS:
+            problems.append(Problem(f'"{name}" is set by the plan and cannot be a parameter', protocol._source, place))
+        is_number = type(parameter.default) is int
+        if not is_number and (parameter.min is not None or parameter.max is not None):
+            problems.append(Problem("min and max apply only to a whole-number parameter", protocol._source, place))
+        if parameter.choices is not None and type(parameter.default) is not str:
+            problems.append(Problem("choices apply only to a text parameter", protocol._source, place))
+        if parameter.min is not None and parameter.max is not None and parameter.min > parameter.max:
+            problems.append(Problem(f"min {parameter.min} is above max {parameter.max}", protocol._source, place))
+        elif why := parameter.problems_with(parameter.default):
+            problems.append(Problem(f"the default: {why}", protocol._source, f"{place}.default"))
+    for variant_name, variant in protocol.variants.items():
+        for name, value in variant.set.items():
+            place = f"variants.{variant_name}.set.{name}"
+            if name not in protocol.parameters:
+                hint = did_you_mean(name, protocol.parameters)
+                problems.append(Problem(f'"{name}" is not a parameter{hint}', protocol._source, place))
+            elif why := protocol.parameters[name].problems_with(value):
+                problems.append(Problem(why, protocol._source, place))
+    return problems
+
+
+def _placeholder_problems(text: str, protocol: Protocol) -> list[str]:
+    try:
+        names = [field for _, field, _, _ in string.Formatter().parse(text) if field is not None]
+    except ValueError:
+        return [f'"{text}": a lone "{{" or "}}"; write {{{{ or }}}} for a literal brace']
+    known = set(protocol.parameters) | PLAN_PLACEHOLDERS
+    return [
+        f'"{{{name}}}" is neither a parameter nor {{side}}{did_you_mean(name, known)}'
+        for name in names
+        if name not in known
+    ]
+
+
+def _check_cycles(protocol: Protocol, items: dict[str, tuple[str, Item]]) -> list[Problem]:
+    """A reference cycle can never be given a date: report it with every link named."""
+    # A node is (item id, "start" or "end"); each depends on the node its expression names.
+    edges: dict[tuple[str, str], tuple[tuple[str, str], str]] = {}
+    for section, item in protocol.items():
+        for field, expr in item.whens():
+            node = (item.id, "end" if field in ("end", "window[1]") else "start")
+            if expr.anchor is not None:
+                edges[node] = ((expr.anchor, "end" if expr.anchor_end else "start"), where(section, item, field))
+        if isinstance(item, Routine) and item.during is not None:
+            for end in ("start", "end"):
+                edges[(item.id, end)] = ((item.during, end), where(section, item, "during"))
+
+    problems, done = [], set()
+    for first in edges:
+        path, node = [], first
+        while node in edges and node not in done and node not in path:
+            path.append(node)
+            node = edges[node][0]
+        if node in path:
+            cycle = path[path.index(node) :]
+            links = " → ".join(edges[n][1] for n in cycle) + f" → {edges[cycle[0]][1]}"
+            source = items[cycle[0][0]][1]._source
+            problems.append(
+                Problem(f"these references form a cycle, so no date can be given: {links}", source, edges[cycle[0]][1])
+            )
+        done.update(path)
+    return problems
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of a protocol file, generated from the model the loader validates with."""
+    schema = Protocol.model_json_schema(mode="validation")
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "Rehabilitation protocol",
+        **{k: v for k, v in schema.items() if k != "title"},
+    }

@@ -1,0 +1,78 @@
+"""A clinic's protocol that extends a bundled one lists only its changes."""
+
+from datetime import date
+
+from conftest import protocol_file, run
+
+from recovery import Plan, build, load
+
+
+def test_clinic_file_shortens_bracing_adds_a_visit_and_removes_an_exercise() -> None:
+    base = build(load("proximal-hamstring-repair"), Plan(date(2027, 3, 1)))
+    clinic = build(load(protocol_file("clinic-hamstring")), Plan(date(2027, 3, 1)))
+    assert clinic.protocol_title == "Proximal hamstring repair (Example Clinic)"
+    assert {m.id: clinic.day_number(m.date) for m in clinic.milestones}["brace-off"] == 28
+    protection = next(p for p in clinic.phases if p.id == "protection")
+    assert clinic.day_number(protection.end) == 28
+    visit = next(a for a in clinic.appointments if a.id == "physio-review")
+    assert clinic.day_number(visit.first) == 35
+    assert "core-isometrics" in {r.id for r in base.routines}
+    assert "core-isometrics" not in {r.id for r in clinic.routines}
+    assert len(clinic.references) == len(base.references)  # inherited sources stay
+
+
+def test_show_reflects_every_change_of_the_clinic_file() -> None:
+    result = run("show", protocol_file("clinic-hamstring"), "--surgery-date", "2027-03-01")
+    assert result.exit_code == 0, result.stderr
+    assert "day 28  Mon 2027-03-29  Brace off, if your surgeon agrees" in result.stdout
+    assert "day 35  Mon 2027-04-05  Physiotherapy review at the clinic" in result.stdout
+    assert "Abdominal bracing" not in result.stdout
+    assert "day 0-27  Mon 2027-03-01 - Sun 2027-03-28  Phase 1 · Protection" in result.stdout
+
+
+def test_merging_an_item_changes_only_the_keys_given(tmp_path) -> None:
+    path = tmp_path / "shorter-ice.toml"
+    path.write_text('id = "c"\nextends = "proximal-hamstring-repair"\n[[routines]]\nid = "ice"\ntimes = ["evening"]\n')
+    protocol = load(path)
+    ice = next(r for r in protocol.routines if r.id == "ice")
+    assert ice.times == ["evening"]
+    assert ice.title == "Ice the back of the thigh"
+
+
+def test_removing_an_item_that_is_not_inherited_suggests_the_nearest(tmp_path) -> None:
+    path = tmp_path / "clinic.toml"
+    path.write_text('id = "c"\nextends = "proximal-hamstring-repair"\nremove = ["ankle-pump"]\n')
+    result = run("validate", str(path))
+    assert result.exit_code == 1
+    assert (
+        f'{path}: remove[0]: "ankle-pump" is not an item of the protocol this one extends; did you mean "ankle-pumps"?'
+        in result.stderr
+    )
+
+
+def test_removing_an_item_others_refer_to_names_the_dangling_reference(tmp_path) -> None:
+    path = tmp_path / "clinic.toml"
+    path.write_text('id = "c"\nextends = "proximal-hamstring-repair"\nremove = ["wb-50"]\n')
+    result = run("validate", str(path))
+    assert result.exit_code == 1
+    assert (
+        'milestones[id=wb-75].at: "wb-50 + {wb_step_days} days": refers to "wb-50", which is not an item'
+        in result.stderr
+    )
+
+
+def test_extends_by_relative_path_and_clinic_library(tmp_path) -> None:
+    library = tmp_path / "library"
+    library.mkdir()
+    (library / "clinic-base.toml").write_text(
+        'id = "clinic-base"\nextends = "proximal-hamstring-repair"\ntitle = "Clinic base"\nversion = "3"\n'
+    )
+    child = tmp_path / "child.toml"
+    child.write_text('id = "child"\nextends = "library/clinic-base.toml"\n')
+    assert load(child).title == "Clinic base"
+    listed = run("protocols", env={"RECOVERY_PROTOCOLS": str(library)})
+    assert "clinic-base" in listed.stdout
+    assert "proximal-hamstring-repair" in listed.stdout
+    shown = run("show", "clinic-base", env={"RECOVERY_PROTOCOLS": str(library)})
+    assert shown.exit_code == 0
+    assert shown.stdout.startswith("Clinic base  (clinic-base, version 3)")
