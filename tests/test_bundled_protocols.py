@@ -4,9 +4,10 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from conftest import BUNDLED, run
 
 from recovery import Plan, build, load
+
+from conftest import BUNDLED, run
 
 SURGERY = date(2027, 3, 1)
 

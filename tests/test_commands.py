@@ -3,10 +3,11 @@
 import json
 
 import pytest
-from conftest import run
 
 from recovery.cli import main
 from recovery.protocol import json_schema
+
+from conftest import run
 
 COMMANDS = sorted(main.commands)
 

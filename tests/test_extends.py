@@ -2,9 +2,9 @@
 
 from datetime import date
 
-from conftest import protocol_file, run
-
 from recovery import Plan, build, load
+
+from conftest import protocol_file, run
 
 
 def test_clinic_file_shortens_bracing_adds_a_visit_and_removes_an_exercise() -> None:

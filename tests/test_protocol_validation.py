@@ -1,6 +1,7 @@
 """Broken protocol files: each gets a precise message (file, item, field), exit 1, no traceback."""
 
 import pytest
+
 from conftest import protocol_file, run
 
 
