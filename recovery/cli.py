@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 import sys
+import tempfile
 from collections.abc import Callable
-from datetime import date
+from datetime import date, time
+from pathlib import Path
 from typing import Any
 
 import click
 
 from recovery import loader
-from recovery.errors import Problem, ProtocolError, RecoveryError
-from recovery.plan import Plan
+from recovery.errors import PlanError, Problem, ProtocolError, RecoveryError
+from recovery.plan import Plan, check_timezone, machine_timezone
 from recovery.protocol import json_schema
 from recovery.schedule import build
 
@@ -144,7 +147,7 @@ def show(protocol: str, surgery_date: date | None, variant: str | None, override
     Examples:
       recovery show proximal-hamstring-repair
       recovery show proximal-hamstring-repair --surgery-date 2027-03-01 --variant accelerated
-      recovery show my-clinic.toml --set brace_weeks=4
+      recovery show my-clinic.toml --set protection_weeks=4
     """
     from recovery.timeline import render
 
@@ -173,3 +176,140 @@ def parse_assignments(values: tuple[str, ...], option: str) -> dict[str, str]:
             raise click.BadParameter(f'"{value}" should be NAME=VALUE', param_hint=option)
         pairs[name.strip()] = text.strip()
     return pairs
+
+
+def plan_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options that describe one patient's plan, shared by every command that makes one."""
+    options = [
+        click.option("--surgery-date", type=DATE, required=True, help="The day of surgery (day 0)."),
+        click.option(
+            "--protocol",
+            default="proximal-hamstring-repair",
+            show_default=True,
+            help="A protocol name (see `recovery protocols`) or a path to a .toml file.",
+        ),
+        click.option(
+            "--timezone", help="IANA time zone of the reminders, e.g. Europe/Berlin. [default: this machine's]"
+        ),
+        click.option("--side", type=click.Choice(["left", "right"]), help="The operated side, used in the texts."),
+        click.option("--variant", help="A variant of the protocol, such as accelerated."),
+        click.option(
+            "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="Change a parameter (repeatable)."
+        ),
+        click.option(
+            "--time",
+            "times",
+            multiple=True,
+            metavar="SLOT=HH:MM",
+            help="Clock time of a named slot: morning (08:00), midday (13:00), evening (19:00). Repeatable.",
+        ),
+        click.option(
+            "--actual",
+            "actuals",
+            multiple=True,
+            metavar="MILESTONE=DATE",
+            help="The day a milestone really happened; what depends on it moves (repeatable).",
+        ),
+        click.option("--from", "start_from", type=DATE, help="Leave out what is before this day (a late start)."),
+        click.option(
+            "--alarm-minutes",
+            type=click.IntRange(0, 1440),
+            default=0,
+            show_default=True,
+            help="Alarm this many minutes before each reminder.",
+        ),
+        click.option("--calendar-name", help="The calendar's name. [default: Recovery: <protocol title>]"),
+        click.option(
+            "--discreet", is_flag=True, help="Titles and alarms say nothing medical (details stay inside each event)."
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def make_plan(options: dict[str, Any]) -> tuple[Any, Plan]:
+    """The protocol and the Plan described by the plan options."""
+    from recovery.plan import DEFAULT_SLOT_TIMES
+
+    protocol = loader.load(options["protocol"])
+    slot_times = dict(DEFAULT_SLOT_TIMES)
+    for slot, text in parse_assignments(options["times"], "--time").items():
+        if slot not in slot_times:
+            raise PlanError(f"--time {slot}: unknown time of day; use {', '.join(slot_times)}")
+        if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", text):
+            raise click.BadParameter(f'"{text}" is not a clock time; write HH:MM, e.g. 07:30', param_hint="--time")
+        slot_times[slot] = time.fromisoformat(text.zfill(5))
+    actuals = {
+        name: DATE.convert(text, None, None) for name, text in parse_assignments(options["actuals"], "--actual").items()
+    }
+    plan = Plan(
+        surgery_date=options["surgery_date"],
+        timezone=check_timezone(options["timezone"]) if options["timezone"] else machine_timezone(),
+        side=options["side"],
+        variant=options["variant"],
+        overrides=parse_assignments(options["overrides"], "--set"),
+        slot_times=slot_times,
+        alarm_minutes=options["alarm_minutes"],
+        calendar_name=options["calendar_name"],
+        discreet=options["discreet"],
+        start_from=options["start_from"],
+        actuals=actuals,
+    )
+    return protocol, plan
+
+
+@main.command(context_settings=CONTEXT)
+@plan_options
+@click.option(
+    "-o", "--output", metavar="FILE", help="Where to write; - for standard output. [default: ./<protocol>-<date>.ics]"
+)
+@reports_errors
+def generate(output: str | None, **options: Any) -> None:
+    """Write a patient's calendar (.ics) from a surgery date and a protocol.
+
+    Import the file into a new, dedicated calendar on the phone (see the README).
+    Regenerating with the same options gives the same events, so an import replaces
+    the old ones; the surgery date can be corrected the same way.
+
+    \b
+    Examples:
+      recovery generate --surgery-date 2027-03-01 --timezone America/New_York
+      recovery generate --surgery-date 2027-03-01 --side left --time morning=07:30 -o plan.ics
+      recovery generate --surgery-date 2027-03-01 --actual brace-off=2027-04-20 --from 2027-04-20
+      recovery generate --surgery-date 2027-03-01 --protocol my-clinic.toml --variant accelerated -o -
+    """
+    from recovery import ics
+
+    protocol, plan = make_plan(options)
+    data = ics.write(build(protocol, plan))
+    if output == "-":
+        click.echo(data, nl=False)
+        return
+    name = f"{'plan' if plan.discreet else protocol.id}-{plan.surgery_date.isoformat()}.ics"
+    path = Path(output) if output else Path(name)
+    write_atomically(path, data)
+    click.echo(str(path))
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write `data` to `path` whole or not at all: a temporary file beside it, then a rename."""
+    if path.is_dir():
+        raise PlanError(f"cannot write {path}: it is a folder")
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:
+        raise PlanError(f"cannot write {path}: {error.strerror}") from None
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
+        os.replace(temporary, path)
+    except OSError as error:
+        Path(temporary).unlink(missing_ok=True)
+        raise PlanError(f"cannot write {path}: {error.strerror}") from None

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, time
 from functools import cache
 
-from recovery.errors import PlanError
+from recovery.errors import PlanError, one_of
 from recovery.protocol import SLOTS
 
 DEFAULT_SLOT_TIMES = {slot: time.fromisoformat(clock) for slot, clock in SLOTS.items()}
@@ -64,5 +64,5 @@ def check_timezone(name: str) -> str:
     if not close:  # "Berlin" → "Europe/Berlin": compare against the city part too
         cities = {zone.rsplit("/", 1)[-1].lower(): zone for zone in zone_names()}
         close = [cities[c] for c in difflib.get_close_matches(name.lower().replace(" ", "_"), cities, n=3, cutoff=0.7)]
-    hint = "; did you mean " + " or ".join(f'"{c}"' for c in close) + "?" if close else ""
+    hint = f"; did you mean {one_of(close)}?" if close else ""
     raise PlanError(f'unknown time zone "{name}"{hint} (use an IANA name such as "Europe/Berlin")')

@@ -55,7 +55,7 @@ When = Annotated[
     WithJsonSchema(
         {
             "type": "string",
-            "description": 'When: "day 10", "6 weeks", "1 month 2 weeks", "{brace_weeks} weeks", '
+            "description": 'When: "day 10", "6 weeks", "1 month 2 weeks", "{protection_weeks} weeks", '
             '"brace-off + 2 weeks" or "end of protection".',
             "examples": ["day 0", "6 weeks", "brace-off + 2 weeks", "end of protection"],
         }

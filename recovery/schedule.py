@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import string
 from dataclasses import dataclass, field
-from datetime import date, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 
@@ -135,7 +136,7 @@ def parameter_values(protocol: Protocol, plan: Plan) -> dict[str, Any]:
     if plan.variant is not None and plan.variant not in protocol.variants:
         hint = did_you_mean(plan.variant, protocol.variants)
         problems.append(
-            Problem(f'unknown variant "{plan.variant}"{hint}; {protocol.id} has {one_of(protocol.variants)}')
+            Problem(f'unknown variant "{plan.variant}"' + (hint or f"; {protocol.id} has {one_of(protocol.variants)}"))
         )
     overrides = {}
     for name, text in plan.overrides.items():
@@ -143,7 +144,9 @@ def parameter_values(protocol: Protocol, plan: Plan) -> dict[str, Any]:
         if parameter is None:
             hint = did_you_mean(name, protocol.parameters)
             problems.append(
-                Problem(f"--set {name}: unknown parameter{hint}; {protocol.id} has {one_of(protocol.parameters)}")
+                Problem(
+                    f"--set {name}: unknown parameter" + (hint or f"; {protocol.id} has {one_of(protocol.parameters)}")
+                )
             )
             continue
         value = parameter.parse(text)
@@ -158,7 +161,7 @@ def parameter_values(protocol: Protocol, plan: Plan) -> dict[str, Any]:
 def build(protocol: Protocol, plan: Plan) -> Schedule:
     """Lay a protocol out on a patient's calendar, or raise every problem found."""
     values = parameter_values(protocol, plan)
-    _check_actuals(protocol, plan)
+    _check_actuals(protocol, plan, values)
     dates = _resolve(protocol, values, plan)
     fill = _Filler(values, plan)
     shown = {item.id for _, item in protocol.items() if item.only_if is None or values.get(item.only_if)}
@@ -202,6 +205,7 @@ def build(protocol: Protocol, plan: Plan) -> Schedule:
     problems.extend(_overlaps(protocol, phases, plan))
     if problems:
         raise ProtocolError(problems)
+    _check_clock_times(routines, plan)
     schedule = Schedule(
         protocol.id,
         protocol.title,
@@ -270,14 +274,22 @@ class _Filler:
         return string.Formatter().vformat(text, (), self.values) if "{" in text or "}" in text else text
 
 
-def _check_actuals(protocol: Protocol, plan: Plan) -> None:
+def _check_actuals(protocol: Protocol, plan: Plan, values: dict[str, Any]) -> None:
     milestones = [m.id for m in protocol.milestones]
+    hidden = {m.id: m.only_if for m in protocol.milestones if m.only_if and not values.get(m.only_if)}
     problems = []
     for name, day in plan.actuals.items():
-        if name not in milestones:
+        if name in hidden:
+            problems.append(
+                Problem(f"--actual {name}: this milestone is not part of this plan ({hidden[name]} is off)")
+            )
+        elif name not in milestones:
             hint = did_you_mean(name, milestones)
             problems.append(
-                Problem(f"--actual {name}: not a milestone of {protocol.id}{hint}; milestones are {one_of(milestones)}")
+                Problem(
+                    f"--actual {name}: not a milestone of {protocol.id}"
+                    + (hint or f"; its milestones are {one_of(milestones)}")
+                )
             )
         elif day < plan.surgery_date:
             problems.append(Problem(f"--actual {name}={day}: before the surgery date {plan.surgery_date}"))
@@ -357,6 +369,37 @@ def _series(routine: Routine, start: date, end: date, plan: Plan, fill: _Filler)
             )
         )
     return made
+
+
+def _check_clock_times(routines: list[Series], plan: Plan) -> None:
+    """A reminder time that a DST change skips on some day is an error: clients disagree on it."""
+    zone = ZoneInfo(plan.timezone)
+    changes = {}  # the days on which the zone's offset changes, with the clock times it skips
+    for series in routines:
+        for offset in range((series.last - series.first).days + 1):
+            day = series.first + timedelta(offset)
+            if day not in changes:
+                changes[day] = _skipped(day, zone)
+            if changes[day] and changes[day][0] <= series.time < changes[day][1]:
+                slot = f"{series.slot}={series.time:%H:%M}" if series.slot in plan.slot_times else series.slot
+                raise PlanError(
+                    f"--time {slot}: on {day} the clocks in {plan.timezone} jump from {changes[day][0]:%H:%M} "
+                    f"to {changes[day][1]:%H:%M}, so {series.time:%H:%M} does not exist that day ({series.title}); choose another time"
+                )
+
+
+def _skipped(day: date, zone: ZoneInfo) -> tuple[time, time] | None:
+    """The clock times skipped on `day` (start inclusive, end exclusive), or None."""
+    midnight = datetime.combine(day, time(0), zone)
+    after = datetime.combine(day + timedelta(1), time(0), zone)
+    gap = (after.utcoffset() or timedelta(0)) - (midnight.utcoffset() or timedelta(0))
+    if gap <= timedelta(0):
+        return None
+    moment = midnight.astimezone(UTC)
+    while (moment + timedelta(minutes=1)).astimezone(zone).utcoffset() == midnight.utcoffset():
+        moment += timedelta(minutes=1)
+    start = (moment + timedelta(minutes=1)).astimezone(zone) - gap  # the wall time that is skipped first
+    return start.time(), (start + gap).time()
 
 
 def _overlaps(protocol: Protocol, phases: list[Span], plan: Plan) -> list[Problem]:

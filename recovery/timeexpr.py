@@ -1,7 +1,7 @@
 """Time expressions: when an item happens, as written in a protocol file.
 
 Day 0 is the surgery day. An expression is an offset from day 0 ("6 weeks", "day 10",
-"1 month 2 weeks", "{brace_weeks} weeks") or from another item ("brace-off + 2 weeks",
+"1 month 2 weeks", "{protection_weeks} weeks") or from another item ("brace-off + 2 weeks",
 "end of protection - 3 days"). "week N" means the same as "N weeks": day 7N, the day on which
 N whole weeks have passed. Months are calendar months (Jan 31 + 1 month = Feb 28 or 29).
 
@@ -29,7 +29,7 @@ class TimeExprError(ValueError):
 
 @dataclass(frozen=True)
 class Term:
-    """One signed amount of one unit: "+ 2 weeks", "{brace_weeks} weeks"."""
+    """One signed amount of one unit: "+ 2 weeks", "{protection_weeks} weeks"."""
 
     sign: int  # +1 or -1
     unit: str  # "days", "weeks" or "months"

@@ -56,16 +56,20 @@ def test_show_with_a_variant_and_a_parameter() -> None:
             'unknown variant "acelerated"; did you mean "accelerated"?',
         ),
         (
-            ["show", "proximal-hamstring-repair", "--set", "brace_weeks=20"],
+            ["show", "proximal-hamstring-repair", "--set", "protection_weeks=20"],
             1,
-            "--set brace_weeks=20: 20 is above the maximum 10",
+            "--set protection_weeks=20: 20 is above the maximum 10",
         ),
         (
-            ["show", "proximal-hamstring-repair", "--set", "brace_week=2"],
+            ["show", "proximal-hamstring-repair", "--set", "protection_week=2"],
             1,
-            'unknown parameter; did you mean "brace_weeks"?',
+            'unknown parameter; did you mean "protection_weeks"?',
         ),
-        (["show", "proximal-hamstring-repair", "--set", "brace_weeks"], 2, '"brace_weeks" should be NAME=VALUE'),
+        (
+            ["show", "proximal-hamstring-repair", "--set", "protection_weeks"],
+            2,
+            '"protection_weeks" should be NAME=VALUE',
+        ),
         (
             ["show", "proximal-hamstring-repair", "--surgery-date", "2027-02-30"],
             2,
