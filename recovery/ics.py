@@ -48,7 +48,7 @@ def plan_key(schedule: Schedule) -> str:
 def uid(schedule: Schedule, item_id: str, slot: str = "") -> str:
     """A stable UID: the same plan regenerated, even with a corrected date, updates the same events."""
     digest = hashlib.sha256(f"{plan_key(schedule)}|{item_id}|{slot}".encode()).hexdigest()[:32]
-    return f"{digest}@recovery.invalid"
+    return f"{digest}@plan.invalid"
 
 
 def calendar_name(schedule: Schedule) -> str:

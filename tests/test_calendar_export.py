@@ -1,0 +1,365 @@
+"""The .ics file as calendars read it: independent readers agree, and the course is right."""
+
+import io
+import re
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import icalendar
+import pytest
+from dateutil.tz import tzical
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from recovery.ics import SURGEON_FIRST
+from recovery.vtimezone import vtimezone
+
+from conftest import EPOCH, HERE, comparable, generate, occurrences, run, strict_occurrences
+
+ZONES = ["America/New_York", "Europe/Berlin", "Australia/Sydney", "Asia/Kolkata", "America/Mexico_City"]
+
+
+def events(data: bytes) -> dict[str, icalendar.Event]:
+    """The file's events by summary (first of each)."""
+    found = {}
+    for event in icalendar.Calendar.from_ical(data).walk("VEVENT"):
+        found.setdefault(str(event["SUMMARY"]), event)
+    return found
+
+
+def local_starts(data: bytes, title: str) -> list[datetime]:
+    return [start for summary, start, _ in occurrences(data) if summary == title]
+
+
+def test_course_for_a_new_york_patient_is_right(tmp_path) -> None:
+    data = generate(tmp_path, "--surgery-date", "2027-03-01", "--timezone", "America/New_York")
+    by_title = events(data)
+    protection = by_title["Phase 1 · Protection"]
+    assert (protection["DTSTART"].dt, protection["DTEND"].dt) == (date(2027, 3, 1), date(2027, 4, 12))  # DTEND day 42
+    assert by_title["Brace off, if your surgeon agrees"]["DTSTART"].dt == date(2027, 4, 12)
+    steps = ["up to 25%", "up to 50%", "up to 75%"]
+    days = [by_title[f"Weight bearing: {s} of body weight"]["DTSTART"].dt for s in steps]
+    assert days == [date(2027, 4, 12), date(2027, 4, 16), date(2027, 4, 20)]
+    assert by_title["Full weight bearing; wean off the crutches"]["DTSTART"].dt == date(2027, 4, 24)
+    wound = by_title["First surgeon visit: wound check, stitches out · visit window"]
+    assert (wound["DTSTART"].dt, wound["DTEND"].dt) == (date(2027, 3, 11), date(2027, 3, 16))  # days 10-14
+    assert by_title["Follow-up visit (6 weeks)"]["DTSTART"].dt == date(2027, 4, 12)
+    assert by_title["Follow-up visit (3 months)"]["DTSTART"].dt == date(2027, 6, 1)
+    assert by_title["Phase 4 · Running and agility"]["DTSTART"].dt == date(2027, 6, 21)  # about 4 months
+    sport = by_title["Return to sport, at your surgeon's discretion"]
+    assert sport["DTSTART"].dt == date(2027, 9, 1)
+    assert "Hamstring strength at least 90% of the other side" in str(sport["DESCRIPTION"])
+    # Morning routines at 08:00 local on both sides of the March 14 DST change.
+    pumps = local_starts(data, "Ankle pumps · 3×10")
+    around_dst = [s for s in pumps if date(2027, 3, 12) <= s.date() <= date(2027, 3, 16) and s.hour < 12]
+    assert [(s.date().day, s.hour, s.minute) for s in around_dst] == [(d, 8, 0) for d in (12, 13, 14, 15, 16)]
+    assert [s.utcoffset() for s in around_dst] == [timedelta(hours=-5)] * 2 + [timedelta(hours=-4)] * 3
+
+
+@pytest.mark.parametrize("zone", ZONES)
+@pytest.mark.parametrize("protocol", ["proximal-hamstring-repair", "achilles-tendon-repair"])
+def test_independent_readers_agree_occurrence_for_occurrence(tmp_path, zone: str, protocol: str) -> None:
+    data = generate(tmp_path, "--surgery-date", "2027-03-01", "--timezone", zone, "--protocol", protocol)
+    lenient = [comparable(o) for o in occurrences(data)]
+    strict = [comparable(o) for o in strict_occurrences(data)]
+    assert lenient == strict
+    assert len(lenient) > 100
+
+
+@pytest.mark.parametrize(
+    ("zone", "surgery"),
+    [
+        ("America/New_York", "2027-03-01"),  # spring forward on Mar 14
+        ("America/New_York", "2027-10-15"),  # fall back on Nov 7
+        ("Europe/Berlin", "2027-03-15"),  # Mar 28 and Oct 31
+        ("Australia/Sydney", "2027-03-15"),  # southern: DST ends Apr 4
+        ("Australia/Sydney", "2027-09-15"),  # southern: DST starts Oct 3
+        ("Asia/Kolkata", "2027-03-01"),  # no DST
+        ("America/Mexico_City", "2027-03-01"),  # dropped DST in 2022
+    ],
+)
+def test_daily_reminders_stay_at_their_local_time_across_dst(tmp_path, zone: str, surgery: str) -> None:
+    data = generate(tmp_path, "--surgery-date", surgery, "--timezone", zone, "--time", "morning=07:30")
+    expected = {"morning": time(7, 30), "midday": time(13, 0), "evening": time(19, 0)}
+    timed = [o for o in occurrences(data) if isinstance(o[1], datetime)]
+    assert timed
+    tz = ZoneInfo(zone)
+    for summary, start, _ in timed:
+        local = start.astimezone(tz)
+        assert local.time() in expected.values(), (summary, start)
+        assert local.utcoffset() == datetime.combine(local.date(), local.time(), tz).utcoffset()
+    strict_local = {o[1].astimezone(tz).time() for o in strict_occurrences(data) if isinstance(o[1], datetime)}
+    assert strict_local <= set(expected.values())
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    zone=st.sampled_from(
+        [
+            *ZONES,
+            "Europe/Dublin",
+            "America/Santiago",
+            "Pacific/Chatham",
+            "Africa/Casablanca",
+            "Asia/Tehran",
+            "Pacific/Apia",
+        ]
+    ),
+    surgery=st.dates(min_value=date(2015, 1, 1), max_value=date(2045, 12, 31)),
+)
+def test_written_vtimezone_gives_zoneinfo_offsets_every_hour(zone: str, surgery: date) -> None:
+    last = surgery + timedelta(days=200)
+    component = vtimezone(zone, surgery, last)
+    written = tzical(io.StringIO(component.to_ical().decode())).get()  # an independent reader
+    real = ZoneInfo(zone)
+    moment = datetime.combine(surgery, time(0), real).astimezone(UTC)
+    end = datetime.combine(last + timedelta(1), time(0), real).astimezone(UTC)
+    while moment < end:
+        assert moment.astimezone(written).utcoffset() == moment.astimezone(real).utcoffset(), moment
+        moment += timedelta(hours=1)
+
+
+@pytest.mark.parametrize("zone", ["America/New_York", "Europe/Berlin", "Australia/Sydney", "Europe/Dublin"])
+def test_vtimezone_is_in_rule_form(zone: str) -> None:
+    component = icalendar.Timezone.from_ical(vtimezone(zone, date(2027, 3, 1), date(2027, 9, 1)).to_ical())
+    observances = component.subcomponents
+    assert sorted(o.name for o in observances) == ["DAYLIGHT", "STANDARD"]
+    for observance in observances:
+        assert observance["RRULE"]["FREQ"] == ["YEARLY"]
+        assert set(observance["RRULE"]) == {"FREQ", "BYMONTH", "BYDAY"}
+        assert "RDATE" not in observance
+    daylight = next(o for o in observances if o.name == "DAYLIGHT")
+    assert daylight["TZOFFSETTO"].td > daylight["TZOFFSETFROM"].td  # clocks go forward
+
+
+@pytest.mark.parametrize("zone", ["Asia/Kolkata", "America/Mexico_City"])
+def test_zone_without_dst_has_one_standard_observance(zone: str) -> None:
+    component = vtimezone(zone, date(2027, 3, 1), date(2027, 9, 1))
+    assert [o.name for o in component.subcomponents] == ["STANDARD"]
+    assert "RRULE" not in component.subcomponents[0]
+
+
+@pytest.mark.parametrize(
+    ("surgery", "three_months", "six_months"),
+    [
+        ("2027-01-31", date(2027, 4, 30), date(2027, 7, 31)),  # month end
+        ("2027-08-31", date(2027, 11, 30), date(2028, 2, 29)),  # lands on a leap day
+        ("2028-02-29", date(2028, 5, 29), date(2028, 8, 29)),  # surgery on a leap day
+        ("2027-12-31", date(2028, 3, 31), date(2028, 6, 30)),  # year end
+    ],
+)
+def test_month_end_and_leap_day_surgery_dates(tmp_path, surgery: str, three_months: date, six_months: date) -> None:
+    data = generate(tmp_path, "--surgery-date", surgery, "--timezone", "Europe/Berlin")
+    by_title = events(data)
+    assert by_title["Follow-up visit (3 months)"]["DTSTART"].dt == three_months
+    assert by_title["Return to sport, at your surgeon's discretion"]["DTSTART"].dt == six_months
+    day0 = date.fromisoformat(surgery)
+    assert by_title["Phase 1 · Protection"]["DTEND"].dt == day0 + timedelta(days=42)
+
+
+def test_from_in_the_middle_of_a_series_drops_the_past_and_starts_series_that_day(tmp_path) -> None:
+    data = generate(tmp_path, "--surgery-date", "2027-03-01", "--timezone", "America/New_York", "--from", "2027-03-20")
+    found = occurrences(data)
+    assert min(comparable(o)[0][:10] for o in found) >= "2027-03-20"
+    pumps = [start for summary, start, _ in found if summary == "Ankle pumps · 3×10"]
+    assert pumps[0] == datetime(2027, 3, 20, 8, 0, tzinfo=ZoneInfo("America/New_York"))
+    assert len(pumps) == 3 * (date(2027, 4, 12) - date(2027, 3, 20)).days  # to day 41, three times a day
+    by_title = events(data)
+    assert by_title["Phase 1 · Protection"]["DTSTART"].dt == date(2027, 3, 20)
+    assert by_title["Read first: how to use this calendar, and when to call for help"]["DTSTART"].dt == date(
+        2027, 3, 20
+    )
+    assert not any("wound check" in title for title in by_title)  # that window ended on Mar 15
+
+
+def test_actual_brace_off_moves_everything_that_depends_on_it(tmp_path) -> None:
+    data = generate(
+        tmp_path, "--surgery-date", "2027-03-01", "--timezone", "Europe/Berlin", "--actual", "brace-off=2027-04-20"
+    )
+    by_title = events(data)
+    assert by_title["Brace off, if your surgeon agrees"]["DTSTART"].dt == date(2027, 4, 20)
+    assert "actually happened" in str(by_title["Brace off, if your surgeon agrees"]["DESCRIPTION"])
+    assert by_title["Phase 1 · Protection"]["DTEND"].dt == date(2027, 4, 20)
+    assert by_title["Brace on"]["DTEND"].dt == date(2027, 4, 20)
+    assert by_title["Phase 2 · Walking again, early strengthening"]["DTSTART"].dt == date(2027, 4, 20)
+    assert by_title["Weight bearing: up to 50% of body weight"]["DTSTART"].dt == date(2027, 4, 24)
+    pumps = local_starts(data, "Ankle pumps · 3×10")
+    assert pumps[-1].date() == date(2027, 4, 19)
+    assert by_title["Follow-up visit (6 weeks)"]["DTSTART"].dt == date(2027, 4, 12)  # fixed visits stay
+
+
+MEDICAL_WORDS = re.compile(
+    r"hamstring|achilles|tendon|repair|surg|brace|crutch|weight|wound|ice|exercise|physio|pain|clot|medic|phase|"
+    r"recovery|rehab|ankle|quad|glute|bridge|nordic|sport|injur|operat|stitch|visit",
+    re.IGNORECASE,
+)
+
+
+@pytest.mark.parametrize("protocol", ["proximal-hamstring-repair", "achilles-tendon-repair"])
+def test_discreet_mode_titles_and_alarms_say_nothing_medical(tmp_path, protocol: str) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    result = run(
+        "generate", "--surgery-date", "2027-03-01", "--discreet", "--protocol", protocol, "--timezone", "UTC",
+        env={"SOURCE_DATE_EPOCH": EPOCH}, cwd=out,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    written = list(out.iterdir())
+    assert [p.name for p in written] == ["plan-2027-03-01.ics"]
+    calendar = icalendar.Calendar.from_ical(written[0].read_bytes())
+    shown = [str(calendar["NAME"]), str(calendar["X-WR-CALNAME"])]
+    for component in calendar.walk():
+        if component.name in ("VEVENT", "VALARM"):
+            shown.append(str(component.get("SUMMARY" if component.name == "VEVENT" else "DESCRIPTION")))
+            shown.append(str(component["UID"]) if "UID" in component else "")
+    assert len(shown) > 20
+    assert not [text for text in shown if MEDICAL_WORDS.search(text)]
+
+
+def test_two_surgery_dates_give_the_same_uids(tmp_path) -> None:
+    first = events(generate(tmp_path, "--surgery-date", "2027-03-01", "--timezone", "UTC"))
+    second = events(generate(tmp_path, "--surgery-date", "2027-03-08", "--timezone", "UTC"))
+    assert {str(e["UID"]) for e in first.values()} == {str(e["UID"]) for e in second.values()}
+    assert len({str(e["UID"]) for e in first.values()}) == len(first)
+
+
+def test_output_is_byte_identical_and_sequence_never_goes_backwards(tmp_path) -> None:
+    args = ("--surgery-date", "2027-03-01", "--timezone", "Europe/Berlin")
+    once, twice = generate(tmp_path, *args), generate(tmp_path, *args)
+    assert once == twice
+    later = generate(tmp_path, *args, epoch=str(int(EPOCH) + 3600))
+    sequence = [int(icalendar.Calendar.from_ical(d).walk("VEVENT")[0]["SEQUENCE"]) for d in (once, later)]
+    assert sequence[1] > sequence[0]
+
+
+def test_golden_calendar_of_the_bundled_protocol(tmp_path) -> None:
+    golden = HERE / "golden" / "proximal-hamstring-repair-2027-03-01-new-york.ics"
+    data = generate(tmp_path, "--surgery-date", "2027-03-01", "--timezone", "America/New_York", "--side", "left")
+    assert data == golden.read_bytes(), (
+        "the calendar changed; if intended, regenerate with: SOURCE_DATE_EPOCH=1795000000 recovery generate "
+        f"--surgery-date 2027-03-01 --timezone America/New_York --side left -o {golden}"
+    )
+
+
+def test_every_rule_for_calendar_clients_holds(tmp_path) -> None:
+    data = generate(tmp_path, "--surgery-date", "2027-03-01", "--timezone", "Australia/Sydney", "--alarm-minutes", "10")
+    assert len(data) < 100_000
+    lines = data.split(b"\r\n")
+    assert lines[-1] == b""
+    assert b"\n" not in b"".join(lines)
+    for line in lines:
+        assert len(line) <= 75
+        line.decode("utf-8")  # folding never splits a character
+    calendar = icalendar.Calendar.from_ical(data)
+    assert (str(calendar["VERSION"]), str(calendar["CALSCALE"]), str(calendar["METHOD"])) == (
+        "2.0",
+        "GREGORIAN",
+        "PUBLISH",
+    )
+    assert str(calendar["NAME"]) == str(calendar["X-WR-CALNAME"]) == "Recovery: Proximal hamstring repair"
+    assert [str(tz["TZID"]) for tz in calendar.walk("VTIMEZONE")] == ["Australia/Sydney"]
+    for event in calendar.walk("VEVENT"):
+        assert str(event["TRANSP"]) == "TRANSPARENT"
+        assert str(event["X-MICROSOFT-CDO-BUSYSTATUS"]) == "FREE"
+        assert SURGEON_FIRST in str(event["DESCRIPTION"])
+        for banned in ("RDATE", "EXRULE", "EXDATE", "RECURRENCE-ID"):
+            assert banned not in event
+        alarms = event.walk("VALARM")
+        start = event["DTSTART"]
+        if isinstance(start.dt, datetime):
+            assert start.params["TZID"] == "Australia/Sydney"
+            rule = event["RRULE"]
+            assert rule["FREQ"][0] in ("DAILY", "WEEKLY")
+            assert "BYHOUR" not in rule
+            assert "UNTIL" not in rule
+            assert 1 <= rule["COUNT"][0] <= 999
+            assert len(alarms) == 1
+            assert str(alarms[0]["ACTION"]) == "DISPLAY"
+            assert str(alarms[0]["DESCRIPTION"])
+            assert alarms[0]["TRIGGER"].dt == timedelta(minutes=-10)
+            assert "REPEAT" not in alarms[0]
+            assert "RELATED" not in alarms[0]["TRIGGER"].params
+        else:
+            assert "TZID" not in start.params
+            assert start.params.get("VALUE") == "DATE"
+            assert event["DTEND"].dt > start.dt
+            assert alarms == []
+    assert b"FREQ=HOURLY" not in data
+    assert b"RDATE" not in data
+
+
+def test_titles_say_what_to_do_and_the_first_event_lists_every_red_flag(tmp_path) -> None:
+    data = generate(tmp_path, "--surgery-date", "2027-03-01", "--timezone", "UTC", "--side", "right")
+    by_title = events(data)
+    assert "Quad sets · 3×10, hold 5 s" in by_title
+    assert "Ice the back of the thigh · 15 min" in by_title
+    assert "Dose: 3×10, hold 5 s" in str(by_title["Quad sets · 3×10, hold 5 s"]["DESCRIPTION"])
+    assert "No driving" in str(by_title["Quad sets · 3×10, hold 5 s"]["DESCRIPTION"])  # the phase's precautions
+    welcome = str(by_title["Read first: how to use this calendar, and when to call for help"]["DESCRIPTION"])
+    assert "Chest pain or sudden shortness of breath: Call your local emergency number now." in welcome
+    assert "weakness in the right leg" in welcome
+    assert welcome.count("\n- ") >= 6 + 3
+
+
+def test_default_output_path_and_standard_output(tmp_path) -> None:
+    result = run("generate", "--surgery-date", "2027-03-01", "--timezone", "UTC", cwd=tmp_path)
+    assert result.exit_code == 0
+    assert result.stdout.strip() == "proximal-hamstring-repair-2027-03-01.ics"
+    assert (tmp_path / "proximal-hamstring-repair-2027-03-01.ics").read_bytes().startswith(b"BEGIN:VCALENDAR\r\n")
+    piped = run("generate", "--surgery-date", "2027-03-01", "--timezone", "UTC", "-o", "-")
+    assert piped.stdout.startswith("BEGIN:VCALENDAR")
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["--surgery-date", "2027-02-30"], 2, '"2027-02-30" is not a day of the calendar'),
+        (
+            ["--surgery-date", "2027-03-01", "--timezone", "Europe/Berln"],
+            1,
+            'unknown time zone "Europe/Berln"; did you mean',
+        ),
+        (["--surgery-date", "2027-03-01", "--timezone", "new york"], 1, '"America/New_York"'),
+        (["--surgery-date", "2027-03-01", "--protocol", "hamstring"], 1, 'unknown protocol "hamstring"'),
+        (["--surgery-date", "2027-03-01", "--variant", "acelerated"], 1, 'did you mean "accelerated"?'),
+        (["--surgery-date", "2027-03-01", "--set", "protection_weeks=2"], 1, "2 is below the minimum 3"),
+        (["--surgery-date", "2027-03-01", "--set", "brace=maybe"], 1, "--set brace=maybe: expected true or false"),
+        (["--surgery-date", "2027-03-01", "--time", "noon=12:00"], 1, "--time noon: unknown time of day"),
+        (["--surgery-date", "2027-03-01", "--time", "morning=25:00"], 2, "is not a clock time"),
+        (["--surgery-date", "2027-03-01", "--actual", "brace-of=2027-04-01"], 1, 'did you mean "brace-off"?'),
+        (["--surgery-date", "2027-03-01", "--actual", "brace-off=2027-02-01"], 1, "before the surgery date"),
+        (["--surgery-date", "2027-03-01", "--actual", "brace-off=April"], 2, "write it as YYYY-MM-DD"),
+        (["--surgery-date", "2027-03-01", "--from", "2028-01-01"], 1, "nothing is left to schedule"),
+        (
+            ["--surgery-date", "2027-03-01", "--timezone", "America/New_York", "--time", "morning=02:30"],
+            1,
+            "02:30 does not exist",
+        ),
+        (
+            ["--surgery-date", "2027-03-01", "--variant", "accelerated", "--actual", "brace-off=2027-04-01"],
+            1,
+            "not part of this plan",
+        ),
+        (["--surgery-date", "2027-03-01", "--side", "both"], 2, "'both' is not one of 'left', 'right'"),
+    ],
+)
+def test_bad_options_leave_no_file_behind(tmp_path, args: list[str], code: int, message: str) -> None:
+    target = tmp_path / "plan.ics"
+    target.write_bytes(b"the previous calendar")
+    result = run("generate", *args, "-o", str(target))
+    assert result.exit_code == code, result.output
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+    assert target.read_bytes() == b"the previous calendar"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.ics"]
+
+
+def test_a_broken_protocol_file_writes_nothing(tmp_path) -> None:
+    from conftest import protocol_file
+
+    result = run(
+        "generate", "--surgery-date", "2027-03-01", "--protocol", protocol_file("reference-cycle"), cwd=tmp_path
+    )
+    assert result.exit_code == 1
+    assert "form a cycle" in result.stderr
+    assert list(tmp_path.iterdir()) == []
