@@ -2,12 +2,28 @@
 
 Protocol (what the surgeon's file says, no dates) + Plan (one patient) → Schedule (plain dated
 items) → writers (.ics, terminal timeline). The command line is `recovery.cli`.
+
+Names are imported on first use, so that `recovery --help` does not pay for the validator.
 """
 
-from recovery.errors import PlanError, Problem, ProtocolError, RecoveryError
-from recovery.loader import load
-from recovery.plan import Plan
-from recovery.protocol import Protocol
-from recovery.schedule import Schedule, build
+from importlib import import_module
+from typing import Any
 
-__all__ = ["Plan", "PlanError", "Problem", "Protocol", "ProtocolError", "RecoveryError", "Schedule", "build", "load"]
+_WHERE = {
+    "Plan": "recovery.plan",
+    "PlanError": "recovery.errors",
+    "Problem": "recovery.errors",
+    "Protocol": "recovery.protocol",
+    "ProtocolError": "recovery.errors",
+    "RecoveryError": "recovery.errors",
+    "Schedule": "recovery.schedule",
+    "build": "recovery.schedule",
+    "load": "recovery.loader",
+}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'recovery' has no attribute {name!r}")
+    return getattr(import_module(_WHERE[name]), name)

@@ -11,7 +11,6 @@ import json
 import os
 import re
 import sys
-import tempfile
 from collections.abc import Callable
 from datetime import date, time
 from pathlib import Path
@@ -22,7 +21,6 @@ import click
 from recovery import loader
 from recovery.errors import PlanError, Problem, ProtocolError, RecoveryError
 from recovery.plan import Plan, check_timezone, machine_timezone
-from recovery.protocol import json_schema
 from recovery.schedule import build
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -123,7 +121,7 @@ def check_file(path: str) -> list[Problem]:
     from pathlib import Path
 
     try:
-        protocol = loader.load(Path(path))
+        protocol = loader.load(Path(path), use_cache=False)
         for variant in (None, *protocol.variants):
             build(protocol, Plan(date.today(), variant=variant))
     except RecoveryError as error:
@@ -164,6 +162,8 @@ def schema() -> None:
     Example:
       recovery schema > protocol.schema.json
     """
+    from recovery.validation import json_schema
+
     click.echo(json.dumps(json_schema(), indent=2, ensure_ascii=False))
 
 
@@ -294,6 +294,8 @@ def generate(output: str | None, **options: Any) -> None:
 
 def write_atomically(path: Path, data: bytes) -> None:
     """Write `data` to `path` whole or not at all: a temporary file beside it, then a rename."""
+    import tempfile
+
     if path.is_dir():
         raise PlanError(f"cannot write {path}: it is a folder")
     folder = path.parent if str(path.parent) else Path(".")

@@ -6,7 +6,6 @@ The command line maps each error to exit code 1 and prints its problems, never a
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -46,6 +45,8 @@ class PlanError(RecoveryError):
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """' (did you mean "x"?)' for the nearest choice, or '' when nothing is near."""
+    import difflib  # only an error needs it
+
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f'; did you mean "{close[0]}"?' if close else ""
 

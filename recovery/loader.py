@@ -9,32 +9,17 @@ inherited items. Every problem in a file is reported in one ProtocolError.
 from __future__ import annotations
 
 import copy
-import difflib
 import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
-
+from recovery import cache
 from recovery.errors import Problem, ProtocolError, did_you_mean, one_of
-from recovery.protocol import (
-    SECTIONS,
-    Appointment,
-    Dose,
-    Milestone,
-    Parameter,
-    Phase,
-    Protocol,
-    RedFlag,
-    Routine,
-    Variant,
-    check_protocol,
-)
+from recovery.protocol import SECTIONS, Protocol, locate
 
 ENVIRONMENT_VARIABLE = "RECOVERY_PROTOCOLS"
-_SECTION_MODELS = {"phases": Phase, "milestones": Milestone, "routines": Routine, "appointments": Appointment}
 
 
 def bundled_folder() -> Path:
@@ -97,11 +82,25 @@ def available() -> list[Entry]:
     return list(entries.values())
 
 
-def load(reference: str | Path) -> Protocol:
-    """A validated protocol from a name or a path, or a ProtocolError listing every problem."""
+def load(reference: str | Path, use_cache: bool = True) -> Protocol:
+    """A validated protocol from a name or a path, or a ProtocolError listing every problem.
+
+    A file validated before (same merged content, same model) is taken from the cache, which
+    spares `generate` the validator's start-up; `recovery validate` always checks in full.
+    """
     path = find(str(reference)) if not isinstance(reference, Path) else reference
     raw, sources = _read_merged(path, chain=())
-    return _validate(raw, sources, str(path))
+    key = cache.key(raw)
+    protocol = cache.read(key) if use_cache else None
+    if protocol is None:
+        from recovery.validation import validate  # pydantic is imported only here
+
+        protocol = validate(raw, sources, str(path))
+        cache.write(key, protocol)
+    locate(protocol, str(path))
+    for section, item in protocol.items():
+        locate(item, sources.get((section, item.id), str(path)))
+    return protocol
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -198,102 +197,3 @@ def _merge(parent: dict[str, Any], child: dict[str, Any], source: str) -> tuple[
         else:
             merged[key] = value
     return merged, problems
-
-
-def _validate(raw: dict[str, Any], sources: dict[tuple[str, str], str], source: str) -> Protocol:
-    try:
-        protocol = Protocol.model_validate(raw)
-    except ValidationError as error:
-        raise ProtocolError(_explain(error, raw, sources, source)) from None
-    protocol._source = source
-    for section, item in protocol.items():
-        item._source = sources.get((section, item.id), source)
-    problems = check_protocol(protocol)
-    if problems:
-        raise ProtocolError(problems)
-    return protocol
-
-
-def _explain(
-    error: ValidationError, raw: dict[str, Any], sources: dict[tuple[str, str], str], source: str
-) -> list[Problem]:
-    """Pydantic's errors in a surgeon's words: file, item, field, what was expected."""
-    problems = []
-    details = error.errors()
-    # A typo'd key ("titel") also makes its real key missing: report the typo alone.
-    misspelled = {
-        (*d["loc"][:-1], match)
-        for d in details
-        if d["type"] == "extra_forbidden"
-        for match in difflib.get_close_matches(str(d["loc"][-1]), _keys_at(list(d["loc"][:-1])), n=1, cutoff=0.6)
-    }
-    for detail in details:
-        loc = list(detail["loc"])
-        if detail["type"] == "missing" and tuple(loc) in misspelled:
-            continue
-        file, place, model = source, [], Protocol
-        data: Any = raw
-        for i, part in enumerate(loc):
-            if isinstance(part, int):
-                item = data[part] if isinstance(data, list) and part < len(data) else None
-                if i == 1 and isinstance(item, dict) and isinstance(item.get("id"), str):
-                    place[-1] += f"[id={item['id']}]"
-                    file = sources.get((loc[0], item["id"]), source)
-                else:
-                    place[-1] += f"[{part}]"
-                data = item
-            else:
-                place.append(str(part))
-                data = data.get(part) if isinstance(data, dict) else None
-            model = _model_at(loc[: i + 1]) or model
-        problems.append(Problem(_message(detail, model, loc), file, ".".join(place)))
-    return problems
-
-
-def _model_at(loc: list[Any]) -> type[BaseModel] | None:
-    """The model that owns the keys at a location, for "did you mean" on an unknown key."""
-    shape = tuple("#" if isinstance(p, int) else p for p in loc)
-    if len(shape) == 2 and shape[0] in _SECTION_MODELS and shape[1] == "#":
-        return _SECTION_MODELS[shape[0]]
-    if shape[-1:] == ("dose",) and len(shape) == 3:
-        return Dose
-    if len(shape) == 2 and shape[0] == "parameters":
-        return Parameter
-    if len(shape) == 2 and shape[0] == "variants":
-        return Variant
-    if shape == ("red_flags", "#"):
-        return RedFlag
-    return None
-
-
-def _keys_at(loc: list[Any]) -> list[str]:
-    model = _model_at(loc) if loc else Protocol
-    return list(model.model_fields) if model else []
-
-
-def _message(detail: dict[str, Any], model: type[BaseModel], loc: list[Any]) -> str:
-    kind, given = detail["type"], detail.get("input")
-    field = str(loc[-1]) if loc else ""
-    if kind == "extra_forbidden":
-        keys = [k for k in model.model_fields if not k.startswith("_")]
-        return f'unknown key "{field}"' + (did_you_mean(field, keys) or f"; expected one of {one_of(keys)}")
-    if kind == "missing":
-        return f'missing the required key "{field}"'
-    if kind == "string_pattern_mismatch":
-        if "times" in loc:
-            return (
-                f'"{given}" is not a time of day; expected "morning", "midday", "evening" or a clock time like "07:30"'
-            )
-        return f'"{given}" is not a valid id; use lower-case letters, digits and hyphens, like "brace-off"'
-    if kind == "literal_error":
-        choices = [c.strip(" '") for c in detail["ctx"]["expected"].replace(" or ", ",").split(",")]
-        return f'"{given}" is not one of {one_of(choices)}{did_you_mean(str(given), choices)}'
-    if kind in ("time_expr", "placement", "parameter_value"):
-        return detail["msg"]
-    if kind in ("too_short", "too_long") and "window" in loc:
-        return "a window is two time expressions: [first day, last day]"
-    return (
-        f"{detail['msg'].rstrip('.').lower()}, got {given!r}"
-        if given is not None and not isinstance(given, dict)
-        else detail["msg"]
-    )

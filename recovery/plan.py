@@ -53,6 +53,12 @@ def zone_names() -> frozenset[str]:
 
 def check_timezone(name: str) -> str:
     """The IANA zone name as given, or a PlanError suggesting the nearest names."""
+    try:
+        if "/" in name or name == "UTC":  # a real IANA name is found without listing them all
+            zoneinfo.ZoneInfo(name)
+            return name
+    except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+        pass
     if name in zone_names():
         return name
     by_lower = {zone.lower(): zone for zone in zone_names()}

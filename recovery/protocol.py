@@ -2,9 +2,10 @@
 
 A Protocol holds phases (spans), milestones (single days), routines (recurring reminders) and
 appointments (visit windows), each placed by time expressions, plus the parameters and variants
-a surgeon adjusts. Field checks are pydantic's; `check_protocol` adds the checks that look
-across items (references, cycles, parameters, placeholders) and returns every problem at once.
-The JSON Schema that editors use is generated from these models.
+a surgeon adjusts. The model is plain frozen dataclasses: `recovery.validation` checks files
+against it with pydantic (and generates the JSON Schema from it), while a protocol that was
+validated before is rebuilt without importing pydantic at all. `check_protocol` adds the checks
+that look across items (references, cycles, parameters, placeholders), every problem at once.
 """
 
 from __future__ import annotations
@@ -12,19 +13,8 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
-
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    PlainSerializer,
-    PlainValidator,
-    PrivateAttr,
-    WithJsonSchema,
-    model_validator,
-)
-from pydantic_core import PydanticCustomError
 
 from recovery.errors import Problem, did_you_mean, one_of
 from recovery.timeexpr import ID_PATTERN, TimeExpr, TimeExprError
@@ -35,63 +25,116 @@ SLOTS = {"morning": "08:00", "midday": "13:00", "evening": "19:00"}
 PLAN_PLACEHOLDERS = {"side"}
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 CLOCK_PATTERN = r"([01]\d|2[0-3]):[0-5]\d"
+#: Unknown keys are errors: a typo must never be ignored silently.
+STRICT = {"extra": "forbid"}
 
 
-def _parse_time_expr(value: Any) -> TimeExpr:
-    if isinstance(value, TimeExpr):
-        return value
-    if not isinstance(value, str):
-        raise PydanticCustomError("time_expr", 'expected a time expression in quotes, such as "6 weeks"')
-    try:
-        return TimeExpr.parse(value)
-    except TimeExprError as error:
-        raise PydanticCustomError("time_expr", "{why}", {"why": str(error)}) from None
+# ---- Annotations that pydantic reads when it validates or writes the schema (imported lazily).
 
 
-When = Annotated[
-    TimeExpr,
-    PlainValidator(_parse_time_expr),
-    PlainSerializer(str),
-    WithJsonSchema(
-        {
+class Doc:
+    """A field's description in the JSON Schema, which editors show while a surgeon types."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> dict[str, Any]:
+        schema = handler(core_schema)
+        schema["description"] = self.text
+        return schema
+
+
+class Pattern:
+    """A text that must match a regular expression."""
+
+    def __init__(self, regex: str):
+        self.regex = regex
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        from pydantic_core import core_schema
+
+        return core_schema.str_schema(pattern=self.regex)
+
+
+class Bounds:
+    """Limits on a number (`ge`, `le`) or on a list's length (`min_length`)."""
+
+    def __init__(self, **limits: int):
+        self.limits = limits
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        schema = handler(source)
+        schema.update(self.limits)
+        return schema
+
+
+class _TimeExprField:
+    """Time expressions are parsed while the file is validated, so a bad one names its field."""
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        from pydantic_core import PydanticCustomError, core_schema
+
+        def parse(value: Any) -> TimeExpr:
+            if isinstance(value, TimeExpr):
+                return value
+            if not isinstance(value, str):
+                raise PydanticCustomError("time_expr", 'expected a time expression in quotes, such as "6 weeks"')
+            try:
+                return TimeExpr.parse(value)
+            except TimeExprError as error:
+                raise PydanticCustomError("time_expr", "{why}", {"why": str(error)}) from None
+
+        return core_schema.no_info_plain_validator_function(
+            parse, serialization=core_schema.plain_serializer_function_ser_schema(str)
+        )
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> dict[str, Any]:
+        return {
             "type": "string",
             "description": 'When: "day 10", "6 weeks", "1 month 2 weeks", "{protection_weeks} weeks", '
             '"brace-off + 2 weeks" or "end of protection".',
             "examples": ["day 0", "6 weeks", "brace-off + 2 weeks", "end of protection"],
         }
-    ),
-]
 
 
-def _parse_value(value: Any) -> bool | int | str:
-    if isinstance(value, (bool, int, str)):
-        return value
-    raise PydanticCustomError("parameter_value", "expected a whole number, a text in quotes, or true/false")
+class _ParameterValue:
+    """A parameter's value: a whole number, a text or true/false, and nothing else."""
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        from pydantic_core import PydanticCustomError, core_schema
+
+        def check(value: Any) -> bool | int | str:
+            if isinstance(value, (bool, int, str)):
+                return value
+            raise PydanticCustomError("parameter_value", "expected a whole number, a text in quotes, or true/false")
+
+        return core_schema.no_info_plain_validator_function(check)
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> dict[str, Any]:
+        return {"type": ["integer", "string", "boolean"]}
 
 
-Value = Annotated[
-    bool | int | str,
-    PlainValidator(_parse_value),
-    WithJsonSchema({"type": ["integer", "string", "boolean"]}),
-]
-ItemId = Annotated[str, Field(pattern=f"^{ID_PATTERN}$", description="Lower-case letters, digits and hyphens")]
-Text = Annotated[str, Field(description="Plain text; {side} and {parameter} are filled in")]
+When = Annotated[TimeExpr, _TimeExprField()]
+Value = Annotated[bool | int | str, _ParameterValue()]
+ItemId = Annotated[str, Pattern(f"^{ID_PATTERN}$"), Doc("Lower-case letters, digits and hyphens")]
+Text = Annotated[str, Doc("Plain text; {side} and {parameter} are filled in")]
+Slot = Annotated[str, Pattern(f"^(morning|midday|evening|{CLOCK_PATTERN})$")]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
-class Strict(BaseModel):
-    """Unknown keys are errors: a typo must never be ignored silently."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
+# ---- The model.
 
 
-class Parameter(Strict):
+@dataclass(frozen=True, kw_only=True)
+class Parameter:
     """A value the surgeon adjusts; a plan may override it within its bounds."""
 
+    __pydantic_config__ = STRICT
     default: Value
     description: str = ""
     min: int | None = None
     max: int | None = None
-    choices: list[str] | None = Field(default=None, description="The allowed texts, for a text parameter")
+    choices: Annotated[list[str] | None, Doc("The allowed texts, for a text parameter")] = None
 
     def problems_with(self, value: Any) -> str | None:
         """Why `value` is not allowed for this parameter, or None when it is."""
@@ -120,23 +163,29 @@ class Parameter(Strict):
         return text
 
 
-class Variant(Strict):
+@dataclass(frozen=True, kw_only=True)
+class Variant:
     """A named set of parameter values, such as an accelerated course."""
 
+    __pydantic_config__ = STRICT
     description: str = ""
-    set: dict[str, Value] = Field(default_factory=dict)
+    set: dict[str, Value] = field(default_factory=dict)
 
 
-class Item(Strict):
+@dataclass(frozen=True, kw_only=True)
+class Item:
     """What every phase, milestone, routine and appointment has."""
 
+    __pydantic_config__ = STRICT
     id: ItemId
     title: Text
     description: Text = ""
-    only_if: str | None = Field(
-        default=None, description="Shown only when this parameter is non-zero, non-empty or true"
-    )
-    _source: str = PrivateAttr(default="")  # the file this item came from (for messages)
+    only_if: Annotated[str | None, Doc("Shown only when this parameter is non-zero, non-empty or true")] = None
+
+    @property
+    def source(self) -> str:
+        """The file this item came from, for messages (set by the loader; not part of the file)."""
+        return self.__dict__.get("_source", "")
 
     def whens(self) -> Iterator[tuple[str, TimeExpr]]:
         """(field name, expression) for each time expression of the item."""
@@ -148,6 +197,7 @@ class Item(Strict):
         yield "description", self.description
 
 
+@dataclass(frozen=True, kw_only=True)
 class Phase(Item):
     """A span of the recovery, from `start` (inclusive) to `end` (exclusive)."""
 
@@ -155,9 +205,9 @@ class Phase(Item):
     end: When
     weight_bearing: Text = ""
     brace: Text = ""
-    precautions: list[Text] = Field(default_factory=list)
-    goals: list[Text] = Field(default_factory=list)
-    overlaps: list[ItemId] = Field(default_factory=list, description="Phases this one may overlap")
+    precautions: list[Text] = field(default_factory=list)
+    goals: list[Text] = field(default_factory=list)
+    overlaps: Annotated[list[ItemId], Doc("Phases this one may overlap")] = field(default_factory=list)
 
     def whens(self):
         yield "start", self.start
@@ -173,11 +223,12 @@ class Phase(Item):
             yield f"goals[{i}]", text
 
 
+@dataclass(frozen=True, kw_only=True)
 class Milestone(Item):
     """A single day: a step that is expected, often after criteria are checked."""
 
     at: When
-    check: list[Text] = Field(default_factory=list, description="Criteria to confirm before this step")
+    check: Annotated[list[Text], Doc("Criteria to confirm before this step")] = field(default_factory=list)
 
     def whens(self):
         yield "at", self.at
@@ -188,36 +239,38 @@ class Milestone(Item):
             yield f"check[{i}]", text
 
 
-class Dose(Strict):
+@dataclass(frozen=True, kw_only=True)
+class Dose:
     """The blanks of an exercise handout: sets of reps, each held for some seconds."""
 
-    sets: int | None = Field(default=None, ge=1, le=20)
-    reps: int | None = Field(default=None, ge=1, le=200)
-    hold_seconds: int | None = Field(default=None, ge=1, le=600)
+    __pydantic_config__ = STRICT
+    sets: Annotated[int, Bounds(ge=1, le=20)] | None = None
+    reps: Annotated[int, Bounds(ge=1, le=200)] | None = None
+    hold_seconds: Annotated[int, Bounds(ge=1, le=600)] | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
 class Routine(Item):
     """A recurring reminder (exercise, ice, wound care) at set times of day."""
 
-    during: ItemId | None = Field(default=None, description="A phase: the routine runs for all of it")
+    times: Annotated[
+        list[Slot], Bounds(min_length=1), Doc('Named slots ("morning", "midday", "evening") or clock times ("07:30")')
+    ]
+    during: Annotated[ItemId | None, Doc("A phase: the routine runs for all of it")] = None
     start: When | None = None
     end: When | None = None
-    times: list[Annotated[str, Field(pattern=f"^(morning|midday|evening|{CLOCK_PATTERN})$")]] = Field(
-        min_length=1, description='Named slots ("morning", "midday", "evening") or clock times ("07:30")'
-    )
-    weekdays: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] | None = Field(
-        default=None, min_length=1, description="Only on these days of the week (default: every day)"
-    )
+    weekdays: Annotated[
+        Annotated[list[Weekday], Bounds(min_length=1)] | None,
+        Doc("Only on these days of the week (default: every day)"),
+    ] = None
     dose: Dose | None = None
-    minutes: int = Field(default=10, ge=1, le=240, description="How long one session takes")
+    minutes: Annotated[int, Bounds(ge=1, le=240), Doc("How long one session takes")] = 10
 
-    @model_validator(mode="after")
-    def _one_way_to_place(self) -> Routine:
+    def __post_init__(self) -> None:
         if self.during is None and (self.start is None or self.end is None):
-            raise PydanticCustomError("placement", 'needs "during" = a phase id, or both "start" and "end"')
+            raise ValueError('needs "during" = a phase id, or both "start" and "end"')
         if self.during is not None and (self.start is not None or self.end is not None):
-            raise PydanticCustomError("placement", 'has "during" and "start"/"end": use one or the other')
-        return self
+            raise ValueError('has "during" and "start"/"end": use one or the other')
 
     def whens(self):
         if self.start is not None:
@@ -226,17 +279,16 @@ class Routine(Item):
             yield "end", self.end
 
 
+@dataclass(frozen=True, kw_only=True)
 class Appointment(Item):
     """A visit: on a day (`at`), or within a window whose first and last days are both included."""
 
     at: When | None = None
-    window: tuple[When, When] | None = Field(default=None, description="[first day, last day], both included")
+    window: Annotated[tuple[When, When] | None, Doc("[first day, last day], both included")] = None
 
-    @model_validator(mode="after")
-    def _one_way_to_place(self) -> Appointment:
+    def __post_init__(self) -> None:
         if (self.at is None) == (self.window is None):
-            raise PydanticCustomError("placement", 'needs either "at" or "window", not both')
-        return self
+            raise ValueError('needs either "at" or "window", not both')
 
     def whens(self):
         if self.at is not None:
@@ -246,32 +298,39 @@ class Appointment(Item):
             yield "window[1]", self.window[1]
 
 
-class RedFlag(Strict):
+@dataclass(frozen=True, kw_only=True)
+class RedFlag:
     """A warning sign and what the patient should do about it."""
 
+    __pydantic_config__ = STRICT
     sign: Text
     action: Text
 
 
-class Protocol(Strict):
+@dataclass(frozen=True, kw_only=True)
+class Protocol:
     """A whole recovery course for one procedure."""
 
+    __pydantic_config__ = STRICT
     id: ItemId
     title: str
     version: str
     description: str = ""
-    references: list[str] = Field(default_factory=list, description="Sources for every number in the file")
-    extends: str | None = Field(default=None, description="A bundled protocol's name or a path to build on")
-    remove: list[ItemId] = Field(default_factory=list, description="Ids of inherited items to drop")
-    parameters: dict[str, Parameter] = Field(default_factory=dict)
-    variants: dict[str, Variant] = Field(default_factory=dict)
-    phases: list[Phase] = Field(default_factory=list)
-    milestones: list[Milestone] = Field(default_factory=list)
-    routines: list[Routine] = Field(default_factory=list)
-    appointments: list[Appointment] = Field(default_factory=list)
-    red_flags: list[RedFlag] = Field(default_factory=list)
+    references: Annotated[list[str], Doc("Sources for every number in the file")] = field(default_factory=list)
+    extends: Annotated[str | None, Doc("A bundled protocol's name or a path to build on")] = None
+    remove: Annotated[list[ItemId], Doc("Ids of inherited items to drop")] = field(default_factory=list)
+    parameters: dict[str, Parameter] = field(default_factory=dict)
+    variants: dict[str, Variant] = field(default_factory=dict)
+    phases: list[Phase] = field(default_factory=list)
+    milestones: list[Milestone] = field(default_factory=list)
+    routines: list[Routine] = field(default_factory=list)
+    appointments: list[Appointment] = field(default_factory=list)
+    red_flags: list[RedFlag] = field(default_factory=list)
 
-    _source: str = PrivateAttr(default="")
+    @property
+    def source(self) -> str:
+        """The file the protocol was loaded from."""
+        return self.__dict__.get("_source", "")
 
     def items(self) -> Iterator[tuple[str, Item]]:
         """(section, item) for every item, in file order."""
@@ -291,6 +350,11 @@ class Protocol(Strict):
         return values
 
 
+def locate(thing: Item | Protocol, source: str) -> None:
+    """Record which file an item (or protocol) came from; the model stays frozen otherwise."""
+    thing.__dict__["_source"] = source
+
+
 SECTIONS = ("phases", "milestones", "routines", "appointments")
 
 
@@ -300,11 +364,11 @@ def where(section: str, item: Item, field: str = "") -> str:
 
 
 def check_protocol(protocol: Protocol) -> list[Problem]:
-    """Every problem that looks across items; pydantic has already checked each field alone."""
+    """Every problem that looks across items; pydantic has already checked each key alone."""
     problems: list[Problem] = []
 
     def report(message: str, where_: str, source: str = "") -> None:
-        problems.append(Problem(message, source or protocol._source, where_))
+        problems.append(Problem(message, source or protocol.source, where_))
 
     items: dict[str, tuple[str, Item]] = {}
     for section, item in protocol.items():
@@ -313,7 +377,7 @@ def check_protocol(protocol: Protocol) -> list[Problem]:
             report(
                 f'the id "{item.id}" is used twice (also in {other}); ids must be unique',
                 where(section, item, "id"),
-                item._source,
+                item.source,
             )
         else:
             items[item.id] = (section, item)
@@ -323,21 +387,21 @@ def check_protocol(protocol: Protocol) -> list[Problem]:
     problems.extend(_check_parameters(protocol))
 
     for section, item in protocol.items():
-        here = item._source
+        here = item.source
 
-        for field, expr in item.whens():
+        for key, expr in item.whens():
             for name in sorted(expr.parameters):
                 if name not in protocol.parameters:
                     hint = did_you_mean(name, protocol.parameters)
                     report(
                         f'"{expr}" uses the parameter {{{name}}}, which is not defined{hint}',
-                        where(section, item, field),
+                        where(section, item, key),
                         here,
                     )
                 elif name not in numeric:
                     report(
                         f'"{expr}" uses {{{name}}} as a number, but that parameter is not a whole number',
-                        where(section, item, field),
+                        where(section, item, key),
                         here,
                     )
             if expr.anchor is not None:
@@ -346,13 +410,13 @@ def check_protocol(protocol: Protocol) -> list[Problem]:
                     said = "" if expr.text.strip() == expr.anchor else f'"{expr}": '
                     report(
                         f'{said}refers to "{expr.anchor}", which is not an item in this protocol{hint}',
-                        where(section, item, field),
+                        where(section, item, key),
                         here,
                     )
                 elif expr.anchor_end and isinstance(items[expr.anchor][1], Milestone):
                     report(
                         f'"{expr}": "{expr.anchor}" is a milestone, a single day with no end; refer to "{expr.anchor}" itself',
-                        where(section, item, field),
+                        where(section, item, key),
                         here,
                     )
                 elif (
@@ -362,7 +426,7 @@ def check_protocol(protocol: Protocol) -> list[Problem]:
                 ):
                     report(
                         f'"{expr}": the appointment "{expr.anchor}" is on one day; refer to "{expr.anchor}" itself',
-                        where(section, item, field),
+                        where(section, item, key),
                         here,
                     )
 
@@ -372,9 +436,9 @@ def check_protocol(protocol: Protocol) -> list[Problem]:
                 f'only_if names "{item.only_if}", which is not a parameter{hint}', where(section, item, "only_if"), here
             )
 
-        for field, text in item.texts():
+        for key, text in item.texts():
             for message in _placeholder_problems(text, protocol):
-                report(message, where(section, item, field), here)
+                report(message, where(section, item, key), here)
 
         if isinstance(item, Routine) and item.during is not None and item.during not in phase_ids:
             hint = did_you_mean(item.during, phase_ids)
@@ -388,9 +452,9 @@ def check_protocol(protocol: Protocol) -> list[Problem]:
                     )
 
     for i, flag in enumerate(protocol.red_flags):
-        for field in ("sign", "action"):
-            for message in _placeholder_problems(getattr(flag, field), protocol):
-                report(message, f"red_flags[{i}].{field}")
+        for key in ("sign", "action"):
+            for message in _placeholder_problems(getattr(flag, key), protocol):
+                report(message, f"red_flags[{i}].{key}")
 
     if not problems:
         problems.extend(_check_cycles(protocol, items))
@@ -402,32 +466,32 @@ def _check_parameters(protocol: Protocol) -> list[Problem]:
     for name, parameter in protocol.parameters.items():
         place = f"parameters.{name}"
         if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
-            problems.append(Problem("a parameter name uses lower-case letters, digits and _", protocol._source, place))
+            problems.append(Problem("a parameter name uses lower-case letters, digits and _", protocol.source, place))
         if name in PLAN_PLACEHOLDERS:
-            problems.append(Problem(f'"{name}" is set by the plan and cannot be a parameter', protocol._source, place))
+            problems.append(Problem(f'"{name}" is set by the plan and cannot be a parameter', protocol.source, place))
         is_number = type(parameter.default) is int
         if not is_number and (parameter.min is not None or parameter.max is not None):
-            problems.append(Problem("min and max apply only to a whole-number parameter", protocol._source, place))
+            problems.append(Problem("min and max apply only to a whole-number parameter", protocol.source, place))
         if parameter.choices is not None and type(parameter.default) is not str:
-            problems.append(Problem("choices apply only to a text parameter", protocol._source, place))
+            problems.append(Problem("choices apply only to a text parameter", protocol.source, place))
         if parameter.min is not None and parameter.max is not None and parameter.min > parameter.max:
-            problems.append(Problem(f"min {parameter.min} is above max {parameter.max}", protocol._source, place))
+            problems.append(Problem(f"min {parameter.min} is above max {parameter.max}", protocol.source, place))
         elif why := parameter.problems_with(parameter.default):
-            problems.append(Problem(f"the default: {why}", protocol._source, f"{place}.default"))
+            problems.append(Problem(f"the default: {why}", protocol.source, f"{place}.default"))
     for variant_name, variant in protocol.variants.items():
         for name, value in variant.set.items():
             place = f"variants.{variant_name}.set.{name}"
             if name not in protocol.parameters:
                 hint = did_you_mean(name, protocol.parameters)
-                problems.append(Problem(f'"{name}" is not a parameter{hint}', protocol._source, place))
+                problems.append(Problem(f'"{name}" is not a parameter{hint}', protocol.source, place))
             elif why := protocol.parameters[name].problems_with(value):
-                problems.append(Problem(why, protocol._source, place))
+                problems.append(Problem(why, protocol.source, place))
     return problems
 
 
 def _placeholder_problems(text: str, protocol: Protocol) -> list[str]:
     try:
-        names = [field for _, field, _, _ in string.Formatter().parse(text) if field is not None]
+        names = [key for _, key, _, _ in string.Formatter().parse(text) if key is not None]
     except ValueError:
         return [f'"{text}": a lone "{{" or "}}"; write {{{{ or }}}} for a literal brace']
     known = set(protocol.parameters) | PLAN_PLACEHOLDERS
@@ -443,10 +507,10 @@ def _check_cycles(protocol: Protocol, items: dict[str, tuple[str, Item]]) -> lis
     # A node is (item id, "start" or "end"); each depends on the node its expression names.
     edges: dict[tuple[str, str], tuple[tuple[str, str], str]] = {}
     for section, item in protocol.items():
-        for field, expr in item.whens():
-            node = (item.id, "end" if field in ("end", "window[1]") else "start")
+        for key, expr in item.whens():
+            node = (item.id, "end" if key in ("end", "window[1]") else "start")
             if expr.anchor is not None:
-                edges[node] = ((expr.anchor, "end" if expr.anchor_end else "start"), where(section, item, field))
+                edges[node] = ((expr.anchor, "end" if expr.anchor_end else "start"), where(section, item, key))
         if isinstance(item, Routine) and item.during is not None:
             for end in ("start", "end"):
                 edges[(item.id, end)] = ((item.during, end), where(section, item, "during"))
@@ -460,19 +524,9 @@ def _check_cycles(protocol: Protocol, items: dict[str, tuple[str, Item]]) -> lis
         if node in path:
             cycle = path[path.index(node) :]
             links = " → ".join(edges[n][1] for n in cycle) + f" → {edges[cycle[0]][1]}"
-            source = items[cycle[0][0]][1]._source
+            source = items[cycle[0][0]][1].source
             problems.append(
                 Problem(f"these references form a cycle, so no date can be given: {links}", source, edges[cycle[0]][1])
             )
         done.update(path)
     return problems
-
-
-def json_schema() -> dict[str, Any]:
-    """The JSON Schema of a protocol file, generated from the model the loader validates with."""
-    schema = Protocol.model_json_schema(mode="validation")
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": "Rehabilitation protocol",
-        **{k: v for k, v in schema.items() if k != "title"},
-    }

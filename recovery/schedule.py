@@ -177,7 +177,7 @@ def build(protocol: Protocol, plan: Plan) -> Schedule:
         if wrong is not None:
             message, field_name = wrong
             problems.append(
-                Problem(message + _values_note(protocol, plan), item._source, where(section, item, field_name))
+                Problem(message + _values_note(protocol, plan), item.source, where(section, item, field_name))
             )
         elif isinstance(item, Phase):
             phases.append(
@@ -416,7 +416,7 @@ def _overlaps(protocol: Protocol, phases: list[Span], plan: Plan) -> list[Proble
                         f"overlaps phases[id={earlier.id}] (days {(earlier.start - day).days}-{(earlier.end - day).days - 1} and "
                         f'{(later.start - day).days}-{(later.end - day).days - 1}); if that is intended, add overlaps = ["{earlier.id}"]'
                         + _values_note(protocol, plan),
-                        item._source,
+                        item.source,
                         f"phases[id={later.id}]",
                     )
                 )

@@ -48,7 +48,7 @@ def transitions(zone: str, first: date, last: date) -> list[Transition]:
     found = []
     moment, offset = start, start.astimezone(tz).utcoffset()
     while moment < end:
-        step = moment + timedelta(hours=6)
+        step = moment + timedelta(days=1)  # offsets never change twice within a day
         if step.astimezone(tz).utcoffset() != offset:
             low, high = moment, step  # the change lies in (low, high]: bisect to the second
             while high - low > timedelta(seconds=1):

@@ -37,9 +37,10 @@ def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) 
 
 
 @pytest.fixture(autouse=True)
-def _no_clinic_library(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A developer's own $RECOVERY_PROTOCOLS must not change what the tests see."""
+def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A developer's own $RECOVERY_PROTOCOLS and cache must not change what the tests see."""
     monkeypatch.delenv("RECOVERY_PROTOCOLS", raising=False)
+    monkeypatch.setenv("RECOVERY_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
 
 
 EPOCH = "1795000000"  # a fixed generation time (2026-11-18), for byte-identical output

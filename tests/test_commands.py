@@ -5,7 +5,7 @@ import json
 import pytest
 
 from recovery.cli import main
-from recovery.protocol import json_schema
+from recovery.validation import json_schema
 
 from conftest import run
 

@@ -1,0 +1,113 @@
+"""A cache of validated protocols, so that a file's first use pays for the validator and later ones do not.
+
+An entry is keyed by the hash of the protocol's merged file data (its `extends` chain included)
+and of the model's source code, so any change to either makes a new entry. It holds the
+validated protocol as plain JSON, rebuilt into the model's dataclasses without pydantic.
+Only valid protocols are cached; anything unreadable in the cache is ignored and validated anew.
+The folder is $RECOVERY_CACHE_DIR (empty: no cache), else $XDG_CACHE_HOME/recovery or ~/.cache/recovery.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import types
+import typing
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from recovery.protocol import Protocol
+from recovery.timeexpr import TimeExpr, TimeExprError
+
+_MODEL_FILES = ("protocol.py", "timeexpr.py", "validation.py", "cache.py")
+
+
+def folder() -> Path | None:
+    configured = os.environ.get("RECOVERY_CACHE_DIR")
+    if configured is not None:
+        return Path(configured) if configured else None
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "recovery"
+
+
+@cache
+def _model_fingerprint() -> bytes:
+    here = Path(__file__).parent
+    return b"".join(hashlib.sha256((here / name).read_bytes()).digest() for name in _MODEL_FILES)
+
+
+def key(raw: dict[str, Any]) -> str:
+    """The entry for merged protocol data under the current model."""
+    data = json.dumps(raw, sort_keys=True, default=str, ensure_ascii=False).encode()
+    return hashlib.sha256(_model_fingerprint() + data).hexdigest()
+
+
+def read(entry: str) -> Protocol | None:
+    where = folder()
+    if where is None:
+        return None
+    try:
+        data = json.loads((where / f"{entry}.json").read_text(encoding="utf-8"))
+        return from_data(Protocol, data)
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, TimeExprError):
+        return None
+
+
+def write(entry: str, protocol: Protocol) -> None:
+    """Store a validated protocol; a cache that cannot be written is simply not used."""
+    import tempfile
+
+    where = folder()
+    if where is None:
+        return
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=where, suffix=".tmp")
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            json.dump(to_data(protocol), stream, ensure_ascii=False)
+        os.replace(temporary, where / f"{entry}.json")
+    except OSError:
+        return
+
+
+def to_data(value: Any) -> Any:
+    """A model object as plain JSON data; time expressions as the text the surgeon wrote."""
+    if isinstance(value, TimeExpr):
+        return value.text
+    if dataclasses.is_dataclass(value):
+        return {f.name: to_data(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (list, tuple)):
+        return [to_data(v) for v in value]
+    if isinstance(value, dict):
+        return {k: to_data(v) for k, v in value.items()}
+    return value
+
+
+@cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def from_data(kind: Any, value: Any) -> Any:
+    """Rebuild a model object of type `kind` from `to_data`'s output (already validated once)."""
+    if kind is TimeExpr:
+        return TimeExpr.parse(value)
+    if dataclasses.is_dataclass(kind):
+        hints = _hints(kind)
+        return kind(**{name: from_data(hints[name], v) for name, v in value.items()})
+    origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin in (typing.Union, types.UnionType):
+        if value is None:
+            return None
+        options = [a for a in args if a is not type(None)]
+        return from_data(options[0], value) if len(options) == 1 else value
+    if origin is list:
+        return [from_data(args[0], v) for v in value]
+    if origin is tuple:
+        return tuple(from_data(a, v) for a, v in zip(args, value, strict=True))
+    if origin is dict:
+        return {k: from_data(args[1], v) for k, v in value.items()}
+    return value

@@ -1,0 +1,149 @@
+"""Checking protocol data against the model with pydantic, and the JSON Schema from the same model.
+
+Pydantic's errors are rewritten in a surgeon's words: the file, the item (`phases[id=protection]`),
+the field, what was expected and, for a typo, the nearest valid name. This is the only module
+that imports pydantic, and only the first use of a protocol file (or `validate`) loads it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from functools import cache
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from recovery.errors import Problem, ProtocolError, did_you_mean, one_of
+from recovery.protocol import (
+    Appointment,
+    Dose,
+    Milestone,
+    Parameter,
+    Phase,
+    Protocol,
+    RedFlag,
+    Routine,
+    Variant,
+    check_protocol,
+    locate,
+)
+
+_SECTION_MODELS = {"phases": Phase, "milestones": Milestone, "routines": Routine, "appointments": Appointment}
+
+
+@cache
+def adapter() -> TypeAdapter[Protocol]:
+    return TypeAdapter(Protocol)
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of a protocol file, generated from the model the loader validates with."""
+    schema = adapter().json_schema(mode="validation")
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "Rehabilitation protocol",
+        **{k: v for k, v in schema.items() if k != "title"},
+    }
+
+
+def validate(raw: dict[str, Any], sources: dict[tuple[str, str], str], source: str) -> Protocol:
+    """A Protocol from merged file data, or a ProtocolError with every problem found."""
+    try:
+        protocol = adapter().validate_python(raw)
+    except ValidationError as error:
+        raise ProtocolError(_explain(error, raw, sources, source)) from None
+    locate(protocol, source)
+    for section, item in protocol.items():
+        locate(item, sources.get((section, item.id), source))
+    problems = check_protocol(protocol)
+    if problems:
+        raise ProtocolError(problems)
+    return protocol
+
+
+def _explain(
+    error: ValidationError, raw: dict[str, Any], sources: dict[tuple[str, str], str], source: str
+) -> list[Problem]:
+    """Pydantic's errors in a surgeon's words: file, item, field, what was expected."""
+    problems = []
+    details = error.errors()
+    # A typo'd key ("titel") also makes its real key missing: report the typo alone.
+    misspelled = {
+        (*d["loc"][:-1], match)
+        for d in details
+        if d["type"] in ("extra_forbidden", "unexpected_keyword_argument")
+        for match in difflib.get_close_matches(str(d["loc"][-1]), _keys_at(list(d["loc"][:-1])), n=1, cutoff=0.6)
+    }
+    for detail in details:
+        loc = list(detail["loc"])
+        if detail["type"] == "missing" and tuple(loc) in misspelled:
+            continue
+        file, place, model = source, [], Protocol
+        data: Any = raw
+        for i, part in enumerate(loc):
+            if isinstance(part, int):
+                item = data[part] if isinstance(data, list) and part < len(data) else None
+                if i == 1 and isinstance(item, dict) and isinstance(item.get("id"), str):
+                    place[-1] += f"[id={item['id']}]"
+                    file = sources.get((loc[0], item["id"]), source)
+                else:
+                    place[-1] += f"[{part}]"
+                data = item
+            else:
+                place.append(str(part))
+                data = data.get(part) if isinstance(data, dict) else None
+            model = _model_at(loc[: i + 1]) or model
+        problems.append(Problem(_message(detail, model, loc), file, ".".join(place)))
+    return problems
+
+
+def _model_at(loc: list[Any]) -> type | None:
+    """The model that owns the keys at a location, for "did you mean" on an unknown key."""
+    shape = tuple("#" if isinstance(p, int) else p for p in loc)
+    if len(shape) == 2 and shape[0] in _SECTION_MODELS and shape[1] == "#":
+        return _SECTION_MODELS[shape[0]]
+    if shape[-1:] == ("dose",) and len(shape) == 3:
+        return Dose
+    if len(shape) == 2 and shape[0] == "parameters":
+        return Parameter
+    if len(shape) == 2 and shape[0] == "variants":
+        return Variant
+    if shape == ("red_flags", "#"):
+        return RedFlag
+    return None
+
+
+def _keys_at(loc: list[Any]) -> list[str]:
+    model = _model_at(loc) if loc else Protocol
+    return [f.name for f in dataclasses.fields(model)] if model else []
+
+
+def _message(detail: dict[str, Any], model: type, loc: list[Any]) -> str:
+    kind, given = detail["type"], detail.get("input")
+    field = str(loc[-1]) if loc else ""
+    if kind in ("extra_forbidden", "unexpected_keyword_argument"):
+        keys = [f.name for f in dataclasses.fields(model)]
+        return f'unknown key "{field}"' + (did_you_mean(field, keys) or f"; expected one of {one_of(keys)}")
+    if kind == "missing":
+        return f'missing the required key "{field}"'
+    if kind == "string_pattern_mismatch":
+        if "times" in loc:
+            return (
+                f'"{given}" is not a time of day; expected "morning", "midday", "evening" or a clock time like "07:30"'
+            )
+        return f'"{given}" is not a valid id; use lower-case letters, digits and hyphens, like "brace-off"'
+    if kind == "literal_error":
+        choices = [c.strip(" '") for c in detail["ctx"]["expected"].replace(" or ", ",").split(",")]
+        return f'"{given}" is not one of {one_of(choices)}{did_you_mean(str(given), choices)}'
+    if kind in ("time_expr", "parameter_value"):
+        return detail["msg"]
+    if kind == "value_error":  # raised by a model's own check (__post_init__)
+        return str(detail["ctx"]["error"]) if "ctx" in detail else detail["msg"].removeprefix("Value error, ")
+    if kind in ("too_short", "too_long") and "window" in loc:
+        return "a window is two time expressions: [first day, last day]"
+    return (
+        f"{detail['msg'].rstrip('.').lower()}, got {given!r}"
+        if given is not None and not isinstance(given, dict)
+        else detail["msg"]
+    )
