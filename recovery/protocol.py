@@ -8,8 +8,6 @@ validated before is rebuilt without importing pydantic at all. `check_protocol` 
 that look across items (references, cycles, parameters, placeholders), every problem at once.
 """
 
-from __future__ import annotations
-
 import re
 import string
 from collections.abc import Iterator
