@@ -1,6 +1,6 @@
 """The command line: parses options, calls the library, formats the result. Nothing more.
 
-Exit codes: 0 success, 1 invalid protocol or plan data, 2 command-line usage.
+Exit codes: 0 success, 1 invalid protocol or plan data, 2 command-line usage (70: a bug).
 Errors are one line on stderr (more only to list several problems), never a traceback.
 """
 
@@ -37,6 +37,14 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             for problem in error.problems:
                 click.echo(f"error: {problem}", err=True)
             sys.exit(error.exit_code)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise  # usage errors: click prints them and exits with 2
+        except Exception as error:  # a bug: one line for the user, the traceback for developers
+            if os.environ.get("RECOVERY_DEBUG"):
+                raise
+            click.echo(f"error: internal error ({type(error).__name__}: {error}); please report it", err=True)
+            click.echo("       (set RECOVERY_DEBUG=1 to see the details)", err=True)
+            sys.exit(70)
 
     return wrapper
 

@@ -16,6 +16,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from recovery.errors import Problem, ProtocolError, did_you_mean, one_of
 from recovery.protocol import (
+    SECTIONS,
     Appointment,
     Dose,
     Milestone,
@@ -52,14 +53,53 @@ def validate(raw: dict[str, Any], sources: dict[tuple[str, str], str], source: s
     try:
         protocol = adapter().validate_python(raw)
     except ValidationError as error:
-        raise ProtocolError(_explain(error, raw, sources, source)) from None
-    locate(protocol, source)
-    for section, item in protocol.items():
-        locate(item, sources.get((section, item.id), source))
+        problems = _explain(error, raw, sources, source)
+        raise ProtocolError(problems + _problems_in_the_rest(error, raw, sources, source)) from None
+    _locate(protocol, sources, source)
     problems = check_protocol(protocol)
     if problems:
         raise ProtocolError(problems)
     return protocol
+
+
+def _locate(protocol: Protocol, sources: dict[tuple[str, str], str], source: str) -> None:
+    locate(protocol, source)
+    for section, item in protocol.items():
+        locate(item, sources.get((section, item.id), source))
+
+
+def _problems_in_the_rest(
+    error: ValidationError, raw: dict[str, Any], sources: dict[tuple[str, str], str], source: str
+) -> list[Problem]:
+    """The cross-item problems of the items whose fields are valid, so that one run reports all.
+
+    Items with field errors are left out; what refers to them is not reported again."""
+    broken: dict[str, set[Any]] = {}
+    for detail in error.errors():
+        loc = detail["loc"]
+        if len(loc) >= 2 and loc[0] in (*SECTIONS, "parameters", "variants", "red_flags"):
+            broken.setdefault(loc[0], set()).add(loc[1])
+        elif loc:
+            return []  # a top-level field is wrong: nothing else can be checked reliably
+    rest = dict(raw)
+    dropped: set[str] = set()
+    for key, positions in broken.items():
+        if isinstance(raw.get(key), list):
+            dropped |= {str(x.get("id")) for i, x in enumerate(raw[key]) if i in positions and isinstance(x, dict)}
+            rest[key] = [x for i, x in enumerate(raw[key]) if i not in positions]
+        elif isinstance(raw.get(key), dict):
+            dropped |= {str(name) for name in positions}
+            rest[key] = {k: v for k, v in raw[key].items() if k not in positions}
+    try:
+        protocol = adapter().validate_python(rest)
+    except ValidationError:
+        return []
+    _locate(protocol, sources, source)
+    return [
+        p
+        for p in check_protocol(protocol)
+        if not any(f'"{name}"' in p.message or f"{{{name}}}" in p.message for name in dropped)
+    ]
 
 
 def _explain(

@@ -132,3 +132,41 @@ def test_field_and_cross_item_problems(tmp_path, text: str, message: str) -> Non
     assert result.exit_code == 1, result.output
     assert f"error: {path}: {message}" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_field_and_cross_item_problems_come_in_the_same_run() -> None:
+    result = run("validate", protocol_file("problems-of-every-kind"))
+    assert result.exit_code == 1
+    lines = result.stderr.splitlines()
+    assert len(lines) == 3, result.stderr
+    assert 'phases[id=protection].titel: unknown key "titel"; did you mean "title"?' in lines[0]
+    assert 'milestones[id=brace-off].title: "{sid}" is neither a parameter nor {side}' in lines[1]
+    assert 'appointments[id=review].at: "brace-of + 1 week": refers to "brace-of"' in lines[2]
+
+
+def test_a_reference_to_a_broken_item_is_not_reported_twice(tmp_path) -> None:
+    path = tmp_path / "clinic.toml"
+    path.write_text(
+        'id = "x"\ntitle = "x"\nversion = "1"\n'
+        '[[phases]]\nid = "protection"\ntitle = "P"\nstart = "day 0"\nend = "6 wekes"\n'
+        '[[milestones]]\nid = "m"\ntitle = "M"\nat = "end of protection"\n'
+    )
+    result = run("validate", str(path))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f'error: {path}: phases[id=protection].end: "6 wekes": unknown unit "wekes"; expected days, weeks or months; did you mean "weeks"?'
+    ]
+
+
+def test_an_internal_error_is_one_line_not_a_traceback(monkeypatch) -> None:
+    from recovery import loader
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(loader, "load", broken)
+    monkeypatch.delenv("RECOVERY_DEBUG", raising=False)
+    result = run("show", "proximal-hamstring-repair")
+    assert result.exit_code == 70
+    assert "error: internal error (RuntimeError: boom); please report it" in result.stderr
+    assert "Traceback" not in result.output
