@@ -270,10 +270,18 @@ def make_plan(options: dict[str, Any]) -> tuple[Any, Plan]:
 @main.command(context_settings=CONTEXT)
 @plan_options
 @click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["ics", "json"]),
+    default="ics",
+    show_default=True,
+    help="ics: a calendar file; json: the schedule as data for other software (docs/schedule-json.md).",
+)
+@click.option(
     "-o", "--output", metavar="FILE", help="Where to write; - for standard output. [default: ./<protocol>-<date>.ics]"
 )
 @reports_errors
-def generate(output: str | None, **options: Any) -> None:
+def generate(output: str | None, output_format: str, **options: Any) -> None:
     """Write a patient's calendar (.ics) from a surgery date and a protocol.
 
     Import the file into a new, dedicated calendar on the phone (see the README).
@@ -286,15 +294,19 @@ def generate(output: str | None, **options: Any) -> None:
       recovery generate --surgery-date 2027-03-01 --side left --time morning=07:30 -o plan.ics
       recovery generate --surgery-date 2027-03-01 --actual brace-off=2027-04-20 --from 2027-04-20
       recovery generate --surgery-date 2027-03-01 --protocol my-clinic.toml --variant accelerated -o -
+      recovery generate --surgery-date 2027-03-01 --format json -o schedule.json
     """
-    from recovery import ics
-
     protocol, plan = make_plan(options)
-    data = ics.write(build(protocol, plan))
+    schedule = build(protocol, plan)
+    if output_format == "json":
+        from recovery.schedule_json import write
+    else:
+        from recovery.ics import write
+    data = write(schedule)
     if output == "-":
         click.echo(data, nl=False)
         return
-    name = f"{'plan' if plan.discreet else protocol.id}-{plan.surgery_date.isoformat()}.ics"
+    name = f"{'plan' if plan.discreet else protocol.id}-{plan.surgery_date.isoformat()}.{output_format}"
     path = Path(output) if output else Path(name)
     write_atomically(path, data)
     click.echo(str(path))

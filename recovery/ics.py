@@ -18,12 +18,9 @@ from icalendar.prop import vDuration
 
 from recovery import __name__ as package
 from recovery.errors import PlanError
-from recovery.schedule import Schedule, Series, Span
+from recovery.schedule import SURGEON_FIRST, Schedule, Series, Span
 from recovery.vtimezone import vtimezone
 
-SURGEON_FIRST = (
-    "Your surgeon's and physiotherapist's instructions come first: if they differ from this calendar, follow theirs."
-)
 SEQUENCE_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 WEEKDAY_CODES = {"mon": "MO", "tue": "TU", "wed": "WE", "thu": "TH", "fri": "FR", "sat": "SA", "sun": "SU"}
 

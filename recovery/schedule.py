@@ -21,6 +21,11 @@ from recovery.plan import Plan
 from recovery.protocol import WEEKDAYS, Appointment, Dose, Item, Milestone, Phase, Protocol, Routine, where
 from recovery.timeexpr import TimeExpr
 
+#: Said by every output a patient sees.
+SURGEON_FIRST = (
+    "Your surgeon's and physiotherapist's instructions come first: if they differ from this calendar, follow theirs."
+)
+
 
 @dataclass(frozen=True)
 class Span:

@@ -11,7 +11,7 @@ from dateutil.tz import tzical
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from recovery.ics import SURGEON_FIRST
+from recovery.schedule import SURGEON_FIRST
 from recovery.vtimezone import vtimezone
 
 from conftest import EPOCH, HERE, comparable, generate, occurrences, run, strict_occurrences
