@@ -335,3 +335,28 @@ def write_atomically(path: Path, data: bytes) -> None:
     except OSError as error:
         Path(temporary).unlink(missing_ok=True)
         raise PlanError(f"cannot write {path}: {error.strerror}") from None
+
+
+@main.command(context_settings=CONTEXT)
+@plan_options
+@click.option("--on", "day", type=DATE, help="The day to show. [default: today]")
+@click.option("--week", is_flag=True, help="Show the 7 days from that day.")
+@reports_errors
+def agenda(day: date | None, week: bool, **options: Any) -> None:
+    """What the patient may do today (or this week), and what comes next.
+
+    Shows the day after surgery, the current phase with its weight bearing, brace and
+    precautions, the reminders due with times and doses, and the next milestones and
+    visits with how far away they are.
+
+    \b
+    Examples:
+      recovery agenda --surgery-date 2027-03-01
+      recovery agenda --surgery-date 2027-03-01 --on 2027-03-24 --side left
+      recovery agenda --surgery-date 2027-03-01 --week --time morning=07:00
+    """
+    from recovery.agenda import render
+
+    protocol, plan = make_plan(options)
+    text = render(build(protocol, plan), day or date.today(), week=week, color=sys.stdout.isatty())
+    click.echo(text, nl=False)

@@ -1,0 +1,157 @@
+"""The agenda: what a patient may do today (or this week), and what comes next.
+
+A writer: it reads only the Schedule. Days are counted as everywhere else in the project:
+day 0 is the surgery day, and "3 weeks" means day 21 (see docs/protocol-format.md).
+Styling is ANSI, asked for by the caller; the text reads the same without it.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from datetime import date, timedelta
+
+from recovery.schedule import SURGEON_FIRST, Schedule, Series
+
+UPCOMING = 5  # how many milestones and visits "coming up" lists
+
+
+class _Style:
+    def __init__(self, color: bool):
+        self.color = color
+
+    def _wrap(self, code: str, text: str) -> str:
+        return f"\033[{code}m{text}\033[0m" if self.color else text
+
+    def bold(self, text: str) -> str:
+        return self._wrap("1", text)
+
+    def warn(self, text: str) -> str:
+        return self._wrap("1;31", text)
+
+    def dim(self, text: str) -> str:
+        return self._wrap("2", text)
+
+
+def since_surgery(schedule: Schedule, day: date) -> str:
+    """ "day 23 (3 weeks and 2 days after surgery)", or how long until surgery."""
+    n = schedule.day_number(day)
+    if n < 0:
+        return f"{-n} day{'s' if n != -1 else ''} before surgery"
+    if n == 0:
+        return "day 0, the day of surgery"
+    weeks, days = divmod(n, 7)
+    parts = [f"{weeks} week{'s' if weeks != 1 else ''}"] if weeks else []
+    parts += [f"{days} day{'s' if days != 1 else ''}"] if days else []
+    return f"day {n} ({' and '.join(parts)} after surgery)"
+
+
+def render(schedule: Schedule, day: date, week: bool = False, color: bool = False, width: int = 80) -> str:
+    """The agenda for `day`, or for the 7 days from `day`, as text `width` columns wide."""
+    style = _Style(color)
+    days = [day + timedelta(n) for n in range(7 if week else 1)]
+    out = [style.bold(f"{_date(day)} · {since_surgery(schedule, day)}")]
+    out.append(f"{schedule.protocol_title}, version {schedule.protocol_version}")
+    out.append("")
+    n = schedule.day_number(day)
+    if n < 0:
+        out += [f"Your surgery is on {_date(schedule.plan.surgery_date)}.", ""]
+    elif day > schedule.last_day:
+        out += [
+            f"The planned course ended on {_date(schedule.last_day)} (day {schedule.day_number(schedule.last_day)}).",
+            "Keep to what your surgeon and physiotherapist advise from here on.",
+            "",
+        ]
+
+    phases = [p for p in schedule.phases if p.start <= days[-1] and p.end > day]
+    for phase in phases:
+        when = f"day {schedule.day_number(phase.start)} to {schedule.day_number(phase.end) - 1}"
+        if phase.start > day:
+            when += f"; starts {_short(phase.start)}"
+        else:
+            remaining = (phase.end - day).days
+            when += f"; {remaining} day{'s' if remaining != 1 else ''} left"
+        out.append(style.bold(phase.title) + style.dim(f"  ({when})"))
+        if phase.weight_bearing:
+            out += _wrap(f"Weight bearing: {phase.weight_bearing}", width, 2)
+        if phase.brace:
+            out += _wrap(f"Brace: {phase.brace}", width, 2)
+        for text in phase.precautions:
+            out += [style.warn(line) if i == 0 else line for i, line in enumerate(_wrap(f"! {text}", width, 2))]
+        out.append("")
+
+    for current in days:
+        if not schedule.first_day <= current <= schedule.last_day:
+            continue  # before surgery or after the course: nothing is due
+        heading = f"{_date(current)} · day {schedule.day_number(current)}" if week else "Today"
+        out += [style.bold(heading), *_day_items(schedule, current, width, style), ""]
+
+    upcoming = _upcoming(schedule, days[-1])
+    if upcoming:
+        out.append(style.bold("Coming up"))
+        for when, text in upcoming:
+            distance = (when - day).days
+            out += _wrap(f"{'in ' + str(distance) + ' days':<12} {_date(when)}  {text}", width, 2)
+        out.append("")
+
+    if schedule.red_flags:
+        out.append(style.warn("Red flags: get help"))
+        for sign, action in schedule.red_flags:
+            out += _wrap(f"! {sign}: {action}", width, 2)
+        out.append("")
+    out += _wrap(SURGEON_FIRST, width, 0, hang=0)
+    return "\n".join(out) + "\n"
+
+
+def _day_items(schedule: Schedule, day: date, width: int, style: _Style) -> list[str]:
+    lines = []
+    for milestone in schedule.milestones:
+        if milestone.date == day:
+            lines += _wrap(f"* {milestone.title}", width, 2)
+            lines += [line for check in milestone.check for line in _wrap(f"check: {check}", width, 6)]
+    for visit in schedule.appointments:
+        if visit.first <= day <= visit.last:
+            window = "today" if visit.first == visit.last else f"between {_short(visit.first)} and {_short(visit.last)}"
+            lines += _wrap(f"* {visit.title} ({window})", width, 2)
+    by_time: dict[str, list[Series]] = {}
+    for series in schedule.routines:
+        if _occurs(series, day):
+            by_time.setdefault(series.time.strftime("%H:%M"), []).append(series)
+    for clock in sorted(by_time):
+        for i, series in enumerate(by_time[clock]):
+            dose = f" · {series.dose}" if series.dose else ""
+            text = f"{clock if i == 0 else '':<5}  {series.title}{dose}" + style.dim(f" ({series.minutes} min)")
+            lines += _wrap(text, width + (len(text) - len(_plain(text))), 2, hang=9)
+    if not lines:
+        lines.append("  No reminders.")
+    return lines
+
+
+def _occurs(series: Series, day: date) -> bool:
+    if not series.first <= day <= series.last:
+        return False
+    return not series.weekdays or ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[day.weekday()] in series.weekdays
+
+
+def _upcoming(schedule: Schedule, after: date) -> list[tuple[date, str]]:
+    found = [(m.date, m.title) for m in schedule.milestones if m.date > after]
+    found += [(a.first, a.title) for a in schedule.appointments if a.first > after]
+    found += [(p.start, f"{p.title} begins") for p in schedule.phases if p.start > after]
+    return sorted(found)[:UPCOMING]
+
+
+def _plain(text: str) -> str:
+    import re
+
+    return re.sub(r"\033\[[0-9;]*m", "", text)
+
+
+def _date(day: date) -> str:
+    return day.strftime("%a %Y-%m-%d")
+
+
+def _short(day: date) -> str:
+    return day.strftime("%a %d %b")
+
+
+def _wrap(text: str, width: int, indent: int, hang: int = 2) -> list[str]:
+    return textwrap.wrap(text, width, initial_indent=" " * indent, subsequent_indent=" " * (indent + hang)) or [""]

@@ -1,0 +1,100 @@
+"""`recovery agenda`: what a patient may do on a day, tried on the days patients ask about."""
+
+from datetime import date
+
+import pytest
+
+from recovery import Plan, build, load
+from recovery.agenda import render
+
+from conftest import run
+
+PLAN = ("--surgery-date", "2027-03-01", "--timezone", "Europe/Berlin", "--side", "left")
+
+
+def agenda(*args: str) -> str:
+    result = run("agenda", *PLAN, *args)
+    assert result.exit_code == 0, result.stderr
+    assert "\033[" not in result.stdout  # plain when piped
+    assert all(len(line) <= 80 for line in result.stdout.splitlines())
+    return result.stdout
+
+
+def test_day_of_surgery() -> None:
+    text = agenda("--on", "2027-03-01")
+    assert text.startswith("Mon 2027-03-01 · day 0, the day of surgery\n")
+    assert "Phase 1 · Protection  (day 0 to 41; 42 days left)" in text
+    assert "Today\n  No reminders.\n" in text  # exercises start the day after
+    assert "in 2 days    Wed 2027-03-03  First physiotherapy session" in text
+    assert "in 10 days   Thu 2027-03-11  First surgeon visit: wound check, stitches out" in text
+
+
+def test_day_23_shows_the_phase_its_precautions_and_todays_doses() -> None:
+    text = agenda("--on", "2027-03-24")
+    assert text.startswith("Wed 2027-03-24 · day 23 (3 weeks and 2 days after surgery)\n")
+    assert "Weight bearing: Toe-touch only (toes down for balance), two crutches" in text
+    assert "Brace: knee brace locked at about 30-90° of knee flexion" in text
+    assert "! No bending forward at the hip with the left knee straight" in text
+    assert "  08:00  Ankle pumps · 3×10 (5 min)" in text
+    assert "         Quad sets · 3×10, hold 5 s (5 min)" in text
+    assert "  13:00  Ankle pumps · 3×10 (5 min)" in text
+    assert "in 19 days   Mon 2027-04-12  Brace off, if your surgeon agrees" in text
+    assert "! Chest pain or sudden shortness of breath: Call your local emergency number" in text
+    assert "instructions come first" in text
+
+
+def test_day_100_is_in_eccentric_strengthening() -> None:
+    text = agenda("--on", "2027-06-09")
+    assert "day 100 (14 weeks and 2 days after surgery)" in text
+    assert "Phase 3 · Eccentric strengthening  (day 84 to 111; 12 days left)" in text
+    assert "19:00  Assisted Nordic hamstring lowering · 2×8 (10 min)" in text  # a Wednesday
+    assert "Phase 1" not in text
+    assert "in 12 days   Mon 2027-06-21  Walk-to-jog progression may start" in text
+
+
+def test_after_the_course_ends() -> None:
+    text = agenda("--on", "2027-10-01")
+    assert "The planned course ended on Wed 2027-09-01 (day 184)." in text
+    assert "Today" not in text
+    assert "Coming up" not in text
+    assert "Red flags" in text
+
+
+def test_before_surgery() -> None:
+    text = agenda("--on", "2027-02-26")
+    assert text.startswith("Fri 2027-02-26 · 3 days before surgery\n")
+    assert "Your surgery is on Mon 2027-03-01." in text
+    assert "in 3 days    Mon 2027-03-01  Phase 1 · Protection begins" in text
+
+
+def test_accelerated_variant_has_no_brace() -> None:
+    text = agenda("--on", "2027-03-05", "--variant", "accelerated")
+    assert "Weight bearing: As tolerated, with two crutches for about 2 weeks" in text
+    assert "Brace" not in text
+
+
+def test_week_lists_each_day_and_a_phase_that_starts_during_it() -> None:
+    text = agenda("--on", "2027-05-20", "--week")
+    for day in (
+        "Thu 2027-05-20 · day 80",
+        "Sun 2027-05-23 · day 83",
+        "Mon 2027-05-24 · day 84",
+        "Wed 2027-05-26 · day 86",
+    ):
+        assert day in text
+    assert "Phase 3 · Eccentric strengthening  (day 84 to 111; starts Mon 24 May)" in text
+    assert "Tue 2027-05-25 · day 85\n  No reminders.\n" in text
+
+
+def test_colour_only_when_asked() -> None:
+    schedule = build(load("proximal-hamstring-repair"), Plan(date(2027, 3, 1)))
+    day = date(2027, 3, 24)
+    assert "\033[1m" in render(schedule, day, color=True)
+    assert "\033[" not in render(schedule, day, color=False)
+
+
+@pytest.mark.parametrize("args", [["--on", "2027-13-01"], ["--on", "tomorrow"]])
+def test_bad_day_is_a_usage_error(args: list[str]) -> None:
+    result = run("agenda", *PLAN, *args)
+    assert result.exit_code == 2
+    assert "--on" in result.stderr
