@@ -142,8 +142,17 @@ def check_file(path: str) -> list[Problem]:
 @click.option("--surgery-date", type=DATE, help="Show real dates for a surgery on this day.")
 @click.option("--variant", help="Show a variant of the protocol, such as accelerated.")
 @click.option("--set", "overrides", multiple=True, metavar="NAME=VALUE", help="Change a parameter (repeatable).")
+@click.option("--html", is_flag=True, help="Write the handout's picture of the course as HTML instead (see -o).")
+@click.option("-o", "--output", metavar="FILE", help="With --html: where to write; - for standard output.")
 @reports_errors
-def show(protocol: str, surgery_date: date | None, variant: str | None, overrides: tuple[str, ...]) -> None:
+def show(
+    protocol: str,
+    surgery_date: date | None,
+    variant: str | None,
+    overrides: tuple[str, ...],
+    html: bool,
+    output: str | None,
+) -> None:
     """Show a protocol as a readable timeline in the terminal.
 
     PROTOCOL is a name (see `recovery protocols`) or a path to a .toml file.
@@ -154,12 +163,23 @@ def show(protocol: str, surgery_date: date | None, variant: str | None, override
       recovery show proximal-hamstring-repair
       recovery show proximal-hamstring-repair --surgery-date 2027-03-01 --variant accelerated
       recovery show my-clinic.toml --set protection_weeks=4
+      recovery show proximal-hamstring-repair --html -o preview.html
     """
-    from recovery.timeline import render
-
     loaded = loader.load(protocol)
     plan = Plan(surgery_date or date.today(), variant=variant, overrides=parse_assignments(overrides, "--set"))
-    click.echo(render(build(loaded, plan), dated=surgery_date is not None), nl=False)
+    schedule = build(loaded, plan)
+    if html:
+        from recovery.handout import render as render_html
+
+        write_output(
+            output, render_html(schedule, dated=surgery_date is not None).encode(), f"{loaded.id}-preview.html"
+        )
+        return
+    if output:
+        raise click.UsageError("-o goes with --html; the timeline is printed to the terminal")
+    from recovery.timeline import render
+
+    click.echo(render(schedule, dated=surgery_date is not None), nl=False)
 
 
 @main.command(context_settings=CONTEXT)
@@ -302,14 +322,8 @@ def generate(output: str | None, output_format: str, **options: Any) -> None:
         from recovery.schedule_json import write
     else:
         from recovery.ics import write
-    data = write(schedule)
-    if output == "-":
-        click.echo(data, nl=False)
-        return
     name = f"{'plan' if plan.discreet else protocol.id}-{plan.surgery_date.isoformat()}.{output_format}"
-    path = Path(output) if output else Path(name)
-    write_atomically(path, data)
-    click.echo(str(path))
+    write_output(output, write(schedule), name)
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -360,3 +374,36 @@ def agenda(day: date | None, week: bool, **options: Any) -> None:
     protocol, plan = make_plan(options)
     text = render(build(protocol, plan), day or date.today(), week=week, color=sys.stdout.isatty())
     click.echo(text, nl=False)
+
+
+@main.command(context_settings=CONTEXT)
+@plan_options
+@click.option(
+    "-o", "--output", metavar="FILE", help="Where to write; - for standard output. [default: ./<protocol>-<date>.html]"
+)
+@reports_errors
+def handout(output: str | None, **options: Any) -> None:
+    """Write a printable patient handout (one HTML file) with a timeline of the course.
+
+    It prints on A4 or US Letter and reads on a phone; it needs no network.
+
+    \b
+    Examples:
+      recovery handout --surgery-date 2027-03-01 -o plan.html
+      recovery handout --surgery-date 2027-03-01 --side left --variant accelerated -o plan.html
+    """
+    from recovery.handout import render
+
+    protocol, plan = make_plan(options)
+    data = render(build(protocol, plan), dated=True, today=date.today()).encode()
+    write_output(output, data, f"{'plan' if plan.discreet else protocol.id}-{plan.surgery_date.isoformat()}.html")
+
+
+def write_output(output: str | None, data: bytes, default_name: str) -> None:
+    """Write to standard output (-), to the given file, or to the default name, and say where."""
+    if output == "-":
+        click.echo(data, nl=False)
+        return
+    path = Path(output) if output else Path(default_name)
+    write_atomically(path, data)
+    click.echo(str(path))

@@ -1,0 +1,161 @@
+"""The printable handout: one self-contained HTML page with a timeline picture of the course.
+
+A writer: it reads only the Schedule, lays out the timeline (inline SVG) in Python, and renders
+`templates/handout.html.j2` with Jinja2, which escapes every text from a protocol file. With
+`dated=False` (a surgeon's preview of a protocol) it counts weeks instead of showing dates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from recovery.schedule import SURGEON_FIRST, Schedule, Series, Span
+
+WIDTH, LABEL, ROW = 960, 230, 26  # the timeline's drawing units
+
+
+@dataclass
+class Bar:
+    label: str
+    x: float
+    width: float
+    y: float
+    when: str
+
+
+@dataclass
+class Mark:
+    number: int
+    x: float
+    width: float
+    y: float
+    title: str
+    when: str
+    kind: str  # "milestone" or "visit"
+
+
+@dataclass
+class Tick:
+    x: float
+    label: str
+
+
+@dataclass
+class Timeline:
+    height: float
+    bars: list[Bar] = field(default_factory=list)
+    marks: list[Mark] = field(default_factory=list)
+    ticks: list[Tick] = field(default_factory=list)
+    today: float | None = None
+    rows: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class PhaseSection:
+    phase: Span
+    when: str
+    routines: list[tuple[Series, str]]  # the routine and its times of day ("08:00, 19:00")
+
+
+def render(schedule: Schedule, dated: bool = True, today: date | None = None) -> str:
+    """The handout as one HTML document (UTF-8 text)."""
+    import jinja2
+
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("recovery", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    day0 = schedule.plan.surgery_date
+
+    def when(first: date, last: date | None = None) -> str:
+        if dated:
+            text = first.strftime("%a %d %b %Y")
+            return text if last is None or last == first else f"{text} – {last.strftime('%a %d %b %Y')}"
+        return _weeks((first - day0).days) + (
+            "" if last is None or last == first else f" – {_weeks((last - day0).days)}"
+        )
+
+    sections = [
+        PhaseSection(phase, when(phase.start, phase.end - timedelta(1)), _routines_of(schedule, phase))
+        for phase in schedule.phases
+    ]
+    template = environment.get_template("handout.html.j2")
+    return template.render(
+        s=schedule,
+        dated=dated,
+        when=when,
+        sections=sections,
+        timeline=_timeline(schedule, dated, today),
+        surgeon_first=SURGEON_FIRST,
+        day_number=schedule.day_number,
+    )
+
+
+def _routines_of(schedule: Schedule, phase: Span) -> list[tuple[Series, str]]:
+    """Each routine that starts within the phase, once, with all its times of day."""
+    grouped: dict[str, list[Series]] = {}
+    for series in schedule.routines:
+        if phase.start <= series.first < phase.end:
+            grouped.setdefault(series.id, []).append(series)
+    return [(group[0], ", ".join(s.time.strftime("%H:%M") for s in group)) for group in grouped.values()]
+
+
+def _timeline(schedule: Schedule, dated: bool, today: date | None) -> Timeline:
+    day0 = schedule.plan.surgery_date
+    total = max((schedule.last_day - day0).days + 1, 7)
+    scale = (WIDTH - LABEL - 20) / total
+
+    def x(day: date) -> float:
+        return round(LABEL + (day - day0).days * scale, 1)
+
+    timeline = Timeline(height=0)
+    y = 30.0
+    for phase in schedule.phases:
+        width = max(round((phase.end - phase.start).days * scale, 1), 2)
+        label = f"{schedule.day_number(phase.start)}–{schedule.day_number(phase.end) - 1}"
+        timeline.bars.append(Bar(phase.title, x(phase.start), width, y, f"days {label}"))
+        y += ROW
+    timeline.rows["milestones"] = y
+    number = 0
+    for milestone in schedule.milestones:
+        number += 1
+        timeline.marks.append(
+            Mark(
+                number,
+                x(milestone.date),
+                0,
+                y,
+                milestone.title,
+                f"day {schedule.day_number(milestone.date)}",
+                "milestone",
+            )
+        )
+    y += ROW
+    timeline.rows["visits"] = y
+    for visit in schedule.appointments:
+        number += 1
+        width = max(round(((visit.last - visit.first).days + 1) * scale, 1), 3)
+        when = f"day {schedule.day_number(visit.first)}" + (
+            f"–{schedule.day_number(visit.last)}" if visit.last != visit.first else ""
+        )
+        timeline.marks.append(Mark(number, x(visit.first), width, y, visit.title, when, "visit"))
+    y += ROW
+    for weeks in range(0, total // 7 + 1, 4 if total > 70 else 1):
+        day = day0 + timedelta(weeks * 7)
+        label = day.strftime("%d %b") if dated else f"wk {weeks}"
+        timeline.ticks.append(Tick(x(day), label))
+    if dated and today is not None and day0 <= today <= schedule.last_day:
+        timeline.today = x(today)
+    timeline.height = y + 24
+    return timeline
+
+
+def _weeks(days: int) -> str:
+    weeks, rest = divmod(days, 7)
+    if days == 0:
+        return "day 0"
+    return f"week {weeks}" + (f" + {rest} d" if rest else "") + f" (day {days})"
