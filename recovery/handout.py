@@ -79,9 +79,16 @@ def render(schedule: Schedule, dated: bool = True, today: date | None = None) ->
             "" if last is None or last == first else f" – {_weeks((last - day0).days)}"
         )
 
+    owner = _phase_of_each_routine(schedule)
     sections = [
-        PhaseSection(phase, when(phase.start, phase.end - timedelta(1)), _routines_of(schedule, phase))
+        PhaseSection(phase, when(phase.start, phase.end - timedelta(1)), _routines_of(schedule, phase, owner))
         for phase in schedule.phases
+    ]
+    dated_items = [
+        (m.date, m.date, m.title, "Check first: " + "; ".join(m.check) if m.check else "") for m in schedule.milestones
+    ]
+    dated_items += [
+        (a.first, a.last, a.title, "visit window" if a.first != a.last else "") for a in schedule.appointments
     ]
     template = environment.get_template("handout.html.j2")
     return template.render(
@@ -89,17 +96,27 @@ def render(schedule: Schedule, dated: bool = True, today: date | None = None) ->
         dated=dated,
         when=when,
         sections=sections,
+        dated_items=sorted(dated_items, key=lambda item: (item[0], item[1])),
         timeline=_timeline(schedule, dated, today),
         surgeon_first=SURGEON_FIRST,
         day_number=schedule.day_number,
     )
 
 
-def _routines_of(schedule: Schedule, phase: Span) -> list[tuple[Series, str]]:
-    """Each routine that starts within the phase, once, with all its times of day."""
+def _phase_of_each_routine(schedule: Schedule) -> dict[str, str]:
+    """Each routine belongs to one phase: the one it runs during, or the first under way when it starts."""
+    owner = {}
+    for series in schedule.routines:
+        inside = [p.id for p in schedule.phases if p.start <= series.first < p.end]
+        owner.setdefault(series.id, series.phase or (inside[0] if inside else ""))
+    return owner
+
+
+def _routines_of(schedule: Schedule, phase: Span, owner: dict[str, str]) -> list[tuple[Series, str]]:
+    """The phase's routines, once each, with all their times of day."""
     grouped: dict[str, list[Series]] = {}
     for series in schedule.routines:
-        if phase.start <= series.first < phase.end:
+        if owner[series.id] == phase.id:
             grouped.setdefault(series.id, []).append(series)
     return [(group[0], ", ".join(s.time.strftime("%H:%M") for s in group)) for group in grouped.values()]
 
@@ -150,8 +167,19 @@ def _timeline(schedule: Schedule, dated: bool, today: date | None) -> Timeline:
         timeline.ticks.append(Tick(x(day), label))
     if dated and today is not None and day0 <= today <= schedule.last_day:
         timeline.today = x(today)
+    _spread(timeline.marks)
     timeline.height = y + 24
     return timeline
+
+
+def _spread(marks: list[Mark]) -> None:
+    """Marks of one row that would cover each other move right, so every number stays readable."""
+    last: dict[float, float] = {}
+    for mark in sorted(marks, key=lambda m: (m.y, m.x)):
+        edge = last.get(mark.y)
+        if edge is not None and mark.x < edge + 19:
+            mark.x = round(edge + 19, 1)
+        last[mark.y] = mark.x + max(mark.width - 19, 0)
 
 
 def _weeks(days: int) -> str:
