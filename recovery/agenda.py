@@ -7,6 +7,7 @@ Styling is ANSI, asked for by the caller; the text reads the same without it.
 
 from __future__ import annotations
 
+import re
 import textwrap
 from datetime import date, timedelta
 
@@ -140,8 +141,6 @@ def _upcoming(schedule: Schedule, after: date) -> list[tuple[date, str]]:
 
 
 def _plain(text: str) -> str:
-    import re
-
     return re.sub(r"\033\[[0-9;]*m", "", text)
 
 

@@ -126,8 +126,6 @@ def validate(paths: tuple[str, ...]) -> None:
 
 def check_file(path: str) -> list[Problem]:
     """Every problem in one protocol file, including those its schedules would have."""
-    from pathlib import Path
-
     try:
         protocol = loader.load(Path(path), use_cache=False)
         for variant in (None, *protocol.variants):

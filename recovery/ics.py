@@ -102,7 +102,7 @@ class _Writer:
                 lines += ["Before this step, check:", *[f"- {c}" for c in milestone.check]]
             if milestone.actual:
                 lines.append("This is the day it actually happened.")
-            yield self.all_day("milestone", milestone.id, title, milestone.date, milestone.date + timedelta(1), lines)
+            yield self.all_day(milestone.id, title, milestone.date, milestone.date + timedelta(1), lines)
         for visit in self.schedule.appointments:
             if self.plan.discreet:
                 title = "Appointment"
@@ -117,7 +117,7 @@ class _Writer:
             )
             lines = [visit.description] if visit.description else []
             lines.append(f"This visit should take place {when}. If it is not booked yet, call your clinic.")
-            yield self.all_day("appointment", visit.id, title, visit.first, visit.last + timedelta(1), lines)
+            yield self.all_day(visit.id, title, visit.first, visit.last + timedelta(1), lines)
         for series in self.schedule.routines:
             yield self.routine(series)
 
@@ -128,7 +128,7 @@ class _Writer:
         event.add("x-microsoft-cdo-busystatus", "FREE")
         return event
 
-    def all_day(self, kind: str, item_id: str, title: str, start: date, end: date, lines: list[str]) -> Event:
+    def all_day(self, item_id: str, title: str, start: date, end: date, lines: list[str]) -> Event:
         event = self.base(item_id)
         event.add("summary", title)
         event.add("dtstart", start)
@@ -153,7 +153,7 @@ class _Writer:
         title = (
             "Read first" if self.plan.discreet else "Read first: how to use this calendar, and when to call for help"
         )
-        return self.all_day("welcome", "welcome", title, schedule.first_day, schedule.first_day + timedelta(1), lines)
+        return self.all_day("welcome", title, schedule.first_day, schedule.first_day + timedelta(1), lines)
 
     def phase(self, number: int, phase: Span) -> Event:
         title = f"Stage {number}" if self.plan.discreet else phase.title
@@ -169,7 +169,7 @@ class _Writer:
         days = (
             f"Days {self.schedule.day_number(phase.start)} to {self.schedule.day_number(phase.end) - 1} after surgery."
         )
-        return self.all_day("phase", phase.id, title, phase.start, phase.end, [*lines, days])
+        return self.all_day(phase.id, title, phase.start, phase.end, [*lines, days])
 
     def routine(self, series: Series) -> Event:
         title = routine_title(series)

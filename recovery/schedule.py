@@ -9,7 +9,7 @@ with no occurrence, undeclared overlapping phases) are errors, never silent omis
 from __future__ import annotations
 
 import string
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -230,8 +230,6 @@ def build(protocol: Protocol, plan: Plan) -> Schedule:
 
 def starting_from(schedule: Schedule, day: date) -> Schedule:
     """The schedule without what ends before `day`; what is under way then starts on `day`."""
-    from dataclasses import replace
-
     if day <= schedule.plan.surgery_date:
         return schedule
     if day > schedule.last_day:

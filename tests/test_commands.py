@@ -96,3 +96,10 @@ def test_schema_command_prints_the_shipped_schema(tmp_path) -> None:
     )
     assert printed["additionalProperties"] is False
     assert printed["$defs"]["Phase"]["additionalProperties"] is False
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_is_in_the_readme(command: str) -> None:
+    from conftest import HERE
+
+    assert f"`recovery {command}" in (HERE.parent / "README.md").read_text()
