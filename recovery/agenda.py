@@ -115,7 +115,7 @@ def _day_items(schedule: Schedule, day: date, width: int, style: _Style) -> list
             lines += _wrap(f"* {visit.title} ({window})", width, 2)
     by_time: dict[str, list[Series]] = {}
     for series in schedule.routines:
-        if _occurs(series, day):
+        if series.occurs_on(day):
             by_time.setdefault(series.time.strftime("%H:%M"), []).append(series)
     for clock in sorted(by_time):
         for i, series in enumerate(by_time[clock]):
@@ -125,12 +125,6 @@ def _day_items(schedule: Schedule, day: date, width: int, style: _Style) -> list
     if not lines:
         lines.append("  No reminders.")
     return lines
-
-
-def _occurs(series: Series, day: date) -> bool:
-    if not series.first <= day <= series.last:
-        return False
-    return not series.weekdays or ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[day.weekday()] in series.weekdays
 
 
 def _upcoming(schedule: Schedule, after: date) -> list[tuple[date, str]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from recovery.schedule import SURGEON_FIRST, Schedule, Series, Span
+from recovery.schedule import SURGEON_FIRST, Schedule, Series, Span, by_routine
 
 WIDTH, LABEL, ROW = 960, 230, 26  # the timeline's drawing units
 
@@ -114,10 +114,7 @@ def _phase_of_each_routine(schedule: Schedule) -> dict[str, str]:
 
 def _routines_of(schedule: Schedule, phase: Span, owner: dict[str, str]) -> list[tuple[Series, str]]:
     """The phase's routines, once each, with all their times of day."""
-    grouped: dict[str, list[Series]] = {}
-    for series in schedule.routines:
-        if owner[series.id] == phase.id:
-            grouped.setdefault(series.id, []).append(series)
+    grouped = by_routine([series for series in schedule.routines if owner[series.id] == phase.id])
     return [(group[0], ", ".join(s.time.strftime("%H:%M") for s in group)) for group in grouped.values()]
 
 

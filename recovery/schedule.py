@@ -81,13 +81,17 @@ class Series:
     weekdays: tuple[str, ...] = ()  # empty: every day
     phase: str = ""  # id of the phase the routine belongs to, if any
 
+    def occurs_on(self, day: date) -> bool:
+        """Whether the reminder goes off on `day`."""
+        if not self.first <= day <= self.last:
+            return False
+        return not self.weekdays or WEEKDAYS[day.weekday()] in self.weekdays
+
     @property
     def count(self) -> int:
         """How many times the reminder occurs."""
         days = (self.last - self.first).days + 1
-        if not self.weekdays:
-            return days
-        return sum(1 for n in range(days) if WEEKDAYS[(self.first + timedelta(n)).weekday()] in self.weekdays)
+        return sum(1 for n in range(days) if self.occurs_on(self.first + timedelta(n)))
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,14 @@ class Schedule:
     def day_number(self, day: date) -> int:
         """Days since surgery: day 0 is the surgery day."""
         return (day - self.plan.surgery_date).days
+
+
+def by_routine(series: tuple[Series, ...] | list[Series]) -> dict[str, list[Series]]:
+    """Series grouped by their routine, in order: one routine's times of day together."""
+    grouped: dict[str, list[Series]] = {}
+    for one in series:
+        grouped.setdefault(one.id, []).append(one)
+    return grouped
 
 
 def describe_dose(dose: Dose | None, minutes: int | None = None) -> str:

@@ -9,7 +9,7 @@ import math
 import textwrap
 from datetime import date, timedelta
 
-from recovery.schedule import Schedule, Series
+from recovery.schedule import Schedule, by_routine
 
 BAR_LABEL = 24  # columns for a phase's name beside its bar
 
@@ -51,7 +51,7 @@ def render(schedule: Schedule, dated: bool = True, width: int = 80) -> str:
     for visit in schedule.appointments:
         lines.append(f"  {when(visit.first, visit.last)}  {visit.title}")
     lines += ["", "Routines"]
-    for series in _by_routine(schedule.routines).values():
+    for series in by_routine(schedule.routines).values():
         first = series[0]
         slots = ", ".join(s.slot for s in series)
         dose = f" · {first.dose}" if first.dose else ""
@@ -92,13 +92,6 @@ def _bars(schedule: Schedule, width: int) -> list[str]:
         bar = " " * start + "█" * (end - start)
         out.append(f"{_cut(phase.title, BAR_LABEL):<{BAR_LABEL}}  {bar}")
     return out
-
-
-def _by_routine(series: tuple[Series, ...]) -> dict[str, list[Series]]:
-    grouped: dict[str, list[Series]] = {}
-    for s in series:
-        grouped.setdefault(s.id, []).append(s)
-    return grouped
 
 
 def _date(day: date) -> str:
