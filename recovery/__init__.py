@@ -1,7 +1,8 @@
 """recovery: a surgeon's rehabilitation protocol becomes a patient's calendar.
 
 Protocol (what the surgeon's file says, no dates) + Plan (one patient) → Schedule (plain dated
-items) → writers (.ics, terminal timeline). The command line is `recovery.cli`.
+items) → writers (.ics, JSON, agenda, timeline, handout). See docs/architecture.md for the layers;
+the command line is `recovery.cli`.
 
 Names are imported on first use, so that `recovery --help` does not pay for the validator.
 """
@@ -9,16 +10,19 @@ Names are imported on first use, so that `recovery --help` does not pay for the 
 from importlib import import_module
 from typing import Any
 
+__version__ = "0.1.0"
+
 _WHERE = {
-    "Plan": "recovery.plan",
+    "OutputError": "recovery.errors",
+    "Plan": "recovery.schedule.plan",
     "PlanError": "recovery.errors",
     "Problem": "recovery.errors",
-    "Protocol": "recovery.protocol",
+    "Protocol": "recovery.protocol.model",
     "ProtocolError": "recovery.errors",
     "RecoveryError": "recovery.errors",
-    "Schedule": "recovery.schedule",
-    "build": "recovery.schedule",
-    "load": "recovery.loader",
+    "Schedule": "recovery.schedule.items",
+    "build": "recovery.schedule.build",
+    "load": "recovery.protocol.loader",
 }
 __all__ = sorted(_WHERE)
 

@@ -1,42 +1,46 @@
 """The command line: parses options, calls the library, formats the result. Nothing more.
 
-Exit codes: 0 success, 1 invalid protocol or plan data, 2 command-line usage (70: a bug).
-Errors are one line on stderr (more only to list several problems), never a traceback.
+Option values are checked by click parameter types (a malformed date, clock time or zone is a
+usage error, exit 2, in click's words); what needs the protocol to judge (an unknown parameter
+or milestone) is a data error from the library, exit 1. One handler, on the command group,
+turns every library error into its exit code and one line per problem (see `recovery.errors`).
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import re
 import sys
 from collections.abc import Callable
-from datetime import date, time
+from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import click
 
-from recovery import loader
-from recovery.errors import PlanError, Problem, ProtocolError, RecoveryError
-from recovery.plan import Plan, check_timezone, machine_timezone
-from recovery.schedule import build
+from recovery.errors import INTERNAL_ERROR_EXIT, PlanError, ProtocolError, RecoveryError
+from recovery.output import write_file
+from recovery.protocol import Protocol, loader
+from recovery.schedule import Plan, Schedule, build
+from recovery.schedule.zones import check_timezone, machine_timezone
+from recovery.words import CLOCK_PATTERN, SLOTS, quoted_choices
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+F = TypeVar("F", bound=Callable[..., Any])
 
 
-def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn a RecoveryError into its problems on stderr and exit code 1."""
+class RecoveryGroup(click.Group):
+    """The command group, with the one handler that maps errors to exit codes and one-line messages."""
 
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def invoke(self, ctx: click.Context) -> Any:
         try:
-            return command(*args, **kwargs)
+            return super().invoke(ctx)
         except RecoveryError as error:
             for problem in error.problems:
                 click.echo(f"error: {problem}", err=True)
-            sys.exit(error.exit_code)
+            ctx.exit(error.exit_code)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise  # usage errors: click prints them and exits with 2
         except Exception as error:  # a bug: one line for the user, the traceback for developers
@@ -44,9 +48,10 @@ def reports_errors(command: Callable[..., Any]) -> Callable[..., Any]:
                 raise
             click.echo(f"error: internal error ({type(error).__name__}: {error}); please report it", err=True)
             click.echo("       (set RECOVERY_DEBUG=1 to see the details)", err=True)
-            sys.exit(70)
+            ctx.exit(INTERNAL_ERROR_EXIT)
 
-    return wrapper
+
+# ---- Parameter types: each turns a typed value into data, or fails as a usage error (exit 2).
 
 
 class DateType(click.ParamType):
@@ -57,27 +62,92 @@ class DateType(click.ParamType):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
         if isinstance(value, date):
             return value
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        text = str(value).strip()
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
             self.fail(f'"{value}" is not a date; write it as YYYY-MM-DD, e.g. 2027-03-01', param, ctx)
         try:
-            return date.fromisoformat(value.strip())
+            return date.fromisoformat(text)
         except ValueError as error:
             self.fail(f'"{value}" is not a day of the calendar ({error})', param, ctx)
 
 
+class ClockTimeType(click.ParamType):
+    """A clock time written as 24-hour HH:MM (07:30), as protocol files write it."""
+
+    name = "HH:MM"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> time:
+        if isinstance(value, time):
+            return value
+        text = str(value).strip()
+        if not re.fullmatch(CLOCK_PATTERN, text):
+            self.fail(f'"{value}" is not a clock time; write HH:MM on the 24-hour clock, e.g. 07:30', param, ctx)
+        return time.fromisoformat(text)
+
+
+class ZoneType(click.ParamType):
+    """An IANA time zone name, such as Europe/Berlin."""
+
+    name = "ZONE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        try:
+            return check_timezone(str(value))
+        except PlanError as error:
+            self.fail(error.problems[0].message, param, ctx)
+
+
+class AssignmentType(click.ParamType):
+    """NAME=VALUE, with the value converted by another type: ("protection_weeks", "5")."""
+
+    def __init__(self, name: str, value: click.ParamType | None = None, names: tuple[str, ...] = ()):
+        self.name = name
+        self.value = value
+        self.names = names  # the allowed names, when they are fixed (slots); else any
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[str, Any]:
+        if isinstance(value, tuple):
+            return value
+        name, sep, text = str(value).partition("=")
+        name, text = name.strip(), text.strip()
+        if not sep or not name:
+            self.fail(f'"{value}" should be {self.name}', param, ctx)
+        if self.names and name not in self.names:
+            self.fail(f'"{name}" is not a time of day; use {quoted_choices(self.names)}', param, ctx)
+        return name, (self.value.convert(text, param, ctx) if self.value is not None else text)
+
+
 DATE = DateType()
+ZONE = ZoneType()
+SET = AssignmentType("NAME=VALUE")
+SLOT_TIME = AssignmentType("SLOT=HH:MM", ClockTimeType(), tuple(SLOTS))
+ACTUAL = AssignmentType("MILESTONE=DATE", DATE)
 
 
-@click.group(context_settings=CONTEXT)
+def not_empty(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """An output path given as "" is a mistake, not a request for the default name."""
+    if value is not None and not value.strip():
+        raise click.BadParameter("is empty; give a file name, or - for standard output")
+    return value
+
+
+# ---- The commands.
+
+
+@click.group(cls=RecoveryGroup, context_settings=CONTEXT)
 @click.version_option(package_name="recovery")
 def main() -> None:
     """Turn a surgeon's rehabilitation protocol into a patient's calendar.
 
     \b
     Examples:
+      recovery generate --surgery-date 2027-03-01 --timezone America/New_York
       recovery protocols
       recovery show proximal-hamstring-repair --surgery-date 2027-03-01
       recovery validate my-clinic.toml
+
+    Exit codes: 0 success, 1 invalid protocol or plan data (or an output that cannot be
+    written), 2 command-line usage, 70 an internal error (a bug: please report it).
     """
 
 
@@ -100,54 +170,47 @@ def protocols() -> None:
 
 
 @main.command(context_settings=CONTEXT)
-@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@reports_errors
-def validate(paths: tuple[str, ...]) -> None:
+@click.argument("protocols", nargs=-1, required=True, metavar="PROTOCOL...")
+def validate(protocols: tuple[str, ...]) -> None:
     """Check protocol files and report every problem, not only the first.
 
-    Each file is checked alone and laid out on a calendar with its defaults and with
-    each of its variants.
+    PROTOCOL is a path to a .toml file or a protocol name (see `recovery protocols`).
+    Each one is checked key by key, then laid out with its defaults and with each of
+    its variants for a fixed set of surgery dates and zones (month ends, 29 February,
+    a year boundary, daylight-saving changes in both hemispheres), so the result is
+    the same on every day it is run.
 
     \b
     Examples:
       recovery validate protocols/*.toml
       recovery validate my-clinic.toml
+      recovery validate proximal-hamstring-repair
     """
+    from recovery.schedule.trial import check
+
     failed = []
-    for path in paths:
-        problems = check_file(path)
+    for reference in protocols:
+        problems = check(reference)
         if problems:
             failed.extend(problems)
         else:
-            click.echo(f"ok: {path}")
+            click.echo(f"ok: {reference}")
     if failed:
         raise ProtocolError(failed)
-
-
-def check_file(path: str) -> list[Problem]:
-    """Every problem in one protocol file, including those its schedules would have."""
-    try:
-        protocol = loader.load(Path(path), use_cache=False)
-        for variant in (None, *protocol.variants):
-            build(protocol, Plan(date.today(), variant=variant))
-    except RecoveryError as error:
-        return [p if p.file else Problem(p.message, path, p.where) for p in error.problems]
-    return []
 
 
 @main.command(context_settings=CONTEXT)
 @click.argument("protocol")
 @click.option("--surgery-date", type=DATE, help="Show real dates for a surgery on this day.")
 @click.option("--variant", help="Show a variant of the protocol, such as accelerated.")
-@click.option("--set", "overrides", multiple=True, metavar="NAME=VALUE", help="Change a parameter (repeatable).")
+@click.option("--set", "overrides", type=SET, multiple=True, help="Change a parameter (repeatable).")
 @click.option("--html", is_flag=True, help="Write the handout's picture of the course as HTML instead (see -o).")
-@click.option("-o", "--output", metavar="FILE", help="With --html: where to write; - for standard output.")
-@reports_errors
+@click.option("-o", "--output", metavar="FILE", callback=not_empty, help="With --html: where to write; - for stdout.")
 def show(
     protocol: str,
     surgery_date: date | None,
     variant: str | None,
-    overrides: tuple[str, ...],
+    overrides: tuple[tuple[str, str], ...],
     html: bool,
     output: str | None,
 ) -> None:
@@ -163,48 +226,42 @@ def show(
       recovery show my-clinic.toml --set protection_weeks=4
       recovery show proximal-hamstring-repair --html -o preview.html
     """
-    loaded = loader.load(protocol)
-    plan = Plan(surgery_date or date.today(), variant=variant, overrides=parse_assignments(overrides, "--set"))
-    schedule = build(loaded, plan)
-    if html:
-        from recovery.handout import render as render_html
-
-        write_output(
-            output, render_html(schedule, dated=surgery_date is not None).encode(), f"{loaded.id}-preview.html"
-        )
-        return
-    if output:
+    if output and not html:
         raise click.UsageError("-o goes with --html; the timeline is printed to the terminal")
-    from recovery.timeline import render
+    loaded = loader.load(protocol)
+    schedule = build(loaded, Plan(surgery_date or date.today(), variant=variant, overrides=dict(overrides)))
+    if html:
+        from recovery.writers.handout import render as render_html
+
+        data = render_html(schedule, dated=surgery_date is not None).encode()
+        write_output(output, data, f"{loaded.id}-preview.html")
+        return
+    from recovery.writers.timeline import render
 
     click.echo(render(schedule, dated=surgery_date is not None), nl=False)
 
 
 @main.command(context_settings=CONTEXT)
-def schema() -> None:
+@click.option("-o", "--output", metavar="FILE", callback=not_empty, help="Write the schema to FILE instead of stdout.")
+def schema(output: str | None) -> None:
     """Print the JSON Schema of protocol files (for editors and other tools).
 
+    Editors that read a `#:schema` first line (Taplo, Even Better TOML) complete and
+    check protocol files with it: save the schema beside your protocols and start each
+    file with `#:schema ./protocol.schema.json`.
+
     \b
-    Example:
+    Examples:
+      recovery schema -o ~/clinic-protocols/protocol.schema.json
       recovery schema > protocol.schema.json
     """
-    from recovery.validation import json_schema
+    from recovery.protocol.validation import json_schema
 
-    click.echo(json.dumps(json_schema(), indent=2, ensure_ascii=False))
-
-
-def parse_assignments(values: tuple[str, ...], option: str) -> dict[str, str]:
-    """NAME=VALUE pairs from a repeatable option."""
-    pairs = {}
-    for value in values:
-        name, sep, text = value.partition("=")
-        if not sep or not name.strip():
-            raise click.BadParameter(f'"{value}" should be NAME=VALUE', param_hint=option)
-        pairs[name.strip()] = text.strip()
-    return pairs
+    data = (json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n").encode()
+    write_output(output or "-", data, "protocol.schema.json")
 
 
-def plan_options(command: Callable[..., Any]) -> Callable[..., Any]:
+def plan_options(command: F) -> F:
     """The options that describe one patient's plan, shared by every command that makes one."""
     options = [
         click.option("--surgery-date", type=DATE, required=True, help="The day of surgery (day 0)."),
@@ -215,25 +272,25 @@ def plan_options(command: Callable[..., Any]) -> Callable[..., Any]:
             help="A protocol name (see `recovery protocols`) or a path to a .toml file.",
         ),
         click.option(
-            "--timezone", help="IANA time zone of the reminders, e.g. Europe/Berlin. [default: this machine's]"
+            "--timezone",
+            type=ZONE,
+            help="IANA time zone of the reminders, e.g. Europe/Berlin. [default: this machine's]",
         ),
         click.option("--side", type=click.Choice(["left", "right"]), help="The operated side, used in the texts."),
         click.option("--variant", help="A variant of the protocol, such as accelerated."),
-        click.option(
-            "--set", "overrides", multiple=True, metavar="NAME=VALUE", help="Change a parameter (repeatable)."
-        ),
+        click.option("--set", "overrides", type=SET, multiple=True, help="Change a parameter (repeatable)."),
         click.option(
             "--time",
             "times",
+            type=SLOT_TIME,
             multiple=True,
-            metavar="SLOT=HH:MM",
             help="Clock time of a named slot: morning (08:00), midday (13:00), evening (19:00). Repeatable.",
         ),
         click.option(
             "--actual",
             "actuals",
+            type=ACTUAL,
             multiple=True,
-            metavar="MILESTONE=DATE",
             help="The day a milestone really happened; what depends on it moves (repeatable).",
         ),
         click.option("--from", "start_from", type=DATE, help="Leave out what is before this day (a late start)."),
@@ -254,35 +311,28 @@ def plan_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
-def make_plan(options: dict[str, Any]) -> tuple[Any, Plan]:
-    """The protocol and the Plan described by the plan options."""
-    from recovery.plan import DEFAULT_SLOT_TIMES
-
+def make_plan(options: dict[str, Any]) -> tuple[Protocol, Plan]:
+    """The protocol and the Plan described by the plan options (already converted by their types)."""
     protocol = loader.load(options["protocol"])
-    slot_times = dict(DEFAULT_SLOT_TIMES)
-    for slot, text in parse_assignments(options["times"], "--time").items():
-        if slot not in slot_times:
-            raise PlanError(f"--time {slot}: unknown time of day; use {', '.join(slot_times)}")
-        if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", text):
-            raise click.BadParameter(f'"{text}" is not a clock time; write HH:MM, e.g. 07:30', param_hint="--time")
-        slot_times[slot] = time.fromisoformat(text.zfill(5))
-    actuals = {
-        name: DATE.convert(text, None, None) for name, text in parse_assignments(options["actuals"], "--actual").items()
-    }
     plan = Plan(
         surgery_date=options["surgery_date"],
-        timezone=check_timezone(options["timezone"]) if options["timezone"] else machine_timezone(),
+        timezone=options["timezone"] or machine_timezone(),
         side=options["side"],
         variant=options["variant"],
-        overrides=parse_assignments(options["overrides"], "--set"),
-        slot_times=slot_times,
+        overrides=dict(options["overrides"]),
+        slot_times={**SLOTS, **dict(options["times"])},
         alarm_minutes=options["alarm_minutes"],
         calendar_name=options["calendar_name"],
         discreet=options["discreet"],
         start_from=options["start_from"],
-        actuals=actuals,
+        actuals=dict(options["actuals"]),
     )
     return protocol, plan
+
+
+def default_name(protocol: Protocol, plan: Plan, extension: str) -> str:
+    """./<protocol>-<surgery date>.<extension>; "plan" instead of the procedure when discreet."""
+    return f"{'plan' if plan.discreet else protocol.id}-{plan.surgery_date.isoformat()}.{extension}"
 
 
 @main.command(context_settings=CONTEXT)
@@ -296,9 +346,12 @@ def make_plan(options: dict[str, Any]) -> tuple[Any, Plan]:
     help="ics: a calendar file; json: the schedule as data for other software (docs/schedule-json.md).",
 )
 @click.option(
-    "-o", "--output", metavar="FILE", help="Where to write; - for standard output. [default: ./<protocol>-<date>.ics]"
+    "-o",
+    "--output",
+    metavar="FILE",
+    callback=not_empty,
+    help="Where to write; - for standard output. [default: ./<protocol>-<date>.ics]",
 )
-@reports_errors
 def generate(output: str | None, output_format: str, **options: Any) -> None:
     """Write a patient's calendar (.ics) from a surgery date and a protocol.
 
@@ -316,44 +369,18 @@ def generate(output: str | None, output_format: str, **options: Any) -> None:
     """
     protocol, plan = make_plan(options)
     schedule = build(protocol, plan)
+    write: Callable[[Schedule], bytes]
     if output_format == "json":
-        from recovery.schedule_json import write
+        from recovery.writers.schedule_json import write
     else:
-        from recovery.ics import write
-    name = f"{'plan' if plan.discreet else protocol.id}-{plan.surgery_date.isoformat()}.{output_format}"
-    write_output(output, write(schedule), name)
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write `data` to `path` whole or not at all: a temporary file beside it, then a rename."""
-    import tempfile
-
-    if path.is_dir():
-        raise PlanError(f"cannot write {path}: it is a folder")
-    folder = path.parent if str(path.parent) else Path(".")
-    try:
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as error:
-        raise PlanError(f"cannot write {path}: {error.strerror}") from None
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, path)
-    except OSError as error:
-        Path(temporary).unlink(missing_ok=True)
-        raise PlanError(f"cannot write {path}: {error.strerror}") from None
+        from recovery.writers.ics import write
+    write_output(output, write(schedule), default_name(protocol, plan, output_format))
 
 
 @main.command(context_settings=CONTEXT)
 @plan_options
-@click.option("--on", "day", type=DATE, help="The day to show. [default: today]")
+@click.option("--on", "day", type=DATE, help="The day to show. [default: today in the plan's time zone]")
 @click.option("--week", is_flag=True, help="Show the 7 days from that day.")
-@reports_errors
 def agenda(day: date | None, week: bool, **options: Any) -> None:
     """What the patient may do today (or this week), and what comes next.
 
@@ -367,19 +394,22 @@ def agenda(day: date | None, week: bool, **options: Any) -> None:
       recovery agenda --surgery-date 2027-03-01 --on 2027-03-24 --side left
       recovery agenda --surgery-date 2027-03-01 --week --time morning=07:00
     """
-    from recovery.agenda import render
+    from recovery.writers.agenda import render
 
     protocol, plan = make_plan(options)
-    text = render(build(protocol, plan), day or date.today(), week=week, color=sys.stdout.isatty())
-    click.echo(text, nl=False)
+    today = day or datetime.now(ZoneInfo(plan.timezone)).date()
+    click.echo(render(build(protocol, plan), today, week=week, color=sys.stdout.isatty()), nl=False)
 
 
 @main.command(context_settings=CONTEXT)
 @plan_options
 @click.option(
-    "-o", "--output", metavar="FILE", help="Where to write; - for standard output. [default: ./<protocol>-<date>.html]"
+    "-o",
+    "--output",
+    metavar="FILE",
+    callback=not_empty,
+    help="Where to write; - for standard output. [default: ./<protocol>-<date>.html]",
 )
-@reports_errors
 def handout(output: str | None, **options: Any) -> None:
     """Write a printable patient handout (one HTML file) with a timeline of the course.
 
@@ -390,11 +420,12 @@ def handout(output: str | None, **options: Any) -> None:
       recovery handout --surgery-date 2027-03-01 -o plan.html
       recovery handout --surgery-date 2027-03-01 --side left --variant accelerated -o plan.html
     """
-    from recovery.handout import render
+    from recovery.writers.handout import render
 
     protocol, plan = make_plan(options)
-    data = render(build(protocol, plan), dated=True, today=date.today()).encode()
-    write_output(output, data, f"{'plan' if plan.discreet else protocol.id}-{plan.surgery_date.isoformat()}.html")
+    today = datetime.now(ZoneInfo(plan.timezone)).date()
+    data = render(build(protocol, plan), dated=True, today=today).encode()
+    write_output(output, data, default_name(protocol, plan, "html"))
 
 
 def write_output(output: str | None, data: bytes, default_name: str) -> None:
@@ -403,5 +434,5 @@ def write_output(output: str | None, data: bytes, default_name: str) -> None:
         click.echo(data, nl=False)
         return
     path = Path(output) if output else Path(default_name)
-    write_atomically(path, data)
+    write_file(path, data)
     click.echo(str(path))

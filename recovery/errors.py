@@ -1,13 +1,30 @@
-"""The problems a protocol file or a patient's plan can have, and the errors that carry them.
+"""What can go wrong, by cause: a protocol file, a patient's plan, an output path, or a bug.
 
-Every message names the file, the item and the field, so a surgeon can find the line to change.
-The command line maps each error to exit code 1 and prints its problems, never a traceback.
+Every message names where the problem is (file, item and field for a protocol file; the option
+for a plan) and what was expected, so a surgeon or clinic can fix it without reading code. The
+command line has one handler that maps each class to its exit code and prints one line per
+problem, never a traceback:
+
+======================  =========  ==============================================================
+error                   exit code  cause
+======================  =========  ==============================================================
+``ProtocolError``       1          a protocol file cannot be found, read, validated or laid out
+``PlanError``           1          the plan's data (dates, parameters, milestones) cannot be used
+``OutputError``         1          the output cannot be written where it was asked for
+(any other exception)   70         a bug in recovery: one line asking for a report
+======================  =========  ==============================================================
+
+Usage errors (an unknown option, a malformed date) are click's and exit with 2.
 """
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+#: The exit code of an internal error (a bug), from BSD's sysexits.h (EX_SOFTWARE).
+INTERNAL_ERROR_EXIT = 70
 
 
 @dataclass(frozen=True)
@@ -24,7 +41,7 @@ class Problem:
 
 
 class RecoveryError(Exception):
-    """Bad input from a user: reported as its problems with exit code 1, never a traceback."""
+    """Bad input from a user: reported as its problems with `exit_code`, never a traceback."""
 
     exit_code = 1
 
@@ -36,24 +53,18 @@ class RecoveryError(Exception):
 
 
 class ProtocolError(RecoveryError):
-    """A protocol file cannot be found, read or used."""
+    """A protocol file cannot be found, read, validated or laid out on a calendar."""
 
 
 class PlanError(RecoveryError):
-    """A patient's plan (surgery date, zone, overrides, actual dates) is not usable."""
+    """A patient's plan (surgery date, overrides, actual dates, times) cannot be used with the protocol."""
+
+
+class OutputError(RecoveryError):
+    """The result cannot be written where it was asked for."""
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
-    """' (did you mean "x"?)' for the nearest choice, or '' when nothing is near."""
-    import difflib  # only an error needs it
-
+    """'; did you mean "x"?' for the nearest choice, or '' when nothing is near."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f'; did you mean "{close[0]}"?' if close else ""
-
-
-def one_of(choices: Iterable[str]) -> str:
-    """A readable list of the valid choices: '"a", "b" or "c"'."""
-    quoted = [f'"{c}"' for c in sorted(choices)]
-    if not quoted:
-        return "(none defined)"
-    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]

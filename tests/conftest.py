@@ -1,7 +1,13 @@
-"""Helpers that let tests read like the behaviour they check: real files, the real command line."""
+"""Helpers that let tests read like the behaviour they check: real files, the real command line.
+
+Golden files (tests/golden/) pin whole outputs. When an output changes on purpose, run
+`pytest --update-golden`: the files are rewritten and the end of the run shows each diff.
+"""
 
 from __future__ import annotations
 
+import difflib
+import os
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -12,6 +18,7 @@ from recovery.cli import main
 
 HERE = Path(__file__).parent
 PROTOCOLS = HERE / "protocols"
+GOLDEN = HERE / "golden"
 BUNDLED = HERE.parent / "protocols"
 
 
@@ -24,8 +31,6 @@ def protocol_file(name: str) -> str:
 
 def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> Result:
     """Run the command line as a user would (optionally in folder `cwd`), keeping stdout and stderr apart."""
-    import os
-
     if cwd is None:
         return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
     before = Path.cwd()
@@ -77,3 +82,57 @@ def comparable(occurrence: tuple[str, object, str]) -> tuple[str, str, str]:
     summary, start, uid = occurrence
     when = start.astimezone(UTC).isoformat() if isinstance(start, datetime) else start.isoformat()
     return (when, summary, uid)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="rewrite the files under tests/golden/ from the current output and show what changed",
+    )
+
+
+_golden_diffs: list[str] = []
+
+
+class Golden:
+    """Compares an output with its golden file, or (with --update-golden) rewrites the file."""
+
+    def __init__(self, update: bool):
+        self.update = update
+
+    def check(self, name: str, data: bytes) -> None:
+        path = GOLDEN / name
+        old = path.read_bytes() if path.exists() else b""
+        if data == old:
+            return
+        diff = "".join(
+            difflib.unified_diff(
+                old.decode().splitlines(keepends=True),
+                data.decode().splitlines(keepends=True),
+                f"tests/golden/{name} (before)",
+                f"tests/golden/{name} (now)",
+            )
+        ).replace("\r\n", "\n")
+        if self.update:
+            path.write_bytes(data)
+            _golden_diffs.append(diff)
+            return
+        pytest.fail(f"{name} differs from its golden file; if intended, run `pytest --update-golden`:\n{diff[:6000]}")
+
+
+@pytest.fixture
+def golden(request: pytest.FixtureRequest) -> Golden:
+    return Golden(bool(request.config.getoption("--update-golden")))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _golden_diffs:
+        terminalreporter.section("golden files rewritten")
+        for diff in _golden_diffs:
+            terminalreporter.write(diff)
+
+
+def installed_package_is_tested() -> bool:
+    """Whether this run must use the installed package, not the checkout (CI sets RECOVERY_TEST_INSTALLED=1)."""
+    return os.environ.get("RECOVERY_TEST_INSTALLED") == "1"

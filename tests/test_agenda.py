@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from recovery import Plan, build, load
-from recovery.agenda import render
+from recovery.writers.agenda import render
 
 from conftest import run
 

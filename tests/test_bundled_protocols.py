@@ -20,7 +20,14 @@ def day(n: int) -> date:
 def test_bundled_protocol_validates_with_every_variant(path) -> None:
     result = run("validate", str(path))
     assert result.exit_code == 0, result.stderr
-    assert path.read_text().startswith("#:schema ../recovery/schema/protocol.schema.json\n")
+
+
+@pytest.mark.parametrize("path", sorted(BUNDLED.glob("*.toml")), ids=lambda p: p.stem)
+def test_the_schema_line_of_a_bundled_file_finds_the_shipped_schema(path) -> None:
+    # "./protocol.schema.json" resolves beside the file both in a checkout and where it is installed
+    first = path.read_text().splitlines()[0]
+    assert first == "#:schema ./protocol.schema.json"
+    assert (path.parent / "protocol.schema.json").is_file()
 
 
 @pytest.mark.parametrize("path", sorted(BUNDLED.glob("*.toml")), ids=lambda p: p.stem)

@@ -7,7 +7,8 @@ from datetime import date
 
 import pytest
 
-from recovery import Plan, ProtocolError, build, cache, load
+from recovery import Plan, ProtocolError, build, load
+from recovery.protocol import cache
 
 from conftest import HERE, generate
 

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from recovery.cli import main
-from recovery.validation import json_schema
+from recovery.protocol.validation import json_schema
 
 from conftest import run
 
@@ -90,10 +90,8 @@ def test_schema_command_prints_the_shipped_schema(tmp_path) -> None:
 
     result = run("schema")
     printed = json.loads(result.stdout)
-    shipped = json.loads((HERE.parent / "recovery" / "schema" / "protocol.schema.json").read_text())
-    assert printed == shipped == json_schema(), (
-        "regenerate with: recovery schema > recovery/schema/protocol.schema.json"
-    )
+    shipped = json.loads((HERE.parent / "protocols" / "protocol.schema.json").read_text())
+    assert printed == shipped == json_schema(), "regenerate with: recovery schema -o protocols/protocol.schema.json"
     assert printed["additionalProperties"] is False
     assert printed["$defs"]["Phase"]["additionalProperties"] is False
 

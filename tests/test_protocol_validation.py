@@ -159,7 +159,7 @@ def test_a_reference_to_a_broken_item_is_not_reported_twice(tmp_path) -> None:
 
 
 def test_an_internal_error_is_one_line_not_a_traceback(monkeypatch) -> None:
-    from recovery import loader
+    from recovery.protocol import loader
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")

@@ -12,16 +12,13 @@ def schedule_json(*args: str) -> dict:
     return json.loads(result.stdout)
 
 
-def test_json_of_the_bundled_protocol_is_pinned() -> None:
-    golden = HERE / "golden" / "proximal-hamstring-repair-2027-03-01-new-york.json"
+def test_json_of_the_bundled_protocol_is_pinned(golden) -> None:
+    # If keys change, also raise FORMAT_VERSION and update docs/schedule-json.md.
     result = run(
         "generate", "--surgery-date", "2027-03-01", "--timezone", "America/New_York", "--side", "left",
         "--format", "json", "-o", "-",
     )  # fmt: skip
-    assert result.stdout == golden.read_text(), (
-        "the JSON changed: if that is intended, raise FORMAT_VERSION when keys change, update "
-        "docs/schedule-json.md, and regenerate the golden file with the same command"
-    )
+    golden.check("proximal-hamstring-repair-2027-03-01-new-york.json", result.stdout_bytes)
 
 
 def test_json_keys_are_the_documented_ones() -> None:

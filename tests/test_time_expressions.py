@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from recovery.schedule import apply
-from recovery.timeexpr import TimeExpr, TimeExprError
+from recovery.protocol.timeexpr import TimeExpr, TimeExprError
+from recovery.schedule.build import apply
 
 SURGERY = date(2027, 3, 1)
 

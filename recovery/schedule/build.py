@@ -1,134 +1,29 @@
 """The scheduler: a protocol and one patient's plan become a Schedule of plain dated items.
 
-Pure functions over plain data. A Schedule knows dates and local clock times, but nothing of
-icalendar or any other output format: each writer reads a Schedule and nothing else.
-Problems a schedule would have (an event before surgery, an end before its start, a routine
-with no occurrence, undeclared overlapping phases) are errors, never silent omissions.
+Pure functions over plain data. Dates are given to items in the order of the protocol's
+reference graph, so a chain of any length costs no recursion. Problems a schedule would have
+(an event before surgery, an end before its start, a routine with no occurrence, undeclared
+overlapping phases, a reminder at a clock time a DST change skips) are errors, never silent
+omissions.
 """
 
 from __future__ import annotations
 
 import string
-from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, time, timedelta
+from dataclasses import replace
+from datetime import date, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 
-from recovery.errors import PlanError, Problem, ProtocolError, did_you_mean, one_of
-from recovery.plan import Plan
-from recovery.protocol import WEEKDAYS, Appointment, Dose, Item, Milestone, Phase, Protocol, Routine, where
-from recovery.timeexpr import TimeExpr
-
-#: Said by every output a patient sees.
-SURGEON_FIRST = (
-    "Your surgeon's and physiotherapist's instructions come first: if they differ from this calendar, follow theirs."
-)
-
-
-@dataclass(frozen=True)
-class Span:
-    """A phase: from `start` (inclusive) to `end` (exclusive)."""
-
-    id: str
-    title: str
-    start: date
-    end: date
-    description: str = ""
-    weight_bearing: str = ""
-    brace: str = ""
-    precautions: tuple[str, ...] = ()
-    goals: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Day:
-    """A milestone on one day; `actual` when the plan says it happened on that day."""
-
-    id: str
-    title: str
-    date: date
-    description: str = ""
-    check: tuple[str, ...] = ()
-    actual: bool = False
-
-
-@dataclass(frozen=True)
-class Window:
-    """An appointment that should happen between `first` and `last`, both included."""
-
-    id: str
-    title: str
-    first: date
-    last: date
-    description: str = ""
-
-
-@dataclass(frozen=True)
-class Series:
-    """One routine at one time of day, every day (or on `weekdays`) from `first` to `last`."""
-
-    id: str
-    slot: str  # "morning", or a clock time "07:30" written in the protocol
-    title: str
-    time: time
-    first: date
-    last: date
-    minutes: int
-    dose: str = ""  # "3×10, hold 5 s"
-    description: str = ""
-    weekdays: tuple[str, ...] = ()  # empty: every day
-    phase: str = ""  # id of the phase the routine belongs to, if any
-
-    def occurs_on(self, day: date) -> bool:
-        """Whether the reminder goes off on `day`."""
-        if not self.first <= day <= self.last:
-            return False
-        return not self.weekdays or WEEKDAYS[day.weekday()] in self.weekdays
-
-    @property
-    def count(self) -> int:
-        """How many times the reminder occurs."""
-        days = (self.last - self.first).days + 1
-        return sum(1 for n in range(days) if self.occurs_on(self.first + timedelta(n)))
-
-
-@dataclass(frozen=True)
-class Schedule:
-    """A protocol laid out on one patient's calendar."""
-
-    protocol_id: str
-    protocol_title: str
-    protocol_version: str
-    plan: Plan
-    first_day: date  # the surgery day, or the plan's start_from
-    phases: tuple[Span, ...]
-    milestones: tuple[Day, ...]
-    routines: tuple[Series, ...]
-    appointments: tuple[Window, ...]
-    red_flags: tuple[tuple[str, str], ...]  # (sign, what to do)
-    references: tuple[str, ...]
-    values: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def last_day(self) -> date:
-        """The last day on which anything happens."""
-        ends = [p.end - timedelta(1) for p in self.phases] + [m.date for m in self.milestones]
-        ends += [r.last for r in self.routines] + [a.last for a in self.appointments]
-        return max(ends, default=self.first_day)
-
-    def day_number(self, day: date) -> int:
-        """Days since surgery: day 0 is the surgery day."""
-        return (day - self.plan.surgery_date).days
-
-
-def by_routine(series: tuple[Series, ...] | list[Series]) -> dict[str, list[Series]]:
-    """Series grouped by their routine, in order: one routine's times of day together."""
-    grouped: dict[str, list[Series]] = {}
-    for one in series:
-        grouped.setdefault(one.id, []).append(one)
-    return grouped
+from recovery.errors import PlanError, Problem, ProtocolError, did_you_mean
+from recovery.protocol.model import Appointment, Dose, Item, Milestone, Phase, Protocol, Routine, where
+from recovery.protocol.references import Point
+from recovery.protocol.timeexpr import TimeExpr
+from recovery.schedule.items import Day, Schedule, Series, Span, Window, owning_phase
+from recovery.schedule.plan import Plan
+from recovery.schedule.zones import skipped_times
+from recovery.words import clock, quoted_choices, weekday
 
 
 def describe_dose(dose: Dose | None, minutes: int | None = None) -> str:
@@ -153,7 +48,10 @@ def parameter_values(protocol: Protocol, plan: Plan) -> dict[str, Any]:
     if plan.variant is not None and plan.variant not in protocol.variants:
         hint = did_you_mean(plan.variant, protocol.variants)
         problems.append(
-            Problem(f'unknown variant "{plan.variant}"' + (hint or f"; {protocol.id} has {one_of(protocol.variants)}"))
+            Problem(
+                f'unknown variant "{plan.variant}"'
+                + (hint or f"; {protocol.id} has {quoted_choices(protocol.variants)}")
+            )
         )
     overrides = {}
     for name, text in plan.overrides.items():
@@ -162,7 +60,8 @@ def parameter_values(protocol: Protocol, plan: Plan) -> dict[str, Any]:
             hint = did_you_mean(name, protocol.parameters)
             problems.append(
                 Problem(
-                    f"--set {name}: unknown parameter" + (hint or f"; {protocol.id} has {one_of(protocol.parameters)}")
+                    f"--set {name}: unknown parameter"
+                    + (hint or f"; {protocol.id} has {quoted_choices(protocol.parameters)}")
                 )
             )
             continue
@@ -223,15 +122,17 @@ def build(protocol: Protocol, plan: Plan) -> Schedule:
     if problems:
         raise ProtocolError(problems)
     _check_clock_times(routines, plan)
+    in_order = tuple(sorted(phases, key=lambda p: (p.start, p.end)))
+    owned = [replace(s, phase=owning_phase(s.first, s.phase, in_order)) for s in routines]
     schedule = Schedule(
         protocol.id,
         protocol.title,
         protocol.version,
         plan,
         plan.surgery_date,
-        tuple(sorted(phases, key=lambda p: (p.start, p.end))),
+        in_order,
         tuple(sorted(milestones, key=lambda m: m.date)),
-        tuple(sorted(routines, key=lambda r: (r.first, r.time, r.id))),
+        tuple(sorted(owned, key=lambda r: (r.first, r.time, r.id))),
         tuple(sorted(appointments, key=lambda a: a.first)),
         tuple((fill(f.sign), fill(f.action)) for f in protocol.red_flags),
         tuple(protocol.references),
@@ -246,16 +147,20 @@ def starting_from(schedule: Schedule, day: date) -> Schedule:
         return schedule
     if day > schedule.last_day:
         raise PlanError(f"--from {day}: the whole course ends on {schedule.last_day}; nothing is left to schedule")
+    phases = tuple(replace(p, start=max(p.start, day)) for p in schedule.phases if p.end > day)
+    left = {p.id for p in phases}
     routines = []
     for series in schedule.routines:
         if series.last >= day:
             moved = replace(series, first=max(series.first, day))
+            if moved.phase not in left:  # its phase is over: it belongs to the one under way now
+                moved = replace(moved, phase=owning_phase(moved.first, "", phases))
             if moved.count:
                 routines.append(moved)
     return replace(
         schedule,
         first_day=day,
-        phases=tuple(replace(p, start=max(p.start, day)) for p in schedule.phases if p.end > day),
+        phases=phases,
         milestones=tuple(m for m in schedule.milestones if m.date >= day),
         routines=tuple(routines),
         appointments=tuple(replace(a, first=max(a.first, day)) for a in schedule.appointments if a.last >= day),
@@ -303,7 +208,7 @@ def _check_actuals(protocol: Protocol, plan: Plan, values: dict[str, Any]) -> No
             problems.append(
                 Problem(
                     f"--actual {name}: not a milestone of {protocol.id}"
-                    + (hint or f"; its milestones are {one_of(milestones)}")
+                    + (hint or f"; its milestones are {quoted_choices(milestones)}")
                 )
             )
         elif day < plan.surgery_date:
@@ -312,38 +217,17 @@ def _check_actuals(protocol: Protocol, plan: Plan, values: dict[str, Any]) -> No
         raise PlanError(problems)
 
 
-def _resolve(protocol: Protocol, values: dict[str, Any], plan: Plan) -> dict[tuple[str, str], date]:
-    """The date of every item's start and end, following references (cycles were ruled out)."""
-    exprs: dict[tuple[str, str], TimeExpr | tuple[str, str]] = {}
-    for _, item in protocol.items():
-        for field_name, expr in item.whens():
-            exprs[(item.id, "end" if field_name in ("end", "window[1]") else "start")] = expr
-        if isinstance(item, Milestone) or (isinstance(item, Appointment) and item.at is not None):
-            exprs[(item.id, "end")] = (item.id, "start")
-        if isinstance(item, Routine) and item.during is not None:
-            exprs[(item.id, "start")] = (item.during, "start")
-            exprs[(item.id, "end")] = (item.during, "end")
-    for name in plan.actuals:
-        exprs.pop((name, "start"), None)
-
-    dates: dict[tuple[str, str], date] = {(name, "start"): day for name, day in plan.actuals.items()}
-
-    def date_of(node: tuple[str, str]) -> date:
-        if node not in dates:
-            expr = exprs[node]
-            if isinstance(expr, tuple):
-                dates[node] = date_of(expr)
-            else:
-                anchor = (
-                    plan.surgery_date
-                    if expr.anchor is None
-                    else date_of((expr.anchor, "end" if expr.anchor_end else "start"))
-                )
-                dates[node] = apply(expr, anchor, values)
-        return dates[node]
-
-    for node in exprs:
-        date_of(node)
+def _resolve(protocol: Protocol, values: dict[str, Any], plan: Plan) -> dict[Point, date]:
+    """The date of every item's start and end, in the reference graph's order (cycles were ruled out)."""
+    graph = protocol.references_graph
+    given: dict[Point, date] = {(name, "start"): day for name, day in plan.actuals.items()}
+    dates: dict[Point, date] = dict(given)
+    for point in graph.order(given):
+        if point in given:
+            continue
+        definition = graph.definitions[point]
+        anchor = plan.surgery_date if definition.anchor is None else dates[definition.anchor]
+        dates[point] = anchor if definition.expression is None else apply(definition.expression, anchor, values)
     return dates
 
 
@@ -359,9 +243,9 @@ def _series(routine: Routine, start: date, end: date, plan: Plan, fill: _Filler)
     first, last = start, end - timedelta(1)
     weekdays = tuple(routine.weekdays or ())
     if weekdays:
-        while first <= last and WEEKDAYS[first.weekday()] not in weekdays:
+        while first <= last and weekday(first) not in weekdays:
             first += timedelta(1)
-        while last >= first and WEEKDAYS[last.weekday()] not in weekdays:
+        while last >= first and weekday(last) not in weekdays:
             last -= timedelta(1)
     if last < first:
         return []
@@ -388,33 +272,16 @@ def _series(routine: Routine, start: date, end: date, plan: Plan, fill: _Filler)
 
 def _check_clock_times(routines: list[Series], plan: Plan) -> None:
     """A reminder time that a DST change skips on some day is an error: clients disagree on it."""
-    zone = ZoneInfo(plan.timezone)
-    changes = {}  # the days on which the zone's offset changes, with the clock times it skips
     for series in routines:
-        for offset in range((series.last - series.first).days + 1):
-            day = series.first + timedelta(offset)
-            if day not in changes:
-                changes[day] = _skipped(day, zone)
-            if changes[day] and changes[day][0] <= series.time < changes[day][1]:
-                slot = f"{series.slot}={series.time:%H:%M}" if series.slot in plan.slot_times else series.slot
-                raise PlanError(
-                    f"--time {slot}: on {day} the clocks in {plan.timezone} jump from {changes[day][0]:%H:%M} "
-                    f"to {changes[day][1]:%H:%M}, so {series.time:%H:%M} does not exist that day ({series.title}); choose another time"
-                )
-
-
-def _skipped(day: date, zone: ZoneInfo) -> tuple[time, time] | None:
-    """The clock times skipped on `day` (start inclusive, end exclusive), or None."""
-    midnight = datetime.combine(day, time(0), zone)
-    after = datetime.combine(day + timedelta(1), time(0), zone)
-    gap = (after.utcoffset() or timedelta(0)) - (midnight.utcoffset() or timedelta(0))
-    if gap <= timedelta(0):
-        return None
-    moment = midnight.astimezone(UTC)
-    while (moment + timedelta(minutes=1)).astimezone(zone).utcoffset() == midnight.utcoffset():
-        moment += timedelta(minutes=1)
-    start = (moment + timedelta(minutes=1)).astimezone(zone) - gap  # the wall time that is skipped first
-    return start.time(), (start + gap).time()
+        for year in range(series.first.year, series.last.year + 1):
+            for day, (gap_from, gap_to) in skipped_times(plan.timezone, year).items():
+                if series.occurs_on(day) and gap_from <= series.time < gap_to:
+                    slot = f"{series.slot}={clock(series.time)}" if series.slot in plan.slot_times else series.slot
+                    raise PlanError(
+                        f"--time {slot}: on {day} the clocks in {plan.timezone} jump from {clock(gap_from)} "
+                        f"to {clock(gap_to)}, so {clock(series.time)} does not exist that day ({series.title}); "
+                        "choose another time"
+                    )
 
 
 def _overlaps(protocol: Protocol, phases: list[Span], plan: Plan) -> list[Problem]:

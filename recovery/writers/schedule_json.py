@@ -11,7 +11,8 @@ import json
 from datetime import date, timedelta
 from typing import Any
 
-from recovery.schedule import SURGEON_FIRST, Schedule
+from recovery.schedule.items import SURGEON_FIRST, Schedule
+from recovery.words import clock
 
 FORMAT = "recovery-schedule"
 FORMAT_VERSION = 1
@@ -36,7 +37,7 @@ def to_data(schedule: Schedule) -> dict[str, Any]:
             "side": plan.side,
             "variant": plan.variant,
             "parameters": dict(sorted(schedule.values.items())),
-            "times": {slot: clock.strftime("%H:%M") for slot, clock in plan.slot_times.items()},
+            "times": {slot: clock(moment) for slot, moment in plan.slot_times.items()},
             "alarm_minutes": plan.alarm_minutes,
             "from": _day(plan.start_from) if plan.start_from else None,
             "actual": {name: _day(day) for name, day in sorted(plan.actuals.items())},
@@ -84,7 +85,7 @@ def to_data(schedule: Schedule) -> dict[str, Any]:
             {
                 "id": r.id,
                 "slot": r.slot,
-                "time": r.time.strftime("%H:%M"),
+                "time": clock(r.time),
                 "title": r.title,
                 "dose": r.dose,
                 "minutes": r.minutes,

@@ -15,17 +15,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from recovery import cache
-from recovery.errors import Problem, ProtocolError, did_you_mean, one_of
-from recovery.protocol import SECTIONS, Protocol, locate
+from recovery.errors import Problem, ProtocolError, did_you_mean
+from recovery.protocol import cache
+from recovery.protocol.model import SECTIONS, Protocol, locate
+from recovery.words import quoted_choices
 
 ENVIRONMENT_VARIABLE = "RECOVERY_PROTOCOLS"
 
 
 def bundled_folder() -> Path:
-    """The protocols shipped with the package (or, in a checkout, the repository's protocols/)."""
-    installed = Path(__file__).with_name("protocols")
-    return installed if installed.is_dir() else Path(__file__).resolve().parent.parent / "protocols"
+    """The protocols shipped with the package (or, in a checkout, the repository's protocols/).
+
+    setup.cfg installs the repository's `protocols/` folder as the package `recovery.bundled_protocols`.
+    """
+    package = Path(__file__).resolve().parent.parent
+    installed = package / "bundled_protocols"
+    return installed if installed.is_dir() else package.parent / "protocols"
 
 
 def search_folders() -> list[Path]:
@@ -35,6 +40,7 @@ def search_folders() -> list[Path]:
 
 
 def is_path(reference: str) -> bool:
+    """Whether a protocol argument is a path (has a "/" or ends in .toml) rather than a name."""
     return "/" in reference or os.sep in reference or reference.endswith(".toml")
 
 
@@ -53,7 +59,7 @@ def find(reference: str, relative_to: Path | None = None) -> Path:
             return candidate
     names = [entry.name for entry in available()]
     hint = did_you_mean(reference, names)
-    raise ProtocolError(f'unknown protocol "{reference}"{hint or ""} (available: {one_of(names)})')
+    raise ProtocolError(f'unknown protocol "{reference}"{hint or ""} (available: {quoted_choices(names)})')
 
 
 @dataclass(frozen=True)
@@ -93,7 +99,7 @@ def load(reference: str | Path, use_cache: bool = True) -> Protocol:
     key = cache.key(raw)
     protocol = cache.read(key) if use_cache else None
     if protocol is None:
-        from recovery.validation import validate  # pydantic is imported only here
+        from recovery.protocol.validation import validate  # pydantic is imported only here
 
         protocol = validate(raw, sources, str(path))
         cache.write(key, protocol)
@@ -157,7 +163,7 @@ def _sources(raw: dict[str, Any], source: str) -> dict[tuple[str, str], str]:
 def _merge(parent: dict[str, Any], child: dict[str, Any], source: str) -> tuple[dict[str, Any], list[Problem]]:
     """Apply a child file's changes to its parent's data (both plain TOML data)."""
     merged = copy.deepcopy(parent)
-    problems = []
+    problems: list[Problem] = []
     removals = child.pop("remove", [])
     inherited = {item.get("id"): section for section in SECTIONS for item in merged.get(section, [])}
     for i, item_id in enumerate(removals if isinstance(removals, list) else []):

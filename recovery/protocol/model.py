@@ -2,27 +2,29 @@
 
 A Protocol holds phases (spans), milestones (single days), routines (recurring reminders) and
 appointments (visit windows), each placed by time expressions, plus the parameters and variants
-a surgeon adjusts. The model is plain frozen dataclasses: `recovery.validation` checks files
-against it with pydantic (and generates the JSON Schema from it), while a protocol that was
-validated before is rebuilt without importing pydantic at all. `check_protocol` adds the checks
-that look across items (references, cycles, parameters, placeholders), every problem at once.
+a surgeon adjusts. The model is plain frozen dataclasses: `validation` checks files against it
+with pydantic (and generates the JSON Schema from it), while a protocol that was validated
+before is rebuilt without importing pydantic at all. The checks that look across items live in
+`consistency`; the graph of references between items in `references`.
 """
 
 import re
-import string
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal
+from functools import cached_property
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from recovery.errors import Problem, did_you_mean, one_of
-from recovery.timeexpr import ID_PATTERN, TimeExpr, TimeExprError
+from recovery.errors import did_you_mean
+from recovery.protocol.timeexpr import ID_PATTERN, TimeExpr, TimeExprError
+from recovery.words import CLOCK_PATTERN, SLOTS, quoted_choices
 
-#: The named times of day a routine can use; the patient sets the clock time of each.
-SLOTS = {"morning": "08:00", "midday": "13:00", "evening": "19:00"}
+if TYPE_CHECKING:
+    from recovery.protocol.references import ReferenceGraph
+
 #: Text placeholders that come from the plan rather than from a parameter.
-PLAN_PLACEHOLDERS = {"side"}
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-CLOCK_PATTERN = r"([01]\d|2[0-3]):[0-5]\d"
+PLAN_PLACEHOLDERS = frozenset({"side"})
+#: The lists of items in a protocol file, in the order they are laid out.
+SECTIONS = ("phases", "milestones", "routines", "appointments")
 #: Unknown keys are errors: a typo must never be ignored silently.
 STRICT = {"extra": "forbid"}
 
@@ -112,12 +114,23 @@ class _ParameterValue:
         return {"type": ["integer", "string", "boolean"]}
 
 
+class _NotInFile:
+    """A field the loader fills in, which a protocol file cannot set and the schema does not show."""
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> dict[str, Any]:
+        from pydantic_core import PydanticOmit
+
+        raise PydanticOmit
+
+
 When = Annotated[TimeExpr, _TimeExprField()]
 Value = Annotated[bool | int | str, _ParameterValue()]
 ItemId = Annotated[str, Pattern(f"^{ID_PATTERN}$"), Doc("Lower-case letters, digits and hyphens")]
 Text = Annotated[str, Doc("Plain text; {side} and {parameter} are filled in")]
-Slot = Annotated[str, Pattern(f"^(morning|midday|evening|{CLOCK_PATTERN})$")]
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+Slot = Annotated[str, Pattern(f"^({'|'.join(SLOTS)}|{CLOCK_PATTERN})$")]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]  # words.WEEKDAYS; a test keeps them equal
+#: The file an item or protocol came from, recorded by the loader for messages (see `locate`).
+Source = Annotated[str, _NotInFile()]
 
 
 # ---- The model.
@@ -145,7 +158,7 @@ class Parameter:
         if self.max is not None and value > self.max:
             return f"{value} is above the maximum {self.max}"
         if self.choices is not None and value not in self.choices:
-            return f'"{value}" is not one of {one_of(self.choices)}{did_you_mean(value, self.choices)}'
+            return f'"{value}" is not one of {quoted_choices(self.choices)}{did_you_mean(value, self.choices)}'
         return None
 
     def parse(self, text: str) -> bool | int | str:
@@ -179,11 +192,7 @@ class Item:
     title: Text
     description: Text = ""
     only_if: Annotated[str | None, Doc("Shown only when this parameter is non-zero, non-empty or true")] = None
-
-    @property
-    def source(self) -> str:
-        """The file this item came from, for messages (set by the loader; not part of the file)."""
-        return self.__dict__.get("_source", "")
+    source: Source = field(default="", init=False, compare=False, repr=False)
 
     def whens(self) -> Iterator[tuple[str, TimeExpr]]:
         """(field name, expression) for each time expression of the item."""
@@ -207,11 +216,11 @@ class Phase(Item):
     goals: list[Text] = field(default_factory=list)
     overlaps: Annotated[list[ItemId], Doc("Phases this one may overlap")] = field(default_factory=list)
 
-    def whens(self):
+    def whens(self) -> Iterator[tuple[str, TimeExpr]]:
         yield "start", self.start
         yield "end", self.end
 
-    def texts(self):
+    def texts(self) -> Iterator[tuple[str, str]]:
         yield from super().texts()
         yield "weight_bearing", self.weight_bearing
         yield "brace", self.brace
@@ -228,10 +237,10 @@ class Milestone(Item):
     at: When
     check: Annotated[list[Text], Doc("Criteria to confirm before this step")] = field(default_factory=list)
 
-    def whens(self):
+    def whens(self) -> Iterator[tuple[str, TimeExpr]]:
         yield "at", self.at
 
-    def texts(self):
+    def texts(self) -> Iterator[tuple[str, str]]:
         yield from super().texts()
         for i, text in enumerate(self.check):
             yield f"check[{i}]", text
@@ -270,7 +279,7 @@ class Routine(Item):
         if self.during is not None and (self.start is not None or self.end is not None):
             raise ValueError('has "during" and "start"/"end": use one or the other')
 
-    def whens(self):
+    def whens(self) -> Iterator[tuple[str, TimeExpr]]:
         if self.start is not None:
             yield "start", self.start
         if self.end is not None:
@@ -288,10 +297,10 @@ class Appointment(Item):
         if (self.at is None) == (self.window is None):
             raise ValueError('needs either "at" or "window", not both')
 
-    def whens(self):
+    def whens(self) -> Iterator[tuple[str, TimeExpr]]:
         if self.at is not None:
             yield "at", self.at
-        else:
+        elif self.window is not None:
             yield "window[0]", self.window[0]
             yield "window[1]", self.window[1]
 
@@ -324,11 +333,14 @@ class Protocol:
     routines: list[Routine] = field(default_factory=list)
     appointments: list[Appointment] = field(default_factory=list)
     red_flags: list[RedFlag] = field(default_factory=list)
+    source: Source = field(default="", init=False, compare=False, repr=False)
 
-    @property
-    def source(self) -> str:
-        """The file the protocol was loaded from."""
-        return self.__dict__.get("_source", "")
+    @cached_property
+    def references_graph(self) -> "ReferenceGraph":
+        """How the items' dates depend on each other, built once per protocol."""
+        from recovery.protocol.references import ReferenceGraph
+
+        return ReferenceGraph.of(self)
 
     def items(self) -> Iterator[tuple[str, Item]]:
         """(section, item) for every item, in file order."""
@@ -337,6 +349,7 @@ class Protocol:
                 yield section, item
 
     def item(self, item_id: str) -> Item | None:
+        """The item with this id, or None."""
         return next((item for _, item in self.items() if item.id == item_id), None)
 
     def values(self, variant: str | None = None, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -349,182 +362,14 @@ class Protocol:
 
 
 def locate(thing: Item | Protocol, source: str) -> None:
-    """Record which file an item (or protocol) came from; the model stays frozen otherwise."""
-    thing.__dict__["_source"] = source
+    """Record which file an item (or protocol) came from: its one field that is not read from a file.
 
-
-SECTIONS = ("phases", "milestones", "routines", "appointments")
+    The model is frozen, so that nothing changes a protocol once it is validated; `source` is
+    declared `init=False` and set here, by the loader, right after validation.
+    """
+    object.__setattr__(thing, "source", source)
 
 
 def where(section: str, item: Item, field: str = "") -> str:
     """The place of a field as a surgeon finds it in the file: phases[id=protection].end."""
     return f"{section}[id={item.id}]" + (f".{field}" if field else "")
-
-
-def check_protocol(protocol: Protocol) -> list[Problem]:
-    """Every problem that looks across items; pydantic has already checked each key alone."""
-    problems: list[Problem] = []
-
-    def report(message: str, where_: str, source: str = "") -> None:
-        problems.append(Problem(message, source or protocol.source, where_))
-
-    items: dict[str, tuple[str, Item]] = {}
-    for section, item in protocol.items():
-        if item.id in items:
-            other = items[item.id][0]
-            report(
-                f'the id "{item.id}" is used twice (also in {other}); ids must be unique',
-                where(section, item, "id"),
-                item.source,
-            )
-        else:
-            items[item.id] = (section, item)
-    phase_ids = [p.id for p in protocol.phases]
-    numeric = {name for name, p in protocol.parameters.items() if type(p.default) is int}
-
-    problems.extend(_check_parameters(protocol))
-
-    for section, item in protocol.items():
-        here = item.source
-
-        for key, expr in item.whens():
-            for name in sorted(expr.parameters):
-                if name not in protocol.parameters:
-                    hint = did_you_mean(name, protocol.parameters)
-                    report(
-                        f'"{expr}" uses the parameter {{{name}}}, which is not defined{hint}',
-                        where(section, item, key),
-                        here,
-                    )
-                elif name not in numeric:
-                    report(
-                        f'"{expr}" uses {{{name}}} as a number, but that parameter is not a whole number',
-                        where(section, item, key),
-                        here,
-                    )
-            if expr.anchor is not None:
-                if expr.anchor not in items:
-                    hint = did_you_mean(expr.anchor, items)
-                    said = "" if expr.text.strip() == expr.anchor else f'"{expr}": '
-                    report(
-                        f'{said}refers to "{expr.anchor}", which is not an item in this protocol{hint}',
-                        where(section, item, key),
-                        here,
-                    )
-                elif expr.anchor_end and isinstance(items[expr.anchor][1], Milestone):
-                    report(
-                        f'"{expr}": "{expr.anchor}" is a milestone, a single day with no end; refer to "{expr.anchor}" itself',
-                        where(section, item, key),
-                        here,
-                    )
-                elif (
-                    expr.anchor_end
-                    and isinstance(items[expr.anchor][1], Appointment)
-                    and items[expr.anchor][1].window is None
-                ):
-                    report(
-                        f'"{expr}": the appointment "{expr.anchor}" is on one day; refer to "{expr.anchor}" itself',
-                        where(section, item, key),
-                        here,
-                    )
-
-        if item.only_if is not None and item.only_if not in protocol.parameters:
-            hint = did_you_mean(item.only_if, protocol.parameters)
-            report(
-                f'only_if names "{item.only_if}", which is not a parameter{hint}', where(section, item, "only_if"), here
-            )
-
-        for key, text in item.texts():
-            for message in _placeholder_problems(text, protocol):
-                report(message, where(section, item, key), here)
-
-        if isinstance(item, Routine) and item.during is not None and item.during not in phase_ids:
-            hint = did_you_mean(item.during, phase_ids)
-            report(f'during names "{item.during}", which is not a phase{hint}', where(section, item, "during"), here)
-        if isinstance(item, Phase):
-            for other in item.overlaps:
-                if other not in phase_ids:
-                    hint = did_you_mean(other, phase_ids)
-                    report(
-                        f'overlaps names "{other}", which is not a phase{hint}', where(section, item, "overlaps"), here
-                    )
-
-    for i, flag in enumerate(protocol.red_flags):
-        for key in ("sign", "action"):
-            for message in _placeholder_problems(getattr(flag, key), protocol):
-                report(message, f"red_flags[{i}].{key}")
-
-    if not problems:
-        problems.extend(_check_cycles(protocol, items))
-    return problems
-
-
-def _check_parameters(protocol: Protocol) -> list[Problem]:
-    problems = []
-    for name, parameter in protocol.parameters.items():
-        place = f"parameters.{name}"
-        if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
-            problems.append(Problem("a parameter name uses lower-case letters, digits and _", protocol.source, place))
-        if name in PLAN_PLACEHOLDERS:
-            problems.append(Problem(f'"{name}" is set by the plan and cannot be a parameter', protocol.source, place))
-        is_number = type(parameter.default) is int
-        if not is_number and (parameter.min is not None or parameter.max is not None):
-            problems.append(Problem("min and max apply only to a whole-number parameter", protocol.source, place))
-        if parameter.choices is not None and type(parameter.default) is not str:
-            problems.append(Problem("choices apply only to a text parameter", protocol.source, place))
-        if parameter.min is not None and parameter.max is not None and parameter.min > parameter.max:
-            problems.append(Problem(f"min {parameter.min} is above max {parameter.max}", protocol.source, place))
-        elif why := parameter.problems_with(parameter.default):
-            problems.append(Problem(f"the default: {why}", protocol.source, f"{place}.default"))
-    for variant_name, variant in protocol.variants.items():
-        for name, value in variant.set.items():
-            place = f"variants.{variant_name}.set.{name}"
-            if name not in protocol.parameters:
-                hint = did_you_mean(name, protocol.parameters)
-                problems.append(Problem(f'"{name}" is not a parameter{hint}', protocol.source, place))
-            elif why := protocol.parameters[name].problems_with(value):
-                problems.append(Problem(why, protocol.source, place))
-    return problems
-
-
-def _placeholder_problems(text: str, protocol: Protocol) -> list[str]:
-    try:
-        names = [key for _, key, _, _ in string.Formatter().parse(text) if key is not None]
-    except ValueError:
-        return [f'"{text}": a lone "{{" or "}}"; write {{{{ or }}}} for a literal brace']
-    known = set(protocol.parameters) | PLAN_PLACEHOLDERS
-    return [
-        f'"{{{name}}}" is neither a parameter nor {{side}}{did_you_mean(name, known)}'
-        for name in names
-        if name not in known
-    ]
-
-
-def _check_cycles(protocol: Protocol, items: dict[str, tuple[str, Item]]) -> list[Problem]:
-    """A reference cycle can never be given a date: report it with every link named."""
-    # A node is (item id, "start" or "end"); each depends on the node its expression names.
-    edges: dict[tuple[str, str], tuple[tuple[str, str], str]] = {}
-    for section, item in protocol.items():
-        for key, expr in item.whens():
-            node = (item.id, "end" if key in ("end", "window[1]") else "start")
-            if expr.anchor is not None:
-                edges[node] = ((expr.anchor, "end" if expr.anchor_end else "start"), where(section, item, key))
-        if isinstance(item, Routine) and item.during is not None:
-            for end in ("start", "end"):
-                edges[(item.id, end)] = ((item.during, end), where(section, item, "during"))
-
-    problems, done = [], set()
-    for first in edges:
-        path, node = [], first
-        while node in edges and node not in done and node not in path:
-            path.append(node)
-            node = edges[node][0]
-        if node in path:
-            cycle = path[path.index(node) :]
-            links = " → ".join(edges[n][1] for n in cycle) + f" → {edges[cycle[0]][1]}"
-            source = items[cycle[0][0]][1].source
-            problems.append(
-                Problem(f"these references form a cycle, so no date can be given: {links}", source, edges[cycle[0]][1])
-            )
-        done.update(path)
-    return problems

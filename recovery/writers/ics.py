@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from icalendar import Alarm, Calendar, Event
 from icalendar.prop import vDuration
 
-from recovery import __name__ as package
 from recovery.errors import PlanError
-from recovery.schedule import SURGEON_FIRST, Schedule, Series, Span
-from recovery.vtimezone import vtimezone
+from recovery.schedule.items import SURGEON_FIRST, Schedule, Series, Span
+from recovery.words import WEEKDAY_NAMES, listing, long_date
+from recovery.writers.vtimezone import BYDAY_CODES, vtimezone
 
+PACKAGE = "recovery"
 SEQUENCE_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
-WEEKDAY_CODES = {"mon": "MO", "tue": "TU", "wed": "WE", "thu": "TH", "fri": "FR", "sat": "SA", "sun": "SU"}
 
 
 def generation_time() -> datetime:
@@ -49,6 +51,7 @@ def uid(schedule: Schedule, item_id: str, slot: str = "") -> str:
 
 
 def calendar_name(schedule: Schedule) -> str:
+    """The calendar's name: the plan's, or one that says what it is (nothing medical when discreet)."""
     plan = schedule.plan
     if plan.calendar_name:
         return plan.calendar_name
@@ -60,7 +63,7 @@ def write(schedule: Schedule, stamp: datetime | None = None) -> bytes:
     stamp = stamp or generation_time()
     sequence = max(0, int((stamp - SEQUENCE_EPOCH).total_seconds() // 60))  # never goes backwards
     calendar = Calendar.new(
-        prodid=f"-//{package}//{package} protocol calendar//EN",
+        prodid=f"-//{PACKAGE}//{PACKAGE} protocol calendar//EN",
         calscale="GREGORIAN",
         method="PUBLISH",
         name=calendar_name(schedule),
@@ -91,7 +94,7 @@ class _Writer:
         self.sequence = sequence
         self.tz = ZoneInfo(schedule.plan.timezone)
 
-    def events(self):
+    def events(self) -> Iterator[Event]:
         yield self.welcome()
         for number, phase in enumerate(self.schedule.phases, 1):
             yield self.phase(number, phase)
@@ -111,9 +114,9 @@ class _Writer:
             else:
                 title = f"{visit.title} · visit window"
             when = (
-                f"on {_day(visit.first)}"
+                f"on {long_date(visit.first)}"
                 if visit.first == visit.last
-                else f"between {_day(visit.first)} and {_day(visit.last)}"
+                else f"between {long_date(visit.first)} and {long_date(visit.last)}"
             )
             lines = [visit.description] if visit.description else []
             lines.append(f"This visit should take place {when}. If it is not booked yet, call your clinic.")
@@ -140,7 +143,7 @@ class _Writer:
         schedule = self.schedule
         lines = [
             f"This calendar lays out {schedule.protocol_title} (protocol version {schedule.protocol_version}) "
-            f"from your surgery on {_day(self.plan.surgery_date)}.",
+            f"from your surgery on {long_date(self.plan.surgery_date)}.",
             "",
             "- All-day events show each phase, milestone and visit window. Timed events are your exercise and ice reminders.",
             "- Milestones are the days a step is expected. Rehabilitation moves on when you meet the criteria, "
@@ -179,8 +182,8 @@ class _Writer:
         event.add("summary", shown)
         event.add("dtstart", start)
         event.add("dtend", start + timedelta(minutes=series.minutes))
-        rule = (
-            {"freq": "weekly", "byday": [WEEKDAY_CODES[d] for d in series.weekdays]}
+        rule: dict[str, Any] = (
+            {"freq": "weekly", "byday": [BYDAY_CODES[d] for d in series.weekdays]}
             if series.weekdays
             else {"freq": "daily"}
         )
@@ -189,8 +192,8 @@ class _Writer:
         lines = [series.description] if series.description else []
         if series.dose:
             lines.append(f"Dose: {series.dose}")
-        lines.append(f"About {series.minutes} minutes, {_days(series)} until {_day(series.last)}.")
-        phase = self.phase_of(series)
+        lines.append(f"About {series.minutes} minutes, {_days(series)} until {long_date(series.last)}.")
+        phase = self.schedule.phase(series.phase)
         if phase is not None and phase.precautions:
             lines += ["", f"During {phase.title}:", *[f"- {p}" for p in phase.precautions]]
         lines += ["", SURGEON_FIRST]
@@ -202,33 +205,13 @@ class _Writer:
         event.add_component(alarm)
         return event
 
-    def phase_of(self, series: Series) -> Span | None:
-        """The phase the routine belongs to, or the one under way on its first day."""
-        phases = self.schedule.phases
-        named = next((p for p in phases if p.id == series.phase), None)
-        return named or next((p for p in phases if p.start <= series.first < p.end and p.precautions), None)
-
 
 def routine_title(series: Series) -> str:
     """What to do, in the title itself, since some calendars drop the alarm: "Quad sets · 3×10, hold 5 s"."""
     return f"{series.title} · {series.dose}" if series.dose else f"{series.title} · {series.minutes} min"
 
 
-def _day(day: date) -> str:
-    return day.strftime("%a %d %b %Y")
-
-
 def _days(series: Series) -> str:
     if not series.weekdays:
         return "every day"
-    names = {
-        "mon": "Monday",
-        "tue": "Tuesday",
-        "wed": "Wednesday",
-        "thu": "Thursday",
-        "fri": "Friday",
-        "sat": "Saturday",
-        "sun": "Sunday",
-    }
-    listed = [names[d] for d in series.weekdays]
-    return "every " + (listed[0] if len(listed) == 1 else ", ".join(listed[:-1]) + " and " + listed[-1])
+    return "every " + listing(WEEKDAY_NAMES[d] for d in series.weekdays)

@@ -1,7 +1,8 @@
 """A cache of validated protocols, so that a file's first use pays for the validator and later ones do not.
 
-An entry is keyed by the hash of the protocol's merged file data (its `extends` chain included)
-and of the model's source code, so any change to either makes a new entry. It holds the
+An entry is keyed by the hash of the protocol's merged file data (its `extends` chain included),
+the package's version and every source file of this subpackage (the model, its checks and this
+cache), found by listing the folder, so any change to the code that validates makes a new entry. It holds the
 validated protocol as plain JSON, rebuilt into the model's dataclasses without pydantic.
 Only valid protocols are cached; anything unreadable in the cache is ignored and validated anew.
 The folder is $RECOVERY_CACHE_DIR (empty: no cache), else $XDG_CACHE_HOME/recovery or ~/.cache/recovery.
@@ -19,13 +20,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from recovery.protocol import Protocol
-from recovery.timeexpr import TimeExpr, TimeExprError
-
-_MODEL_FILES = ("protocol.py", "timeexpr.py", "validation.py", "cache.py")
+from recovery.protocol.model import Protocol
+from recovery.protocol.timeexpr import TimeExpr, TimeExprError
 
 
 def folder() -> Path | None:
+    """Where entries are kept, or None when the cache is turned off."""
     configured = os.environ.get("RECOVERY_CACHE_DIR")
     if configured is not None:
         return Path(configured) if configured else None
@@ -35,8 +35,14 @@ def folder() -> Path | None:
 
 @cache
 def _model_fingerprint() -> bytes:
-    here = Path(__file__).parent
-    return b"".join(hashlib.sha256((here / name).read_bytes()).digest() for name in _MODEL_FILES)
+    """The package version and the hash of every module that decides whether a protocol is valid."""
+    from recovery import __version__
+
+    digest = hashlib.sha256(__version__.encode())
+    for module in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(module.name.encode())
+        digest.update(module.read_bytes())
+    return digest.digest()
 
 
 def key(raw: dict[str, Any]) -> str:
@@ -46,12 +52,14 @@ def key(raw: dict[str, Any]) -> str:
 
 
 def read(entry: str) -> Protocol | None:
+    """The protocol stored under `entry`, or None when there is none (or it cannot be read)."""
     where = folder()
     if where is None:
         return None
     try:
         data = json.loads((where / f"{entry}.json").read_text(encoding="utf-8"))
-        return from_data(Protocol, data)
+        protocol: Protocol = from_data(Protocol, data)
+        return protocol
     except (OSError, ValueError, TypeError, KeyError, AttributeError, TimeExprError):
         return None
 
@@ -78,7 +86,7 @@ def to_data(value: Any) -> Any:
     if isinstance(value, TimeExpr):
         return value.text
     if dataclasses.is_dataclass(value):
-        return {f.name: to_data(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {f.name: to_data(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
     if isinstance(value, (list, tuple)):
         return [to_data(v) for v in value]
     if isinstance(value, dict):

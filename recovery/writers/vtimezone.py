@@ -17,7 +17,10 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Timezone, TimezoneDaylight, TimezoneStandard
 
-WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+from recovery.words import WEEKDAYS
+
+#: RFC 5545's two-letter weekday codes, by the protocol file's weekday names.
+BYDAY_CODES: dict[str, str] = {day: day[:2].upper() for day in WEEKDAYS}
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,7 @@ def _yearly_rule(changes: list[Transition], years: range) -> tuple[str, dict] | 
             return position, {
                 "freq": "yearly",
                 "bymonth": onset.month,
-                "byday": position + WEEKDAY_CODES[onset.weekday()],
+                "byday": position + BYDAY_CODES[WEEKDAYS[onset.weekday()]],
             }
     return None
 

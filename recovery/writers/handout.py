@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from recovery.schedule import SURGEON_FIRST, Schedule, Series, Span, by_routine
+from recovery.schedule.items import SURGEON_FIRST, Schedule, Series, Span
+from recovery.words import clock, long_date
 
 WIDTH, LABEL, ROW = 960, 230, 26  # the timeline's drawing units
 
@@ -63,7 +64,7 @@ def render(schedule: Schedule, dated: bool = True, today: date | None = None) ->
     import jinja2
 
     environment = jinja2.Environment(
-        loader=jinja2.PackageLoader("recovery", "templates"),
+        loader=jinja2.PackageLoader("recovery.writers", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -73,15 +74,18 @@ def render(schedule: Schedule, dated: bool = True, today: date | None = None) ->
 
     def when(first: date, last: date | None = None) -> str:
         if dated:
-            text = first.strftime("%a %d %b %Y")
-            return text if last is None or last == first else f"{text} – {last.strftime('%a %d %b %Y')}"
+            text = long_date(first)
+            return text if last is None or last == first else f"{text} – {long_date(last)}"
         return _weeks((first - day0).days) + (
             "" if last is None or last == first else f" – {_weeks((last - day0).days)}"
         )
 
-    owner = _phase_of_each_routine(schedule)
     sections = [
-        PhaseSection(phase, when(phase.start, phase.end - timedelta(1)), _routines_of(schedule, phase, owner))
+        PhaseSection(
+            phase,
+            when(phase.start, phase.last),
+            [(group[0], ", ".join(clock(s.time) for s in group)) for group in schedule.routines_of(phase).values()],
+        )
         for phase in schedule.phases
     ]
     dated_items = [
@@ -101,21 +105,6 @@ def render(schedule: Schedule, dated: bool = True, today: date | None = None) ->
         surgeon_first=SURGEON_FIRST,
         day_number=schedule.day_number,
     )
-
-
-def _phase_of_each_routine(schedule: Schedule) -> dict[str, str]:
-    """Each routine belongs to one phase: the one it runs during, or the first under way when it starts."""
-    owner = {}
-    for series in schedule.routines:
-        inside = [p.id for p in schedule.phases if p.start <= series.first < p.end]
-        owner.setdefault(series.id, series.phase or (inside[0] if inside else ""))
-    return owner
-
-
-def _routines_of(schedule: Schedule, phase: Span, owner: dict[str, str]) -> list[tuple[Series, str]]:
-    """The phase's routines, once each, with all their times of day."""
-    grouped = by_routine([series for series in schedule.routines if owner[series.id] == phase.id])
-    return [(group[0], ", ".join(s.time.strftime("%H:%M") for s in group)) for group in grouped.values()]
 
 
 def _timeline(schedule: Schedule, dated: bool, today: date | None) -> Timeline:

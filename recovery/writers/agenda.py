@@ -11,7 +11,8 @@ import re
 import textwrap
 from datetime import date, timedelta
 
-from recovery.schedule import SURGEON_FIRST, Schedule, Series
+from recovery.schedule.items import SURGEON_FIRST, Schedule, Series
+from recovery.words import clock, count, in_days, iso_date, short_date, weeks_and_days
 
 UPCOMING = 5  # how many milestones and visits "coming up" lists
 
@@ -37,28 +38,25 @@ def since_surgery(schedule: Schedule, day: date) -> str:
     """ "day 23 (3 weeks and 2 days after surgery)", or how long until surgery."""
     n = schedule.day_number(day)
     if n < 0:
-        return f"{-n} day{'s' if n != -1 else ''} before surgery"
+        return f"{count(-n, 'day')} before surgery"
     if n == 0:
         return "day 0, the day of surgery"
-    weeks, days = divmod(n, 7)
-    parts = [f"{weeks} week{'s' if weeks != 1 else ''}"] if weeks else []
-    parts += [f"{days} day{'s' if days != 1 else ''}"] if days else []
-    return f"day {n} ({' and '.join(parts)} after surgery)"
+    return f"day {n} ({weeks_and_days(n)} after surgery)"
 
 
 def render(schedule: Schedule, day: date, week: bool = False, color: bool = False, width: int = 80) -> str:
     """The agenda for `day`, or for the 7 days from `day`, as text `width` columns wide."""
     style = _Style(color)
     days = [day + timedelta(n) for n in range(7 if week else 1)]
-    out = [style.bold(f"{_date(day)} · {since_surgery(schedule, day)}")]
+    out = [style.bold(f"{iso_date(day)} · {since_surgery(schedule, day)}")]
     out.append(f"{schedule.protocol_title}, version {schedule.protocol_version}")
     out.append("")
     n = schedule.day_number(day)
     if n < 0:
-        out += [f"Your surgery is on {_date(schedule.plan.surgery_date)}.", ""]
+        out += [f"Your surgery is on {iso_date(schedule.plan.surgery_date)}.", ""]
     elif day > schedule.last_day:
         out += [
-            f"The planned course ended on {_date(schedule.last_day)} (day {schedule.day_number(schedule.last_day)}).",
+            f"The planned course ended on {iso_date(schedule.last_day)} (day {schedule.day_number(schedule.last_day)}).",
             "Keep to what your surgeon and physiotherapist advise from here on.",
             "",
         ]
@@ -67,10 +65,9 @@ def render(schedule: Schedule, day: date, week: bool = False, color: bool = Fals
     for phase in phases:
         when = f"day {schedule.day_number(phase.start)} to {schedule.day_number(phase.end) - 1}"
         if phase.start > day:
-            when += f"; starts {_short(phase.start)}"
+            when += f"; starts {short_date(phase.start)}"
         else:
-            remaining = (phase.end - day).days
-            when += f"; {remaining} day{'s' if remaining != 1 else ''} left"
+            when += f"; {count((phase.end - day).days, 'day')} left"
         out.append(style.bold(phase.title) + style.dim(f"  ({when})"))
         if phase.weight_bearing:
             out += _wrap(f"Weight bearing: {phase.weight_bearing}", width, 2)
@@ -83,15 +80,14 @@ def render(schedule: Schedule, day: date, week: bool = False, color: bool = Fals
     for current in days:
         if not schedule.first_day <= current <= schedule.last_day:
             continue  # before surgery or after the course: nothing is due
-        heading = f"{_date(current)} · day {schedule.day_number(current)}" if week else "Today"
+        heading = f"{iso_date(current)} · day {schedule.day_number(current)}" if week else "Today"
         out += [style.bold(heading), *_day_items(schedule, current, width, style), ""]
 
     upcoming = _upcoming(schedule, days[-1])
     if upcoming:
         out.append(style.bold("Coming up"))
         for when, text in upcoming:
-            distance = (when - day).days
-            out += _wrap(f"{'in ' + str(distance) + ' days':<12} {_date(when)}  {text}", width, 2)
+            out += _wrap(f"{in_days((when - day).days):<12} {iso_date(when)}  {text}", width, 2)
         out.append("")
 
     if schedule.red_flags:
@@ -111,16 +107,20 @@ def _day_items(schedule: Schedule, day: date, width: int, style: _Style) -> list
             lines += [line for check in milestone.check for line in _wrap(f"check: {check}", width, 6)]
     for visit in schedule.appointments:
         if visit.first <= day <= visit.last:
-            window = "today" if visit.first == visit.last else f"between {_short(visit.first)} and {_short(visit.last)}"
+            window = (
+                "today"
+                if visit.first == visit.last
+                else f"between {short_date(visit.first)} and {short_date(visit.last)}"
+            )
             lines += _wrap(f"* {visit.title} ({window})", width, 2)
     by_time: dict[str, list[Series]] = {}
     for series in schedule.routines:
         if series.occurs_on(day):
-            by_time.setdefault(series.time.strftime("%H:%M"), []).append(series)
-    for clock in sorted(by_time):
-        for i, series in enumerate(by_time[clock]):
+            by_time.setdefault(clock(series.time), []).append(series)
+    for at in sorted(by_time):
+        for i, series in enumerate(by_time[at]):
             dose = f" · {series.dose}" if series.dose else ""
-            text = f"{clock if i == 0 else '':<5}  {series.title}{dose}" + style.dim(f" ({series.minutes} min)")
+            text = f"{at if i == 0 else '':<5}  {series.title}{dose}" + style.dim(f" ({series.minutes} min)")
             lines += _wrap(text, width + (len(text) - len(_plain(text))), 2, hang=9)
     if not lines:
         lines.append("  No reminders.")
@@ -136,14 +136,6 @@ def _upcoming(schedule: Schedule, after: date) -> list[tuple[date, str]]:
 
 def _plain(text: str) -> str:
     return re.sub(r"\033\[[0-9;]*m", "", text)
-
-
-def _date(day: date) -> str:
-    return day.strftime("%a %Y-%m-%d")
-
-
-def _short(day: date) -> str:
-    return day.strftime("%a %d %b")
 
 
 def _wrap(text: str, width: int, indent: int, hang: int = 2) -> list[str]:

@@ -14,8 +14,9 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from recovery.errors import Problem, ProtocolError, did_you_mean, one_of
-from recovery.protocol import (
+from recovery.errors import Problem, ProtocolError, did_you_mean
+from recovery.protocol.consistency import check_protocol
+from recovery.protocol.model import (
     SECTIONS,
     Appointment,
     Dose,
@@ -26,9 +27,9 @@ from recovery.protocol import (
     RedFlag,
     Routine,
     Variant,
-    check_protocol,
     locate,
 )
+from recovery.words import quoted_choices
 
 _SECTION_MODELS = {"phases": Phase, "milestones": Milestone, "routines": Routine, "appointments": Appointment}
 
@@ -156,15 +157,20 @@ def _model_at(loc: list[Any]) -> type | None:
 
 def _keys_at(loc: list[Any]) -> list[str]:
     model = _model_at(loc) if loc else Protocol
-    return [f.name for f in dataclasses.fields(model)] if model else []
+    return _file_keys(model) if model else []
+
+
+def _file_keys(model: type) -> list[str]:
+    """The keys a protocol file may use for this model (fields the loader sets are not among them)."""
+    return [f.name for f in dataclasses.fields(model) if f.init]
 
 
 def _message(detail: dict[str, Any], model: type, loc: list[Any]) -> str:
     kind, given = detail["type"], detail.get("input")
     field = str(loc[-1]) if loc else ""
     if kind in ("extra_forbidden", "unexpected_keyword_argument"):
-        keys = [f.name for f in dataclasses.fields(model)]
-        return f'unknown key "{field}"' + (did_you_mean(field, keys) or f"; expected one of {one_of(keys)}")
+        keys = _file_keys(model)
+        return f'unknown key "{field}"' + (did_you_mean(field, keys) or f"; expected one of {quoted_choices(keys)}")
     if kind == "missing":
         return f'missing the required key "{field}"'
     if kind == "string_pattern_mismatch":
@@ -175,7 +181,7 @@ def _message(detail: dict[str, Any], model: type, loc: list[Any]) -> str:
         return f'"{given}" is not a valid id; use lower-case letters, digits and hyphens, like "brace-off"'
     if kind == "literal_error":
         choices = [c.strip(" '") for c in detail["ctx"]["expected"].replace(" or ", ",").split(",")]
-        return f'"{given}" is not one of {one_of(choices)}{did_you_mean(str(given), choices)}'
+        return f'"{given}" is not one of {quoted_choices(choices)}{did_you_mean(str(given), choices)}'
     if kind in ("time_expr", "parameter_value"):
         return detail["msg"]
     if kind == "value_error":  # raised by a model's own check (__post_init__)

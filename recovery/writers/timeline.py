@@ -9,7 +9,8 @@ import math
 import textwrap
 from datetime import date, timedelta
 
-from recovery.schedule import Schedule, by_routine
+from recovery.schedule.items import Schedule, by_routine
+from recovery.words import iso_date
 
 BAR_LABEL = 24  # columns for a phase's name beside its bar
 
@@ -19,7 +20,7 @@ def render(schedule: Schedule, dated: bool = True, width: int = 80) -> str:
     lines = [f"{schedule.protocol_title}  ({schedule.protocol_id}, version {schedule.protocol_version})"]
     day0 = schedule.plan.surgery_date
     if dated:
-        lines.append(f"Surgery (day 0): {_date(day0)}")
+        lines.append(f"Surgery (day 0): {iso_date(day0)}")
     else:
         lines.append(f"Day numbers for a surgery on {day0.isoformat()}; months are calendar months.")
     if schedule.plan.variant:
@@ -31,7 +32,7 @@ def render(schedule: Schedule, dated: bool = True, width: int = 80) -> str:
         if last is not None and last != first:
             text += f"-{schedule.day_number(last)}"
         if dated:
-            text += f"  {_date(first)}" + (f" - {_date(last)}" if last is not None and last != first else "")
+            text += f"  {iso_date(first)}" + (f" - {iso_date(last)}" if last is not None and last != first else "")
         return text
 
     lines.append("Phases")
@@ -92,10 +93,6 @@ def _bars(schedule: Schedule, width: int) -> list[str]:
         bar = " " * start + "█" * (end - start)
         out.append(f"{_cut(phase.title, BAR_LABEL):<{BAR_LABEL}}  {bar}")
     return out
-
-
-def _date(day: date) -> str:
-    return day.strftime("%a %Y-%m-%d")
 
 
 def _cut(text: str, width: int) -> str:

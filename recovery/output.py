@@ -1,0 +1,48 @@
+"""Writing a result to a file: whole or not at all, and never over something that is not a file.
+
+Every command that writes a file goes through `write_file`, so each of them refuses the same
+things and leaves nothing half-written: the data goes to a temporary file beside the target,
+is flushed to disk, and replaces the target in one rename.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from pathlib import Path
+
+from recovery.errors import OutputError
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """Write `data` to `path` atomically, or raise an OutputError that says why not."""
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as error:
+        raise OutputError(f"cannot write {path}: {error.strerror}") from None
+    if mode is not None and stat.S_ISDIR(mode):
+        raise OutputError(f"cannot write {path}: it is a folder")
+    if mode is not None and stat.S_ISLNK(mode):
+        raise OutputError(f"cannot write {path}: it is a symbolic link to {os.readlink(path)}; give that path instead")
+    if mode is not None and not stat.S_ISREG(mode):
+        raise OutputError(f"cannot write {path}: it is not a regular file")
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:
+        raise OutputError(f"cannot write {path}: {error.strerror}") from None
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
+        os.replace(temporary, path)
+    except OSError as error:
+        Path(temporary).unlink(missing_ok=True)
+        raise OutputError(f"cannot write {path}: {error.strerror}") from None

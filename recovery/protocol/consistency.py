@@ -1,0 +1,167 @@
+"""The checks that look across a protocol's items: references, cycles, parameters, placeholders.
+
+Pydantic has already checked each key alone (`validation`); these checks need the whole protocol:
+an id used twice, a reference to an item or parameter that does not exist, a cycle of references,
+a variant that sets an unknown parameter, a text placeholder nobody fills. Every problem is
+reported at once, each with its file, item and field.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+
+from recovery.errors import Problem, did_you_mean
+from recovery.protocol.model import PLAN_PLACEHOLDERS, Appointment, Item, Milestone, Phase, Protocol, Routine, where
+
+
+def check_protocol(protocol: Protocol) -> list[Problem]:
+    """Every problem that looks across items; pydantic has already checked each key alone."""
+    problems: list[Problem] = []
+
+    def report(message: str, where_: str, source: str = "") -> None:
+        problems.append(Problem(message, source or protocol.source, where_))
+
+    items: dict[str, tuple[str, Item]] = {}
+    for section, item in protocol.items():
+        if item.id in items:
+            other = items[item.id][0]
+            report(
+                f'the id "{item.id}" is used twice (also in {other}); ids must be unique',
+                where(section, item, "id"),
+                item.source,
+            )
+        else:
+            items[item.id] = (section, item)
+    phase_ids = [p.id for p in protocol.phases]
+    numeric = {name for name, p in protocol.parameters.items() if type(p.default) is int}
+
+    problems.extend(_check_parameters(protocol))
+
+    for section, item in protocol.items():
+        here = item.source
+
+        for key, expr in item.whens():
+            for name in sorted(expr.parameters):
+                if name not in protocol.parameters:
+                    hint = did_you_mean(name, protocol.parameters)
+                    report(
+                        f'"{expr}" uses the parameter {{{name}}}, which is not defined{hint}',
+                        where(section, item, key),
+                        here,
+                    )
+                elif name not in numeric:
+                    report(
+                        f'"{expr}" uses {{{name}}} as a number, but that parameter is not a whole number',
+                        where(section, item, key),
+                        here,
+                    )
+            if expr.anchor is not None:
+                if expr.anchor not in items:
+                    hint = did_you_mean(expr.anchor, items)
+                    said = "" if expr.text.strip() == expr.anchor else f'"{expr}": '
+                    report(
+                        f'{said}refers to "{expr.anchor}", which is not an item in this protocol{hint}',
+                        where(section, item, key),
+                        here,
+                    )
+                elif expr.anchor_end and isinstance(items[expr.anchor][1], Milestone):
+                    report(
+                        f'"{expr}": "{expr.anchor}" is a milestone, a single day with no end; refer to "{expr.anchor}" itself',
+                        where(section, item, key),
+                        here,
+                    )
+                elif (
+                    expr.anchor_end
+                    and isinstance(items[expr.anchor][1], Appointment)
+                    and items[expr.anchor][1].window is None
+                ):
+                    report(
+                        f'"{expr}": the appointment "{expr.anchor}" is on one day; refer to "{expr.anchor}" itself',
+                        where(section, item, key),
+                        here,
+                    )
+
+        if item.only_if is not None and item.only_if not in protocol.parameters:
+            hint = did_you_mean(item.only_if, protocol.parameters)
+            report(
+                f'only_if names "{item.only_if}", which is not a parameter{hint}', where(section, item, "only_if"), here
+            )
+
+        for key, text in item.texts():
+            for message in _placeholder_problems(text, protocol):
+                report(message, where(section, item, key), here)
+
+        if isinstance(item, Routine) and item.during is not None and item.during not in phase_ids:
+            hint = did_you_mean(item.during, phase_ids)
+            report(f'during names "{item.during}", which is not a phase{hint}', where(section, item, "during"), here)
+        if isinstance(item, Phase):
+            for other in item.overlaps:
+                if other not in phase_ids:
+                    hint = did_you_mean(other, phase_ids)
+                    report(
+                        f'overlaps names "{other}", which is not a phase{hint}', where(section, item, "overlaps"), here
+                    )
+
+    for i, flag in enumerate(protocol.red_flags):
+        for key in ("sign", "action"):
+            for message in _placeholder_problems(getattr(flag, key), protocol):
+                report(message, f"red_flags[{i}].{key}")
+
+    if not problems:
+        problems.extend(_check_cycles(protocol))
+    return problems
+
+
+def _check_parameters(protocol: Protocol) -> list[Problem]:
+    problems: list[Problem] = []
+    for name, parameter in protocol.parameters.items():
+        place = f"parameters.{name}"
+        if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+            problems.append(Problem("a parameter name uses lower-case letters, digits and _", protocol.source, place))
+        if name in PLAN_PLACEHOLDERS:
+            problems.append(Problem(f'"{name}" is set by the plan and cannot be a parameter', protocol.source, place))
+        is_number = type(parameter.default) is int
+        if not is_number and (parameter.min is not None or parameter.max is not None):
+            problems.append(Problem("min and max apply only to a whole-number parameter", protocol.source, place))
+        if parameter.choices is not None and type(parameter.default) is not str:
+            problems.append(Problem("choices apply only to a text parameter", protocol.source, place))
+        if parameter.min is not None and parameter.max is not None and parameter.min > parameter.max:
+            problems.append(Problem(f"min {parameter.min} is above max {parameter.max}", protocol.source, place))
+        elif why := parameter.problems_with(parameter.default):
+            problems.append(Problem(f"the default: {why}", protocol.source, f"{place}.default"))
+    for variant_name, variant in protocol.variants.items():
+        for name, value in variant.set.items():
+            place = f"variants.{variant_name}.set.{name}"
+            if name not in protocol.parameters:
+                hint = did_you_mean(name, protocol.parameters)
+                problems.append(Problem(f'"{name}" is not a parameter{hint}', protocol.source, place))
+            elif why := protocol.parameters[name].problems_with(value):
+                problems.append(Problem(why, protocol.source, place))
+    return problems
+
+
+def _placeholder_problems(text: str, protocol: Protocol) -> list[str]:
+    try:
+        names = [key for _, key, _, _ in string.Formatter().parse(text) if key is not None]
+    except ValueError:
+        return [f'"{text}": a lone "{{" or "}}"; write {{{{ or }}}} for a literal brace']
+    known = set(protocol.parameters) | PLAN_PLACEHOLDERS
+    return [
+        f'"{{{name}}}" is neither a parameter nor {{side}}{did_you_mean(name, known)}'
+        for name in names
+        if name not in known
+    ]
+
+
+def _check_cycles(protocol: Protocol) -> list[Problem]:
+    """A reference cycle can never be given a date: report it with every link named."""
+    graph = protocol.references_graph
+    problems = []
+    for cycle in graph.cycles():
+        links = [graph.definitions[point].where for point in cycle]
+        path = " → ".join([*links, links[0]])
+        item = protocol.item(cycle[0][0])
+        source = item.source if item is not None else protocol.source
+        problems.append(Problem(f"these references form a cycle, so no date can be given: {path}", source, links[0]))
+    return problems

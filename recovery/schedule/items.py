@@ -1,0 +1,155 @@
+"""A Schedule: a protocol laid out on one patient's calendar, as plain dated items.
+
+This is everything a writer may read. It holds dates and local clock times, and the facts that
+every view needs alike (which phase a routine belongs to, how often a reminder occurs), derived
+here once so that no writer derives them again. It knows nothing of icalendar, HTML or JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, time, timedelta
+from typing import Any
+
+from recovery.schedule.plan import Plan
+from recovery.words import weekday
+
+#: Said by every output a patient sees.
+SURGEON_FIRST = (
+    "Your surgeon's and physiotherapist's instructions come first: if they differ from this calendar, follow theirs."
+)
+
+
+@dataclass(frozen=True)
+class Span:
+    """A phase: from `start` (inclusive) to `end` (exclusive)."""
+
+    id: str
+    title: str
+    start: date
+    end: date
+    description: str = ""
+    weight_bearing: str = ""
+    brace: str = ""
+    precautions: tuple[str, ...] = ()
+    goals: tuple[str, ...] = ()
+
+    @property
+    def last(self) -> date:
+        """The phase's last day."""
+        return self.end - timedelta(1)
+
+    def holds(self, day: date) -> bool:
+        """Whether `day` is within the phase."""
+        return self.start <= day < self.end
+
+
+@dataclass(frozen=True)
+class Day:
+    """A milestone on one day; `actual` when the plan says it happened on that day."""
+
+    id: str
+    title: str
+    date: date
+    description: str = ""
+    check: tuple[str, ...] = ()
+    actual: bool = False
+
+
+@dataclass(frozen=True)
+class Window:
+    """An appointment that should happen between `first` and `last`, both included."""
+
+    id: str
+    title: str
+    first: date
+    last: date
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Series:
+    """One routine at one time of day, every day (or on `weekdays`) from `first` to `last`."""
+
+    id: str
+    slot: str  # "morning", or a clock time "07:30" written in the protocol
+    title: str
+    time: time
+    first: date
+    last: date
+    minutes: int
+    dose: str = ""  # "3×10, hold 5 s"
+    description: str = ""
+    weekdays: tuple[str, ...] = ()  # empty: every day
+    phase: str = ""  # id of the phase the routine belongs to (see `owning_phase`), "" for none
+
+    def occurs_on(self, day: date) -> bool:
+        """Whether the reminder goes off on `day`."""
+        if not self.first <= day <= self.last:
+            return False
+        return not self.weekdays or weekday(day) in self.weekdays
+
+    @property
+    def count(self) -> int:
+        """How many times the reminder occurs, counted from the dates (not day by day)."""
+        days = (self.last - self.first).days + 1
+        if days <= 0:
+            return 0
+        if not self.weekdays:
+            return days
+        weeks, rest = divmod(days, 7)
+        extra = sum(1 for n in range(rest) if weekday(self.first + timedelta(weeks * 7 + n)) in self.weekdays)
+        return weeks * len(set(self.weekdays)) + extra
+
+
+def owning_phase(first: date, during: str | None, phases: Iterable[Span]) -> str:
+    """The phase a routine belongs to: the one it runs `during`, else the first under way on its first day."""
+    if during:
+        return during
+    return next((p.id for p in phases if p.holds(first)), "")
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A protocol laid out on one patient's calendar."""
+
+    protocol_id: str
+    protocol_title: str
+    protocol_version: str
+    plan: Plan
+    first_day: date  # the surgery day, or the plan's start_from
+    phases: tuple[Span, ...]
+    milestones: tuple[Day, ...]
+    routines: tuple[Series, ...]
+    appointments: tuple[Window, ...]
+    red_flags: tuple[tuple[str, str], ...]  # (sign, what to do)
+    references: tuple[str, ...]
+    values: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def last_day(self) -> date:
+        """The last day on which anything happens."""
+        ends = [p.last for p in self.phases] + [m.date for m in self.milestones]
+        ends += [r.last for r in self.routines] + [a.last for a in self.appointments]
+        return max(ends, default=self.first_day)
+
+    def day_number(self, day: date) -> int:
+        """Days since surgery: day 0 is the surgery day."""
+        return (day - self.plan.surgery_date).days
+
+    def phase(self, phase_id: str) -> Span | None:
+        """The phase with this id, or None (a routine that belongs to no phase)."""
+        return next((p for p in self.phases if p.id == phase_id), None)
+
+    def routines_of(self, phase: Span) -> dict[str, list[Series]]:
+        """The routines that belong to a phase, each with its times of day, in order."""
+        return by_routine([s for s in self.routines if s.phase == phase.id])
+
+
+def by_routine(series: Iterable[Series]) -> dict[str, list[Series]]:
+    """Series grouped by their routine, in order: one routine's times of day together."""
+    grouped: dict[str, list[Series]] = {}
+    for one in series:
+        grouped.setdefault(one.id, []).append(one)
+    return grouped

@@ -1,0 +1,65 @@
+"""Trying a protocol out: lay it out on a fixed set of surgery dates, so its date problems show.
+
+A protocol can be valid key by key and still put a visit before surgery, end a phase before it
+starts, or give a routine no day at all, and some of these happen only for some surgery dates
+(a month that is too short, a leap year) or some zones (a reminder time that a daylight-saving
+change skips). `trial_problems` lays the protocol out, with its defaults and with each variant,
+for every plan in TRIAL_PLANS, the same dates every day, so a file that passes today passes
+tomorrow. The plans cover month ends, 29 February, a year boundary, and both daylight-saving
+changes in each hemisphere.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from recovery.errors import Problem, RecoveryError
+from recovery.protocol.model import Protocol
+from recovery.schedule.build import build
+from recovery.schedule.plan import Plan
+
+#: (surgery date, zone, why this one): the surgery dates every protocol is tried on.
+TRIAL_PLANS: tuple[tuple[date, str, str], ...] = (
+    (date(2027, 1, 31), "America/New_York", "a month end before a short February; spring forward on 14 March"),
+    (date(2028, 2, 29), "Europe/London", "29 February of a leap year"),
+    (date(2028, 3, 31), "Europe/Berlin", "a 31st followed by a 30-day month"),
+    (date(2027, 3, 13), "America/New_York", "the day before the clocks go forward (northern spring)"),
+    (date(2027, 11, 6), "America/New_York", "the day before the clocks go back (northern autumn)"),
+    (date(2027, 4, 3), "Australia/Sydney", "the day before the clocks go back (southern autumn)"),
+    (date(2027, 10, 2), "Australia/Sydney", "the day before the clocks go forward (southern spring)"),
+    (date(2027, 12, 31), "Pacific/Auckland", "a year boundary, east of the date line"),
+    (date(2027, 8, 31), "Asia/Kolkata", "a month end in a zone without daylight saving"),
+)
+
+
+def trial_problems(protocol: Protocol) -> list[Problem]:
+    """Every problem the protocol's schedules have on the trial plans, each reported once."""
+    found: dict[tuple[str, str, str], Problem] = {}
+    for variant in (None, *protocol.variants):
+        for surgery_date, zone, _ in TRIAL_PLANS:
+            try:
+                build(protocol, Plan(surgery_date, timezone=zone, variant=variant))
+            except RecoveryError as error:
+                for problem in error.problems:
+                    if not problem.file:  # a plan-wide problem (a skipped clock time): say which plan
+                        problem = Problem(
+                            f"{problem.message} (tried for a surgery on {surgery_date} in {zone})",
+                            protocol.source,
+                            problem.where,
+                        )
+                    found.setdefault((problem.file, problem.where, problem.message), problem)
+    return list(found.values())
+
+
+def check(reference: str) -> list[Problem]:
+    """Every problem in one protocol (a name or a path): its keys, its cross-item checks, its trial schedules.
+
+    This is what `recovery validate` runs: always in full, never from the cache.
+    """
+    from recovery.protocol.loader import load
+
+    try:
+        protocol = load(reference, use_cache=False)
+    except RecoveryError as error:
+        return [p if p.file else Problem(p.message, reference, p.where) for p in error.problems]
+    return trial_problems(protocol)
