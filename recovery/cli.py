@@ -54,7 +54,7 @@ class RecoveryGroup(click.Group):
 # ---- Parameter types: each turns a typed value into data, or fails as a usage error (exit 2).
 
 
-class DateType(click.ParamType):
+class DateType(click.ParamType[date]):
     """A calendar date written as YYYY-MM-DD."""
 
     name = "YYYY-MM-DD"
@@ -71,7 +71,7 @@ class DateType(click.ParamType):
             self.fail(f'"{value}" is not a day of the calendar ({error})', param, ctx)
 
 
-class ClockTimeType(click.ParamType):
+class ClockTimeType(click.ParamType[time]):
     """A clock time written as 24-hour HH:MM (07:30), as protocol files write it."""
 
     name = "HH:MM"
@@ -85,7 +85,7 @@ class ClockTimeType(click.ParamType):
         return time.fromisoformat(text)
 
 
-class ZoneType(click.ParamType):
+class ZoneType(click.ParamType[str]):
     """An IANA time zone name, such as Europe/Berlin."""
 
     name = "ZONE"
@@ -97,10 +97,10 @@ class ZoneType(click.ParamType):
             self.fail(error.problems[0].message, param, ctx)
 
 
-class AssignmentType(click.ParamType):
+class AssignmentType(click.ParamType[tuple[str, Any]]):
     """NAME=VALUE, with the value converted by another type: ("protection_weeks", "5")."""
 
-    def __init__(self, name: str, value: click.ParamType | None = None, names: tuple[str, ...] = ()):
+    def __init__(self, name: str, value: click.ParamType[Any] | None = None, names: tuple[str, ...] = ()):
         self.name = name
         self.value = value
         self.names = names  # the allowed names, when they are fixed (slots); else any

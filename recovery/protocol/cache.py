@@ -103,7 +103,7 @@ def from_data(kind: Any, value: Any) -> Any:
     """Rebuild a model object of type `kind` from `to_data`'s output (already validated once)."""
     if kind is TimeExpr:
         return TimeExpr.parse(value)
-    if dataclasses.is_dataclass(kind):
+    if isinstance(kind, type) and dataclasses.is_dataclass(kind):
         hints = _hints(kind)
         return kind(**{name: from_data(hints[name], v) for name, v in value.items()})
     origin, args = typing.get_origin(kind), typing.get_args(kind)

@@ -71,11 +71,7 @@ def check_protocol(protocol: Protocol) -> list[Problem]:
                         where(section, item, key),
                         here,
                     )
-                elif (
-                    expr.anchor_end
-                    and isinstance(items[expr.anchor][1], Appointment)
-                    and items[expr.anchor][1].window is None
-                ):
+                elif expr.anchor_end and _is_one_day_visit(items[expr.anchor][1]):
                     report(
                         f'"{expr}": the appointment "{expr.anchor}" is on one day; refer to "{expr.anchor}" itself',
                         where(section, item, key),
@@ -165,3 +161,7 @@ def _check_cycles(protocol: Protocol) -> list[Problem]:
         source = item.source if item is not None else protocol.source
         problems.append(Problem(f"these references form a cycle, so no date can be given: {path}", source, links[0]))
     return problems
+
+
+def _is_one_day_visit(item: Item) -> bool:
+    return isinstance(item, Appointment) and item.window is None

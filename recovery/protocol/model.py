@@ -39,7 +39,7 @@ class Doc:
         self.text = text
 
     def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> dict[str, Any]:
-        schema = handler(core_schema)
+        schema: dict[str, Any] = handler(core_schema)
         schema["description"] = self.text
         return schema
 
@@ -153,11 +153,11 @@ class Parameter:
         if type(value) is not expected:
             kinds = {bool: "true or false", int: "a whole number", str: "a text"}
             return f"expected {kinds[expected]}, got {value!r}"
-        if self.min is not None and value < self.min:
+        if isinstance(value, int) and self.min is not None and value < self.min:
             return f"{value} is below the minimum {self.min}"
-        if self.max is not None and value > self.max:
+        if isinstance(value, int) and self.max is not None and value > self.max:
             return f"{value} is above the maximum {self.max}"
-        if self.choices is not None and value not in self.choices:
+        if isinstance(value, str) and self.choices is not None and value not in self.choices:
             return f'"{value}" is not one of {quoted_choices(self.choices)}{did_you_mean(value, self.choices)}'
         return None
 

@@ -39,7 +39,9 @@ class Term:
     def amount(self, values: dict[str, object]) -> int:
         """The signed number of units, with a parameter's value filled in."""
         value = self.number if self.parameter is None else values[self.parameter]
-        return self.sign * int(value)  # type: ignore[call-overload]
+        if not isinstance(value, int):  # the consistency checks allow only whole-number parameters here
+            raise TypeError(f"{{{self.parameter}}} is not a whole number: {value!r}")
+        return self.sign * value
 
 
 @dataclass(frozen=True)

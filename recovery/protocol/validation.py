@@ -13,6 +13,7 @@ from functools import cache
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
+from pydantic_core import ErrorDetails
 
 from recovery.errors import Problem, ProtocolError, did_you_mean
 from recovery.protocol.consistency import check_protocol
@@ -120,14 +121,16 @@ def _explain(
         loc = list(detail["loc"])
         if detail["type"] == "missing" and tuple(loc) in misspelled:
             continue
-        file, place, model = source, [], Protocol
+        file = source
+        place: list[str] = []
+        model: type = Protocol
         data: Any = raw
         for i, part in enumerate(loc):
             if isinstance(part, int):
                 item = data[part] if isinstance(data, list) and part < len(data) else None
                 if i == 1 and isinstance(item, dict) and isinstance(item.get("id"), str):
                     place[-1] += f"[id={item['id']}]"
-                    file = sources.get((loc[0], item["id"]), source)
+                    file = sources.get((str(loc[0]), item["id"]), source)
                 else:
                     place[-1] += f"[{part}]"
                 data = item
@@ -165,7 +168,7 @@ def _file_keys(model: type) -> list[str]:
     return [f.name for f in dataclasses.fields(model) if f.init]
 
 
-def _message(detail: dict[str, Any], model: type, loc: list[Any]) -> str:
+def _message(detail: ErrorDetails, model: type, loc: list[Any]) -> str:
     kind, given = detail["type"], detail.get("input")
     field = str(loc[-1]) if loc else ""
     if kind in ("extra_forbidden", "unexpected_keyword_argument"):
@@ -183,7 +186,7 @@ def _message(detail: dict[str, Any], model: type, loc: list[Any]) -> str:
         choices = [c.strip(" '") for c in detail["ctx"]["expected"].replace(" or ", ",").split(",")]
         return f'"{given}" is not one of {quoted_choices(choices)}{did_you_mean(str(given), choices)}'
     if kind in ("time_expr", "parameter_value"):
-        return detail["msg"]
+        return str(detail["msg"])
     if kind == "value_error":  # raised by a model's own check (__post_init__)
         return str(detail["ctx"]["error"]) if "ctx" in detail else detail["msg"].removeprefix("Value error, ")
     if kind in ("too_short", "too_long") and "window" in loc:

@@ -292,13 +292,14 @@ def _overlaps(protocol: Protocol, phases: list[Span], plan: Plan) -> list[Proble
             if a.start < b.end and b.start < a.end and b.id not in declared[a.id] and a.id not in declared[b.id]:
                 later, earlier = (b, a) if (b.start, b.id) >= (a.start, a.id) else (a, b)
                 item = protocol.item(later.id)
+                source = item.source if item is not None else protocol.source
                 day = plan.surgery_date
                 problems.append(
                     Problem(
                         f"overlaps phases[id={earlier.id}] (days {(earlier.start - day).days}-{(earlier.end - day).days - 1} and "
                         f'{(later.start - day).days}-{(later.end - day).days - 1}); if that is intended, add overlaps = ["{earlier.id}"]'
                         + _values_note(protocol, plan),
-                        item.source,
+                        source,
                         f"phases[id={later.id}]",
                     )
                 )

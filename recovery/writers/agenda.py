@@ -86,8 +86,8 @@ def render(schedule: Schedule, day: date, week: bool = False, color: bool = Fals
     upcoming = _upcoming(schedule, days[-1])
     if upcoming:
         out.append(style.bold("Coming up"))
-        for when, text in upcoming:
-            out += _wrap(f"{in_days((when - day).days):<12} {iso_date(when)}  {text}", width, 2)
+        for coming, text in upcoming:
+            out += _wrap(f"{in_days((coming - day).days):<12} {iso_date(coming)}  {text}", width, 2)
         out.append("")
 
     if schedule.red_flags:

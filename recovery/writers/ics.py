@@ -76,14 +76,18 @@ def write(schedule: Schedule, stamp: datetime | None = None) -> bytes:
     writer = _Writer(schedule, stamp, sequence)
     for event in writer.events():
         calendar.add_component(event)
-    return calendar.to_ical()
+    data: bytes = calendar.to_ical()
+    return data
 
 
 class _Trigger(vDuration):
     """A zero trigger written as PT0S ("at the time of the event"), as Apple Calendar writes it."""
 
     def to_ical(self) -> bytes:
-        return b"PT0S" if self.td == timedelta(0) else super().to_ical()
+        if self.td == timedelta(0):
+            return b"PT0S"
+        data: bytes = super().to_ical()  # type: ignore[no-untyped-call]
+        return data
 
 
 class _Writer:

@@ -38,7 +38,8 @@ class Transition:
         """The wall-clock time at which the change happens, in the offset before it (RFC 5545)."""
         return (self.instant + self.offset_before).replace(tzinfo=None)
 
-    def rule_key(self, position: str) -> tuple:
+    def rule_key(self, position: str) -> tuple[object, ...]:
+        """What must be equal, year after year, for one yearly rule to describe these changes."""
         onset = self.local_onset
         return (onset.month, onset.weekday(), position, onset.time(), self.offset_before, self.offset_after, self.name)
 
@@ -49,22 +50,23 @@ def transitions(zone: str, first: date, last: date) -> list[Transition]:
     start = datetime(first.year, 1, 1, tzinfo=UTC) - timedelta(days=1)
     end = datetime(last.year + 1, 1, 1, tzinfo=UTC) + timedelta(days=1)
     found = []
-    moment, offset = start, start.astimezone(tz).utcoffset()
+    moment, offset = start, _offset(start.astimezone(tz))
     while moment < end:
         step = moment + timedelta(days=1)  # offsets never change twice within a day
-        if step.astimezone(tz).utcoffset() != offset:
+        if _offset(step.astimezone(tz)) != offset:
             low, high = moment, step  # the change lies in (low, high]: bisect to the second
             while high - low > timedelta(seconds=1):
                 middle = low + (high - low) / 2
-                if middle.astimezone(tz).utcoffset() == offset:
+                if _offset(middle.astimezone(tz)) == offset:
                     low = middle
                 else:
                     high = middle
             local = high.astimezone(tz)
             # Clocks going forward start DAYLIGHT, as vzic writes it; this also keeps zones with
             # negative DST in tzdata (Europe/Dublin) in the shape Outlook's bias model expects.
-            found.append(Transition(high, offset, local.utcoffset(), local.tzname() or "", local.utcoffset() > offset))
-            offset = local.utcoffset()
+            after = _offset(local)
+            found.append(Transition(high, offset, after, local.tzname() or "", after > offset))
+            offset = after
         moment = step
     return found
 
@@ -77,7 +79,12 @@ def _position(onset: datetime) -> list[str]:
     return positions
 
 
-def _yearly_rule(changes: list[Transition], years: range) -> tuple[str, dict] | None:
+def _offset(moment: datetime) -> timedelta:
+    """A zone-aware moment's UTC offset."""
+    return moment.utcoffset() or timedelta(0)
+
+
+def _yearly_rule(changes: list[Transition], years: range) -> tuple[str, dict[str, object]] | None:
     """The one yearly rule that gives exactly these changes, one per year, or None."""
     if [c.local_onset.year for c in changes] != list(years):
         return None
@@ -102,15 +109,15 @@ def vtimezone(zone: str, first: date, last: date) -> Timezone:
     if not changes:
         moment = datetime(first.year, 1, 1, tzinfo=tz)
         component.add_component(
-            _observance(False, datetime(1970, 1, 1), moment.utcoffset(), moment.utcoffset(), moment.tzname())
+            _observance(False, datetime(1970, 1, 1), _offset(moment), _offset(moment), moment.tzname())
         )
         return component
     years = range(first.year - 1, last.year + 1)
     to_dst = [c for c in changes if c.is_dst]
     to_standard = [c for c in changes if not c.is_dst]
-    rules = [_yearly_rule(to_dst, years), _yearly_rule(to_standard, years)]
-    if all(rules) and len(to_dst) + len(to_standard) == len(changes):
-        for group, (_, rrule) in zip((to_standard, to_dst), reversed(rules), strict=True):
+    dst_rule, standard_rule = _yearly_rule(to_dst, years), _yearly_rule(to_standard, years)
+    if dst_rule is not None and standard_rule is not None:
+        for group, (_, rrule) in ((to_standard, standard_rule), (to_dst, dst_rule)):
             head = group[0]
             observance = _observance(head.is_dst, head.local_onset, head.offset_before, head.offset_after, head.name)
             observance.add("rrule", rrule)
@@ -129,7 +136,9 @@ def vtimezone(zone: str, first: date, last: date) -> Timezone:
     return component
 
 
-def _observance(is_dst: bool, onset: datetime, before: timedelta, after: timedelta, name: str | None):
+def _observance(
+    is_dst: bool, onset: datetime, before: timedelta, after: timedelta, name: str | None
+) -> TimezoneDaylight | TimezoneStandard:
     observance = TimezoneDaylight() if is_dst else TimezoneStandard()
     observance.add("dtstart", onset.replace(tzinfo=None))
     observance.add("tzoffsetfrom", before)
