@@ -33,7 +33,8 @@ TRIAL_PLANS: tuple[tuple[date, str, str], ...] = (
 
 
 def trial_problems(protocol: Protocol) -> list[Problem]:
-    """Every problem the protocol's schedules have on the trial plans, each reported once."""
+    """Every problem the protocol's schedules have on the trial plans, each reported once, with
+    the first surgery date (and variant) that shows it."""
     found: dict[tuple[str, str, str], Problem] = {}
     for variant in (None, *protocol.variants):
         for surgery_date, zone, _ in TRIAL_PLANS:
@@ -41,13 +42,10 @@ def trial_problems(protocol: Protocol) -> list[Problem]:
                 build(protocol, Plan(surgery_date, timezone=zone, variant=variant))
             except RecoveryError as error:
                 for problem in error.problems:
-                    if not problem.file:  # a plan-wide problem (a skipped clock time): say which plan
-                        problem = Problem(
-                            f"{problem.message} (tried for a surgery on {surgery_date} in {zone})",
-                            protocol.source,
-                            problem.where,
-                        )
-                    found.setdefault((problem.file, problem.where, problem.message), problem)
+                    key = (problem.file, problem.where, problem.message)
+                    if key not in found:
+                        plan = f"for a surgery on {surgery_date} in {zone}"
+                        found[key] = Problem(f"{problem.message} ({plan})", problem.file or protocol.source, problem.where)
     return list(found.values())
 
 
