@@ -45,7 +45,9 @@ def trial_problems(protocol: Protocol) -> list[Problem]:
                     key = (problem.file, problem.where, problem.message)
                     if key not in found:
                         plan = f"for a surgery on {surgery_date} in {zone}"
-                        found[key] = Problem(f"{problem.message} ({plan})", problem.file or protocol.source, problem.where)
+                        found[key] = Problem(
+                            f"{problem.message} ({plan})", problem.file or protocol.source, problem.where
+                        )
     return list(found.values())
 
 
