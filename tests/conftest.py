@@ -13,8 +13,15 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import settings
 
 from recovery.cli import main
+
+# Property tests: a small, repeatable sample in CI; more at a developer's desk; HYPOTHESIS_PROFILE=full for a soak.
+settings.register_profile("ci", max_examples=20, deadline=None, derandomize=True, print_blob=True)
+settings.register_profile("dev", max_examples=50, deadline=None)
+settings.register_profile("full", max_examples=1000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 HERE = Path(__file__).parent
 PROTOCOLS = HERE / "protocols"

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 from dateutil.tz import tzical
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from recovery.schedule import SURGEON_FIRST
@@ -92,7 +92,6 @@ def test_daily_reminders_stay_at_their_local_time_across_dst(tmp_path, zone: str
     assert strict_local <= set(expected.values())
 
 
-@settings(max_examples=40, deadline=None)
 @given(
     zone=st.sampled_from(
         [

@@ -4,8 +4,8 @@ A protocol can be valid key by key and still put a visit before surgery, end a p
 starts, or give a routine no day at all, and some of these happen only for some surgery dates
 (a month that is too short, a leap year) or some zones (a reminder time that a daylight-saving
 change skips). `trial_problems` lays the protocol out, with its defaults and with each variant,
-for every plan in TRIAL_PLANS, the same dates every day, so a file that passes today passes
-tomorrow. The plans cover month ends, 29 February, a year boundary, and both daylight-saving
+for every plan in TRIAL_PLANS (the same dates every day, so a file that passes today passes
+tomorrow), and with each whole-number parameter at its bounds. The plans cover month ends, 29 February, a year boundary, and both daylight-saving
 changes in each hemisphere.
 """
 
@@ -32,22 +32,36 @@ TRIAL_PLANS: tuple[tuple[date, str, str], ...] = (
 )
 
 
+def trial_plans(protocol: Protocol) -> list[Plan]:
+    """The plans a protocol is tried on: every trial date with the defaults and with each variant,
+    and the first trial date with each whole-number parameter at its minimum and at its maximum
+    (a surgeon's bounds promise that every value between them lays out)."""
+    plans = [
+        Plan(surgery_date, timezone=zone, variant=variant)
+        for variant in (None, *protocol.variants)
+        for surgery_date, zone, _ in TRIAL_PLANS
+    ]
+    surgery_date, zone, _ = TRIAL_PLANS[0]
+    for name, parameter in protocol.parameters.items():
+        for bound in (parameter.min, parameter.max):
+            if bound is not None and isinstance(parameter.default, int) and not isinstance(parameter.default, bool):
+                plans.append(Plan(surgery_date, timezone=zone, overrides={name: str(bound)}))
+    return plans
+
+
 def trial_problems(protocol: Protocol) -> list[Problem]:
     """Every problem the protocol's schedules have on the trial plans, each reported once, with
-    the first surgery date (and variant) that shows it."""
+    the first plan that shows it."""
     found: dict[tuple[str, str, str], Problem] = {}
-    for variant in (None, *protocol.variants):
-        for surgery_date, zone, _ in TRIAL_PLANS:
-            try:
-                build(protocol, Plan(surgery_date, timezone=zone, variant=variant))
-            except RecoveryError as error:
-                for problem in error.problems:
-                    key = (problem.file, problem.where, problem.message)
-                    if key not in found:
-                        plan = f"for a surgery on {surgery_date} in {zone}"
-                        found[key] = Problem(
-                            f"{problem.message} ({plan})", problem.file or protocol.source, problem.where
-                        )
+    for plan in trial_plans(protocol):
+        try:
+            build(protocol, plan)
+        except RecoveryError as error:
+            for problem in error.problems:
+                key = (problem.file, problem.where, problem.message)
+                if key not in found:
+                    message = f"{problem.message} (for a surgery on {plan.surgery_date} in {plan.timezone})"
+                    found[key] = Problem(message, problem.file or protocol.source, problem.where)
     return list(found.values())
 
 

@@ -1,0 +1,94 @@
+"""Every plan a surgeon's bounds allow, for every bundled protocol, makes a calendar readers agree on.
+
+Hypothesis draws a bundled protocol, a surgery date, a zone, a variant and a value within bounds
+for every parameter. The schedule is built, written as .ics, and read back with icalendar and
+expanded with recurring-ical-events: the occurrences in the file are exactly the schedule's.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import icalendar
+import recurring_ical_events
+from hypothesis import given
+from hypothesis import strategies as st
+
+from recovery import Plan, Protocol, Schedule, build, load
+from recovery.writers.ics import write
+
+from conftest import BUNDLED
+
+PROTOCOLS = {path.stem: load(path) for path in sorted(BUNDLED.glob("*.toml"))}
+ZONES = [
+    "America/New_York", "America/Sao_Paulo", "America/Mexico_City", "Europe/London", "Europe/Dublin",
+    "Africa/Casablanca", "Asia/Kolkata", "Asia/Tehran", "Australia/Sydney", "Pacific/Auckland", "Pacific/Chatham",
+]  # fmt: skip
+
+
+def parameter_values(protocol: Protocol) -> st.SearchStrategy[dict[str, str]]:
+    """A value within bounds for every parameter, as `--set` would give it."""
+    drawn: dict[str, st.SearchStrategy[str]] = {}
+    for name, parameter in protocol.parameters.items():
+        if isinstance(parameter.default, bool):
+            drawn[name] = st.sampled_from(["true", "false"])
+        elif isinstance(parameter.default, int) and parameter.min is not None and parameter.max is not None:
+            drawn[name] = st.integers(parameter.min, parameter.max).map(str)
+        elif isinstance(parameter.default, str) and parameter.choices:
+            drawn[name] = st.sampled_from(parameter.choices)
+        elif isinstance(parameter.default, str):
+            drawn[name] = st.sampled_from(["", "as your surgeon prescribed"])
+    return st.fixed_dictionaries(drawn)
+
+
+@st.composite
+def plans(draw: st.DrawFn) -> tuple[Protocol, Plan]:
+    protocol = PROTOCOLS[draw(st.sampled_from(sorted(PROTOCOLS)))]
+    plan = Plan(
+        surgery_date=draw(st.dates(date(2000, 1, 1), date(2060, 12, 31))),
+        timezone=draw(st.sampled_from(ZONES)),
+        variant=draw(st.sampled_from([None, *protocol.variants])),
+        overrides=draw(parameter_values(protocol)),
+        side=draw(st.sampled_from([None, "left", "right"])),
+    )
+    return protocol, plan
+
+
+def expected_timed(schedule: Schedule) -> list[datetime]:
+    """Every reminder the schedule has, as a UTC instant."""
+    zone = ZoneInfo(schedule.plan.timezone)
+    found = []
+    for series in schedule.routines:
+        day = series.first
+        while day <= series.last:
+            if series.occurs_on(day):
+                found.append(datetime.combine(day, series.time, zone).astimezone(UTC))
+            day += timedelta(1)
+    return sorted(found)
+
+
+def expected_all_day(schedule: Schedule) -> list[tuple[date, date]]:
+    """Every all-day event as (first day, day after the last): the notice, phases, milestones, visits."""
+    spans = [(schedule.first_day, schedule.first_day + timedelta(1))]
+    spans += [(p.start, p.end) for p in schedule.phases]
+    spans += [(m.date, m.date + timedelta(1)) for m in schedule.milestones]
+    spans += [(a.first, a.last + timedelta(1)) for a in schedule.appointments]
+    return sorted(spans)
+
+
+@given(plans())
+def test_every_allowed_plan_writes_a_calendar_with_exactly_its_occurrences(drawn: tuple[Protocol, Plan]) -> None:
+    protocol, plan = drawn
+    schedule = build(protocol, plan)
+    calendar = icalendar.Calendar.from_ical(write(schedule))
+    occurrences = recurring_ical_events.of(calendar).between(date(1999, 1, 1), date(2070, 1, 1))
+    timed, all_day = [], []
+    for event in occurrences:
+        start, end = event["DTSTART"].dt, event["DTEND"].dt
+        if isinstance(start, datetime):
+            timed.append(start.astimezone(UTC))
+        else:
+            all_day.append((start, end))
+    assert sorted(timed) == expected_timed(schedule)
+    assert sorted(all_day) == expected_all_day(schedule)
