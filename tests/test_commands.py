@@ -101,3 +101,59 @@ def test_every_command_is_in_the_readme(command: str) -> None:
     from conftest import HERE
 
     assert f"`recovery {command}" in (HERE.parent / "README.md").read_text()
+
+
+def test_schema_can_be_written_where_an_editor_finds_it(tmp_path) -> None:
+    target = tmp_path / "protocol.schema.json"
+    result = run("schema", "-o", str(target))
+    assert result.exit_code == 0
+    assert json.loads(target.read_text()) == json_schema()
+
+
+@pytest.mark.parametrize("command", [["schema"], ["generate", "--surgery-date", "2027-03-01"]])
+def test_an_output_that_is_a_folder_is_one_line_and_exit_1(tmp_path, command: list[str]) -> None:
+    result = run(*command, "-o", str(tmp_path))
+    assert result.exit_code == 1
+    assert result.stderr == f"error: cannot write {tmp_path}: it is a folder\n"
+
+
+def test_an_output_that_is_a_symbolic_link_is_refused_and_left_alone(tmp_path) -> None:
+    target = tmp_path / "real.ics"
+    target.write_text("keep me")
+    link = tmp_path / "plan.ics"
+    link.symlink_to(target)
+    result = run("generate", "--surgery-date", "2027-03-01", "-o", str(link))
+    assert result.exit_code == 1
+    assert f"it is a symbolic link to {target}" in result.stderr
+    assert target.read_text() == "keep me" and link.is_symlink()
+
+
+@pytest.mark.parametrize("command", ["generate", "handout"])
+def test_an_empty_output_name_is_a_usage_error(tmp_path, command: str) -> None:
+    result = run(command, "--surgery-date", "2027-03-01", "-o", "", cwd=tmp_path)
+    assert result.exit_code == 2
+    assert "is empty; give a file name, or - for standard output" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--timezone", "Europe/Berln"], 'unknown time zone "Europe/Berln"; did you mean'),
+        (["--time", "lunch=12:00"], '"lunch" is not a time of day; use "evening", "midday" or "morning"'),
+        (["--time", "morning=7.30"], '"7.30" is not a clock time; write HH:MM on the 24-hour clock'),
+        (["--actual", "brace-off"], '"brace-off" should be MILESTONE=DATE'),
+        (["--set", "=4"], '"=4" should be NAME=VALUE'),
+    ],
+)
+def test_a_malformed_plan_option_is_a_usage_error_in_clicks_words(args: list[str], message: str) -> None:
+    result = run("agenda", "--surgery-date", "2027-03-01", *args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert "Usage: " in result.stderr
+
+
+def test_validate_accepts_a_protocol_name_as_show_does() -> None:
+    result = run("validate", "proximal-hamstring-repair")
+    assert result.exit_code == 0
+    assert result.stdout == "ok: proximal-hamstring-repair\n"

@@ -1,0 +1,52 @@
+"""The reference graph: long chains are dated without recursion, cycles are named, order is kept."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+from typing import get_args
+
+from recovery import Plan, build, load
+from recovery.protocol.model import Weekday
+from recovery.words import WEEKDAYS
+
+from conftest import run
+
+
+def chained_milestones(tmp_path: Path, links: int) -> Path:
+    """A protocol whose milestones each come one day after the one before: a chain of `links` references."""
+    lines = ['id = "chain"', 'title = "Chain"', 'version = "1"']
+    lines += ["[[milestones]]", 'id = "m0"', 'title = "Step 0"', 'at = "day 1"']
+    for n in range(1, links + 1):
+        lines += ["[[milestones]]", f'id = "m{n}"', f'title = "Step {n}"', f'at = "m{n - 1} + 1 day"']
+    path = tmp_path / "chain.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_a_chain_of_2000_references_is_dated_without_recursion(tmp_path) -> None:
+    protocol = load(chained_milestones(tmp_path, 2000), use_cache=False)
+    schedule = build(protocol, Plan(date(2027, 3, 1)))
+    assert schedule.milestones[-1].date == date(2027, 3, 1) + timedelta(days=2001)
+    assert run("validate", str(tmp_path / "chain.toml")).exit_code == 0
+
+
+def test_an_actual_date_moves_the_rest_of_the_chain(tmp_path) -> None:
+    protocol = load(chained_milestones(tmp_path, 5), use_cache=False)
+    schedule = build(protocol, Plan(date(2027, 3, 1), actuals={"m2": date(2027, 4, 1)}))
+    assert [m.date for m in schedule.milestones][2:] == [date(2027, 4, n) for n in (1, 2, 3, 4)]
+
+
+def test_the_graph_orders_every_point_after_the_one_it_depends_on() -> None:
+    graph = load("proximal-hamstring-repair").references_graph
+    order = graph.order()
+    position = {point: n for n, point in enumerate(order)}
+    assert set(order) == set(graph.definitions)
+    for point in graph.definitions:
+        anchor = graph.depends_on(point)
+        if anchor is not None:
+            assert position[anchor] < position[point], point
+
+
+def test_the_model_and_the_vocabulary_name_the_same_weekdays() -> None:
+    assert get_args(Weekday) == WEEKDAYS
