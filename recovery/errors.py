@@ -64,6 +64,11 @@ class OutputError(RecoveryError):
     """The result cannot be written where it was asked for."""
 
 
+def place(section: str, item_id: str, field: str = "") -> str:
+    """Where a field is, as a surgeon finds it in the file: phases[id=protection].end."""
+    return f"{section}[id={item_id}]" + (f".{field}" if field else "")
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """'; did you mean "x"?' for the nearest choice, or '' when nothing is near."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)

@@ -12,14 +12,12 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
-from recovery.errors import did_you_mean
+from recovery.errors import did_you_mean, place
+from recovery.protocol.references import End, Point, ReferenceGraph
 from recovery.protocol.timeexpr import ID_PATTERN, TimeExpr, TimeExprError
 from recovery.words import CLOCK_PATTERN, SLOTS, quoted_choices
-
-if TYPE_CHECKING:
-    from recovery.protocol.references import ReferenceGraph
 
 #: Text placeholders that come from the plan rather than from a parameter.
 PLAN_PLACEHOLDERS = frozenset({"side"})
@@ -198,6 +196,10 @@ class Item:
         """(field name, expression) for each time expression of the item."""
         return iter(())
 
+    def same_days(self) -> Iterator[tuple[End, Point, str]]:
+        """(end, other point, field) for each end that falls on the same day as another point."""
+        return iter(())
+
     def texts(self) -> Iterator[tuple[str, str]]:
         """(field name, text) for each text that may hold placeholders."""
         yield "title", self.title
@@ -239,6 +241,9 @@ class Milestone(Item):
 
     def whens(self) -> Iterator[tuple[str, TimeExpr]]:
         yield "at", self.at
+
+    def same_days(self) -> Iterator[tuple[End, Point, str]]:
+        yield "end", (self.id, "start"), ""  # a single day ends where it starts
 
     def texts(self) -> Iterator[tuple[str, str]]:
         yield from super().texts()
@@ -285,6 +290,11 @@ class Routine(Item):
         if self.end is not None:
             yield "end", self.end
 
+    def same_days(self) -> Iterator[tuple[End, Point, str]]:
+        if self.during is not None:  # runs for all of its phase
+            yield "start", (self.during, "start"), "during"
+            yield "end", (self.during, "end"), "during"
+
 
 @dataclass(frozen=True, kw_only=True)
 class Appointment(Item):
@@ -303,6 +313,10 @@ class Appointment(Item):
         elif self.window is not None:
             yield "window[0]", self.window[0]
             yield "window[1]", self.window[1]
+
+    def same_days(self) -> Iterator[tuple[End, Point, str]]:
+        if self.at is not None:
+            yield "end", (self.id, "start"), ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -336,11 +350,9 @@ class Protocol:
     source: Source = field(default="", init=False, compare=False, repr=False)
 
     @cached_property
-    def references_graph(self) -> "ReferenceGraph":
+    def references_graph(self) -> ReferenceGraph:
         """How the items' dates depend on each other, built once per protocol."""
-        from recovery.protocol.references import ReferenceGraph
-
-        return ReferenceGraph.of(self)
+        return ReferenceGraph.of(self.items())
 
     def items(self) -> Iterator[tuple[str, Item]]:
         """(section, item) for every item, in file order."""
@@ -372,4 +384,4 @@ def locate(thing: Item | Protocol, source: str) -> None:
 
 def where(section: str, item: Item, field: str = "") -> str:
     """The place of a field as a surgeon finds it in the file: phases[id=protection].end."""
-    return f"{section}[id={item.id}]" + (f".{field}" if field else "")
+    return place(section, item.id, field)

@@ -11,19 +11,33 @@ depends on. Both walks are iterative: a chain of thousands of references costs n
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import Literal, Protocol
 
+from recovery.errors import place
 from recovery.protocol.timeexpr import TimeExpr
-
-if TYPE_CHECKING:
-    from recovery.protocol.model import Protocol
 
 #: Which end of an item a point is.
 End = Literal["start", "end"]
 #: One date of one item: (item id, "start" or "end").
 Point = tuple[str, End]
+
+
+class Dated(Protocol):
+    """What the graph needs of an item (phases, milestones, routines and appointments all have it)."""
+
+    @property
+    def id(self) -> str: ...
+
+    def whens(self) -> Iterator[tuple[str, TimeExpr]]:
+        """(field, expression) for each date the item's file gives."""
+        ...
+
+    def same_days(self) -> Iterator[tuple[End, Point, str]]:
+        """(end, other point, field) for each end that is the same day as another point."""
+        ...
+
 
 _END_FIELDS = ("end", "window[1]")
 
@@ -44,22 +58,18 @@ class ReferenceGraph:
     definitions: dict[Point, Definition]
 
     @classmethod
-    def of(cls, protocol: Protocol) -> ReferenceGraph:
-        from recovery.protocol.model import Appointment, Milestone, Routine, where
-
+    def of(cls, items: Iterable[tuple[str, Dated]]) -> ReferenceGraph:
+        """The graph of (section, item) pairs, in file order."""
         definitions: dict[Point, Definition] = {}
-        for section, item in protocol.items():
+        for section, item in items:
             for field, expression in item.whens():
                 point: Point = (item.id, "end" if field in _END_FIELDS else "start")
                 anchor: Point | None = None
                 if expression.anchor is not None:
                     anchor = (expression.anchor, "end" if expression.anchor_end else "start")
-                definitions[point] = Definition(where(section, item, field), expression, anchor)
-            if isinstance(item, Milestone) or (isinstance(item, Appointment) and item.at is not None):
-                definitions[(item.id, "end")] = Definition(where(section, item), anchor=(item.id, "start"))
-            if isinstance(item, Routine) and item.during is not None:
-                for end in ("start", "end"):
-                    definitions[(item.id, end)] = Definition(where(section, item, "during"), anchor=(item.during, end))
+                definitions[point] = Definition(place(section, item.id, field), expression, anchor)
+            for end, other, field in item.same_days():
+                definitions[(item.id, end)] = Definition(place(section, item.id, field), anchor=other)
         return cls(definitions)
 
     def depends_on(self, point: Point) -> Point | None:
