@@ -235,7 +235,11 @@ def apply(expr: TimeExpr, anchor: date, values: dict[str, Any]) -> date:
     """The day an expression names, counted from its anchor's day."""
     months = sum(t.amount(values) for t in expr.terms if t.unit == "months")
     days = sum(t.amount(values) * (7 if t.unit == "weeks" else 1) for t in expr.terms if t.unit != "months")
-    return anchor + relativedelta(months=months, days=days)
+    if not months:
+        return anchor + timedelta(days)
+    # Calendar months first, then days, as relativedelta does: Jan 31 + 1 month = Feb 28 or 29.
+    shifted: date = anchor + relativedelta(months=months)
+    return shifted + timedelta(days)
 
 
 def _series(routine: Routine, start: date, end: date, plan: Plan, fill: _Filler) -> list[Series]:
