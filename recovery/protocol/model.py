@@ -265,9 +265,7 @@ class Dose:
 class Routine(Item):
     """A recurring reminder (exercise, ice, wound care) at set times of day."""
 
-    times: Annotated[
-        list[Slot], Bounds(min_length=1), Doc('Named slots ("morning", "midday", "evening") or clock times ("07:30")')
-    ]
+    times: Annotated[list[Slot], Bounds(min_length=1), Doc(f"Named slots ({', '.join(SLOTS)}) or clock times (07:30)")]
     during: Annotated[ItemId | None, Doc("A phase: the routine runs for all of it")] = None
     start: When | None = None
     end: When | None = None

@@ -30,8 +30,9 @@ from recovery.protocol.model import (
     Variant,
     locate,
 )
-from recovery.words import quoted_choices
+from recovery.words import SLOTS, quoted_choices
 
+_NAMED_SLOTS = ", ".join(f'"{slot}"' for slot in SLOTS)
 _SECTION_MODELS = {"phases": Phase, "milestones": Milestone, "routines": Routine, "appointments": Appointment}
 
 
@@ -178,9 +179,7 @@ def _message(detail: ErrorDetails, model: type, loc: list[Any]) -> str:
         return f'missing the required key "{field}"'
     if kind == "string_pattern_mismatch":
         if "times" in loc:
-            return (
-                f'"{given}" is not a time of day; expected "morning", "midday", "evening" or a clock time like "07:30"'
-            )
+            return f'"{given}" is not a time of day; expected {_NAMED_SLOTS} or a clock time like "07:30"'
         return f'"{given}" is not a valid id; use lower-case letters, digits and hyphens, like "brace-off"'
     if kind == "literal_error":
         choices = [c.strip(" '") for c in detail["ctx"]["expected"].replace(" or ", ",").split(",")]
