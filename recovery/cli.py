@@ -16,15 +16,14 @@ from collections.abc import Callable
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
 import click
 
 from recovery.errors import INTERNAL_ERROR_EXIT, PlanError, ProtocolError, RecoveryError
 from recovery.output import write_file
 from recovery.protocol import Protocol, loader
-from recovery.schedule import Plan, Schedule, build
-from recovery.schedule.zones import check_timezone, machine_timezone
+from recovery.schedule import Plan, build
+from recovery.schedule.zones import TZDATA_VERSION, check_timezone, machine_timezone, zone
 from recovery.words import CLOCK_PATTERN, SLOTS, quoted_choices
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -135,7 +134,7 @@ def not_empty(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 
 
 @click.group(cls=RecoveryGroup, context_settings=CONTEXT)
-@click.version_option(package_name="recovery")
+@click.version_option(package_name="recovery", message=f"%(prog)s %(version)s (time zone data {TZDATA_VERSION})")
 def main() -> None:
     """Turn a surgeon's rehabilitation protocol into a patient's calendar.
 
@@ -305,6 +304,12 @@ def plan_options(command: F) -> F:
         click.option(
             "--discreet", is_flag=True, help="Titles and alarms say nothing medical (details stay inside each event)."
         ),
+        click.option(
+            "--plan-id",
+            default="",
+            metavar="TEXT",
+            help="Tells apart two plans meant for one calendar (e.g. left and right leg). Never a name.",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
@@ -326,6 +331,7 @@ def make_plan(options: dict[str, Any]) -> tuple[Protocol, Plan]:
         discreet=options["discreet"],
         start_from=options["start_from"],
         actuals=dict(options["actuals"]),
+        plan_id=options["plan_id"],
     )
     return protocol, plan
 
@@ -352,29 +358,44 @@ def default_name(protocol: Protocol, plan: Plan, extension: str) -> str:
     callback=not_empty,
     help="Where to write; - for standard output. [default: ./<protocol>-<date>.ics]",
 )
-def generate(output: str | None, output_format: str, **options: Any) -> None:
+@click.option(
+    "--update",
+    "previous",
+    metavar="FILE",
+    type=click.Path(exists=True, dir_okay=False),
+    help="The calendar file the patient imported before: the new file replaces it (changed events "
+    "updated, removed ones cancelled).",
+)
+def generate(output: str | None, output_format: str, previous: str | None, **options: Any) -> None:
     """Write a patient's calendar (.ics) from a surgery date and a protocol.
 
     Import the file into a new, dedicated calendar on the phone (see the README).
-    Regenerating with the same options gives the same events, so an import replaces
-    the old ones; the surgery date can be corrected the same way.
+    When the surgeon changes something, write the new plan with --update and the file
+    the patient has: importing it replaces the old plan, nothing doubled and no stale
+    reminder left (see docs/calendar-output.md for what each calendar app does).
 
     \b
     Examples:
       recovery generate --surgery-date 2027-03-01 --timezone America/New_York
       recovery generate --surgery-date 2027-03-01 --side left --time morning=07:30 -o plan.ics
-      recovery generate --surgery-date 2027-03-01 --actual brace-off=2027-04-20 --from 2027-04-20
+      recovery generate --surgery-date 2027-03-01 --actual brace-off=2027-04-20 --update plan.ics -o plan-2.ics
       recovery generate --surgery-date 2027-03-01 --protocol my-clinic.toml --variant accelerated -o -
       recovery generate --surgery-date 2027-03-01 --format json -o schedule.json
     """
+    if previous is not None and output_format != "ics":
+        raise click.UsageError("--update goes with --format ics: it replaces a calendar file")
     protocol, plan = make_plan(options)
     schedule = build(protocol, plan)
-    write: Callable[[Schedule], bytes]
     if output_format == "json":
-        from recovery.writers.schedule_json import write
+        from recovery.writers.schedule_json import write as write_json
+
+        data = write_json(schedule)
     else:
-        from recovery.writers.ics import write
-    write_output(output, write(schedule), default_name(protocol, plan, output_format))
+        from recovery.writers import ics
+
+        earlier = ics.read_previous(Path(previous).read_bytes(), previous) if previous is not None else None
+        data = ics.write(schedule, previous=earlier)
+    write_output(output, data, default_name(protocol, plan, output_format))
 
 
 @main.command(context_settings=CONTEXT)
@@ -397,7 +418,7 @@ def agenda(day: date | None, week: bool, **options: Any) -> None:
     from recovery.writers.agenda import render
 
     protocol, plan = make_plan(options)
-    today = day or datetime.now(ZoneInfo(plan.timezone)).date()
+    today = day or datetime.now(zone(plan.timezone)).date()
     click.echo(render(build(protocol, plan), today, week=week, color=sys.stdout.isatty()), nl=False)
 
 
@@ -423,7 +444,7 @@ def handout(output: str | None, **options: Any) -> None:
     from recovery.writers.handout import render
 
     protocol, plan = make_plan(options)
-    today = datetime.now(ZoneInfo(plan.timezone)).date()
+    today = datetime.now(zone(plan.timezone)).date()
     data = render(build(protocol, plan), dated=True, today=today).encode()
     write_output(output, data, default_name(protocol, plan, "html"))
 

@@ -17,10 +17,11 @@ from typing import Any
 
 from recovery.errors import Problem, ProtocolError, did_you_mean
 from recovery.protocol import cache
-from recovery.protocol.model import SECTIONS, Protocol, locate
+from recovery.protocol.model import SECTIONS, Protocol, locate, set_family
 from recovery.words import quoted_choices
 
 ENVIRONMENT_VARIABLE = "RECOVERY_PROTOCOLS"
+_FAMILY = " family"  # a key no TOML table here can hold by accident: the root's id, carried through merges
 
 
 def bundled_folder() -> Path:
@@ -96,6 +97,7 @@ def load(reference: str | Path, use_cache: bool = True) -> Protocol:
     """
     path = find(str(reference)) if not isinstance(reference, Path) else reference
     raw, sources = _read_merged(path, chain=())
+    family = str(raw.pop(_FAMILY, raw.get("id", "")))
     key = cache.key(raw)
     protocol = cache.read(key) if use_cache else None
     if protocol is None:
@@ -104,6 +106,7 @@ def load(reference: str | Path, use_cache: bool = True) -> Protocol:
         protocol = validate(raw, sources, str(path))
         cache.write(key, protocol)
     locate(protocol, str(path))
+    set_family(protocol, family)
     for section, item in protocol.items():
         locate(item, sources.get((section, item.id), str(path)))
     return protocol
@@ -137,6 +140,8 @@ def _read_merged(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], d
         unused = raw.pop("remove", None)
         if unused:
             raise ProtocolError([Problem("remove is only for a protocol that extends another", str(path), "remove")])
+        if chain:  # the root of an extends chain names the family
+            raw[_FAMILY] = raw.get("id")
         return raw, sources
     if not isinstance(parent_ref, str):
         raise ProtocolError([Problem("expected the name or path of a protocol, in quotes", str(path), "extends")])

@@ -346,6 +346,9 @@ class Protocol:
     appointments: list[Appointment] = field(default_factory=list)
     red_flags: list[RedFlag] = field(default_factory=list)
     source: Source = field(default="", init=False, compare=False, repr=False)
+    #: The id of the protocol at the root of the `extends` chain (its own id when it extends none):
+    #: a clinic's version of a bundled protocol belongs to the bundled one's family.
+    family: Source = field(default="", init=False, compare=False, repr=False)
 
     @cached_property
     def references_graph(self) -> ReferenceGraph:
@@ -378,6 +381,11 @@ def locate(thing: Item | Protocol, source: str) -> None:
     declared `init=False` and set here, by the loader, right after validation.
     """
     object.__setattr__(thing, "source", source)
+
+
+def set_family(protocol: Protocol, family: str) -> None:
+    """Record the root of the protocol's `extends` chain (set by the loader, like `locate`)."""
+    object.__setattr__(protocol, "family", family)
 
 
 def where(section: str, item: Item, field: str = "") -> str:

@@ -22,7 +22,7 @@ from recovery.protocol.references import Point
 from recovery.protocol.timeexpr import TimeExpr
 from recovery.schedule.items import Day, Schedule, Series, Span, Window, owning_phase
 from recovery.schedule.plan import Plan
-from recovery.schedule.zones import skipped_times
+from recovery.schedule.zones import ClockChange, clock_changes
 from recovery.words import clock, quoted_choices, weekday
 
 
@@ -126,6 +126,7 @@ def build(protocol: Protocol, plan: Plan) -> Schedule:
     owned = [replace(s, phase=owning_phase(s.first, s.phase, in_order)) for s in routines]
     schedule = Schedule(
         protocol.id,
+        protocol.family or protocol.id,
         protocol.title,
         protocol.version,
         plan,
@@ -275,17 +276,30 @@ def _series(routine: Routine, start: date, end: date, plan: Plan, fill: _Filler)
 
 
 def _check_clock_times(routines: list[Series], plan: Plan) -> None:
-    """A reminder time that a DST change skips on some day is an error: clients disagree on it."""
+    """A reminder at a clock time that a DST change skips or repeats on a day it rings is an error:
+    calendar apps disagree about when (or how often) it rings."""
     for series in routines:
         for year in range(series.first.year, series.last.year + 1):
-            for day, (gap_from, gap_to) in skipped_times(plan.timezone, year).items():
-                if series.occurs_on(day) and gap_from <= series.time < gap_to:
-                    slot = f"{series.slot}={clock(series.time)}" if series.slot in plan.slot_times else series.slot
-                    raise PlanError(
-                        f"--time {slot}: on {day} the clocks in {plan.timezone} jump from {clock(gap_from)} "
-                        f"to {clock(gap_to)}, so {clock(series.time)} does not exist that day ({series.title}); "
-                        "choose another time"
-                    )
+            for change in clock_changes(plan.timezone, year):
+                if series.occurs_on(change.day) and change.holds(series.time):
+                    raise PlanError(_clock_time_problem(series, change, plan))
+
+
+def _clock_time_problem(series: Series, change: ClockChange, plan: Plan) -> str:
+    at, safe = clock(series.time), clock(change.nearest_safe(series.time))
+    if change.skipped:
+        what = f"go forward from {clock(change.first)} to {clock(change.after)}, so {at} does not exist that day"
+    else:
+        what = f"go back from {clock(change.after)} to {clock(change.first)}, so {at} happens twice that day"
+    if series.slot in plan.slot_times:
+        return (
+            f"--time {series.slot}={at}: on {change.day} the clocks in {plan.timezone} {what} "
+            f"({series.title}); choose another time, such as --time {series.slot}={safe}"
+        )
+    return (
+        f"the protocol's reminder time {at} for {series.title}: on {change.day} the clocks in {plan.timezone} "
+        f"{what}; the protocol should use a named time of day or another time, such as {safe}"
+    )
 
 
 def _overlaps(protocol: Protocol, phases: list[Span], plan: Plan) -> list[Problem]:

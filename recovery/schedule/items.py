@@ -115,6 +115,7 @@ class Schedule:
     """A protocol laid out on one patient's calendar."""
 
     protocol_id: str
+    protocol_family: str  # the root of the protocol's `extends` chain (see Protocol.family)
     protocol_title: str
     protocol_version: str
     plan: Plan

@@ -27,3 +27,4 @@ class Plan:
     discreet: bool = False  # titles say nothing medical
     start_from: date | None = None  # skip what is before this day (a patient who starts late)
     actuals: dict[str, date] = field(default_factory=dict)  # milestone id → the day it happened
+    plan_id: str = ""  # tells apart two plans meant for one calendar (both legs); never identifying data

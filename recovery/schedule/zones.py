@@ -1,25 +1,47 @@
-"""Time zones: which names are real, the machine's own zone, and the clock times a zone skips.
+"""Time zones: which names are real, what each zone does, and the clock times it skips or repeats.
 
-A reminder at a clock time that a daylight-saving change skips on some day of the plan is an
-error, because calendar apps disagree about when it rings. The days a zone changes its offset
-are found once per zone and year, so checking a plan costs one look per change, not per day.
+Every zone comes from the `tzdata` package this project pins, never from the machine's own zone
+files, so the same command writes the same calendar on every machine; TZDATA_VERSION names the
+data in every calendar and in `recovery --version`.
+
+A reminder at a clock time that a daylight-saving change skips (spring) or repeats (autumn) on
+some day of the plan is an error, because calendar apps disagree about when it rings. The days
+a zone changes its offset are found once per zone and year, so checking a plan costs one look
+per change, not per day.
 """
 
 from __future__ import annotations
 
 import difflib
-import zoneinfo
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
+from importlib import resources
+from zoneinfo import ZoneInfo
+
+import tzdata
 
 from recovery.errors import PlanError
 from recovery.words import quoted_choices
 
+#: The IANA release of the zone data every calendar is written with, e.g. "2026f".
+TZDATA_VERSION: str = tzdata.IANA_VERSION
+
 
 @cache
 def zone_names() -> frozenset[str]:
-    """Every IANA zone name this machine knows."""
-    return frozenset(zoneinfo.available_timezones())
+    """Every IANA zone name the tzdata package defines (including its documented aliases, such as US/Eastern)."""
+    listing = resources.files("tzdata").joinpath("zones").read_text(encoding="utf-8")
+    return frozenset(line.strip() for line in listing.splitlines() if line.strip())
+
+
+@cache
+def zone(name: str) -> ZoneInfo:
+    """The zone as the pinned tzdata package defines it, whatever this machine's own zone files say."""
+    if name not in zone_names():
+        check_timezone(name)  # raises with suggestions
+    with resources.files("tzdata.zoneinfo").joinpath(*name.split("/")).open("rb") as data:
+        return ZoneInfo.from_file(data, key=name)
 
 
 def machine_timezone() -> str:
@@ -35,12 +57,6 @@ def machine_timezone() -> str:
 
 def check_timezone(name: str) -> str:
     """The IANA zone name as given, or a PlanError suggesting the nearest names."""
-    try:
-        if "/" in name or name == "UTC":  # a real IANA name is found without listing them all
-            zoneinfo.ZoneInfo(name)
-            return name
-    except (ValueError, zoneinfo.ZoneInfoNotFoundError):
-        pass
     if name in zone_names():
         return name
     by_lower = {zone.lower(): zone for zone in zone_names()}
@@ -53,37 +69,71 @@ def check_timezone(name: str) -> str:
         cities = {zone.rsplit("/", 1)[-1].lower(): zone for zone in zone_names()}
         close = [cities[c] for c in difflib.get_close_matches(name.lower().replace(" ", "_"), cities, n=3, cutoff=0.7)]
     hint = f"; did you mean {quoted_choices(close)}?" if close else ""
+    if not name.strip():
+        raise PlanError('the time zone is empty; use an IANA name such as "Europe/Berlin"')
     raise PlanError(f'unknown time zone "{name}"{hint} (use an IANA name such as "Europe/Berlin")')
 
 
+@dataclass(frozen=True)
+class ClockChange:
+    """A day on which a zone's clocks change, and the wall-clock times that are not a single moment.
+
+    Clocks going forward skip [first, after): those times do not exist that day. Clocks going back
+    repeat [first, after): those times happen twice. A reminder in either is refused.
+    """
+
+    day: date
+    first: time
+    after: time  # the first wall-clock time that is again a single moment
+    skipped: bool  # True: forward (a gap); False: back (an overlap)
+
+    def holds(self, moment: time) -> bool:
+        """Whether a reminder at this clock time would be skipped or doubled."""
+        return self.first <= moment < self.after
+
+    def nearest_safe(self, moment: time) -> time:
+        """The safe clock time nearest to `moment`: just before the change, or the first time after it."""
+        day = date(2000, 1, 1)
+        before = datetime.combine(day, self.first) - timedelta(minutes=1)
+        after = datetime.combine(day, self.after)
+        here = datetime.combine(day, moment)
+        if self.first == time(0) or (after - here) <= (here - before):
+            return self.after
+        return before.time()
+
+
 @cache
-def skipped_times(zone: str, year: int) -> dict[date, tuple[time, time]]:
-    """The days of `year` on which `zone`'s clocks jump forward, with the skipped clock times
-    (from inclusive, to exclusive)."""
-    tz = zoneinfo.ZoneInfo(zone)
-    found = {}
-    day = date(year, 1, 1)
-    offset = datetime.combine(day, time(0), tz).utcoffset()
-    while day.year == year:
-        after = datetime.combine(day + timedelta(1), time(0), tz).utcoffset()
-        if after != offset:
-            gap = _skipped(day, tz)
-            if gap is not None:
-                found[day] = gap
+def clock_changes(name: str, year: int) -> tuple[ClockChange, ...]:
+    """Every day of `year` on which the zone's clocks change, with the times skipped or repeated."""
+    tz = zone(name)
+    found = []
+    moment = datetime(year, 1, 1, tzinfo=UTC) - timedelta(days=1)
+    end = datetime(year + 1, 1, 1, tzinfo=UTC) + timedelta(days=1)
+    offset = _offset(moment.astimezone(tz))
+    while moment < end:
+        step = moment + timedelta(days=1)  # no zone changes its offset twice within a day
+        if _offset(step.astimezone(tz)) != offset:
+            low, high = moment, step  # the change is in (low, high]: bisect to the minute
+            while high - low > timedelta(minutes=1):
+                middle = low + (high - low) / 2
+                if _offset(middle.astimezone(tz)) == offset:
+                    low = middle
+                else:
+                    high = middle
+            after = _offset(high.astimezone(tz))
+            wall_after = (high + after).replace(tzinfo=None)  # the first wall-clock time of the new offset
+            wall_before = (high + offset).replace(tzinfo=None)  # what the clock would have shown
+            if after > offset:  # forward: [wall_before, wall_after) is skipped
+                first, last = wall_before, wall_after
+            else:  # back: [wall_after, wall_before) is repeated
+                first, last = wall_after, wall_before
+            if first.year == year:
+                later = last.time() if last.date() == first.date() else time.max
+                found.append(ClockChange(first.date(), first.time(), later, after > offset))
             offset = after
-        day += timedelta(1)
-    return found
+        moment = step
+    return tuple(found)
 
 
-def _skipped(day: date, zone: zoneinfo.ZoneInfo) -> tuple[time, time] | None:
-    """The clock times skipped on `day` (start inclusive, end exclusive), or None."""
-    midnight = datetime.combine(day, time(0), zone)
-    after = datetime.combine(day + timedelta(1), time(0), zone)
-    gap = (after.utcoffset() or timedelta(0)) - (midnight.utcoffset() or timedelta(0))
-    if gap <= timedelta(0):
-        return None
-    moment = midnight.astimezone(UTC)
-    while (moment + timedelta(minutes=1)).astimezone(zone).utcoffset() == midnight.utcoffset():
-        moment += timedelta(minutes=1)
-    start = (moment + timedelta(minutes=1)).astimezone(zone) - gap  # the wall time that is skipped first
-    return start.time(), (start + gap).time()
+def _offset(moment: datetime) -> timedelta:
+    return moment.utcoffset() or timedelta(0)

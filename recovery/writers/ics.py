@@ -1,9 +1,15 @@
 """The .ics writer: a Schedule as one iCalendar file that phone and desktop calendars read alike.
 
 It follows docs/calendar-output.md (and the client rules behind it): IANA TZIDs with a
-rule-form VTIMEZONE, all-day spans with exclusive DTEND, one COUNT-limited series per routine
-and time of day, transparent events, one DISPLAY alarm per timed event, deterministic UIDs
-that do not depend on the surgery date, and byte-identical output for a fixed generation time.
+rule-form VTIMEZONE, all-day spans with exclusive DTEND, COUNT-limited series of at most 999
+occurrences, transparent events, one DISPLAY alarm per timed event, and byte-identical output
+for a fixed generation time.
+
+UIDs come from the protocol family, the plan id, the item and its time of day, and from nothing
+a patient or clinic may correct later, so a corrected plan updates the same events. Written
+with a previous file (`--update`), the new file replaces it under any calendar that imports by
+UID: unchanged events keep their SEQUENCE, changed ones get SEQUENCE + 1, and every event that
+left the plan comes back as STATUS:CANCELLED, without its alarm.
 """
 
 from __future__ import annotations
@@ -11,20 +17,29 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from icalendar import Alarm, Calendar, Event
 from icalendar.prop import vDuration
 
 from recovery.errors import PlanError
 from recovery.schedule.items import SURGEON_FIRST, Schedule, Series, Span
-from recovery.words import WEEKDAY_NAMES, listing, long_date
+from recovery.schedule.zones import TZDATA_VERSION, zone
+from recovery.words import WEEKDAY_NAMES, listing, long_date, weekday
 from recovery.writers.vtimezone import BYDAY_CODES, vtimezone
 
 PACKAGE = "recovery"
-SEQUENCE_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+PRODID = f"-//{PACKAGE}//{PACKAGE} protocol calendar//EN"
+#: Outlook (and Exchange) refuse a series of more than 999 occurrences; longer ones are split.
+MAX_COUNT = 999
+#: Properties of our own, on the calendar and on each event.
+PLAN_PROPERTY = "X-RECOVERY-PLAN"  # which plan (family and plan id, hashed): --update refuses another's file
+REVISION_PROPERTY = "X-RECOVERY-REVISION"  # 1 for a new plan, one more with each --update
+TZDATA_PROPERTY = "X-RECOVERY-TZDATA"  # the IANA release of the zone data the file was written with
+CONTENT_PROPERTY = "X-RECOVERY-CONTENT"  # hash of an event's content: what --update compares
+_NOT_CONTENT = frozenset({"DTSTAMP", "SEQUENCE", CONTENT_PROPERTY})
 
 
 def generation_time() -> datetime:
@@ -39,45 +54,166 @@ def generation_time() -> datetime:
 
 
 def plan_key(schedule: Schedule) -> str:
-    """What tells one patient's plans apart in UIDs: never the surgery date, never a name."""
+    """What tells one patient's plans apart: the protocol family and the plan id. Never the surgery
+    date, the side, a name, times, zone, variant, parameters or actual dates."""
+    return f"{schedule.protocol_family}|{schedule.plan.plan_id}"
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def uid(schedule: Schedule, item_id: str, slot: str = "", part: int = 1) -> str:
+    """A stable UID: the same plan regenerated, however corrected, updates the same events."""
+    suffix = f"|{part}" if part > 1 else ""
+    return f"{_digest(f'{plan_key(schedule)}|{item_id}|{slot}{suffix}')}@plan.invalid"
+
+
+def calendar_name(schedule: Schedule, revision: int = 1) -> str:
+    """The calendar's name with the plan revision, so a patient can tell which version the phone holds."""
     plan = schedule.plan
-    return f"{schedule.protocol_id}|{plan.calendar_name or ''}|{plan.side or ''}"
+    name = plan.calendar_name or ("Plan" if plan.discreet else f"Recovery: {schedule.protocol_title}")
+    return f"{name} (revision {revision})"
 
 
-def uid(schedule: Schedule, item_id: str, slot: str = "") -> str:
-    """A stable UID: the same plan regenerated, even with a corrected date, updates the same events."""
-    digest = hashlib.sha256(f"{plan_key(schedule)}|{item_id}|{slot}".encode()).hexdigest()[:32]
-    return f"{digest}@plan.invalid"
+@dataclass(frozen=True)
+class PreviousEvent:
+    """An event of the calendar written before, as --update needs it."""
+
+    sequence: int
+    content: str
+    cancelled: bool
+    event: Event
 
 
-def calendar_name(schedule: Schedule) -> str:
-    """The calendar's name: the plan's, or one that says what it is (nothing medical when discreet)."""
-    plan = schedule.plan
-    if plan.calendar_name:
-        return plan.calendar_name
-    return "Plan" if plan.discreet else f"Recovery: {schedule.protocol_title}"
+@dataclass(frozen=True)
+class Previous:
+    """The calendar a patient imported before: what `--update` replaces."""
+
+    plan: str
+    revision: int
+    events: dict[str, PreviousEvent] = field(default_factory=dict)
 
 
-def write(schedule: Schedule, stamp: datetime | None = None) -> bytes:
-    """The whole calendar as bytes (CRLF lines, folded at 75 octets, UTF-8)."""
+def read_previous(data: bytes, name: str) -> Previous:
+    """A calendar this program wrote, read for --update; a PlanError for anything else."""
+    try:
+        calendar = Calendar.from_ical(data)
+    except (ValueError, IndexError, KeyError) as error:
+        raise PlanError(f"--update {name}: cannot be read as a calendar ({error})") from None
+    plan = str(calendar.get(PLAN_PROPERTY, ""))
+    if not str(calendar.get("PRODID", "")).startswith(f"-//{PACKAGE}//") or not plan:
+        raise PlanError(f"--update {name}: this calendar was not written by {PACKAGE}; give the file it wrote last")
+    try:
+        revision = int(str(calendar.get(REVISION_PROPERTY, "1")))
+        events = {
+            str(event["UID"]): PreviousEvent(
+                int(event.get("SEQUENCE", 0)),
+                str(event.get(CONTENT_PROPERTY, "")),
+                str(event.get("STATUS", "")).upper() == "CANCELLED",
+                event,
+            )
+            for event in calendar.walk("VEVENT")
+            if isinstance(event, Event)
+        }
+    except (ValueError, KeyError) as error:
+        raise PlanError(f"--update {name}: an event cannot be read ({error})") from None
+    return Previous(plan, revision, events)
+
+
+def write(schedule: Schedule, stamp: datetime | None = None, previous: Previous | None = None) -> bytes:
+    """The whole calendar as bytes (CRLF lines, folded at 75 octets, UTF-8).
+
+    With `previous` (the file the patient imported before), the calendar replaces it: see the
+    module's docstring. Without it, every SEQUENCE is 0 and the revision is 1.
+    """
     stamp = stamp or generation_time()
-    sequence = max(0, int((stamp - SEQUENCE_EPOCH).total_seconds() // 60))  # never goes backwards
-    calendar = Calendar.new(
-        prodid=f"-//{PACKAGE}//{PACKAGE} protocol calendar//EN",
-        calscale="GREGORIAN",
-        method="PUBLISH",
-        name=calendar_name(schedule),
-        uid=uid(schedule, "calendar"),
-        description=f"{schedule.protocol_title}, version {schedule.protocol_version}. {SURGEON_FIRST}",
-    )
-    zone = schedule.plan.timezone
+    key = _digest(plan_key(schedule))
+    if previous is not None and previous.plan != key:
+        raise PlanError(
+            "--update: that calendar belongs to another plan (another protocol or --plan-id); "
+            "import this one into a new calendar instead, or give the file this plan was last written to"
+        )
+    revision = previous.revision + 1 if previous is not None else 1
+    plan = schedule.plan
+    about = "Your plan" if plan.discreet else f"{schedule.protocol_title}, version {schedule.protocol_version}"
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    name = calendar_name(schedule, revision)
+    description = f"{about}, revision {revision}. {SURGEON_FIRST}"
+    # Text values, escaped like every TEXT value (a comma must not cut a name short in any reader).
+    for prop, value in (("name", name), ("x-wr-calname", name), ("description", description)):
+        calendar.add(prop, value)
+    calendar.add("x-wr-caldesc", description)
+    calendar.add(PLAN_PROPERTY, key)
+    calendar.add(REVISION_PROPERTY, str(revision))
+    calendar.add(TZDATA_PROPERTY, TZDATA_VERSION)
     if schedule.routines:
-        calendar.add_component(vtimezone(zone, schedule.first_day, schedule.last_day))
-    writer = _Writer(schedule, stamp, sequence)
+        calendar.add_component(vtimezone(plan.timezone, schedule.first_day, schedule.last_day))
+    writer = _Writer(schedule, stamp, revision)
+    written: set[str] = set()
     for event in writer.events():
-        calendar.add_component(event)
+        event_uid = str(event["UID"])
+        written.add(event_uid)
+        calendar.add_component(_sequenced(event, stamp, previous.events.get(event_uid) if previous else None))
+    if previous is not None:
+        for event_uid, old in previous.events.items():
+            if event_uid not in written and not _history(old.event, plan.start_from):
+                calendar.add_component(_cancelled(old, stamp))
     data: bytes = calendar.to_ical()
     return data
+
+
+def _content(event: Event) -> str:
+    """A hash of what the patient sees of an event: every property but its stamps."""
+    lines = [line for line in event.content_lines() if line.split(":", 1)[0].split(";", 1)[0] not in _NOT_CONTENT]
+    return _digest("\n".join(lines))
+
+
+def _sequenced(event: Event, stamp: datetime, old: PreviousEvent | None) -> Event:
+    """The event with its content hash, DTSTAMP and SEQUENCE (kept when unchanged, one more when changed)."""
+    content = _content(event)
+    if old is None:
+        sequence = 0
+    elif old.content == content and not old.cancelled:
+        sequence = old.sequence
+    else:
+        sequence = old.sequence + 1
+    event.add("dtstamp", stamp)
+    event.add("sequence", sequence)
+    event.add(CONTENT_PROPERTY, content)
+    return event
+
+
+def _cancelled(old: PreviousEvent, stamp: datetime) -> Event:
+    """An event that left the plan, as a cancellation that removes it (and its alarm) on import."""
+    event = Event()
+    for name, value in old.event.property_items(recursive=False):
+        if name not in ("BEGIN", "END", "STATUS", *_NOT_CONTENT):
+            event.add(name, value, encode=False)
+    event.add("status", "CANCELLED")
+    event.add("dtstamp", stamp)
+    event.add("sequence", old.sequence if old.cancelled else old.sequence + 1)
+    event.add(CONTENT_PROPERTY, _content(event))
+    return event
+
+
+def _history(event: Event, start_from: date | None) -> bool:
+    """Whether an old event lies wholly before the plan's --from day: history, left as it is."""
+    if start_from is None:
+        return False
+    from dateutil.rrule import rrulestr
+
+    start, end = event.start, event.end
+    recurrence: Any = event.get("RRULE")
+    if recurrence is not None and isinstance(start, datetime) and isinstance(end, datetime):
+        occurrences = list(rrulestr(recurrence.to_ical().decode(), dtstart=start))
+        end = occurrences[-1] + (end - start) if occurrences else end
+    last_day = end.date() if isinstance(end, datetime) else end - timedelta(1)
+    return last_day < start_from
 
 
 class _Trigger(vDuration):
@@ -91,12 +227,12 @@ class _Trigger(vDuration):
 
 
 class _Writer:
-    def __init__(self, schedule: Schedule, stamp: datetime, sequence: int):
+    def __init__(self, schedule: Schedule, stamp: datetime, revision: int):
         self.schedule = schedule
         self.plan = schedule.plan
         self.stamp = stamp
-        self.sequence = sequence
-        self.tz = ZoneInfo(schedule.plan.timezone)
+        self.revision = revision
+        self.tz = zone(schedule.plan.timezone)
 
     def events(self) -> Iterator[Event]:
         yield self.welcome()
@@ -126,10 +262,11 @@ class _Writer:
             lines.append(f"This visit should take place {when}. If it is not booked yet, call your clinic.")
             yield self.all_day(visit.id, title, visit.first, visit.last + timedelta(1), lines)
         for series in self.schedule.routines:
-            yield self.routine(series)
+            yield from self.routine(series)
 
-    def base(self, item_id: str, slot: str = "") -> Event:
-        event = Event.new(uid=uid(self.schedule, item_id, slot), stamp=self.stamp, sequence=self.sequence)
+    def base(self, item_id: str, slot: str = "", part: int = 1) -> Event:
+        event = Event()
+        event.add("uid", uid(self.schedule, item_id, slot, part))
         event.add("class", "PRIVATE")
         event.add("transp", "TRANSPARENT")
         event.add("x-microsoft-cdo-busystatus", "FREE")
@@ -145,9 +282,13 @@ class _Writer:
 
     def welcome(self) -> Event:
         schedule = self.schedule
+        made = f"Plan revision {self.revision}, made on {long_date(self.stamp.date())}"
+        if self.revision > 1:
+            made += f"; it replaces revision {self.revision - 1}"
         lines = [
             f"This calendar lays out {schedule.protocol_title} (protocol version {schedule.protocol_version}) "
             f"from your surgery on {long_date(self.plan.surgery_date)}.",
+            f"{made}.",
             "",
             "- All-day events show each phase, milestone and visit window. Timed events are your exercise and ice reminders.",
             "- Milestones are the days a step is expected. Rehabilitation moves on when you meet the criteria, "
@@ -178,11 +319,16 @@ class _Writer:
         )
         return self.all_day(phase.id, title, phase.start, phase.end, [*lines, days])
 
-    def routine(self, series: Series) -> Event:
+    def routine(self, series: Series) -> Iterator[Event]:
+        """One event per run of at most MAX_COUNT occurrences (almost always one)."""
+        for part, (first, count) in enumerate(_runs(series), 1):
+            yield self.run(series, part, first, count)
+
+    def run(self, series: Series, part: int, first: date, count: int) -> Event:
         title = routine_title(series)
         shown = f"Reminder · {series.slot}" if self.plan.discreet else title
-        event = self.base(series.id, series.slot.replace(":", ""))
-        start = datetime.combine(series.first, series.time, self.tz)
+        event = self.base(series.id, series.slot.replace(":", ""), part)
+        start = datetime.combine(first, series.time, self.tz)
         event.add("summary", shown)
         event.add("dtstart", start)
         event.add("dtend", start + timedelta(minutes=series.minutes))
@@ -191,7 +337,7 @@ class _Writer:
             if series.weekdays
             else {"freq": "daily"}
         )
-        rule["count"] = series.count  # COUNT, not UNTIL: no UTC conversion for readers to get wrong
+        rule["count"] = count  # COUNT, not UNTIL: no UTC conversion for readers to get wrong
         event.add("rrule", rule)
         lines = [series.description] if series.description else []
         if series.dose:
@@ -208,6 +354,26 @@ class _Writer:
         alarm["TRIGGER"] = _Trigger(-timedelta(minutes=self.plan.alarm_minutes))
         event.add_component(alarm)
         return event
+
+
+def _runs(series: Series) -> Iterator[tuple[date, int]]:
+    """(first day, count) of each run of at most MAX_COUNT occurrences that together make the series."""
+    total = series.count
+    if total <= MAX_COUNT:
+        yield series.first, total
+        return
+    day, left = series.first, total
+    while left > 0:
+        count = min(left, MAX_COUNT)
+        yield day, count
+        left -= count
+        seen = 0  # the first occurrence after this run
+        while seen < count:
+            if series.occurs_on(day):
+                seen += 1
+            day += timedelta(1)
+        while left and not series.occurs_on(day):
+            day += timedelta(1)
 
 
 def routine_title(series: Series) -> str:

@@ -1,11 +1,19 @@
-"""VTIMEZONE components in the rule form that every calendar client reads the same way.
+"""VTIMEZONE components in the rule form that every calendar reader takes the same way.
 
 icalendar's own `Timezone.from_tzid()` writes RDATE lists, which Outlook cannot reduce to a
-yearly rule and which ical.js (Thunderbird) and Radicale read only partly. This module reads the
-zone's transitions from zoneinfo and writes one STANDARD and one DAYLIGHT observance, each
-with a yearly RRULE (BYMONTH + BYDAY), as vzic and libical do; one STANDARD for a zone without
-DST in the years concerned. Where the rules change within those years, each transition gets
-its own observance (no RRULE, no RDATE), which is exact for every reader.
+yearly rule and which ical.js (Thunderbird) and Radicale read only partly. Like vzic and libical,
+this module writes one STANDARD and one DAYLIGHT observance, each a yearly RRULE (BYMONTH and
+BYDAY, "-1SU" for a last Sunday) whose DTSTART is the rule's first onset in 1970; one STANDARD
+from 1970 for a zone without daylight saving. Readers that compare a zone with their own over
+other years (vobject looks at 2000-2020) then see the same rule, not a zone that starts in the
+plan's year.
+
+The rule is derived from the zone's own transitions (from the pinned tzdata package) over the
+calendar's years, and checked against them: a position that fits those years is confirmed on the
+years around them until one position fits all ("last Sunday" and "fourth Sunday" agree in some
+years, not in others). Where the zone's rules change within the calendar's years, each transition
+gets its own observance instead, which is exact for every reader. Only the calendar's own years
+must be right; what a rule implies for years long before it does not matter.
 """
 
 from __future__ import annotations
@@ -17,10 +25,16 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Timezone, TimezoneDaylight, TimezoneStandard
 
+from recovery.schedule.zones import zone
 from recovery.words import WEEKDAYS
 
 #: RFC 5545's two-letter weekday codes, by the protocol file's weekday names.
 BYDAY_CODES: dict[str, str] = {day: day[:2].upper() for day in WEEKDAYS}
+#: The year every observance starts in, as vzic and ical-generator write it.
+ANCHOR_YEAR = 1970
+#: How many years on each side of the calendar's years may be looked at to tell positions apart.
+CONFIRMING_YEARS = 14
+_POSITIONS = ("1", "2", "3", "4", "-1")
 
 
 @dataclass(frozen=True)
@@ -38,17 +52,15 @@ class Transition:
         """The wall-clock time at which the change happens, in the offset before it (RFC 5545)."""
         return (self.instant + self.offset_before).replace(tzinfo=None)
 
-    def rule_key(self, position: str) -> tuple[object, ...]:
+    @property
+    def shape(self) -> tuple[object, ...]:
         """What must be equal, year after year, for one yearly rule to describe these changes."""
         onset = self.local_onset
-        return (onset.month, onset.weekday(), position, onset.time(), self.offset_before, self.offset_after, self.name)
+        return (onset.month, onset.weekday(), onset.time(), self.offset_before, self.offset_after, self.name)
 
 
-def transitions(zone: str, first: date, last: date) -> list[Transition]:
-    """Every change of offset in `zone` from the start of `first`'s year to the end of `last`'s."""
-    tz = ZoneInfo(zone)
-    start = datetime(first.year, 1, 1, tzinfo=UTC) - timedelta(days=1)
-    end = datetime(last.year + 1, 1, 1, tzinfo=UTC) + timedelta(days=1)
+def transitions(tz: ZoneInfo, start: datetime, end: datetime) -> list[Transition]:
+    """Every change of offset in `tz` between two UTC instants."""
     found = []
     moment, offset = start, _offset(start.astimezone(tz))
     while moment < end:
@@ -62,21 +74,19 @@ def transitions(zone: str, first: date, last: date) -> list[Transition]:
                 else:
                     high = middle
             local = high.astimezone(tz)
+            after = _offset(local)
             # Clocks going forward start DAYLIGHT, as vzic writes it; this also keeps zones with
             # negative DST in tzdata (Europe/Dublin) in the shape Outlook's bias model expects.
-            after = _offset(local)
             found.append(Transition(high, offset, after, local.tzname() or "", after > offset))
             offset = after
         moment = step
     return found
 
 
-def _position(onset: datetime) -> list[str]:
-    """The BYDAY positions that name this day in its month: "2" (second) and/or "-1" (last)."""
-    positions = [str((onset.day - 1) // 7 + 1)]
-    if onset.day + 7 > calendar.monthrange(onset.year, onset.month)[1]:
-        positions.append("-1")
-    return positions
+def _in_years(tz: ZoneInfo, first: int, last: int) -> list[Transition]:
+    start = datetime(first, 1, 1, tzinfo=UTC) - timedelta(days=1)
+    end = datetime(last + 1, 1, 1, tzinfo=UTC) + timedelta(days=1)
+    return [t for t in transitions(tz, start, end) if first <= t.local_onset.year <= last]
 
 
 def _offset(moment: datetime) -> timedelta:
@@ -84,51 +94,82 @@ def _offset(moment: datetime) -> timedelta:
     return moment.utcoffset() or timedelta(0)
 
 
-def _yearly_rule(changes: list[Transition], years: range) -> tuple[str, dict[str, object]] | None:
-    """The one yearly rule that gives exactly these changes, one per year, or None."""
-    if [c.local_onset.year for c in changes] != list(years):
+def _positions(onset: datetime) -> set[str]:
+    """The BYDAY positions that name this day in its month: "2" (second) and/or "-1" (last)."""
+    positions = {str((onset.day - 1) // 7 + 1)} & set(_POSITIONS)
+    if onset.day + 7 > calendar.monthrange(onset.year, onset.month)[1]:
+        positions.add("-1")
+    return positions
+
+
+def _same_change(tz: ZoneInfo, year: int, like: Transition) -> Transition | None:
+    """The change in `year` that has the shape of `like` (same month, weekday, time, offsets), if any."""
+    month = like.local_onset.month
+    start = datetime(year, month, 1, tzinfo=UTC) - timedelta(days=2)
+    end = datetime(year, month, calendar.monthrange(year, month)[1], tzinfo=UTC) + timedelta(days=2)
+    changes = [t for t in transitions(tz, start, end) if t.local_onset.year == year]
+    return changes[0] if len(changes) == 1 and changes[0].shape == like.shape else None
+
+
+def _yearly_rule(tz: ZoneInfo, changes: list[Transition], years: range) -> str | None:
+    """The BYDAY position of the one yearly rule that gives exactly these changes, or None."""
+    if [c.local_onset.year for c in changes] != list(years) or len({c.shape for c in changes}) != 1:
         return None
-    for position in ("1", "2", "3", "4", "-1"):
-        keys = {c.rule_key(position) for c in changes if position in _position(c.local_onset)}
-        if len(keys) == 1 and all(position in _position(c.local_onset) for c in changes):
-            onset = changes[0].local_onset
-            return position, {
-                "freq": "yearly",
-                "bymonth": onset.month,
-                "byday": position + BYDAY_CODES[WEEKDAYS[onset.weekday()]],
-            }
-    return None
+    fitting = set(_POSITIONS)
+    for change in changes:
+        fitting &= _positions(change.local_onset)
+    # Positions that agree in these years may not agree in others: confirm on the years around them.
+    for direction, edge in ((-1, years.start), (+1, years.stop - 1)):
+        year = edge + direction
+        while len(fitting) > 1 and abs(year - edge) <= CONFIRMING_YEARS:
+            other = _same_change(tz, year, changes[0])
+            if other is None:
+                break  # the rule is different there; the calendar's years decide alone
+            fitting &= _positions(other.local_onset)
+            year += direction
+    if not fitting:
+        return None
+    return "-1" if "-1" in fitting else min(fitting)  # still ambiguous: tzdata's "lastSun" is by far the most common
 
 
-def vtimezone(zone: str, first: date, last: date) -> Timezone:
-    """A VTIMEZONE for `zone` that is exact from the year before `first` to the end of `last`'s year."""
+def _day_in_year(year: int, month: int, position: str, weekday: int) -> date:
+    """The day a BYMONTH/BYDAY rule names in `year`."""
+    days = [d for d in range(1, calendar.monthrange(year, month)[1] + 1) if date(year, month, d).weekday() == weekday]
+    return date(year, month, days[int(position) - 1 if position != "-1" else -1])
+
+
+def vtimezone(name: str, first: date, last: date) -> Timezone:
+    """A VTIMEZONE for zone `name` that is exact from the year before `first` to the end of `last`'s year."""
     component = Timezone()
-    component.add("tzid", zone)
-    tz = ZoneInfo(zone)
-    changes = transitions(zone, date(first.year - 1, 1, 1), last)
+    component.add("tzid", name)
+    tz = zone(name)
+    years = range(first.year - 1, last.year + 1)
+    changes = _in_years(tz, years.start, years.stop - 1)
+    anchor = datetime(ANCHOR_YEAR, 1, 1)
     if not changes:
         moment = datetime(first.year, 1, 1, tzinfo=tz)
-        component.add_component(
-            _observance(False, datetime(1970, 1, 1), _offset(moment), _offset(moment), moment.tzname())
-        )
+        component.add_component(_observance(False, anchor, _offset(moment), _offset(moment), moment.tzname()))
         return component
-    years = range(first.year - 1, last.year + 1)
-    to_dst = [c for c in changes if c.is_dst]
     to_standard = [c for c in changes if not c.is_dst]
-    dst_rule, standard_rule = _yearly_rule(to_dst, years), _yearly_rule(to_standard, years)
-    if dst_rule is not None and standard_rule is not None:
-        for group, (_, rrule) in ((to_standard, standard_rule), (to_dst, dst_rule)):
+    to_dst = [c for c in changes if c.is_dst]
+    rules = [(group, _yearly_rule(tz, group, years)) for group in (to_standard, to_dst)]
+    if all(position is not None for _, position in rules):
+        for group, position in rules:
+            assert position is not None
             head = group[0]
-            observance = _observance(head.is_dst, head.local_onset, head.offset_before, head.offset_after, head.name)
-            observance.add("rrule", rrule)
+            onset = head.local_onset
+            day = _day_in_year(ANCHOR_YEAR, onset.month, position, onset.weekday())
+            observance = _observance(
+                head.is_dst, datetime.combine(day, onset.time()), head.offset_before, head.offset_after, head.name
+            )
+            byday = position + BYDAY_CODES[WEEKDAYS[onset.weekday()]]
+            observance.add("rrule", {"freq": "yearly", "bymonth": onset.month, "byday": byday})
             component.add_component(observance)
         return component
     # The rules change within these years: one observance per transition, each exact.
     before = changes[0]
     initial = (before.instant - timedelta(days=1)).astimezone(tz)
-    component.add_component(
-        _observance(False, datetime(1970, 1, 1), before.offset_before, before.offset_before, initial.tzname())
-    )
+    component.add_component(_observance(False, anchor, before.offset_before, before.offset_before, initial.tzname()))
     for change in changes:
         component.add_component(
             _observance(change.is_dst, change.local_onset, change.offset_before, change.offset_after, change.name)
