@@ -22,12 +22,12 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from icalendar import Alarm, Calendar, Event
-from icalendar.prop import vDuration
+from icalendar.prop import vDuration, vText
 
 from recovery.errors import PlanError
 from recovery.schedule.items import SURGEON_FIRST, Schedule, Series, Span
 from recovery.schedule.zones import TZDATA_VERSION, zone
-from recovery.words import WEEKDAY_NAMES, listing, long_date, weekday
+from recovery.words import WEEKDAY_NAMES, listing, long_date
 from recovery.writers.vtimezone import BYDAY_CODES, vtimezone
 
 PACKAGE = "recovery"
@@ -144,10 +144,10 @@ def write(schedule: Schedule, stamp: datetime | None = None, previous: Previous 
     calendar.add("method", "PUBLISH")
     name = calendar_name(schedule, revision)
     description = f"{about}, revision {revision}. {SURGEON_FIRST}"
-    # Text values, escaped like every TEXT value (a comma must not cut a name short in any reader).
+    # TEXT values, escaped like every other (icalendar leaves X-WR-* and NAME raw unless told).
     for prop, value in (("name", name), ("x-wr-calname", name), ("description", description)):
-        calendar.add(prop, value)
-    calendar.add("x-wr-caldesc", description)
+        calendar.add(prop, vText(value))
+    calendar.add("x-wr-caldesc", vText(description))
     calendar.add(PLAN_PROPERTY, key)
     calendar.add(REVISION_PROPERTY, str(revision))
     calendar.add(TZDATA_PROPERTY, TZDATA_VERSION)

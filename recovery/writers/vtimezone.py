@@ -32,8 +32,8 @@ from recovery.words import WEEKDAYS
 BYDAY_CODES: dict[str, str] = {day: day[:2].upper() for day in WEEKDAYS}
 #: The year every observance starts in, as vzic and ical-generator write it.
 ANCHOR_YEAR = 1970
-#: How many years on each side of the calendar's years may be looked at to tell positions apart.
-CONFIRMING_YEARS = 14
+#: How many years on each side of the calendar's years a rule is confirmed on (readers look that far).
+CONFIRMING_YEARS = 20
 _POSITIONS = ("1", "2", "3", "4", "-1")
 
 
@@ -102,34 +102,39 @@ def _positions(onset: datetime) -> set[str]:
     return positions
 
 
-def _same_change(tz: ZoneInfo, year: int, like: Transition) -> Transition | None:
-    """The change in `year` that has the shape of `like` (same month, weekday, time, offsets), if any."""
-    month = like.local_onset.month
-    start = datetime(year, month, 1, tzinfo=UTC) - timedelta(days=2)
-    end = datetime(year, month, calendar.monthrange(year, month)[1], tzinfo=UTC) + timedelta(days=2)
-    changes = [t for t in transitions(tz, start, end) if t.local_onset.year == year]
-    return changes[0] if len(changes) == 1 and changes[0].shape == like.shape else None
-
-
 def _yearly_rule(tz: ZoneInfo, changes: list[Transition], years: range) -> str | None:
-    """The BYDAY position of the one yearly rule that gives exactly these changes, or None."""
+    """The BYDAY position of the one yearly rule that gives exactly these changes, or None.
+
+    Readers apply a rule to years beyond the calendar's (vobject compares zones over 2000-2020),
+    so among the positions that fit the calendar's years, the one kept is the zone's own: each is
+    tried on the years around them, outwards, for as long as some position still holds there
+    (where none does, the zone's rules are different: another era). "Last Sunday" and "fourth
+    Sunday" agree in some years only, so this is what tells -1SU from 4SU.
+    """
     if [c.local_onset.year for c in changes] != list(years) or len({c.shape for c in changes}) != 1:
         return None
     fitting = set(_POSITIONS)
     for change in changes:
         fitting &= _positions(change.local_onset)
-    # Positions that agree in these years may not agree in others: confirm on the years around them.
+    head = changes[0]
     for direction, edge in ((-1, years.start), (+1, years.stop - 1)):
-        year = edge + direction
-        while len(fitting) > 1 and abs(year - edge) <= CONFIRMING_YEARS:
-            other = _same_change(tz, year, changes[0])
-            if other is None:
-                break  # the rule is different there; the calendar's years decide alone
-            fitting &= _positions(other.local_onset)
-            year += direction
+        for distance in range(1, CONFIRMING_YEARS + 1):
+            holding = {position for position in fitting if _holds(tz, edge + direction * distance, position, head)}
+            if not holding:
+                break  # another era of the zone (or no rule at all there): the calendar's years decide
+            fitting = holding
     if not fitting:
         return None
     return "-1" if "-1" in fitting else min(fitting)  # still ambiguous: tzdata's "lastSun" is by far the most common
+
+
+def _holds(tz: ZoneInfo, year: int, position: str, like: Transition) -> bool:
+    """Whether the zone changes in `year` on the day and at the time the rule names."""
+    onset = like.local_onset
+    day = _day_in_year(year, onset.month, position, onset.weekday())
+    instant = (datetime.combine(day, onset.time()) - like.offset_before).replace(tzinfo=UTC)
+    before = _offset((instant - timedelta(seconds=1)).astimezone(tz))
+    return before == like.offset_before and _offset(instant.astimezone(tz)) == like.offset_after
 
 
 def _day_in_year(year: int, month: int, position: str, weekday: int) -> date:
