@@ -206,7 +206,7 @@ def test_discreet_mode_titles_and_alarms_say_nothing_medical(tmp_path, protocol:
     written = list(out.iterdir())
     assert [p.name for p in written] == ["plan-2027-03-01.ics"]
     calendar = icalendar.Calendar.from_ical(written[0].read_bytes())
-    shown = [str(calendar["NAME"]), str(calendar["X-WR-CALNAME"])]
+    shown = [str(calendar[key]) for key in ("NAME", "X-WR-CALNAME", "DESCRIPTION", "X-WR-CALDESC")]
     for component in calendar.walk():
         if component.name in ("VEVENT", "VALARM"):
             shown.append(str(component.get("SUMMARY" if component.name == "VEVENT" else "DESCRIPTION")))
@@ -359,3 +359,15 @@ def test_a_broken_protocol_file_writes_nothing(tmp_path) -> None:
     assert result.exit_code == 1
     assert "form a cycle" in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_calendar_level_texts_are_escaped_and_read_back_whole(tmp_path) -> None:
+    import vobject
+    from ical.calendar_stream import IcsCalendarStream
+
+    name = "Knee, left; 2nd try"
+    data = generate(tmp_path, "--surgery-date", "2027-03-01", "--timezone", "UTC", "--calendar-name", name)
+    assert b"X-WR-CALNAME:Knee\\, left\\; 2nd try (revision 1)" in data
+    assert b"X-WR-CALDESC:Proximal hamstring repair\\, version" in data
+    assert str(vobject.readOne(data.decode()).x_wr_calname.value) == f"{name} (revision 1)"
+    assert IcsCalendarStream.calendar_from_ics(data.decode()).prodid.startswith("-//recovery//")

@@ -19,6 +19,8 @@ from recovery.words import weekday
 SURGEON_FIRST = (
     "Your surgeon's and physiotherapist's instructions come first: if they differ from this calendar, follow theirs."
 )
+#: The same, where --discreet keeps medical words out (a calendar's description, seen in lists).
+CARE_TEAM_FIRST = "Your care team's instructions come first: if they differ from this calendar, follow theirs."
 
 
 @dataclass(frozen=True)

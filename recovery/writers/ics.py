@@ -25,7 +25,7 @@ from icalendar import Alarm, Calendar, Event
 from icalendar.prop import vDuration, vText
 
 from recovery.errors import PlanError
-from recovery.schedule.items import SURGEON_FIRST, Schedule, Series, Span
+from recovery.schedule.items import CARE_TEAM_FIRST, SURGEON_FIRST, Schedule, Series, Span
 from recovery.schedule.zones import TZDATA_VERSION, zone
 from recovery.words import WEEKDAY_NAMES, listing, long_date
 from recovery.writers.vtimezone import BYDAY_CODES, vtimezone
@@ -143,7 +143,7 @@ def write(schedule: Schedule, stamp: datetime | None = None, previous: Previous 
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
     name = calendar_name(schedule, revision)
-    description = f"{about}, revision {revision}. {SURGEON_FIRST}"
+    description = f"{about}, revision {revision}. {CARE_TEAM_FIRST if plan.discreet else SURGEON_FIRST}"
     # TEXT values, escaped like every other (icalendar leaves X-WR-* and NAME raw unless told).
     for prop, value in (("name", name), ("x-wr-calname", name), ("description", description)):
         calendar.add(prop, vText(value))
