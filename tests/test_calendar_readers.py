@@ -21,7 +21,7 @@ from recovery.schedule.zones import TZDATA_VERSION, zone_names
 from recovery.schedule.zones import zone as tzdata_zone
 from recovery.writers.vtimezone import vtimezone
 
-from conftest import EPOCH, HERE, generate, run
+from conftest import EPOCH, HERE, generate, occurrences, run, strict_occurrences
 
 ZONES = {  # zone: (a surgery date before its spring change, one before its autumn change)
     "Europe/London": ("2027-03-20", "2027-10-20"),
@@ -34,6 +34,10 @@ ZONES = {  # zone: (a surgery date before its spring change, one before its autu
     "America/Sao_Paulo": ("2027-10-01", "2027-02-10"),
     "Australia/Sydney": ("2027-09-25", "2027-03-28"),
     "America/Mexico_City": ("2027-03-30", "2027-10-25"),
+    "Europe/Berlin": ("2027-03-20", "2027-10-25"),
+    "Europe/Dublin": ("2027-03-20", "2027-10-25"),
+    "America/Santiago": ("2027-08-30", "2027-03-30"),
+    "Pacific/Apia": ("2027-03-01", "2027-09-01"),
 }
 
 
@@ -71,9 +75,18 @@ def timed_occurrences_expected(data: bytes, name: str) -> list[datetime]:
 
 @pytest.mark.parametrize("zone", ZONES)
 @pytest.mark.parametrize("season", [0, 1], ids=["spring", "autumn"])
-def test_vobject_reads_every_reminder_at_its_local_time(tmp_path, zone: str, season: int) -> None:
+def test_every_reader_puts_every_reminder_at_its_local_time(tmp_path, zone: str, season: int) -> None:
     data = generate(tmp_path, "--surgery-date", ZONES[zone][season], "--timezone", zone)
-    assert timed_occurrences_by_vobject(data) == timed_occurrences_expected(data, zone)
+    expected = timed_occurrences_expected(data, zone)
+    # vobject reads the file's own VTIMEZONE: the very instants of the pinned zone data.
+    assert timed_occurrences_by_vobject(data) == expected
+    # icalendar (with recurring-ical-events) and the strict `ical` parser place a known zone name with
+    # the machine's zone data, which may be another release: the same local wall-clock times.
+    local = sorted(moment.astimezone(tzdata_zone(zone)).replace(tzinfo=None) for moment in expected)
+    for reader in (occurrences, strict_occurrences):
+        starts = [start for _, start, _ in reader(data) if isinstance(start, datetime)]
+        assert {str(start.tzinfo) for start in starts} == {zone}
+        assert sorted(start.replace(tzinfo=None) for start in starts) == local
 
 
 @pytest.mark.parametrize("zone", ["Pacific/Auckland", "Pacific/Chatham", "Europe/London", "Europe/Berlin"])
