@@ -54,9 +54,10 @@ class RecoveryGroup(click.Group):
 
 
 class DateType(click.ParamType[date]):
-    """A calendar date written as YYYY-MM-DD."""
+    """A calendar date written as YYYY-MM-DD, in the years calendars are written for (1900-2200)."""
 
     name = "YYYY-MM-DD"
+    first_year, last_year = 1900, 2200
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
         if isinstance(value, date):
@@ -65,9 +66,12 @@ class DateType(click.ParamType[date]):
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
             self.fail(f'"{value}" is not a date; write it as YYYY-MM-DD, e.g. 2027-03-01', param, ctx)
         try:
-            return date.fromisoformat(text)
+            day = date.fromisoformat(text)
         except ValueError as error:
             self.fail(f'"{value}" is not a day of the calendar ({error})', param, ctx)
+        if not self.first_year <= day.year <= self.last_year:
+            self.fail(f'"{value}": dates from {self.first_year} to {self.last_year} are supported', param, ctx)
+        return day
 
 
 class ClockTimeType(click.ParamType[time]):
@@ -82,6 +86,24 @@ class ClockTimeType(click.ParamType[time]):
         if not re.fullmatch(CLOCK_PATTERN, text):
             self.fail(f'"{value}" is not a clock time; write HH:MM on the 24-hour clock, e.g. 07:30', param, ctx)
         return time.fromisoformat(text)
+
+
+class TextType(click.ParamType[str]):
+    """A line of text: printable characters only, and not too long to be a mistake."""
+
+    name = "TEXT"
+
+    def __init__(self, max_length: int = 200):
+        self.max_length = max_length
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value)
+        found = CONTROL_CHARACTER.search(text)
+        if found:
+            self.fail(f"a control character (U+{ord(found.group()):04X}) at character {found.start() + 1}", param, ctx)
+        if len(text) > self.max_length:
+            self.fail(f"{len(text):,} characters; at most {self.max_length:,}", param, ctx)
+        return text
 
 
 class ZoneType(click.ParamType[str]):
@@ -107,6 +129,7 @@ class AssignmentType(click.ParamType[tuple[str, Any]]):
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> tuple[str, Any]:
         if isinstance(value, tuple):
             return value
+        TEXT.convert(value, param, ctx)
         name, sep, text = str(value).partition("=")
         name, text = name.strip(), text.strip()
         if not sep or not name:
@@ -116,11 +139,20 @@ class AssignmentType(click.ParamType[tuple[str, Any]]):
         return name, (self.value.convert(text, param, ctx) if self.value is not None else text)
 
 
+CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 DATE = DateType()
+TEXT = TextType()
+PATH_TEXT = TextType(max_length=4096)
 ZONE = ZoneType()
 SET = AssignmentType("NAME=VALUE")
 SLOT_TIME = AssignmentType("SLOT=HH:MM", ClockTimeType(), tuple(SLOTS))
 ACTUAL = AssignmentType("MILESTONE=DATE", DATE)
+
+
+DISCREET = click.option(
+    "--discreet", is_flag=True, help="Titles say nothing medical (details stay inside each event or page)."
+)
+FORCE = click.option("--force", is_flag=True, help="Replace the output file even if it is read-only.")
 
 
 def not_empty(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -169,7 +201,7 @@ def protocols() -> None:
 
 
 @main.command(context_settings=CONTEXT)
-@click.argument("protocols", nargs=-1, required=True, metavar="PROTOCOL...")
+@click.argument("protocols", nargs=-1, required=True, metavar="PROTOCOL...", type=PATH_TEXT)
 def validate(protocols: tuple[str, ...]) -> None:
     """Check protocol files and report every problem, not only the first.
 
@@ -199,18 +231,36 @@ def validate(protocols: tuple[str, ...]) -> None:
 
 
 @main.command(context_settings=CONTEXT)
-@click.argument("protocol")
+@click.argument("protocol", type=PATH_TEXT)
 @click.option("--surgery-date", type=DATE, help="Show real dates for a surgery on this day.")
-@click.option("--variant", help="Show a variant of the protocol, such as accelerated.")
+@click.option("--variant", type=TEXT, help="Show a variant of the protocol, such as accelerated.")
 @click.option("--set", "overrides", type=SET, multiple=True, help="Change a parameter (repeatable).")
 @click.option("--html", is_flag=True, help="Write the handout's picture of the course as HTML instead (see -o).")
-@click.option("-o", "--output", metavar="FILE", callback=not_empty, help="With --html: where to write; - for stdout.")
+@click.option(
+    "--parameters",
+    "listing",
+    is_flag=True,
+    help="List what a plan can choose: parameters with bounds, variants, milestones for --actual, times of day.",
+)
+@click.option("--json", "as_json", is_flag=True, help="With --parameters: print JSON.")
+@FORCE
+@click.option(
+    "-o",
+    "--output",
+    metavar="FILE",
+    type=PATH_TEXT,
+    callback=not_empty,
+    help="With --html: where to write; - for stdout.",
+)
 def show(
     protocol: str,
     surgery_date: date | None,
     variant: str | None,
     overrides: tuple[tuple[str, str], ...],
     html: bool,
+    listing: bool,
+    as_json: bool,
+    force: bool,
     output: str | None,
 ) -> None:
     """Show a protocol as a readable timeline in the terminal.
@@ -224,16 +274,25 @@ def show(
       recovery show proximal-hamstring-repair --surgery-date 2027-03-01 --variant accelerated
       recovery show my-clinic.toml --set protection_weeks=4
       recovery show proximal-hamstring-repair --html -o preview.html
+      recovery show proximal-hamstring-repair --parameters
     """
     if output and not html:
         raise click.UsageError("-o goes with --html; the timeline is printed to the terminal")
+    if as_json and not listing:
+        raise click.UsageError("--json goes with --parameters")
     loaded = loader.load(protocol)
+    if listing:
+        from recovery.protocol.summary import choices
+
+        listed = choices(loaded)
+        click.echo(json.dumps(listed, indent=2, ensure_ascii=False) if as_json else format_choices(listed))
+        return
     schedule = build(loaded, Plan(surgery_date or date.today(), variant=variant, overrides=dict(overrides)))
     if html:
         from recovery.writers.handout import render as render_html
 
         data = render_html(schedule, dated=surgery_date is not None).encode()
-        write_output(output, data, f"{loaded.id}-preview.html")
+        write_output(output, data, f"{loaded.id}-preview.html", force)
         return
     from recovery.writers.timeline import render
 
@@ -241,8 +300,16 @@ def show(
 
 
 @main.command(context_settings=CONTEXT)
-@click.option("-o", "--output", metavar="FILE", callback=not_empty, help="Write the schema to FILE instead of stdout.")
-def schema(output: str | None) -> None:
+@click.option(
+    "-o",
+    "--output",
+    metavar="FILE",
+    type=PATH_TEXT,
+    callback=not_empty,
+    help="Write the schema to FILE instead of stdout.",
+)
+@FORCE
+def schema(output: str | None, force: bool) -> None:
     """Print the JSON Schema of protocol files (for editors and other tools).
 
     Editors that read a `#:schema` first line (Taplo, Even Better TOML) complete and
@@ -257,7 +324,31 @@ def schema(output: str | None) -> None:
     from recovery.protocol.validation import json_schema
 
     data = (json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n").encode()
-    write_output(output or "-", data, "protocol.schema.json")
+    write_output(output or "-", data, "protocol.schema.json", force)
+
+
+def format_choices(data: dict[str, Any]) -> str:
+    """The protocol's choices as text for a terminal."""
+    lines = [f"{data['title']} ({data['protocol']}, version {data['version']})", "", "Parameters (--set NAME=VALUE)"]
+    for name, p in data["parameters"].items():
+        bounds = ""
+        if p["min"] is not None or p["max"] is not None:
+            bounds = f", {p['min'] if p['min'] is not None else '…'} to {p['max'] if p['max'] is not None else '…'}"
+        if p["choices"]:
+            bounds = ", one of: " + " | ".join(p["choices"])
+        default = p["default"] if p["default"] != "" else "(empty)"
+        lines.append(
+            f"  {name} = {str(default).lower() if isinstance(default, bool) else default}  ({p['kind']}{bounds})"
+        )
+        if p["description"]:
+            lines.append(f"      {p['description']}")
+    lines += ["", "Variants (--variant NAME)"]
+    lines += [f"  {name}: {v['description']}" for name, v in data["variants"].items()] or ["  (none)"]
+    lines += ["", "Milestones (--actual NAME=DATE)"]
+    lines += [f"  {name}: {m['title']}" for name, m in data["milestones"].items()] or ["  (none)"]
+    lines += ["", "Times of day (--time NAME=HH:MM)"]
+    lines += [f"  {slot} (default {at})" for slot, at in data["times_of_day"].items()]
+    return "\n".join(lines)
 
 
 def plan_options(command: F) -> F:
@@ -266,6 +357,7 @@ def plan_options(command: F) -> F:
         click.option("--surgery-date", type=DATE, required=True, help="The day of surgery (day 0)."),
         click.option(
             "--protocol",
+            type=PATH_TEXT,
             default="proximal-hamstring-repair",
             show_default=True,
             help="A protocol name (see `recovery protocols`) or a path to a .toml file.",
@@ -276,7 +368,7 @@ def plan_options(command: F) -> F:
             help="IANA time zone of the reminders, e.g. Europe/Berlin. [default: this machine's]",
         ),
         click.option("--side", type=click.Choice(["left", "right"]), help="The operated side, used in the texts."),
-        click.option("--variant", help="A variant of the protocol, such as accelerated."),
+        click.option("--variant", type=TEXT, help="A variant of the protocol, such as accelerated."),
         click.option("--set", "overrides", type=SET, multiple=True, help="Change a parameter (repeatable)."),
         click.option(
             "--time",
@@ -293,6 +385,15 @@ def plan_options(command: F) -> F:
             help="The day a milestone really happened; what depends on it moves (repeatable).",
         ),
         click.option("--from", "start_from", type=DATE, help="Leave out what is before this day (a late start)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def calendar_options(command: F) -> F:
+    """The options that only a calendar file has: its alarms, its name, the plan's identity in it."""
+    options = [
         click.option(
             "--alarm-minutes",
             type=click.IntRange(0, 1440),
@@ -300,12 +401,10 @@ def plan_options(command: F) -> F:
             show_default=True,
             help="Alarm this many minutes before each reminder.",
         ),
-        click.option("--calendar-name", help="The calendar's name. [default: Recovery: <protocol title>]"),
-        click.option(
-            "--discreet", is_flag=True, help="Titles and alarms say nothing medical (details stay inside each event)."
-        ),
+        click.option("--calendar-name", type=TEXT, help="The calendar's name. [default: Recovery: <protocol title>]"),
         click.option(
             "--plan-id",
+            type=TEXT,
             default="",
             metavar="TEXT",
             help="Tells apart two plans meant for one calendar (e.g. left and right leg). Never a name.",
@@ -326,12 +425,12 @@ def make_plan(options: dict[str, Any]) -> tuple[Protocol, Plan]:
         variant=options["variant"],
         overrides=dict(options["overrides"]),
         slot_times={**SLOTS, **dict(options["times"])},
-        alarm_minutes=options["alarm_minutes"],
-        calendar_name=options["calendar_name"],
-        discreet=options["discreet"],
+        alarm_minutes=options.get("alarm_minutes", 0),
+        calendar_name=options.get("calendar_name"),
+        discreet=options.get("discreet", False),
         start_from=options["start_from"],
         actuals=dict(options["actuals"]),
-        plan_id=options["plan_id"],
+        plan_id=options.get("plan_id", ""),
     )
     return protocol, plan
 
@@ -343,6 +442,9 @@ def default_name(protocol: Protocol, plan: Plan, extension: str) -> str:
 
 @main.command(context_settings=CONTEXT)
 @plan_options
+@calendar_options
+@DISCREET
+@FORCE
 @click.option(
     "--format",
     "output_format",
@@ -355,6 +457,7 @@ def default_name(protocol: Protocol, plan: Plan, extension: str) -> str:
     "-o",
     "--output",
     metavar="FILE",
+    type=PATH_TEXT,
     callback=not_empty,
     help="Where to write; - for standard output. [default: ./<protocol>-<date>.ics]",
 )
@@ -366,7 +469,7 @@ def default_name(protocol: Protocol, plan: Plan, extension: str) -> str:
     help="The calendar file the patient imported before: the new file replaces it (changed events "
     "updated, removed ones cancelled).",
 )
-def generate(output: str | None, output_format: str, previous: str | None, **options: Any) -> None:
+def generate(output: str | None, output_format: str, previous: str | None, force: bool, **options: Any) -> None:
     """Write a patient's calendar (.ics) from a surgery date and a protocol.
 
     Import the file into a new, dedicated calendar on the phone (see the README).
@@ -395,7 +498,7 @@ def generate(output: str | None, output_format: str, previous: str | None, **opt
 
         earlier = ics.read_previous(Path(previous).read_bytes(), previous) if previous is not None else None
         data = ics.write(schedule, previous=earlier)
-    write_output(output, data, default_name(protocol, plan, output_format))
+    write_output(output, data, default_name(protocol, plan, output_format), force)
 
 
 @main.command(context_settings=CONTEXT)
@@ -424,14 +527,17 @@ def agenda(day: date | None, week: bool, **options: Any) -> None:
 
 @main.command(context_settings=CONTEXT)
 @plan_options
+@DISCREET
+@FORCE
 @click.option(
     "-o",
     "--output",
     metavar="FILE",
+    type=PATH_TEXT,
     callback=not_empty,
     help="Where to write; - for standard output. [default: ./<protocol>-<date>.html]",
 )
-def handout(output: str | None, **options: Any) -> None:
+def handout(output: str | None, force: bool, **options: Any) -> None:
     """Write a printable patient handout (one HTML file) with a timeline of the course.
 
     It prints on A4 or US Letter and reads on a phone; it needs no network.
@@ -446,14 +552,14 @@ def handout(output: str | None, **options: Any) -> None:
     protocol, plan = make_plan(options)
     today = datetime.now(zone(plan.timezone)).date()
     data = render(build(protocol, plan), dated=True, today=today).encode()
-    write_output(output, data, default_name(protocol, plan, "html"))
+    write_output(output, data, default_name(protocol, plan, "html"), force)
 
 
-def write_output(output: str | None, data: bytes, default_name: str) -> None:
+def write_output(output: str | None, data: bytes, default_name: str, force: bool = False) -> None:
     """Write to standard output (-), to the given file, or to the default name, and say where."""
     if output == "-":
         click.echo(data, nl=False)
         return
     path = Path(output) if output else Path(default_name)
-    write_file(path, data)
+    write_file(path, data, force)
     click.echo(str(path))

@@ -15,8 +15,12 @@ from pathlib import Path
 from recovery.errors import OutputError
 
 
-def write_file(path: Path, data: bytes) -> None:
-    """Write `data` to `path` atomically, or raise an OutputError that says why not."""
+def write_file(path: Path, data: bytes, force: bool = False) -> None:
+    """Write `data` to `path` atomically, or raise an OutputError that says why not.
+
+    A read-only file is replaced only with `force`. Its mode bits decide, not os.access(), which
+    says yes to root (and this program is often run as root in a clinic's scripts).
+    """
     try:
         mode = path.lstat().st_mode
     except FileNotFoundError:
@@ -28,7 +32,9 @@ def write_file(path: Path, data: bytes) -> None:
     if mode is not None and stat.S_ISLNK(mode):
         raise OutputError(f"cannot write {path}: it is a symbolic link to {os.readlink(path)}; give that path instead")
     if mode is not None and not stat.S_ISREG(mode):
-        raise OutputError(f"cannot write {path}: it is not a regular file")
+        raise OutputError(f"cannot write {path}: it is not a regular file (a pipe, socket or device)")
+    if mode is not None and not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) and not force:
+        raise OutputError(f"cannot write {path}: it is read-only; use --force to replace it")
     folder = path.parent if str(path.parent) else Path(".")
     try:
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")

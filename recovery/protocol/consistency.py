@@ -12,7 +12,60 @@ import re
 import string
 
 from recovery.errors import Problem, did_you_mean
-from recovery.protocol.model import PLAN_PLACEHOLDERS, Appointment, Item, Milestone, Phase, Protocol, Routine, where
+from recovery.protocol.model import (
+    MAX_NUMBER,
+    PLAN_PLACEHOLDERS,
+    Appointment,
+    Item,
+    Milestone,
+    Phase,
+    Protocol,
+    Routine,
+    where,
+)
+
+_PLAIN = re.compile(r"[a-z_][a-z0-9_]*")
+#: Characters no text may hold: control characters (except tab and line break), DEL and C1 controls.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def control_character_problems(protocol: Protocol) -> list[Problem]:
+    """A control character (ESC, a raw C0 byte, DEL) in any text: strict calendar readers reject the
+    file, and a terminal would obey it. Each is reported with its position in the text."""
+    problems = []
+    for place, text in _all_texts(protocol):
+        found = _CONTROL.search(text)
+        if found:
+            problems.append(
+                Problem(
+                    f"a control character (U+{ord(found.group()):04X}) at character {found.start() + 1}; "
+                    "texts may hold only printable characters, tabs and line breaks",
+                    protocol.source,
+                    place,
+                )
+            )
+    return problems
+
+
+def _all_texts(value: object, place: str = "") -> list[tuple[str, str]]:
+    """(place, text) for every text anywhere in the protocol, with places as a surgeon finds them."""
+    import dataclasses
+
+    if isinstance(value, str):
+        return [(place, value)]
+    found: list[tuple[str, str]] = []
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for field in dataclasses.fields(value):
+            if field.init:
+                found += _all_texts(getattr(value, field.name), f"{place}.{field.name}" if place else field.name)
+    elif isinstance(value, dict):
+        for key, entry in value.items():
+            found += _all_texts(key, place) + _all_texts(entry, f"{place}.{key}")
+    elif isinstance(value, list | tuple):
+        for i, entry in enumerate(value):
+            label = f"[id={entry.id}]" if isinstance(entry, Item) else f"[{i}]"
+            found += _all_texts(entry, f"{place}{label}")
+    return found
 
 
 def check_protocol(protocol: Protocol) -> list[Problem]:
@@ -37,6 +90,7 @@ def check_protocol(protocol: Protocol) -> list[Problem]:
     numeric = {name for name, p in protocol.parameters.items() if type(p.default) is int}
 
     problems.extend(_check_parameters(protocol))
+    problems.extend(control_character_problems(protocol))
 
     for section, item in protocol.items():
         here = item.source
@@ -122,6 +176,16 @@ def _check_parameters(protocol: Protocol) -> list[Problem]:
             problems.append(Problem("min and max apply only to a whole-number parameter", protocol.source, place))
         if parameter.choices is not None and type(parameter.default) is not str:
             problems.append(Problem("choices apply only to a text parameter", protocol.source, place))
+        for bound in ("min", "max"):
+            value = getattr(parameter, bound)
+            if value is not None and abs(value) > MAX_NUMBER:
+                problems.append(
+                    Problem(
+                        f"{value} is beyond {MAX_NUMBER:,}, the largest a parameter may hold",
+                        protocol.source,
+                        f"{place}.{bound}",
+                    )
+                )
         if parameter.min is not None and parameter.max is not None and parameter.min > parameter.max:
             problems.append(Problem(f"min {parameter.min} is above max {parameter.max}", protocol.source, place))
         elif why := parameter.problems_with(parameter.default):
@@ -139,9 +203,17 @@ def _check_parameters(protocol: Protocol) -> list[Problem]:
 
 def _placeholder_problems(text: str, protocol: Protocol) -> list[str]:
     try:
-        names = [key for _, key, _, _ in string.Formatter().parse(text) if key is not None]
+        parts = list(string.Formatter().parse(text))
     except ValueError:
         return [f'"{text}": a lone "{{" or "}}"; write {{{{ or }}}} for a literal brace']
+    fancy = [
+        key
+        for _, key, spec, conversion in parts
+        if key is not None and (spec or conversion or not _PLAIN.fullmatch(key))
+    ]
+    if fancy:
+        return [f'"{text}": only plain placeholders such as {{side}} are allowed, not "{{{fancy[0]}…}}" with a format']
+    names = [key for _, key, _, _ in parts if key is not None]
     known = set(protocol.parameters) | PLAN_PLACEHOLDERS
     return [
         f'"{{{name}}}" is neither a parameter nor {{side}}{did_you_mean(name, known)}'

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import os
+import stat
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,8 @@ from recovery.protocol.model import SECTIONS, Protocol, locate, set_family
 from recovery.words import quoted_choices
 
 ENVIRONMENT_VARIABLE = "RECOVERY_PROTOCOLS"
+#: A protocol file larger than this is refused: the bundled ones are about 20 KB.
+MAX_FILE_BYTES = 1_000_000
 _FAMILY = " family"  # a key no TOML table here can hold by accident: the root's id, carried through merges
 
 
@@ -51,12 +54,12 @@ def find(reference: str, relative_to: Path | None = None) -> Path:
         path = Path(reference).expanduser()
         if relative_to is not None and not path.is_absolute():
             path = relative_to.parent / path
-        if not path.is_file():
+        if _kind(path) is None:
             raise ProtocolError([Problem("no such protocol file", str(path))])
         return path
     for folder in search_folders():
         candidate = folder / f"{reference}.toml"
-        if candidate.is_file():
+        if _kind(candidate) is not None:
             return candidate
     names = [entry.name for entry in available()]
     hint = did_you_mean(reference, names)
@@ -75,18 +78,32 @@ class Entry:
 
 
 def available() -> list[Entry]:
-    """Every protocol that a name can reach, the first of each name only."""
+    """Every protocol that a name can reach, the first of each name only (what cannot be read is
+    listed with the reason, and never opened if it is not a regular file)."""
     entries: dict[str, Entry] = {}
     for folder in search_folders():
-        for path in sorted(folder.glob("*.toml")) if folder.is_dir() else []:
+        try:
+            paths = sorted(folder.glob("*.toml")) if folder.is_dir() else []
+        except OSError:
+            continue
+        for path in paths:
             if path.stem in entries:
                 continue
             try:
-                raw = tomllib.loads(path.read_text(encoding="utf-8"))
+                raw = _read(path)
                 entries[path.stem] = Entry(path.stem, path, str(raw.get("title", "")), str(raw.get("version", "")))
-            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
-                entries[path.stem] = Entry(path.stem, path, problem=str(error))
+            except ProtocolError as error:
+                entries[path.stem] = Entry(path.stem, path, problem=error.problems[0].message)
     return list(entries.values())
+
+
+def _kind(path: Path) -> str | None:
+    """ "file" for a regular file (through symbolic links), "other" for anything else there, None for nothing."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None
+    return "file" if stat.S_ISREG(mode) else "other"
 
 
 def load(reference: str | Path, use_cache: bool = True) -> Protocol:
@@ -113,18 +130,35 @@ def load(reference: str | Path, use_cache: bool = True) -> Protocol:
 
 
 def _read(path: Path) -> dict[str, Any]:
+    """A protocol file's TOML data; only a regular file of at most MAX_FILE_BYTES is opened."""
     try:
-        text = path.read_text(encoding="utf-8")
+        info = path.stat()
     except FileNotFoundError:
         raise ProtocolError([Problem("no such protocol file", str(path))]) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ProtocolError([Problem(f"cannot be read: {error}", str(path))]) from None
+    except OSError as error:
+        raise ProtocolError([Problem(f"cannot be read: {error.strerror}", str(path))]) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise ProtocolError([Problem("is not a regular file (a folder, pipe or device); not read", str(path))])
+    if info.st_size > MAX_FILE_BYTES:
+        raise ProtocolError(
+            [Problem(f"is {info.st_size:,} bytes; a protocol file may have at most {MAX_FILE_BYTES:,}", str(path))]
+        )
+    try:
+        text = path.read_bytes()[: MAX_FILE_BYTES + 1].decode("utf-8-sig")  # a byte-order mark is fine
+    except OSError as error:
+        raise ProtocolError([Problem(f"cannot be read: {error.strerror}", str(path))]) from None
+    except UnicodeDecodeError as error:
+        raise ProtocolError([Problem(f"is not UTF-8 text (byte {error.start + 1})", str(path))]) from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         message, _, position = str(error).partition(" (at ")
         where = position.rstrip(")") if position else ""
         raise ProtocolError([Problem(f"not valid TOML: {message}", str(path), where)]) from None
+    except RecursionError:
+        raise ProtocolError(
+            [Problem("arrays or tables are nested too deeply for a protocol file", str(path))]
+        ) from None
 
 
 def _read_merged(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict[tuple[str, str], str]]:
@@ -170,8 +204,17 @@ def _merge(parent: dict[str, Any], child: dict[str, Any], source: str) -> tuple[
     merged = copy.deepcopy(parent)
     problems: list[Problem] = []
     removals = child.pop("remove", [])
-    inherited = {item.get("id"): section for section in SECTIONS for item in merged.get(section, [])}
+    inherited = {
+        _id_of(item): section
+        for section in SECTIONS
+        if isinstance(merged.get(section), list)
+        for item in merged[section]
+        if _id_of(item)
+    }
     for i, item_id in enumerate(removals if isinstance(removals, list) else []):
+        if not isinstance(item_id, str):
+            problems.append(Problem(f"expected an item id in quotes, got {item_id!r}", source, f"remove[{i}]"))
+            continue
         if item_id not in inherited:
             hint = did_you_mean(str(item_id), [str(k) for k in inherited])
             problems.append(
@@ -179,15 +222,17 @@ def _merge(parent: dict[str, Any], child: dict[str, Any], source: str) -> tuple[
             )
             continue
         section = inherited[item_id]
-        merged[section] = [item for item in merged[section] if item.get("id") != item_id]
+        merged[section] = [
+            item for item in merged[section] if not (isinstance(item, dict) and item.get("id") == item_id)
+        ]
     if not isinstance(removals, list):
         problems.append(Problem("expected a list of item ids", source, "remove"))
 
     for key, value in child.items():
-        if key in SECTIONS and isinstance(value, list):
-            by_id = {item.get("id"): item for item in merged.setdefault(key, [])}
+        if key in SECTIONS and isinstance(value, list) and isinstance(merged.get(key, []), list):
+            by_id = {_id_of(item): item for item in merged.setdefault(key, []) if _id_of(item)}
             for item in value:
-                if isinstance(item, dict) and item.get("id") in by_id:
+                if _id_of(item) in by_id:
                     by_id[item["id"]].update(item)
                 else:
                     merged[key].append(item)
@@ -208,3 +253,8 @@ def _merge(parent: dict[str, Any], child: dict[str, Any], source: str) -> tuple[
         else:
             merged[key] = value
     return merged, problems
+
+
+def _id_of(item: Any) -> str:
+    """An item's id in unvalidated file data, or "" when it has none that is a text."""
+    return item["id"] if isinstance(item, dict) and isinstance(item.get("id"), str) else ""

@@ -19,6 +19,9 @@ from recovery.protocol.references import End, Point, ReferenceGraph
 from recovery.protocol.timeexpr import ID_PATTERN, TimeExpr, TimeExprError
 from recovery.words import CLOCK_PATTERN, SLOTS, quoted_choices
 
+#: The largest whole number a parameter may hold: 100 years counted in days. Larger ones can only
+#: be mistakes, and dates built from them would not fit a calendar.
+MAX_NUMBER = 36_500
 #: Text placeholders that come from the plan rather than from a parameter.
 PLAN_PLACEHOLDERS = frozenset({"side"})
 #: The lists of items in a protocol file, in the order they are laid out.
@@ -151,6 +154,8 @@ class Parameter:
         if type(value) is not expected:
             kinds = {bool: "true or false", int: "a whole number", str: "a text"}
             return f"expected {kinds[expected]}, got {value!r}"
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_NUMBER:
+            return f"{value} is beyond the largest number a parameter may hold ({MAX_NUMBER:,})"
         if isinstance(value, int) and self.min is not None and value < self.min:
             return f"{value} is below the minimum {self.min}"
         if isinstance(value, int) and self.max is not None and value > self.max:

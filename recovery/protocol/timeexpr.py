@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 from recovery.errors import did_you_mean
 
+#: The largest number an expression may hold: 100 years counted in days.
+MAX_AMOUNT = 36_500
 UNITS = {"day": "days", "days": "days", "week": "weeks", "weeks": "weeks", "month": "months", "months": "months"}
 RESERVED = {"day", "days", "week", "weeks", "month", "months", "end", "of"}
 ID_PATTERN = r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*"
@@ -125,6 +127,8 @@ class _Parser:
     def amount(self) -> tuple[int, str | None]:
         kind, value = self.take()
         if kind == "number":
+            if len(value) > 5 or int(value) > MAX_AMOUNT:
+                raise self.fail(f"{value} is more than {MAX_AMOUNT:,}, the largest amount an expression may use")
             return int(value), None
         if kind == "param":
             name = value[1:-1].strip()

@@ -119,6 +119,10 @@ def build(protocol: Protocol, plan: Plan) -> Schedule:
             routines.extend(made)
 
     problems.extend(_overlaps(protocol, phases, plan))
+    if problems and plan.actuals and _lays_out(protocol, replace(plan, actuals={})):
+        # The patient's dates are facts: a late brace-off that leaves a later phase no days, or
+        # makes two phases overlap, is what happened. What it leaves no room for is left out.
+        problems = []
     if problems:
         raise ProtocolError(problems)
     _check_clock_times(routines, plan)
@@ -140,6 +144,15 @@ def build(protocol: Protocol, plan: Plan) -> Schedule:
         values,
     )
     return starting_from(schedule, plan.start_from) if plan.start_from else schedule
+
+
+def _lays_out(protocol: Protocol, plan: Plan) -> bool:
+    """Whether the protocol lays out for this plan without a problem."""
+    try:
+        build(protocol, plan)
+    except ProtocolError:
+        return False
+    return True
 
 
 def starting_from(schedule: Schedule, day: date) -> Schedule:
@@ -228,8 +241,28 @@ def _resolve(protocol: Protocol, values: dict[str, Any], plan: Plan) -> dict[Poi
             continue
         definition = graph.definitions[point]
         anchor = plan.surgery_date if definition.anchor is None else dates[definition.anchor]
-        dates[point] = anchor if definition.expression is None else apply(definition.expression, anchor, values)
+        try:
+            day = anchor if definition.expression is None else apply(definition.expression, anchor, values)
+        except (OverflowError, ValueError):
+            day = date.max
+        if not FIRST_DAY <= day <= LAST_DAY:
+            item = protocol.item(point[0])
+            raise ProtocolError(
+                [
+                    Problem(
+                        f"falls outside the years {FIRST_DAY.year}-{LAST_DAY.year} that calendars are written for"
+                        + _values_note(protocol, plan),
+                        item.source if item is not None else protocol.source,
+                        definition.where,
+                    )
+                ]
+            )
+        dates[point] = day
     return dates
+
+
+#: Every date a plan produces lies within these days (surgery dates are limited to 1900-2200).
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2299, 12, 31)
 
 
 def apply(expr: TimeExpr, anchor: date, values: dict[str, Any]) -> date:

@@ -97,6 +97,7 @@ def render(schedule: Schedule, dated: bool = True, today: date | None = None) ->
     template = environment.get_template("handout.html.j2")
     return template.render(
         s=schedule,
+        heading="Your plan" if schedule.plan.discreet else f"{schedule.protocol_title}: your recovery plan",
         dated=dated,
         when=when,
         sections=sections,
