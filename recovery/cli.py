@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 import sys
 from collections.abc import Callable
 from datetime import date, datetime, time
@@ -38,7 +39,7 @@ class RecoveryGroup(click.Group):
             return super().invoke(ctx)
         except RecoveryError as error:
             for problem in error.problems:
-                click.echo(f"error: {problem}", err=True)
+                click.echo(f"error: {printable(str(problem))}", err=True)
             ctx.exit(error.exit_code)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise  # usage errors: click prints them and exits with 2
@@ -48,6 +49,12 @@ class RecoveryGroup(click.Group):
             click.echo(f"error: internal error ({type(error).__name__}: {error}); please report it", err=True)
             click.echo("       (set RECOVERY_DEBUG=1 to see the details)", err=True)
             ctx.exit(INTERNAL_ERROR_EXIT)
+
+
+def printable(text: str) -> str:
+    """Text with every control character shown as an escape, so that echoing a user's input can
+    neither break a message into lines nor send a command to the terminal."""
+    return CONTROL_CHARACTER.sub(lambda found: f"\\x{ord(found.group()):02x}", text)
 
 
 # ---- Parameter types: each turns a typed value into data, or fails as a usage error (exit 2).
@@ -64,7 +71,7 @@ class DateType(click.ParamType[date]):
             return value
         text = str(value).strip()
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            self.fail(f'"{value}" is not a date; write it as YYYY-MM-DD, e.g. 2027-03-01', param, ctx)
+            self.fail(f'"{printable(str(value))}" is not a date; write it as YYYY-MM-DD, e.g. 2027-03-01', param, ctx)
         try:
             day = date.fromisoformat(text)
         except ValueError as error:
@@ -84,7 +91,11 @@ class ClockTimeType(click.ParamType[time]):
             return value
         text = str(value).strip()
         if not re.fullmatch(CLOCK_PATTERN, text):
-            self.fail(f'"{value}" is not a clock time; write HH:MM on the 24-hour clock, e.g. 07:30', param, ctx)
+            self.fail(
+                f'"{printable(str(value))}" is not a clock time; write HH:MM on the 24-hour clock, e.g. 07:30',
+                param,
+                ctx,
+            )
         return time.fromisoformat(text)
 
 
@@ -115,7 +126,7 @@ class ZoneType(click.ParamType[str]):
         try:
             return check_timezone(str(value))
         except PlanError as error:
-            self.fail(error.problems[0].message, param, ctx)
+            self.fail(printable(error.problems[0].message), param, ctx)
 
 
 class AssignmentType(click.ParamType[tuple[str, Any]]):
@@ -196,7 +207,7 @@ def protocols() -> None:
     entries = loader.available()
     width = max((len(e.name) for e in entries), default=0)
     for entry in entries:
-        detail = f"{entry.title} (version {entry.version})" if not entry.problem else f"cannot be read: {entry.problem}"
+        detail = f"{entry.title} (version {entry.version})" if not entry.problem else entry.problem
         click.echo(f"{entry.name:<{width}}  {detail}  {entry.path}")
 
 
@@ -496,7 +507,7 @@ def generate(output: str | None, output_format: str, previous: str | None, force
     else:
         from recovery.writers import ics
 
-        earlier = ics.read_previous(Path(previous).read_bytes(), previous) if previous is not None else None
+        earlier = ics.read_previous(read_calendar_file(Path(previous)), previous) if previous is not None else None
         data = ics.write(schedule, previous=earlier)
     write_output(output, data, default_name(protocol, plan, output_format), force)
 
@@ -553,6 +564,22 @@ def handout(output: str | None, force: bool, **options: Any) -> None:
     today = datetime.now(zone(plan.timezone)).date()
     data = render(build(protocol, plan), dated=True, today=today).encode()
     write_output(output, data, default_name(protocol, plan, "html"), force)
+
+
+MAX_CALENDAR_BYTES = 20_000_000
+
+
+def read_calendar_file(path: Path) -> bytes:
+    """The bytes of a calendar file given to --update: a regular file of sane size, or a PlanError."""
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise PlanError(f"--update {path}: it is not a regular file")
+        if info.st_size > MAX_CALENDAR_BYTES:
+            raise PlanError(f"--update {path}: {info.st_size:,} bytes is too large for a plan's calendar")
+        return path.read_bytes()
+    except OSError as error:
+        raise PlanError(f"--update {path}: cannot be read ({error.strerror})") from None
 
 
 def write_output(output: str | None, data: bytes, default_name: str, force: bool = False) -> None:

@@ -138,7 +138,7 @@ def _read(path: Path) -> dict[str, Any]:
     except OSError as error:
         raise ProtocolError([Problem(f"cannot be read: {error.strerror}", str(path))]) from None
     if not stat.S_ISREG(info.st_mode):
-        raise ProtocolError([Problem("is not a regular file (a folder, pipe or device); not read", str(path))])
+        raise ProtocolError([Problem("cannot be read: it is not a regular file (a folder, pipe or device)", str(path))])
     if info.st_size > MAX_FILE_BYTES:
         raise ProtocolError(
             [Problem(f"is {info.st_size:,} bytes; a protocol file may have at most {MAX_FILE_BYTES:,}", str(path))]
