@@ -40,6 +40,7 @@ REVISION_PROPERTY = "X-RECOVERY-REVISION"  # 1 for a new plan, one more with eac
 TZDATA_PROPERTY = "X-RECOVERY-TZDATA"  # the IANA release of the zone data the file was written with
 CONTENT_PROPERTY = "X-RECOVERY-CONTENT"  # hash of an event's content: what --update compares
 _NOT_CONTENT = frozenset({"DTSTAMP", "SEQUENCE", CONTENT_PROPERTY})
+_FOLD_AT = 74  # icalendar folds a line before it reaches 75 octets
 
 
 def generation_time() -> datetime:
@@ -163,14 +164,40 @@ def write(schedule: Schedule, stamp: datetime | None = None, previous: Previous 
         for event_uid, old in previous.events.items():
             if event_uid not in written and not _history(old.event, plan.start_from):
                 calendar.add_component(_cancelled(old, stamp))
-    data: bytes = calendar.to_ical()
-    return data
+    return b"".join(fold(line) + b"\r\n" for line in calendar.content_lines() if line)
+
+
+def fold(line: str) -> bytes:
+    """A content line folded as icalendar folds it (at most 74 octets a line, never inside a UTF-8
+    character, never right after a backslash or caret that starts an escape), in one pass over the
+    bytes instead of one per character: folding was most of the time spent writing a calendar."""
+    data = line.encode()
+    if len(data) <= _FOLD_AT:
+        return data
+    parts = []
+    start = 0
+    while len(data) - start > _FOLD_AT:
+        end = start + _FOLD_AT
+        while 0x80 <= data[end] < 0xC0:  # do not split a character
+            end -= 1
+        if end - start > 1 and data[end - 1] in b"\\^":  # keep an escape with what it escapes
+            end -= 1
+        parts.append(data[start:end])
+        start = end
+    parts.append(data[start:])
+    return b"\r\n ".join(parts)
 
 
 def _content(event: Event) -> str:
-    """A hash of what the patient sees of an event: every property but its stamps."""
-    lines = [line for line in event.content_lines() if line.split(":", 1)[0].split(";", 1)[0] not in _NOT_CONTENT]
-    return _digest("\n".join(lines))
+    """A hash of what the patient sees of an event: every property (and the alarm's) but its stamps."""
+    digest = hashlib.sha256()
+    for component in event.walk():
+        for name, value in component.property_items(recursive=False, sorted=False):
+            if name not in _NOT_CONTENT:
+                digest.update(
+                    name.encode() + b"\0" + (value if isinstance(value, bytes) else str(value).encode()) + b"\0"
+                )
+    return digest.hexdigest()[:32]
 
 
 def _sequenced(event: Event, stamp: datetime, old: PreviousEvent | None) -> Event:
