@@ -19,14 +19,15 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from icalendar import Alarm, Calendar, Event
+from icalendar import Calendar, Event
 from icalendar.prop import vDuration, vText
 
 from recovery.errors import PlanError
 from recovery.schedule.items import CARE_TEAM_FIRST, SURGEON_FIRST, Schedule, Series, Span
-from recovery.schedule.zones import TZDATA_VERSION, zone
+from recovery.schedule.zones import TZDATA_VERSION
 from recovery.words import WEEKDAY_NAMES, listing, long_date
 from recovery.writers.vtimezone import BYDAY_CODES, vtimezone
 
@@ -138,33 +139,32 @@ def write(schedule: Schedule, stamp: datetime | None = None, previous: Previous 
     revision = previous.revision + 1 if previous is not None else 1
     plan = schedule.plan
     about = "Your plan" if plan.discreet else f"{schedule.protocol_title}, version {schedule.protocol_version}"
-    calendar = Calendar()
-    calendar.add("prodid", PRODID)
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", "PUBLISH")
     name = calendar_name(schedule, revision)
-    description = f"{about}, revision {revision}. {CARE_TEAM_FIRST if plan.discreet else SURGEON_FIRST}"
-    # TEXT values, escaped like every other (icalendar leaves X-WR-* and NAME raw unless told).
-    for prop, value in (("name", name), ("x-wr-calname", name), ("description", description)):
-        calendar.add(prop, vText(value))
-    calendar.add("x-wr-caldesc", vText(description))
-    calendar.add(PLAN_PROPERTY, key)
-    calendar.add(REVISION_PROPERTY, str(revision))
-    calendar.add(TZDATA_PROPERTY, TZDATA_VERSION)
+    description = _text(f"{about}, revision {revision}. {CARE_TEAM_FIRST if plan.discreet else SURGEON_FIRST}")
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN", "METHOD:PUBLISH"]
+    # TEXT values, all four escaped (icalendar leaves X-WR-* and NAME raw unless told).
+    lines += [f"DESCRIPTION:{description}", f"X-WR-CALDESC:{description}"]
+    lines += [f"NAME:{_text(name)}", f"X-WR-CALNAME:{_text(name)}"]
+    lines += [f"{PLAN_PROPERTY}:{key}", f"{REVISION_PROPERTY}:{revision}", f"{TZDATA_PROPERTY}:{TZDATA_VERSION}"]
     if schedule.routines:
-        calendar.add_component(vtimezone(plan.timezone, schedule.first_day, schedule.last_day))
-    writer = _Writer(schedule, stamp, revision)
+        lines += _vtimezone_lines(plan.timezone, schedule.first_day.year, schedule.last_day.year)
+    end = "END:VCALENDAR"
     written: set[str] = set()
-    for event in writer.events():
-        event_uid = str(event["UID"])
-        written.add(event_uid)
-        calendar.add_component(_sequenced(event, stamp, previous.events.get(event_uid) if previous else None))
+    for event in _Writer(schedule, revision, stamp).events():
+        written.add(event.uid)
+        lines += _sequenced(event, stamp, previous.events.get(event.uid) if previous else None)
     if previous is not None:
         for event_uid, old in previous.events.items():
             if event_uid not in written and not _history(old.event, plan.start_from):
-                calendar.add_component(_cancelled(old, stamp))
-    return b"".join(fold(line) + b"\r\n" for line in calendar.content_lines() if line)
+                lines += [str(line) for line in _cancelled(old, stamp).content_lines() if line]
+    return b"".join(fold(line) + b"\r\n" for line in [*lines, end])
+
+
+@lru_cache(maxsize=64)
+def _vtimezone_lines(name: str, first_year: int, last_year: int) -> tuple[str, ...]:
+    """The VTIMEZONE's content lines, written by icalendar; the same for every plan in these years."""
+    component = vtimezone(name, date(first_year, 1, 1), date(last_year, 12, 31))
+    return tuple(str(line) for line in component.content_lines() if line)
 
 
 def fold(line: str) -> bytes:
@@ -188,6 +188,49 @@ def fold(line: str) -> bytes:
     return b"\r\n ".join(parts)
 
 
+@dataclass
+class _Event:
+    """A new event as its content lines, built directly and serialised once.
+
+    icalendar encodes every value (TEXT escaping, durations); the lines are assembled here in the
+    order icalendar itself writes them, without its per-value type inference and content-line
+    objects, which cost most of the time of writing a calendar.
+    """
+
+    uid: str
+    properties: dict[str, str]  # NAME -> the whole unfolded line
+    alarm: list[str] = field(default_factory=list)
+
+    def add(self, name: str, value: str, parameters: str = "") -> None:
+        self.properties[name] = f"{name}{parameters}:{value}"
+
+    def content(self) -> str:
+        """A hash of what the patient sees: every line but the stamps."""
+        return _digest("\n".join([*self.properties.values(), *self.alarm]))
+
+    def lines(self, stamp: datetime, sequence: int, content: str) -> list[str]:
+        ordered = {key: self.properties[key] for key in _FIRST if key in self.properties}
+        ordered["DTSTAMP"] = f"DTSTAMP:{stamp:%Y%m%dT%H%M%SZ}"
+        ordered["UID"] = f"UID:{self.uid}"
+        ordered["SEQUENCE"] = f"SEQUENCE:{sequence}"
+        ordered.update({key: self.properties[key] for key in _AFTER_SEQUENCE if key in self.properties})
+        rest = {**self.properties, CONTENT_PROPERTY: f"{CONTENT_PROPERTY}:{content}"}
+        ordered.update({key: rest[key] for key in sorted(rest) if key not in ordered})
+        alarm = ["BEGIN:VALARM", *self.alarm, "END:VALARM"] if self.alarm else []
+        return ["BEGIN:VEVENT", *ordered.values(), *alarm, "END:VEVENT"]
+
+
+# The order in which icalendar writes an event's properties: these first, the others by name.
+_FIRST = ("SUMMARY", "DTSTART", "DTEND")
+_AFTER_SEQUENCE = ("RRULE",)
+
+
+def _text(value: str) -> str:
+    """A TEXT value escaped by icalendar (backslash, semicolon, comma, line break)."""
+    encoded: bytes = vText(value).to_ical()
+    return encoded.decode()
+
+
 def _content(event: Event) -> str:
     """A hash of what the patient sees of an event: every property (and the alarm's) but its stamps."""
     digest = hashlib.sha256()
@@ -200,19 +243,16 @@ def _content(event: Event) -> str:
     return digest.hexdigest()[:32]
 
 
-def _sequenced(event: Event, stamp: datetime, old: PreviousEvent | None) -> Event:
-    """The event with its content hash, DTSTAMP and SEQUENCE (kept when unchanged, one more when changed)."""
-    content = _content(event)
+def _sequenced(event: _Event, stamp: datetime, old: PreviousEvent | None) -> list[str]:
+    """The event's lines with its content hash, DTSTAMP and SEQUENCE (kept when unchanged, one more when changed)."""
+    content = event.content()
     if old is None:
         sequence = 0
     elif old.content == content and not old.cancelled:
         sequence = old.sequence
     else:
         sequence = old.sequence + 1
-    event.add("dtstamp", stamp)
-    event.add("sequence", sequence)
-    event.add(CONTENT_PROPERTY, content)
-    return event
+    return event.lines(stamp, sequence, content)
 
 
 def _cancelled(old: PreviousEvent, stamp: datetime) -> Event:
@@ -243,25 +283,20 @@ def _history(event: Event, start_from: date | None) -> bool:
     return last_day < start_from
 
 
-class _Trigger(vDuration):
-    """A zero trigger written as PT0S ("at the time of the event"), as Apple Calendar writes it."""
-
-    def to_ical(self) -> bytes:
-        if self.td == timedelta(0):
-            return b"PT0S"
-        data: bytes = super().to_ical()  # type: ignore[no-untyped-call]
-        return data
-
-
 class _Writer:
-    def __init__(self, schedule: Schedule, stamp: datetime, revision: int):
+    """Each item of the Schedule as the event a patient sees."""
+
+    def __init__(self, schedule: Schedule, revision: int, stamp: datetime):
         self.schedule = schedule
         self.plan = schedule.plan
-        self.stamp = stamp
         self.revision = revision
-        self.tz = zone(schedule.plan.timezone)
+        self.stamp = stamp
+        self.tzid = f";TZID={schedule.plan.timezone}"
+        trigger = -timedelta(minutes=self.plan.alarm_minutes)
+        # At the start: PT0S, as Apple Calendar writes it; before it, icalendar's duration (-PT10M).
+        self.trigger = "PT0S" if not trigger else vDuration(trigger).to_ical().decode()  # type: ignore[no-untyped-call]
 
-    def events(self) -> Iterator[Event]:
+    def events(self) -> Iterator[_Event]:
         yield self.welcome()
         for number, phase in enumerate(self.schedule.phases, 1):
             yield self.phase(number, phase)
@@ -291,23 +326,25 @@ class _Writer:
         for series in self.schedule.routines:
             yield from self.routine(series)
 
-    def base(self, item_id: str, slot: str = "", part: int = 1) -> Event:
-        event = Event()
-        event.add("uid", uid(self.schedule, item_id, slot, part))
-        event.add("class", "PRIVATE")
-        event.add("transp", "TRANSPARENT")
-        event.add("x-microsoft-cdo-busystatus", "FREE")
+    def base(self, item_id: str, title: str, slot: str = "", part: int = 1) -> _Event:
+        event = _Event(uid(self.schedule, item_id, slot, part), {})
+        event.add("SUMMARY", _text(title))
         return event
 
-    def all_day(self, item_id: str, title: str, start: date, end: date, lines: list[str]) -> Event:
-        event = self.base(item_id)
-        event.add("summary", title)
-        event.add("dtstart", start)
-        event.add("dtend", end)  # exclusive: the first day after the event
-        event.add("description", "\n".join([*lines, "", SURGEON_FIRST]).strip())
+    def finish(self, event: _Event, description: str) -> _Event:
+        event.add("CLASS", "PRIVATE")
+        event.add("DESCRIPTION", _text(description))
+        event.add("TRANSP", "TRANSPARENT")
+        event.add("X-MICROSOFT-CDO-BUSYSTATUS", "FREE")
         return event
 
-    def welcome(self) -> Event:
+    def all_day(self, item_id: str, title: str, start: date, end: date, lines: list[str]) -> _Event:
+        event = self.base(item_id, title)
+        event.add("DTSTART", f"{start:%Y%m%d}", ";VALUE=DATE")
+        event.add("DTEND", f"{end:%Y%m%d}", ";VALUE=DATE")  # exclusive: the first day after the event
+        return self.finish(event, "\n".join([*lines, "", SURGEON_FIRST]).strip())
+
+    def welcome(self) -> _Event:
         schedule = self.schedule
         made = f"Plan revision {self.revision}, made on {long_date(self.stamp.date())}"
         if self.revision > 1:
@@ -330,7 +367,7 @@ class _Writer:
         )
         return self.all_day("welcome", title, schedule.first_day, schedule.first_day + timedelta(1), lines)
 
-    def phase(self, number: int, phase: Span) -> Event:
+    def phase(self, number: int, phase: Span) -> _Event:
         title = f"Stage {number}" if self.plan.discreet else phase.title
         lines = [phase.description] if phase.description else []
         if phase.weight_bearing:
@@ -346,26 +383,8 @@ class _Writer:
         )
         return self.all_day(phase.id, title, phase.start, phase.end, [*lines, days])
 
-    def routine(self, series: Series) -> Iterator[Event]:
+    def routine(self, series: Series) -> Iterator[_Event]:
         """One event per run of at most MAX_COUNT occurrences (almost always one)."""
-        for part, (first, count) in enumerate(_runs(series), 1):
-            yield self.run(series, part, first, count)
-
-    def run(self, series: Series, part: int, first: date, count: int) -> Event:
-        title = routine_title(series)
-        shown = f"Reminder · {series.slot}" if self.plan.discreet else title
-        event = self.base(series.id, series.slot.replace(":", ""), part)
-        start = datetime.combine(first, series.time, self.tz)
-        event.add("summary", shown)
-        event.add("dtstart", start)
-        event.add("dtend", start + timedelta(minutes=series.minutes))
-        rule: dict[str, Any] = (
-            {"freq": "weekly", "byday": [BYDAY_CODES[d] for d in series.weekdays]}
-            if series.weekdays
-            else {"freq": "daily"}
-        )
-        rule["count"] = count  # COUNT, not UNTIL: no UTC conversion for readers to get wrong
-        event.add("rrule", rule)
         lines = [series.description] if series.description else []
         if series.dose:
             lines.append(f"Dose: {series.dose}")
@@ -373,13 +392,25 @@ class _Writer:
         phase = self.schedule.phase(series.phase)
         if phase is not None and phase.precautions:
             lines += ["", f"During {phase.title}:", *[f"- {p}" for p in phase.precautions]]
-        lines += ["", SURGEON_FIRST]
-        event.add("description", "\n".join(lines))
-        alarm = Alarm()
-        alarm.add("action", "DISPLAY")
-        alarm.add("description", "Reminder" if self.plan.discreet else title)
-        alarm["TRIGGER"] = _Trigger(-timedelta(minutes=self.plan.alarm_minutes))
-        event.add_component(alarm)
+        description = "\n".join([*lines, "", SURGEON_FIRST])
+        for part, (first, count) in enumerate(_runs(series), 1):
+            yield self.run(series, part, first, count, description)
+
+    def run(self, series: Series, part: int, first: date, count: int, description: str) -> _Event:
+        title = routine_title(series)
+        shown = f"Reminder · {series.slot}" if self.plan.discreet else title
+        event = self.base(series.id, shown, series.slot.replace(":", ""), part)
+        start = datetime.combine(first, series.time)  # local wall-clock time in the plan's zone (TZID)
+        event.add("DTSTART", f"{start:%Y%m%dT%H%M%S}", self.tzid)
+        event.add("DTEND", f"{start + timedelta(minutes=series.minutes):%Y%m%dT%H%M%S}", self.tzid)
+        # COUNT, not UNTIL: no UTC conversion for readers to get wrong
+        rule = f"FREQ=DAILY;COUNT={count}"
+        if series.weekdays:
+            rule = f"FREQ=WEEKLY;COUNT={count};BYDAY={','.join(BYDAY_CODES[d] for d in series.weekdays)}"
+        event.add("RRULE", rule)
+        self.finish(event, description)
+        event.alarm = ["ACTION:DISPLAY", f"DESCRIPTION:{_text('Reminder' if self.plan.discreet else title)}"]
+        event.alarm.append(f"TRIGGER:{self.trigger}")
         return event
 
 
