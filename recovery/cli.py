@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 import click
 
-from recovery.errors import INTERNAL_ERROR_EXIT, PlanError, ProtocolError, RecoveryError
+from recovery.errors import INTERNAL_ERROR_EXIT, OutputError, PlanError, ProtocolError, RecoveryError
 from recovery.output import write_file
 from recovery.protocol import Protocol, loader
 from recovery.schedule import Plan, build
@@ -590,3 +590,75 @@ def write_output(output: str | None, data: bytes, default_name: str, force: bool
     path = Path(output) if output else Path(default_name)
     write_file(path, data, force)
     click.echo(str(path))
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("plans", type=click.Path(dir_okay=False, path_type=Path), metavar="PLANS.csv")
+@click.option(
+    "--out-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="The folder the calendars are written to (made if missing).",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["ics", "json"]),
+    default="ics",
+    show_default=True,
+    help="ics: calendar files; json: the schedules as data.",
+)
+@click.option(
+    "--jobs", type=click.IntRange(1, 64), default=os.cpu_count() or 1, help="Processes to use. [default: every core]"
+)
+@FORCE
+def batch(plans: Path, out_dir: Path, output_format: str, jobs: int, force: bool) -> None:
+    """Write many patients' calendars from one CSV file, one plan per row.
+
+    The header names each column after a long option of `recovery generate`, without
+    its dashes: surgery-date (required), protocol, timezone, side, variant, set, time,
+    actual, from, alarm-minutes, calendar-name, discreet, plan-id, output. The columns
+    set, time and actual hold NAME=VALUE pairs separated by spaces. No names or other
+    identifying data are needed. Every bad row is reported as FILE:LINE: column: problem,
+    the good rows are still written, and the exit code is 1 when any row failed.
+
+    \b
+    Examples:
+      recovery batch examples/plans.csv --out-dir calendars
+      recovery batch plans.csv --out-dir schedules --format json --jobs 2
+    """
+    from recovery.batch import read_rows, run
+
+    rows = list(read_rows(plans))
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputError(f"cannot make the folder {out_dir}: {error.strerror}") from None
+    seen: dict[str, int] = {}
+    clashes: dict[int, str] = {}
+    for row in rows:
+        output = row.options.get("output", "")
+        if output and output in seen:
+            clashes[row.line] = f'output: "{output}" is also the output of line {seen[output]}'
+        seen.setdefault(output, row.line)
+    todo = [row for row in rows if row.line not in clashes]
+    failed = [f"{plans}:{line}: {problem}" for line, problem in clashes.items()]
+    written = 0
+    with click.progressbar(
+        run(todo, out_dir, output_format, force, jobs),
+        length=len(todo),
+        label="Writing plans",
+        file=sys.stderr if sys.stderr.isatty() else open(os.devnull, "w"),
+    ) as outcomes:
+        for outcome in outcomes:
+            if outcome.problems:
+                failed += [f"{plans}:{outcome.line}: {printable(problem)}" for problem in outcome.problems]
+            else:
+                written += 1
+    for line in sorted(failed, key=lambda text: int(text.split(":")[1])):
+        click.echo(f"error: {line}", err=True)
+    click.echo(
+        f"wrote {written} of {len(rows)} plans to {out_dir}" + (f"; {len(rows) - written} failed" if failed else "")
+    )
+    if failed:
+        sys.exit(1)

@@ -36,3 +36,13 @@ def test_every_command_is_in_the_command_line_reference() -> None:
 
     reference = (HERE.parent / "docs" / "cli.md").read_text()
     assert all(f"## recovery {name}\n" in reference for name in main.commands)
+
+
+def test_the_library_guide_runs() -> None:
+    import doctest
+
+    result = doctest.testfile(
+        str(HERE.parent / "docs" / "library.md"), module_relative=False, optionflags=doctest.ELLIPSIS
+    )
+    assert result.failed == 0
+    assert result.attempted >= 10
