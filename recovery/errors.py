@@ -19,7 +19,6 @@ Usage errors (an unknown option, a malformed date) are click's and exit with 2.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -71,5 +70,7 @@ def place(section: str, item_id: str, field: str = "") -> str:
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """'; did you mean "x"?' for the nearest choice, or '' when nothing is near."""
+    import difflib  # only a mistake needs it
+
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f'; did you mean "{close[0]}"?' if close else ""

@@ -1,4 +1,5 @@
-"""Writing a result to a file: whole or not at all, and never over something that is not a file.
+"""Writing a result to a file: whole or not at all, and never over something that is not a file;
+and the one folder where the program keeps what it can make again (its cache).
 
 Every command that writes a file goes through `write_file`, so each of them refuses the same
 things and leaves nothing half-written: the data goes to a temporary file beside the target,
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import os
 import stat
-import tempfile
 from pathlib import Path
 
 from recovery.errors import OutputError
@@ -36,8 +36,10 @@ def write_file(path: Path, data: bytes, force: bool = False) -> None:
     if mode is not None and not mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) and not force:
         raise OutputError(f"cannot write {path}: it is read-only; use --force to replace it")
     folder = path.parent if str(path.parent) else Path(".")
+    # A new file beside the target (O_EXCL: never one that exists), as tempfile.mkstemp makes it.
+    temporary = folder / f".{path.name}.{os.getpid()}.{os.urandom(6).hex()}.tmp"
     try:
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except OSError as error:
         raise OutputError(f"cannot write {path}: {error.strerror}") from None
     try:
@@ -52,3 +54,13 @@ def write_file(path: Path, data: bytes, force: bool = False) -> None:
     except OSError as error:
         Path(temporary).unlink(missing_ok=True)
         raise OutputError(f"cannot write {path}: {error.strerror}") from None
+
+
+def cache_folder() -> Path | None:
+    """Where validated protocols and compiled templates are kept, or None when the cache is off:
+    $RECOVERY_CACHE_DIR (empty: off), else $XDG_CACHE_HOME/recovery or ~/.cache/recovery."""
+    configured = os.environ.get("RECOVERY_CACHE_DIR")
+    if configured is not None:
+        return Path(configured) if configured else None
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "recovery"

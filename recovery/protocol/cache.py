@@ -20,17 +20,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from recovery.output import cache_folder
 from recovery.protocol.model import Protocol
 from recovery.protocol.timeexpr import TimeExpr, TimeExprError
 
 
 def folder() -> Path | None:
     """Where entries are kept, or None when the cache is turned off."""
-    configured = os.environ.get("RECOVERY_CACHE_DIR")
-    if configured is not None:
-        return Path(configured) if configured else None
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "recovery"
+    return cache_folder()
 
 
 @cache

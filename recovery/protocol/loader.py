@@ -110,7 +110,7 @@ def load(reference: str | Path, use_cache: bool = True) -> Protocol:
     """A validated protocol from a name or a path, or a ProtocolError listing every problem.
 
     A file validated before (same merged content, same model) is taken from the cache, which
-    spares `generate` the validator's start-up; `recovery validate` always checks in full.
+    spares every command the validator's start-up (see `cache`).
     """
     path = find(str(reference)) if not isinstance(reference, Path) else reference
     raw, sources = _read_merged(path, chain=())

@@ -68,12 +68,14 @@ def trial_problems(protocol: Protocol) -> list[Problem]:
 def check(reference: str) -> list[Problem]:
     """Every problem in one protocol (a name or a path): its keys, its cross-item checks, its trial schedules.
 
-    This is what `recovery validate` runs: always in full, never from the cache.
+    This is what `recovery validate` runs. A file validated before by this very code (the cache's
+    key is the merged file data, the package version and a hash of the validating modules) is not
+    validated again: the answer could only be the same. The trial layouts always run.
     """
     from recovery.protocol.loader import load
 
     try:
-        protocol = load(reference, use_cache=False)
+        protocol = load(reference)
     except RecoveryError as error:
         return [p if p.file else Problem(p.message, reference, p.where) for p in error.problems]
     return trial_problems(protocol)

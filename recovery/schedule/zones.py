@@ -12,11 +12,10 @@ per change, not per day.
 
 from __future__ import annotations
 
-import difflib
+import os
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
-from importlib import resources
 from zoneinfo import ZoneInfo
 
 import tzdata
@@ -28,11 +27,15 @@ from recovery.words import quoted_choices
 TZDATA_VERSION: str = tzdata.IANA_VERSION
 
 
+#: The tzdata package's folder (an ordinary installed package, read as files).
+_TZDATA = os.path.dirname(tzdata.__file__)
+
+
 @cache
 def zone_names() -> frozenset[str]:
     """Every IANA zone name the tzdata package defines (including its documented aliases, such as US/Eastern)."""
-    listing = resources.files("tzdata").joinpath("zones").read_text(encoding="utf-8")
-    return frozenset(line.strip() for line in listing.splitlines() if line.strip())
+    with open(os.path.join(_TZDATA, "zones"), encoding="utf-8") as listing:
+        return frozenset(line.strip() for line in listing if line.strip())
 
 
 @cache
@@ -40,7 +43,7 @@ def zone(name: str) -> ZoneInfo:
     """The zone as the pinned tzdata package defines it, whatever this machine's own zone files say."""
     if name not in zone_names():
         check_timezone(name)  # raises with suggestions
-    with resources.files("tzdata.zoneinfo").joinpath(*name.split("/")).open("rb") as data:
+    with open(os.path.join(_TZDATA, "zoneinfo", *name.split("/")), "rb") as data:
         return ZoneInfo.from_file(data, key=name)
 
 
@@ -64,6 +67,8 @@ def check_timezone(name: str) -> str:
         raise PlanError(
             f'unknown time zone "{name}"; did you mean "{by_lower[name.lower()]}"? (names are case-sensitive)'
         )
+    import difflib  # only a mistake needs it
+
     close = difflib.get_close_matches(name, sorted(zone_names()), n=3, cutoff=0.6)
     if not close:  # "Berlin" → "Europe/Berlin": compare against the city part too
         cities = {zone.rsplit("/", 1)[-1].lower(): zone for zone in zone_names()}
