@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal, Protocol
 
 from recovery.errors import place
@@ -95,6 +96,11 @@ class ReferenceGraph:
                 found.append(path[path.index(point) :])
             done.update(path)
         return found
+
+    @cached_property
+    def plain_order(self) -> list[Point]:
+        """`order()` for a plan that gives no dates: the same for every such plan, found once."""
+        return self.order()
 
     def order(self, given: Iterable[Point] = ()) -> list[Point]:
         """Every point after the one it depends on. Points in `given` (dates known from the plan,

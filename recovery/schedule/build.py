@@ -236,7 +236,7 @@ def _resolve(protocol: Protocol, values: dict[str, Any], plan: Plan) -> dict[Poi
     graph = protocol.references_graph
     given: dict[Point, date] = {(name, "start"): day for name, day in plan.actuals.items()}
     dates: dict[Point, date] = dict(given)
-    for point in graph.order(given):
+    for point in graph.order(given) if given else graph.plain_order:
         if point in given:
             continue
         definition = graph.definitions[point]

@@ -61,6 +61,7 @@ def plan_key(schedule: Schedule) -> str:
     return f"{schedule.protocol_family}|{schedule.plan.plan_id}"
 
 
+@lru_cache(maxsize=8192)
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
@@ -157,7 +158,7 @@ def write(schedule: Schedule, stamp: datetime | None = None, previous: Previous 
         for event_uid, old in previous.events.items():
             if event_uid not in written and not _history(old.event, plan.start_from):
                 lines += [str(line) for line in _cancelled(old, stamp).content_lines() if line]
-    return b"".join(fold(line) + b"\r\n" for line in [*lines, end])
+    return b"\r\n".join(map(fold, [*lines, end])) + b"\r\n"
 
 
 @lru_cache(maxsize=64)
@@ -167,6 +168,7 @@ def _vtimezone_lines(name: str, first_year: int, last_year: int) -> tuple[str, .
     return tuple(str(line) for line in component.content_lines() if line)
 
 
+@lru_cache(maxsize=8192)
 def fold(line: str) -> bytes:
     """A content line folded as icalendar folds it (at most 74 octets a line, never inside a UTF-8
     character, never right after a backslash or caret that starts an escape), in one pass over the
@@ -209,24 +211,30 @@ class _Event:
         return _digest("\n".join([*self.properties.values(), *self.alarm]))
 
     def lines(self, stamp: datetime, sequence: int, content: str) -> list[str]:
-        ordered = {key: self.properties[key] for key in _FIRST if key in self.properties}
-        ordered["DTSTAMP"] = f"DTSTAMP:{stamp:%Y%m%dT%H%M%SZ}"
-        ordered["UID"] = f"UID:{self.uid}"
-        ordered["SEQUENCE"] = f"SEQUENCE:{sequence}"
-        ordered.update({key: self.properties[key] for key in _AFTER_SEQUENCE if key in self.properties})
-        rest = {**self.properties, CONTENT_PROPERTY: f"{CONTENT_PROPERTY}:{content}"}
-        ordered.update({key: rest[key] for key in sorted(rest) if key not in ordered})
+        properties = {
+            **self.properties,
+            "DTSTAMP": f"DTSTAMP:{stamp:%Y%m%dT%H%M%SZ}",
+            "UID": f"UID:{self.uid}",
+            "SEQUENCE": f"SEQUENCE:{sequence}",
+            CONTENT_PROPERTY: f"{CONTENT_PROPERTY}:{content}",
+        }
         alarm = ["BEGIN:VALARM", *self.alarm, "END:VALARM"] if self.alarm else []
-        return ["BEGIN:VEVENT", *ordered.values(), *alarm, "END:VEVENT"]
+        return ["BEGIN:VEVENT", *[properties[name] for name in sorted(properties, key=_rank)], *alarm, "END:VEVENT"]
 
 
 # The order in which icalendar writes an event's properties: these first, the others by name.
-_FIRST = ("SUMMARY", "DTSTART", "DTEND")
-_AFTER_SEQUENCE = ("RRULE",)
+_FIRST = ("SUMMARY", "DTSTART", "DTEND", "DTSTAMP", "UID", "SEQUENCE", "RRULE")
 
 
+@lru_cache(maxsize=64)
+def _rank(name: str) -> tuple[int, str]:
+    return (_FIRST.index(name), "") if name in _FIRST else (len(_FIRST), name)
+
+
+@lru_cache(maxsize=8192)
 def _text(value: str) -> str:
-    """A TEXT value escaped by icalendar (backslash, semicolon, comma, line break)."""
+    """A TEXT value escaped by icalendar (backslash, semicolon, comma, line break); the same texts
+    recur in every patient's calendar, so each is escaped once per process."""
     encoded: bytes = vText(value).to_ical()
     return encoded.decode()
 

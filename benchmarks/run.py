@@ -1,0 +1,173 @@
+"""The project's benchmarks in one table: whole-process time of each command against the floor,
+a clinic batch, plans per second in one process, file size, peak memory, and how cost grows with
+a protocol's size. Measured, never asserted: these are not tests.
+
+The floor is a Python process that only imports what every run needs
+(`python -c "import icalendar, click, dateutil"`). Each command and the floor run in turn
+(A B A B …) so that the machine's drift affects both; the ratio is taken pair by pair and its
+median reported. Commands run as on a user's machine: bytecode caching on, protocol cache warm
+(the first use after install is timed separately, with a cold cache).
+
+    python benchmarks/run.py [--runs 11] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FLOOR = [sys.executable, "-c", "import icalendar, click, dateutil"]
+CLI = [sys.executable, str(ROOT / "cli.py")]
+PLAN = ["--surgery-date", "2027-03-01", "--timezone", "America/New_York"]
+
+
+def timed(command: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+    return time.perf_counter() - start
+
+
+def paired(command: list[str], env: dict[str, str], runs: int) -> tuple[float, float]:
+    """(median seconds of the command, median of the pairwise ratios to the floor)."""
+    timed(command, env), timed(FLOOR, env)  # warm the file system cache (and the protocol cache)
+    times, ratios = [], []
+    for _ in range(runs):
+        a, b = timed(command, env), timed(FLOOR, env)
+        times.append(a)
+        ratios.append(a / b)
+    return statistics.median(times), statistics.median(ratios)
+
+
+def batch_file(folder: Path, rows: int) -> Path:
+    path = folder / "plans.csv"
+    zones = ["Europe/Berlin", "America/New_York", "Australia/Sydney", "Asia/Kolkata", "Pacific/Auckland"]
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["surgery-date", "protocol", "timezone", "side", "variant"])
+        for n in range(rows):
+            protocol = "achilles-tendon-repair" if n % 3 == 0 else "proximal-hamstring-repair"
+            variant = "accelerated" if n % 5 == 1 and protocol.startswith("proximal") else ""
+            day = date(2027, 1, 1) + timedelta(days=n % 700)
+            writer.writerow([day.isoformat(), protocol, zones[n % len(zones)], "left" if n % 2 else "right", variant])
+    return path
+
+
+def in_process_rate(seconds: float = 3.0) -> float:
+    """Plans per second in one process: load once, then build and write .ics bytes per plan."""
+    sys.path.insert(0, str(ROOT))
+    import recovery
+
+    protocol = recovery.load("proximal-hamstring-repair")
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        plan = recovery.Plan(surgery_date=date(2027, 1, 1) + timedelta(days=count % 500), timezone="Europe/Berlin")
+        recovery.to_ics(recovery.build(protocol, plan))
+        count += 1
+    return count / (time.perf_counter() - start)
+
+
+def synthetic(folder: Path, routines: int, chain: int) -> Path:
+    """A protocol of 20 years with `routines` routines and a chain of `chain` references."""
+    lines = ['id = "synthetic"', 'title = "Synthetic"', 'version = "1"']
+    lines += ["[[milestones]]", 'id = "m0"', 'title = "M0"', 'at = "day 1"']
+    for n in range(1, chain + 1):
+        lines += ["[[milestones]]", f'id = "m{n}"', f'title = "M{n}"', f'at = "m{n - 1} + 1 day"']
+    for n in range(routines):
+        lines += ["[[routines]]", f'id = "r{n}"', f'title = "Routine {n}"', f'start = "{n % 30 + 1} days"']
+        lines += ['end = "240 months"', f'times = ["{["morning", "midday", "evening"][n % 3]}"]']
+        if n % 4 == 0:
+            lines.append('weekdays = ["mon", "thu"]')
+    path = folder / f"synthetic-{routines}-{chain}.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def schedule_time(path: Path) -> float:
+    """Seconds to lay out a protocol in one process, median of three (after loading it)."""
+    sys.path.insert(0, str(ROOT))
+    import recovery
+
+    protocol = recovery.load(path)
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        recovery.build(protocol, recovery.Plan(surgery_date=date(2027, 3, 1), timezone="Europe/Berlin"))
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=11)
+    parser.add_argument("--quick", action="store_true", help="fewer runs and a smaller batch")
+    args = parser.parse_args()
+    runs = 5 if args.quick else args.runs
+
+    scratch = Path(tempfile.mkdtemp())
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env.update(SOURCE_DATE_EPOCH="1795000000", RECOVERY_CACHE_DIR=str(scratch / "cache"), PYTHONPATH=str(ROOT))
+    out = scratch / "plan.ics"
+    commands = {
+        "generate (.ics)": [*CLI, "generate", *PLAN, "-o", str(out)],
+        "generate --format json": [*CLI, "generate", *PLAN, "--format", "json", "-o", str(scratch / "plan.json")],
+        "handout": [*CLI, "handout", *PLAN, "-o", str(scratch / "plan.html")],
+        "validate": [*CLI, "validate", "protocols/proximal-hamstring-repair.toml"],
+        "agenda": [*CLI, "agenda", *PLAN, "--on", "2027-03-24"],
+        "show": [*CLI, "show", "proximal-hamstring-repair"],
+    }
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"runs: {runs} interleaved pairs per command; ratio = median of command/floor per pair")
+    print()
+    print(f"| {'what':<34} | {'median':>9} | {'ratio to floor':>14} |")
+    print(f"|{'-' * 36}|{'-' * 11}|{'-' * 16}|")
+    floor = statistics.median(timed(FLOOR, env) for _ in range(runs))
+    print(f"| {'floor (import icalendar, click, dateutil)':<34} | {floor * 1000:>6.0f} ms | {'1.00':>14} |")
+    for name, command in commands.items():
+        seconds, ratio = paired(command, env, runs)
+        print(f"| {name:<34} | {seconds * 1000:>6.0f} ms | {ratio:>14.2f} |")
+    cold = []
+    for _ in range(3):
+        shutil.rmtree(scratch / "cache", ignore_errors=True)
+        cold.append(timed(commands["generate (.ics)"], env))
+    print(f"| {'generate, first use (cold cache)':<34} | {statistics.median(cold) * 1000:>6.0f} ms | "
+          f"{statistics.median(cold) / floor:>14.2f} |")  # fmt: skip
+
+    rows = 200 if args.quick else 1000
+    plans = batch_file(scratch, rows)
+    timed([*CLI, "batch", str(plans), "--out-dir", str(scratch / "batch")], env)  # warm
+    start = time.perf_counter()
+    subprocess.run([*CLI, "batch", str(plans), "--out-dir", str(scratch / "batch")], check=True, env=env,
+                   stdout=subprocess.DEVNULL, cwd=ROOT)  # fmt: skip
+    batch_seconds = time.perf_counter() - start
+    print()
+    print(
+        f"batch of {rows} plans (whole process, every core): {batch_seconds:.2f} s = {rows / batch_seconds:.0f} plans/s"
+    )
+    print(f"in one process (load once, build + .ics bytes): {in_process_rate(1.0 if args.quick else 3.0):.0f} plans/s")
+    print(f"file size (hamstring, New York): {out.stat().st_size / 1024:.1f} KB")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"peak memory of any command above: {peak:.0f} MiB")
+    print()
+    print("cost against a protocol's size (20 years of reminders; in one process, after loading):")
+    print(f"| {'routines':>8} | {'chain of references':>19} | {'lay out':>9} | {'per routine':>11} |")
+    print(f"|{'-' * 10}|{'-' * 21}|{'-' * 11}|{'-' * 13}|")
+    for routines, chain in ((250, 500), (500, 1000), (1000, 2000)):
+        seconds = schedule_time(synthetic(scratch, routines, chain))
+        print(f"| {routines:>8} | {chain:>19} | {seconds * 1000:>6.0f} ms | {seconds / routines * 1e6:>8.0f} µs |")
+    shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
