@@ -20,9 +20,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from icalendar import Calendar, Event
 from icalendar.prop import vDuration, vText
 
 from recovery.errors import PlanError
@@ -30,6 +29,9 @@ from recovery.schedule.items import CARE_TEAM_FIRST, SURGEON_FIRST, Schedule, Se
 from recovery.schedule.zones import TZDATA_VERSION
 from recovery.words import WEEKDAY_NAMES, listing, long_date
 from recovery.writers.vtimezone import BYDAY_CODES, vtimezone
+
+if TYPE_CHECKING:  # icalendar's components are loaded only to read a previous file (--update)
+    from icalendar import Event
 
 PACKAGE = "recovery"
 PRODID = f"-//{PACKAGE}//{PACKAGE} protocol calendar//EN"
@@ -100,6 +102,8 @@ class Previous:
 
 def read_previous(data: bytes, name: str) -> Previous:
     """A calendar this program wrote, read for --update; a PlanError for anything else."""
+    from icalendar import Calendar, Event
+
     try:
         calendar = Calendar.from_ical(data)
     except (ValueError, IndexError, KeyError) as error:
@@ -164,8 +168,7 @@ def write(schedule: Schedule, stamp: datetime | None = None, previous: Previous 
 @lru_cache(maxsize=64)
 def _vtimezone_lines(name: str, first_year: int, last_year: int) -> tuple[str, ...]:
     """The VTIMEZONE's content lines, written by icalendar; the same for every plan in these years."""
-    component = vtimezone(name, date(first_year, 1, 1), date(last_year, 12, 31))
-    return tuple(str(line) for line in component.content_lines() if line)
+    return tuple(vtimezone(name, date(first_year, 1, 1), date(last_year, 12, 31)).split("\r\n")[:-1])
 
 
 @lru_cache(maxsize=8192)
@@ -265,6 +268,8 @@ def _sequenced(event: _Event, stamp: datetime, old: PreviousEvent | None) -> lis
 
 def _cancelled(old: PreviousEvent, stamp: datetime) -> Event:
     """An event that left the plan, as a cancellation that removes it (and its alarm) on import."""
+    from icalendar import Event
+
     event = Event()
     for name, value in old.event.property_items(recursive=False):
         if name not in ("BEGIN", "END", "STATUS", *_NOT_CONTENT):
