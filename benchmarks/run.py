@@ -92,6 +92,12 @@ def synthetic(folder: Path, routines: int, chain: int) -> Path:
         lines += ['end = "240 months"', f'times = ["{["morning", "midday", "evening"][n % 3]}"]']
         if n % 4 == 0:
             lines.append('weekdays = ["mon", "thu"]')
+    lines += [
+        "[[red_flags]]",
+        'sign = "Chest pain"',
+        'action = "Call your local emergency number now."',
+        "emergency = true",
+    ]
     path = folder / f"synthetic-{routines}-{chain}.toml"
     path.write_text("\n".join(lines) + "\n")
     return path

@@ -26,6 +26,8 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.enviro
 HERE = Path(__file__).parent
 PROTOCOLS = HERE / "protocols"
 GOLDEN = HERE / "golden"
+#: The red flag every protocol needs (one the patient calls the emergency number for), for test files made in code.
+RED_FLAG = '[[red_flags]]\nsign = "Chest pain"\naction = "Call your local emergency number now."\nemergency = true\n'
 BUNDLED = HERE.parent / "protocols"
 
 

@@ -39,7 +39,10 @@ def test_day_23_shows_the_phase_its_precautions_and_todays_doses() -> None:
     assert "         Quad sets · 3×10, hold 5 s (5 min)" in text
     assert "  13:00  Ankle pumps · 3×10 (5 min)" in text
     assert "in 19 days   Mon 2027-04-12  Brace off, if your surgeon agrees" in text
-    assert "! Chest pain or sudden shortness of breath: Call your local emergency number" in text
+    assert (
+        "! Chest pain, or sudden shortness of breath or trouble breathing: Call your\n    local emergency number now"
+        in text
+    )
     assert "instructions come first" in text
 
 

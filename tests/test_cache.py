@@ -10,7 +10,7 @@ import pytest
 from recovery import Plan, ProtocolError, build, load
 from recovery.protocol import cache
 
-from conftest import HERE, generate
+from conftest import HERE, RED_FLAG, generate
 
 
 def test_a_cached_protocol_equals_a_validated_one(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -47,6 +47,7 @@ def test_an_edited_file_is_never_taken_from_the_cache(tmp_path, monkeypatch: pyt
     path = tmp_path / "clinic.toml"
     path.write_text(
         'id = "c"\ntitle = "C"\nversion = "1"\n[[phases]]\nid = "p"\ntitle = "P"\nstart = "day 0"\nend = "2 weeks"\n'
+        + RED_FLAG
     )
     assert load(path).phases[0].title == "P"
     path.write_text(path.read_text().replace('end = "2 weeks"', 'end = "2 fortnights"'))

@@ -291,7 +291,11 @@ def test_titles_say_what_to_do_and_the_first_event_lists_every_red_flag(tmp_path
     assert "Dose: 3×10, hold 5 s" in str(by_title["Quad sets · 3×10, hold 5 s"]["DESCRIPTION"])
     assert "No driving" in str(by_title["Quad sets · 3×10, hold 5 s"]["DESCRIPTION"])  # the phase's precautions
     welcome = str(by_title["Read first: how to use this calendar, and when to call for help"]["DESCRIPTION"])
-    assert "Chest pain or sudden shortness of breath: Call your local emergency number now." in welcome
+    assert (
+        "Chest pain, or sudden shortness of breath or trouble breathing: Call your local emergency number now"
+        in welcome
+    )
+    assert "A pop felt or heard at the back of the right thigh" in welcome
     assert "weakness in the right leg" in welcome
     assert welcome.count("\n- ") >= 6 + 3
 

@@ -76,3 +76,30 @@ def test_extends_by_relative_path_and_clinic_library(tmp_path) -> None:
     shown = run("show", "clinic-base", env={"RECOVERY_PROTOCOLS": str(library)})
     assert shown.exit_code == 0
     assert shown.stdout.startswith("Clinic base  (clinic-base, version 3)")
+
+
+def test_a_derived_protocols_red_flags_add_to_the_inherited_ones(tmp_path) -> None:
+    path = tmp_path / "clinic.toml"
+    path.write_text(
+        'id = "c"\nextends = "proximal-hamstring-repair"\n'
+        '[[red_flags]]\nsign = "Stitches coming loose"\naction = "Call the clinic."\n'
+        '[[red_flags]]\nid = "fever"\nsign = "Fever of 38 °C or higher"\n'
+    )
+    inherited = load("proximal-hamstring-repair").red_flags
+    flags = load(path).red_flags
+    assert len(flags) == len(inherited) + 1
+    assert flags[-1].sign == "Stitches coming loose"
+    fever = next(flag for flag in flags if flag.id == "fever")
+    assert fever.sign == "Fever of 38 °C or higher"
+    assert fever.action == "Call your surgical team today."  # merged key by key
+    assert any(flag.emergency for flag in flags)
+
+
+def test_a_red_flag_is_removed_only_by_name(tmp_path) -> None:
+    path = tmp_path / "clinic.toml"
+    path.write_text('id = "c"\nextends = "proximal-hamstring-repair"\nremove = ["re-rupture"]\n')
+    assert "re-rupture" not in {flag.id for flag in load(path).red_flags}
+    path.write_text('id = "c"\nextends = "proximal-hamstring-repair"\nremove = ["chest"]\n')
+    result = run("validate", str(path))
+    assert result.exit_code == 1
+    assert "no red flag is marked emergency = true" in result.stderr

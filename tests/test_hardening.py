@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from recovery.schedule.zones import zone
 
-from conftest import BUNDLED, run
+from conftest import BUNDLED, RED_FLAG, run
 
 PLAN = ("--surgery-date", "2027-03-01", "--timezone", "Europe/Berlin")
 
@@ -34,7 +34,10 @@ def protocol(tmp_path: Path, text: str, name: str = "clinic.toml") -> Path:
     return path
 
 
-MINIMAL = 'id = "x"\ntitle = "X"\nversion = "1"\n[[milestones]]\nid = "m"\ntitle = "{title}"\nat = "{at}"\n'
+MINIMAL = (
+    'id = "x"\ntitle = "X"\nversion = "1"\n[[milestones]]\nid = "m"\ntitle = "{title}"\nat = "{at}"\n'
+    + RED_FLAG.replace("{", "{{").replace("}", "}}")
+)
 
 
 # ---- Never destroy what is at the output path

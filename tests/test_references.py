@@ -10,7 +10,7 @@ from recovery import Plan, build, load
 from recovery.protocol.model import Weekday
 from recovery.words import WEEKDAYS
 
-from conftest import run
+from conftest import RED_FLAG, run
 
 
 def chained_milestones(tmp_path: Path, links: int) -> Path:
@@ -20,7 +20,7 @@ def chained_milestones(tmp_path: Path, links: int) -> Path:
     for n in range(1, links + 1):
         lines += ["[[milestones]]", f'id = "m{n}"', f'title = "Step {n}"', f'at = "m{n - 1} + 1 day"']
     path = tmp_path / "chain.toml"
-    path.write_text("\n".join(lines) + "\n")
+    path.write_text("\n".join(lines) + "\n" + RED_FLAG)
     return path
 
 

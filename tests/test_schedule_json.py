@@ -55,8 +55,8 @@ def test_json_agrees_with_the_calendar_course() -> None:
     weekly = next(r for r in data["routines"] if r["weekdays"])
     assert weekly["weekdays"] == ["mon", "wed", "fri"]
     assert data["red_flags"][0] == {
-        "sign": "Chest pain or sudden shortness of breath",
-        "action": "Call your local emergency number now.",
+        "sign": "Chest pain, or sudden shortness of breath or trouble breathing",
+        "action": "Call your local emergency number now: this can be a blood clot in the lung.",
     }
 
 

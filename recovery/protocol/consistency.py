@@ -157,6 +157,7 @@ def check_protocol(protocol: Protocol) -> list[Problem]:
         for key in ("sign", "action"):
             for message in _placeholder_problems(getattr(flag, key), protocol):
                 report(message, f"red_flags[{i}].{key}")
+    problems.extend(_check_red_flags(protocol, set(items)))
 
     if not problems:
         problems.extend(_check_cycles(protocol))
@@ -220,6 +221,37 @@ def _placeholder_problems(text: str, protocol: Protocol) -> list[str]:
         for name in names
         if name not in known
     ]
+
+
+def _check_red_flags(protocol: Protocol, item_ids: set[str]) -> list[Problem]:
+    """Warning signs are what a calendar must never lose: at least one, and one that says when
+    to call the emergency number."""
+    if not protocol.red_flags:
+        return [
+            Problem(
+                "a protocol needs red flags: the warning signs and what to do about them", protocol.source, "red_flags"
+            )
+        ]
+    problems = []
+    if not any(flag.emergency for flag in protocol.red_flags):
+        problems.append(
+            Problem(
+                "no red flag is marked emergency = true; add the signs for which the patient calls the "
+                "emergency number (such as chest pain or sudden shortness of breath)",
+                protocol.source,
+                "red_flags",
+            )
+        )
+    seen: dict[str, int] = {}
+    for i, flag in enumerate(protocol.red_flags):
+        if flag.id is None:
+            continue
+        if flag.id in seen or flag.id in item_ids:
+            problems.append(
+                Problem(f'the id "{flag.id}" is used twice; ids must be unique', protocol.source, f"red_flags[{i}].id")
+            )
+        seen.setdefault(flag.id, i)
+    return problems
 
 
 def _check_cycles(protocol: Protocol) -> list[Problem]:

@@ -206,7 +206,7 @@ def _merge(parent: dict[str, Any], child: dict[str, Any], source: str) -> tuple[
     removals = child.pop("remove", [])
     inherited = {
         _id_of(item): section
-        for section in SECTIONS
+        for section in (*SECTIONS, "red_flags")
         if isinstance(merged.get(section), list)
         for item in merged[section]
         if _id_of(item)
@@ -229,7 +229,7 @@ def _merge(parent: dict[str, Any], child: dict[str, Any], source: str) -> tuple[
         problems.append(Problem("expected a list of item ids", source, "remove"))
 
     for key, value in child.items():
-        if key in SECTIONS and isinstance(value, list) and isinstance(merged.get(key, []), list):
+        if key in (*SECTIONS, "red_flags") and isinstance(value, list) and isinstance(merged.get(key, []), list):
             by_id = {_id_of(item): item for item in merged.setdefault(key, []) if _id_of(item)}
             for item in value:
                 if _id_of(item) in by_id:

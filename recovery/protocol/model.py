@@ -324,11 +324,18 @@ class Appointment(Item):
 
 @dataclass(frozen=True, kw_only=True)
 class RedFlag:
-    """A warning sign and what the patient should do about it."""
+    """A warning sign and what the patient should do about it.
+
+    A protocol that extends another adds its red flags to the inherited ones (one with the same
+    `id` replaces it; `remove = ["id"]` drops it). Every protocol needs at least one flag marked
+    `emergency = true`: a sign for which the action is to call the emergency number.
+    """
 
     __pydantic_config__ = STRICT
     sign: Text
     action: Text
+    id: Annotated[ItemId | None, Doc("Names the flag, so that a derived protocol can replace or remove it")] = None
+    emergency: Annotated[bool, Doc("The action is to call the local emergency number")] = False
 
 
 @dataclass(frozen=True, kw_only=True)
