@@ -59,15 +59,26 @@ def plans(draw: st.DrawFn) -> tuple[Protocol, Plan]:
 
 
 def expected_timed(schedule: Schedule) -> list[datetime]:
-    """Every reminder the schedule has, as a local wall-clock time."""
+    """Every session reminder the schedule has, as a local wall-clock time; and every routine's
+    occurrence lies in exactly one session."""
     found = []
-    for series in schedule.routines:
-        day = series.first
-        while day <= series.last:
-            if series.occurs_on(day):
-                found.append(datetime.combine(day, series.time))
+    for session in schedule.sessions:
+        day = session.first
+        while day <= session.last:
+            if session.occurs_on(day):
+                found.append(datetime.combine(day, session.time))
             day += timedelta(1)
+    due = sorted((day, s.id, s.time) for s in schedule.routines for day in _days(s.first, s.last) if s.occurs_on(day))
+    in_sessions = sorted(
+        (day, r.id, r.time) for session in schedule.sessions for day in _days(session.first, session.last)
+        if session.occurs_on(day) for r in session.routines
+    )  # fmt: skip
+    assert in_sessions == due
     return sorted(found)
+
+
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(n) for n in range((last - first).days + 1)]
 
 
 def expected_all_day(schedule: Schedule) -> list[tuple[date, date]]:

@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
+from itertools import pairwise
 from typing import Any
 
 from recovery.schedule.plan import Plan
-from recovery.words import weekday
+from recovery.words import WEEKDAYS, weekday
 
 #: Said by every output a patient sees.
 SURGEON_FIRST = (
@@ -95,14 +96,78 @@ class Series:
     @property
     def count(self) -> int:
         """How many times the reminder occurs, counted from the dates (not day by day)."""
-        days = (self.last - self.first).days + 1
-        if days <= 0:
-            return 0
-        if not self.weekdays:
-            return days
-        weeks, rest = divmod(days, 7)
-        extra = sum(1 for n in range(rest) if weekday(self.first + timedelta(weeks * 7 + n)) in self.weekdays)
-        return weeks * len(set(self.weekdays)) + extra
+        return _count(self.first, self.last, self.weekdays)
+
+
+@dataclass(frozen=True)
+class Session:
+    """The routines due at one time of day, grouped into one reminder with one alarm.
+
+    A patient on crutches mutes a calendar that rings fourteen times a day: the calendar rings
+    once per session (at most once per named time of day), and the session lists what to do.
+    A session covers the days from `first` to `last` (on `weekdays`, or every day) on which the
+    same routines are due at that time.
+    """
+
+    slot: str
+    time: time
+    first: date
+    last: date
+    weekdays: tuple[str, ...]  # empty: every day
+    routines: tuple[Series, ...]
+
+    @property
+    def minutes(self) -> int:
+        """How long the whole session takes."""
+        return sum(series.minutes for series in self.routines)
+
+    def occurs_on(self, day: date) -> bool:
+        """Whether the session's reminder goes off on `day`."""
+        return self.first <= day <= self.last and (not self.weekdays or weekday(day) in self.weekdays)
+
+    @property
+    def count(self) -> int:
+        """How many times the session's reminder occurs."""
+        return _count(self.first, self.last, self.weekdays)
+
+
+def _count(first: date, last: date, weekdays: tuple[str, ...]) -> int:
+    days = (last - first).days + 1
+    if days <= 0:
+        return 0
+    if not weekdays:
+        return days
+    weeks, rest = divmod(days, 7)
+    extra = sum(1 for n in range(rest) if weekday(first + timedelta(weeks * 7 + n)) in weekdays)
+    return weeks * len(set(weekdays)) + extra
+
+
+def sessions_of(routines: Iterable[Series]) -> tuple[Session, ...]:
+    """The routines grouped by time of day into sessions. Cost grows with the number of routines'
+    start and end days, not with the number of days."""
+    by_time: dict[tuple[str, time], list[Series]] = {}
+    for series in routines:
+        by_time.setdefault((series.slot, series.time), []).append(series)
+    found: list[Session] = []
+    for (slot, moment), group in by_time.items():
+        edges = sorted({s.first for s in group} | {s.last + timedelta(1) for s in group})
+        for start, stop in pairwise(edges):
+            active = [s for s in group if s.first <= start and stop - timedelta(1) <= s.last]
+            by_days: dict[tuple[Series, ...], list[str]] = {}
+            for day in WEEKDAYS:
+                due = tuple(s for s in active if not s.weekdays or day in s.weekdays)
+                if due:
+                    by_days.setdefault(due, []).append(day)
+            for due, days in by_days.items():
+                weekdays = () if len(days) == 7 else tuple(days)
+                first, last = start, stop - timedelta(1)
+                while first <= last and weekdays and weekday(first) not in weekdays:
+                    first += timedelta(1)
+                while last >= first and weekdays and weekday(last) not in weekdays:
+                    last -= timedelta(1)
+                if first <= last:
+                    found.append(Session(slot, moment, first, last, weekdays, due))
+    return tuple(sorted(found, key=lambda s: (s.first, s.time, s.slot)))
 
 
 def owning_phase(first: date, during: str | None, phases: Iterable[Span]) -> str:
@@ -144,6 +209,11 @@ class Schedule:
     def phase(self, phase_id: str) -> Span | None:
         """The phase with this id, or None (a routine that belongs to no phase)."""
         return next((p for p in self.phases if p.id == phase_id), None)
+
+    @property
+    def sessions(self) -> tuple[Session, ...]:
+        """The routines grouped into one reminder per time of day (see Session)."""
+        return sessions_of(self.routines)
 
     def routines_of(self, phase: Span) -> dict[str, list[Series]]:
         """The routines that belong to a phase, each with its times of day, in order."""

@@ -25,8 +25,9 @@ from typing import TYPE_CHECKING, Any
 from icalendar.prop import vDuration, vText
 
 from recovery.errors import PlanError
-from recovery.schedule.items import CARE_TEAM_FIRST, SURGEON_FIRST, Schedule, Series, Span
+from recovery.schedule.items import CARE_TEAM_FIRST, SURGEON_FIRST, Schedule, Series, Session, Span
 from recovery.schedule.zones import TZDATA_VERSION
+from recovery.words import SLOTS as SLOT_NAMES
 from recovery.words import WEEKDAY_NAMES, listing, long_date
 from recovery.writers.vtimezone import BYDAY_CODES, vtimezone
 
@@ -336,8 +337,8 @@ class _Writer:
             lines = [visit.description] if visit.description else []
             lines.append(f"This visit should take place {when}. If it is not booked yet, call your clinic.")
             yield self.all_day(visit.id, title, visit.first, visit.last + timedelta(1), lines)
-        for series in self.schedule.routines:
-            yield from self.routine(series)
+        for session in self.schedule.sessions:
+            yield from self.session(session)
 
     def base(self, item_id: str, title: str, slot: str = "", part: int = 1) -> _Event:
         event = _Event(uid(self.schedule, item_id, slot, part), {})
@@ -396,30 +397,33 @@ class _Writer:
         )
         return self.all_day(phase.id, title, phase.start, phase.end, [*lines, days])
 
-    def routine(self, series: Series) -> Iterator[_Event]:
-        """One event per run of at most MAX_COUNT occurrences (almost always one)."""
-        lines = [series.description] if series.description else []
-        if series.dose:
-            lines.append(f"Dose: {series.dose}")
-        lines.append(f"About {series.minutes} minutes, {_days(series)} until {long_date(series.last)}.")
-        phase = self.schedule.phase(series.phase)
+    def session(self, session: Session) -> Iterator[_Event]:
+        """One event per run of at most MAX_COUNT occurrences (almost always one), with one alarm."""
+        lines = ["What to do:"]
+        for series in session.routines:
+            lines.append(f"- {routine_title(series)} ({series.minutes} min)")
+            if series.description:
+                lines.append(f"  {series.description}")
+        lines.append(f"About {session.minutes} minutes in all, {_days(session)} until {long_date(session.last)}.")
+        phase = self.schedule.phase(session.routines[0].phase)
         if phase is not None and phase.precautions:
             lines += ["", f"During {phase.title}:", *[f"- {p}" for p in phase.precautions]]
         description = "\n".join([*lines, "", SURGEON_FIRST])
-        for part, (first, count) in enumerate(_runs(series), 1):
-            yield self.run(series, part, first, count, description)
+        key = f"{session.slot}|{'+'.join(sorted(s.id for s in session.routines))}|{''.join(session.weekdays)}"
+        for part, (first, count) in enumerate(_runs(session), 1):
+            yield self.run(session, key, part, first, count, description)
 
-    def run(self, series: Series, part: int, first: date, count: int, description: str) -> _Event:
-        title = routine_title(series)
-        shown = f"Reminder · {series.slot}" if self.plan.discreet else title
-        event = self.base(series.id, shown, series.slot.replace(":", ""), part)
-        start = datetime.combine(first, series.time)  # local wall-clock time in the plan's zone (TZID)
+    def run(self, session: Session, key: str, part: int, first: date, count: int, description: str) -> _Event:
+        title = session_title(session)
+        shown = f"Reminder · {session.slot}" if self.plan.discreet else title
+        event = self.base("session", shown, key, part)
+        start = datetime.combine(first, session.time)  # local wall-clock time in the plan's zone (TZID)
         event.add("DTSTART", f"{start:%Y%m%dT%H%M%S}", self.tzid)
-        event.add("DTEND", f"{start + timedelta(minutes=series.minutes):%Y%m%dT%H%M%S}", self.tzid)
+        event.add("DTEND", f"{start + timedelta(minutes=session.minutes):%Y%m%dT%H%M%S}", self.tzid)
         # COUNT, not UNTIL: no UTC conversion for readers to get wrong
         rule = f"FREQ=DAILY;COUNT={count}"
-        if series.weekdays:
-            rule = f"FREQ=WEEKLY;COUNT={count};BYDAY={','.join(BYDAY_CODES[d] for d in series.weekdays)}"
+        if session.weekdays:
+            rule = f"FREQ=WEEKLY;COUNT={count};BYDAY={','.join(BYDAY_CODES[d] for d in session.weekdays)}"
         event.add("RRULE", rule)
         self.finish(event, description)
         event.alarm = ["ACTION:DISPLAY", f"DESCRIPTION:{_text('Reminder' if self.plan.discreet else title)}"]
@@ -427,7 +431,7 @@ class _Writer:
         return event
 
 
-def _runs(series: Series) -> Iterator[tuple[date, int]]:
+def _runs(series: Series | Session) -> Iterator[tuple[date, int]]:
     """(first day, count) of each run of at most MAX_COUNT occurrences that together make the series."""
     total = series.count
     if total <= MAX_COUNT:
@@ -447,12 +451,20 @@ def _runs(series: Series) -> Iterator[tuple[date, int]]:
             day += timedelta(1)
 
 
+def session_title(session: Session) -> str:
+    """ "Morning exercises · about 35 minutes"; a session of one routine is called by that routine."""
+    if len(session.routines) == 1:
+        return routine_title(session.routines[0])
+    when = session.slot.capitalize() if session.slot in SLOT_NAMES else f"At {session.slot},"
+    return f"{when} exercises · about {session.minutes} minutes"
+
+
 def routine_title(series: Series) -> str:
     """What to do, in the title itself, since some calendars drop the alarm: "Quad sets · 3×10, hold 5 s"."""
     return f"{series.title} · {series.dose}" if series.dose else f"{series.title} · {series.minutes} min"
 
 
-def _days(series: Series) -> str:
+def _days(series: Series | Session) -> str:
     if not series.weekdays:
         return "every day"
     return "every " + listing(WEEKDAY_NAMES[d] for d in series.weekdays)
