@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
+from functools import cached_property
 from itertools import pairwise
 from typing import Any
 
@@ -210,7 +211,7 @@ class Schedule:
         """The phase with this id, or None (a routine that belongs to no phase)."""
         return next((p for p in self.phases if p.id == phase_id), None)
 
-    @property
+    @cached_property
     def sessions(self) -> tuple[Session, ...]:
         """The routines grouped into one reminder per time of day (see Session)."""
         return sessions_of(self.routines)
