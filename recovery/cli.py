@@ -356,7 +356,10 @@ def format_choices(data: dict[str, Any]) -> str:
     lines += ["", "Variants (--variant NAME)"]
     lines += [f"  {name}: {v['description']}" for name, v in data["variants"].items()] or ["  (none)"]
     lines += ["", "Milestones (--actual NAME=DATE)"]
-    lines += [f"  {name}: {m['title']}" for name, m in data["milestones"].items()] or ["  (none)"]
+    lines += [
+        f"  {name}: {m['title']}" + (f"  (a clearance: ask {m['clearance']})" if m["clearance"] else "")
+        for name, m in data["milestones"].items()
+    ] or ["  (none)"]
     lines += ["", "Times of day (--time NAME=HH:MM)"]
     lines += [f"  {slot} (default {at})" for slot, at in data["times_of_day"].items()]
     return "\n".join(lines)

@@ -52,7 +52,7 @@ def test_day_100_is_in_eccentric_strengthening() -> None:
     assert "Phase 3 · Eccentric strengthening  (day 84 to 111; 12 days left)" in text
     assert "19:00  Assisted Nordic hamstring lowering · 2×8 (10 min)" in text  # a Wednesday
     assert "Phase 1" not in text
-    assert "in 12 days   Mon 2027-06-21  Walk-to-jog progression may start" in text
+    assert "in 12 days   Mon 2027-06-21  Earliest day to ask whether you may" in text
 
 
 def test_after_the_course_ends() -> None:

@@ -54,8 +54,11 @@ def test_hamstring_standard_course_matches_the_clinical_reference() -> None:
     assert (phases["brace"].start, phases["brace"].end) == (day(0), day(42))
     assert "Toe-touch" in phases["protection"].weight_bearing
     precautions = " ".join(phases["protection"].precautions)
-    for words in ("hip with the left knee straight", "No active hamstring", "sitting", "No driving"):
+    for words in ("hip with the left knee straight", "No active hamstring", "sitting"):
         assert words in precautions
+    # Driving is a gate: the restriction lasts until the day the patient is cleared is recorded.
+    assert (phases["no-driving"].start, phases["no-driving"].end) == (day(0), date(2027, 9, 2))
+    assert "opioid" in phases["no-driving"].precautions[0]
     milestones = {m.id: m.date for m in schedule.milestones}
     assert milestones["brace-off"] == day(42)
     assert [milestones[k] for k in ("wb-25", "wb-50", "wb-75", "full-weight-bearing")] == [
@@ -64,8 +67,10 @@ def test_hamstring_standard_course_matches_the_clinical_reference() -> None:
         day(50),
         day(54),
     ]
-    assert milestones["walk-jog"] == day(16 * 7)  # running from about 4 months
+    assert milestones["walk-jog"] == day(16 * 7)  # the earliest day to ask about running: about 4 months
     assert milestones["return-to-sport"] == date(2027, 9, 1)  # 6 calendar months
+    assert milestones["cleared-to-drive"] == day(42)
+    assert "running" not in phases  # not before the patient is cleared
     visits = {a.id: (a.first, a.last) for a in schedule.appointments}
     assert visits["wound-check"] == (day(10), day(14))
     assert visits["follow-up-6-weeks"] == (day(42), day(42))
@@ -88,9 +93,11 @@ def test_hamstring_accelerated_variant_has_no_brace_and_no_graded_steps() -> Non
 
 
 def test_achilles_course_matches_the_clinical_reference() -> None:
-    schedule = build(load("achilles-tendon-repair"), Plan(SURGERY))
+    schedule = build(load("achilles-tendon-repair"), Plan(SURGERY, actuals={"jogging": day(84)}))
     phases = {p.id: (schedule.day_number(p.start), schedule.day_number(p.end)) for p in schedule.phases}
     assert phases == {"splint": (0, 14), "boot": (14, 42), "shoe": (42, 84), "return": (84, 184)}
+    not_cleared = build(load("achilles-tendon-repair"), Plan(SURGERY))
+    assert "return" not in {p.id for p in not_cleared.phases}  # jogging waits for the clearance
     milestones = {m.id: schedule.day_number(m.date) for m in schedule.milestones}
     assert milestones["first-wedge-out"] == 28
     assert milestones["boot-off"] == 42

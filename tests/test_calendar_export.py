@@ -45,8 +45,11 @@ def test_course_for_a_new_york_patient_is_right(tmp_path) -> None:
     assert (wound["DTSTART"].dt, wound["DTEND"].dt) == (date(2027, 3, 11), date(2027, 3, 16))  # days 10-14
     assert by_title["Follow-up visit (6 weeks)"]["DTSTART"].dt == date(2027, 4, 12)
     assert by_title["Follow-up visit (3 months)"]["DTSTART"].dt == date(2027, 6, 1)
-    assert by_title["Phase 4 · Running and agility"]["DTSTART"].dt == date(2027, 6, 21)  # about 4 months
-    sport = by_title["Return to sport, at your surgeon's discretion"]
+    assert "Phase 4 · Running and agility" not in by_title  # not before the patient is cleared
+    ask = by_title["Earliest day to ask whether you may start the walk-to-jog progression"]
+    assert ask["DTSTART"].dt == date(2027, 6, 21)  # about 4 months
+    assert "What comes after it is not in this calendar until you are cleared" in str(ask["DESCRIPTION"])
+    sport = by_title["Earliest day to ask whether you may return to sport"]
     assert sport["DTSTART"].dt == date(2027, 9, 1)
     assert "Hamstring strength at least 90% of the other side" in str(sport["DESCRIPTION"])
     # Morning routines at 08:00 local on both sides of the March 14 DST change.
@@ -150,7 +153,7 @@ def test_month_end_and_leap_day_surgery_dates(tmp_path, surgery: str, three_mont
     data = generate(tmp_path, "--surgery-date", surgery, "--timezone", "Europe/Berlin")
     by_title = events(data)
     assert by_title["Follow-up visit (3 months)"]["DTSTART"].dt == three_months
-    assert by_title["Return to sport, at your surgeon's discretion"]["DTSTART"].dt == six_months
+    assert by_title["Earliest day to ask whether you may return to sport"]["DTSTART"].dt == six_months
     day0 = date.fromisoformat(surgery)
     assert by_title["Phase 1 · Protection"]["DTEND"].dt == day0 + timedelta(days=42)
 
@@ -290,7 +293,7 @@ def test_titles_say_what_to_do_and_the_first_event_lists_every_red_flag(tmp_path
     morning = str(by_title["Morning exercises · about 35 minutes"]["DESCRIPTION"])
     assert "- Quad sets · 3×10, hold 5 s (5 min)" in morning
     assert "- Ice the back of the thigh · 15 min (15 min)" in morning
-    assert "No driving" in morning  # the phase's precautions
+    assert "Avoid sitting on hard surfaces" in morning  # the phase's precautions
     assert "Stationary bike · 10 min" in by_title  # a session of one routine is called by it
     welcome = str(by_title["Read first: how to use this calendar, and when to call for help"]["DESCRIPTION"])
     assert (

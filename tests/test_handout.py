@@ -126,4 +126,4 @@ def test_each_routine_is_listed_once_under_its_phase_and_dates_are_in_order(tmp_
     table = document.findall(".//section[@aria-labelledby='milestones']//tbody/tr")
     firsts = [datetime.strptime(row[0].text.split(" – ")[0], "%a %d %b %Y").date() for row in table]
     assert firsts == sorted(firsts)
-    assert len(table) == 12
+    assert len(table) == 13  # 8 milestones (3 of them the earliest days to ask for a clearance) and 5 visits

@@ -26,7 +26,7 @@ def test_json_keys_are_the_documented_ones() -> None:
     top = ["format", "format_version", "notice", "protocol", "plan", "first_day", "last_day"]
     top += ["phases", "milestones", "appointments", "routines", "red_flags"]
     assert list(data) == top
-    assert (data["format"], data["format_version"]) == ("recovery-schedule", 1)
+    assert (data["format"], data["format_version"]) == ("recovery-schedule", 2)
     documented = (HERE.parent / "docs" / "schedule-json.md").read_text()
     keys = set(top) | set(data["plan"]) | set(data["protocol"])
     for section in ("phases", "milestones", "appointments", "routines"):
@@ -63,4 +63,4 @@ def test_json_agrees_with_the_calendar_course() -> None:
 def test_json_default_file_name(tmp_path) -> None:
     result = run("generate", "--surgery-date", "2027-03-01", "--timezone", "UTC", "--format", "json", cwd=tmp_path)
     assert result.stdout.strip() == "proximal-hamstring-repair-2027-03-01.json"
-    assert json.loads((tmp_path / "proximal-hamstring-repair-2027-03-01.json").read_text())["format_version"] == 1
+    assert json.loads((tmp_path / "proximal-hamstring-repair-2027-03-01.json").read_text())["format_version"] == 2

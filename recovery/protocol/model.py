@@ -239,10 +239,19 @@ class Phase(Item):
 
 @dataclass(frozen=True, kw_only=True)
 class Milestone(Item):
-    """A single day: a step that is expected, often after criteria are checked."""
+    """A single day: a step that is expected, often after criteria are checked.
+
+    With `clearance`, the milestone is a gate: a step the surgeon or physiotherapist must clear
+    (running, driving, sport). Its `at` is then the earliest day to ask. Until the plan records
+    the day it happened (`--actual ID=DATE`), nothing counted from it starts, and what it ends
+    (a "no driving" span) lasts to the end of the calendar.
+    """
 
     at: When
     check: Annotated[list[Text], Doc("Criteria to confirm before this step")] = field(default_factory=list)
+    clearance: Annotated[
+        Text | None, Doc('Makes it a gate: what the patient asks, e.g. "whether you may start running"')
+    ] = None
 
     def whens(self) -> Iterator[tuple[str, TimeExpr]]:
         yield "at", self.at
@@ -254,6 +263,8 @@ class Milestone(Item):
         yield from super().texts()
         for i, text in enumerate(self.check):
             yield f"check[{i}]", text
+        if self.clearance is not None:
+            yield "clearance", self.clearance
 
 
 @dataclass(frozen=True, kw_only=True)

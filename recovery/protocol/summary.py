@@ -30,7 +30,9 @@ def choices(protocol: Protocol) -> dict[str, Any]:
             for name, parameter in protocol.parameters.items()
         },
         "variants": {name: {"description": v.description, "set": dict(v.set)} for name, v in protocol.variants.items()},
-        "milestones": {m.id: {"title": m.title, "only_if": m.only_if} for m in protocol.milestones},
+        "milestones": {
+            m.id: {"title": m.title, "only_if": m.only_if, "clearance": m.clearance} for m in protocol.milestones
+        },
         "times_of_day": {slot: clock(moment) for slot, moment in SLOTS.items()},
     }
 

@@ -74,20 +74,32 @@ def parameter_values(protocol: Protocol, plan: Plan) -> dict[str, Any]:
     return protocol.values(plan.variant, overrides)
 
 
-def build(protocol: Protocol, plan: Plan) -> Schedule:
-    """Lay a protocol out on a patient's calendar, or raise every problem found."""
+def build(protocol: Protocol, plan: Plan, *, facts: bool = True) -> Schedule:
+    """Lay a protocol out on a patient's calendar, or raise every problem found.
+
+    The plan's actual dates are facts: a problem that they cause (a late brace-off that leaves a
+    later phase no days) leaves out what has no room, where the same plan with those milestones
+    on their planned days would lay out (`facts=False` turns that off).
+    """
     values = parameter_values(protocol, plan)
     _check_actuals(protocol, plan, values)
     dates = _resolve(protocol, values, plan)
     fill = _Filler(values, plan)
     shown = {item.id for _, item in protocol.items() if item.only_if is None or values.get(item.only_if)}
+    gates = {
+        m.id for m in protocol.milestones if m.clearance is not None and m.id in shown and m.id not in plan.actuals
+    }
+    behind = _behind_gates(protocol, plan, gates)
+    open_end = max((day for point, day in dates.items() if point not in behind), default=plan.surgery_date)
 
     problems: list[Problem] = []
     phases, milestones, routines, appointments = [], [], [], []
     for section, item in protocol.items():
-        if item.id not in shown:
-            continue
+        if item.id not in shown or (item.id, "start") in behind:
+            continue  # what starts after a clearance that has not been recorded is not scheduled yet
         start, end = dates[(item.id, "start")], dates[(item.id, "end")]
+        if (item.id, "end") in behind:  # what ends at a clearance lasts until it is recorded
+            end = open_end + timedelta(1)
         made = _series(item, start, end, plan, fill) if isinstance(item, Routine) else []
         wrong = _date_problem(item, start, end, plan.surgery_date, made)
         if wrong is not None:
@@ -103,14 +115,17 @@ def build(protocol: Protocol, plan: Plan) -> Schedule:
                 )
             )  # fmt: skip
         elif isinstance(item, Milestone):
+            clearance = fill(item.clearance) if item.clearance is not None else ""
+            waiting = item.id in gates
             milestones.append(
                 Day(
                     item.id,
-                    fill(item.title),
+                    f"Earliest day to ask {clearance}" if waiting else fill(item.title),
                     start,
-                    fill(item.description),
+                    _gate_description(fill(item.description), clearance) if waiting else fill(item.description),
                     tuple(map(fill, item.check)),
                     item.id in plan.actuals,
+                    clearance,
                 )
             )
         elif isinstance(item, Appointment):
@@ -119,7 +134,7 @@ def build(protocol: Protocol, plan: Plan) -> Schedule:
             routines.extend(made)
 
     problems.extend(_overlaps(protocol, phases, plan))
-    if problems and plan.actuals and _lays_out(protocol, replace(plan, actuals={})):
+    if problems and plan.actuals and facts and _lays_out(protocol, _as_planned(protocol, values, plan)):
         # The patient's dates are facts: a late brace-off that leaves a later phase no days, or
         # makes two phases overlap, is what happened. What it leaves no room for is left out.
         problems = []
@@ -146,10 +161,40 @@ def build(protocol: Protocol, plan: Plan) -> Schedule:
     return starting_from(schedule, plan.start_from) if plan.start_from else schedule
 
 
+def _behind_gates(protocol: Protocol, plan: Plan, gates: set[str]) -> set[Point]:
+    """The points whose dates are counted from a clearance that the plan has not recorded."""
+    if not gates:
+        return set()
+    graph = protocol.references_graph
+    given: list[Point] = [(name, "start") for name in plan.actuals]
+    behind: set[Point] = set()
+    for point in graph.order(given) if given else graph.plain_order:
+        anchor = None if point in given else graph.depends_on(point)
+        if anchor is not None and (anchor in behind or (anchor[0] in gates and anchor[0] != point[0])):
+            behind.add(point)
+    return behind
+
+
+def _gate_description(description: str, clearance: str) -> str:
+    lines = [description] if description else []
+    lines.append(
+        f"From this day on, ask your surgeon or physiotherapist {clearance}. What comes after it is not in "
+        "this calendar until you are cleared: then ask for a new calendar from the day you were cleared."
+    )
+    return "\n".join(lines)
+
+
+def _as_planned(protocol: Protocol, values: dict[str, Any], plan: Plan) -> Plan:
+    """The plan with each actual date moved to the day the protocol plans for it (for a
+    clearance, its earliest day): what the protocol itself must lay out."""
+    planned = _resolve(protocol, values, replace(plan, actuals={}))
+    return replace(plan, actuals={name: planned[(name, "start")] for name in plan.actuals})
+
+
 def _lays_out(protocol: Protocol, plan: Plan) -> bool:
     """Whether the protocol lays out for this plan without a problem."""
     try:
-        build(protocol, plan)
+        build(protocol, plan, facts=False)
     except ProtocolError:
         return False
     return True

@@ -51,7 +51,11 @@ class Span:
 
 @dataclass(frozen=True)
 class Day:
-    """A milestone on one day; `actual` when the plan says it happened on that day."""
+    """A milestone on one day; `actual` when the plan says it happened on that day.
+
+    A gate (`clearance` set) that the plan has not recorded is a checkpoint: its date is the
+    earliest day to ask, its title says so, and nothing counted from it is in the schedule yet.
+    """
 
     id: str
     title: str
@@ -59,6 +63,12 @@ class Day:
     description: str = ""
     check: tuple[str, ...] = ()
     actual: bool = False
+    clearance: str = ""  # what the patient asks ("whether you may start running"); "" when not a gate
+
+    @property
+    def waiting(self) -> bool:
+        """A gate that has not been cleared yet."""
+        return bool(self.clearance) and not self.actual
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ changes in each hemisphere.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from recovery.errors import Problem, RecoveryError
@@ -55,10 +56,13 @@ def trial_problems(protocol: Protocol) -> list[Problem]:
     found: dict[tuple[str, str, str], Problem] = {}
     for plan in trial_plans(protocol):
         try:
-            build(protocol, plan)
+            schedule = build(protocol, plan)
+            cleared = {day.id: day.date for day in schedule.milestones if day.waiting}
+            if cleared:  # also lay out what waits behind each clearance, cleared on its earliest day
+                build(protocol, replace(plan, actuals=cleared))
         except RecoveryError as error:
             for problem in error.problems:
-                key = (problem.file, problem.where, problem.message)
+                key = (problem.file, problem.where, problem.message.split(" (with ", 1)[0])  # once, whatever showed it
                 if key not in found:
                     message = f"{problem.message} (for a surgery on {plan.surgery_date} in {plan.timezone})"
                     found[key] = Problem(message, problem.file or protocol.source, problem.where)

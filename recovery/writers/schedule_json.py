@@ -15,7 +15,7 @@ from recovery.schedule.items import SURGEON_FIRST, Schedule
 from recovery.words import clock
 
 FORMAT = "recovery-schedule"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 def to_data(schedule: Schedule) -> dict[str, Any]:
@@ -68,6 +68,7 @@ def to_data(schedule: Schedule) -> dict[str, Any]:
                 "description": m.description,
                 "check": list(m.check),
                 "actual": m.actual,
+                "clearance": m.clearance or None,
             }
             for m in schedule.milestones
         ],

@@ -1,0 +1,79 @@
+"""Clearance before risk: running, sport and driving start only from a day the patient records."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import icalendar
+
+from recovery import Plan, build, load
+
+from conftest import generate, run
+
+SURGERY = date(2027, 3, 1)
+
+
+def schedule_json(*args: str) -> dict:
+    result = run(
+        "generate", "--surgery-date", "2027-03-01", "--timezone", "Europe/Berlin", "--format", "json", "-o", "-", *args
+    )
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_before_clearance_the_calendar_has_a_checkpoint_and_nothing_of_running() -> None:
+    data = schedule_json()
+    walk_jog = next(m for m in data["milestones"] if m["id"] == "walk-jog")
+    assert walk_jog["title"] == "Earliest day to ask whether you may start the walk-to-jog progression"
+    assert walk_jog["date"] == "2027-06-21"
+    assert walk_jog["clearance"] == "whether you may start the walk-to-jog progression"
+    assert walk_jog["actual"] is False
+    assert "running" not in {p["id"] for p in data["phases"]}
+    assert "running-progression" not in {r["id"] for r in data["routines"]}
+
+
+def test_after_clearance_running_starts_on_the_recorded_day() -> None:
+    data = schedule_json("--actual", "walk-jog=2027-07-12")
+    running = next(p for p in data["phases"] if p["id"] == "running")
+    assert running["start"] == "2027-07-12"
+    runs = [r for r in data["routines"] if r["id"] == "running-progression"]
+    assert runs
+    assert min(r["first_day"] for r in runs) >= "2027-07-12"
+    walk_jog = next(m for m in data["milestones"] if m["id"] == "walk-jog")
+    assert (walk_jog["title"], walk_jog["actual"]) == ("Cleared for the walk-to-jog progression", True)
+
+
+def test_no_driving_never_just_vanishes(tmp_path) -> None:
+    schedule = build(load("proximal-hamstring-repair"), Plan(SURGERY))
+    no_driving = next(p for p in schedule.phases if p.id == "no-driving")
+    assert no_driving.end > schedule.last_day  # in force to the end of the calendar until cleared
+    cleared = build(load("proximal-hamstring-repair"), Plan(SURGERY, actuals={"cleared-to-drive": date(2027, 4, 20)}))
+    assert next(p for p in cleared.phases if p.id == "no-driving").end == date(2027, 4, 20)
+    data = generate(tmp_path, "--surgery-date", "2027-03-01", "--timezone", "UTC")
+    titles = {str(e["SUMMARY"]) for e in icalendar.Calendar.from_ical(data).walk("VEVENT")}
+    assert "No driving until you are cleared" in titles
+    assert "Earliest day to ask whether you may drive again" in titles
+
+
+def test_a_late_clearance_is_a_fact_not_an_error() -> None:
+    data = schedule_json("--actual", "walk-jog=2027-08-30")  # two days before the earliest return to sport
+    assert next(m for m in data["milestones"] if m["id"] == "walk-jog")["date"] == "2027-08-30"
+
+
+def test_gates_are_listed_where_clinics_look() -> None:
+    text = run("show", "proximal-hamstring-repair", "--parameters").stdout
+    assert "walk-jog: Cleared for the walk-to-jog progression  (a clearance: ask whether you may start" in text
+    listed = json.loads(run("show", "achilles-tendon-repair", "--parameters", "--json").stdout)
+    assert listed["milestones"]["jogging"]["clearance"] == "whether you may start jogging"
+
+
+def test_validate_lays_out_what_waits_behind_a_clearance(tmp_path) -> None:
+    path = tmp_path / "clinic.toml"
+    path.write_text(
+        'id = "c"\nextends = "proximal-hamstring-repair"\n'
+        '[[phases]]\nid = "running"\nend = "walk-jog - 1 day"\n'  # ends before it starts, once cleared
+    )
+    result = run("validate", str(path))
+    assert result.exit_code == 1
+    assert "phases[id=running].end" in result.stderr
