@@ -77,3 +77,18 @@ def test_validate_lays_out_what_waits_behind_a_clearance(tmp_path) -> None:
     result = run("validate", str(path))
     assert result.exit_code == 1
     assert "phases[id=running].end" in result.stderr
+
+
+def test_visits_fall_on_clinic_days_with_a_reminder_to_book_them(tmp_path) -> None:
+    data = schedule_json("--surgery-date", "2027-03-07")  # a Sunday: "6 weeks" is a Sunday too
+    visits = {a["id"]: a for a in data["appointments"]}
+    assert (visits["follow-up-6-weeks"]["first_day"], visits["follow-up-6-weeks"]["last_day"]) == ("2027-04-19",) * 2
+    assert visits["follow-up-6-weeks"]["book_by"] == "2027-04-12"
+    for visit in visits.values():
+        for key in ("first_day", "last_day"):
+            assert date.fromisoformat(visit[key]).weekday() < 5
+    calendar = generate(tmp_path, "--surgery-date", "2027-03-07", "--timezone", "UTC")
+    titles = {str(e["SUMMARY"]): e for e in icalendar.Calendar.from_ical(calendar).walk("VEVENT")}
+    booking = titles["Book: Follow-up visit (6 weeks)"]
+    assert booking["DTSTART"].dt == date(2027, 4, 12)
+    assert "call your clinic now" in str(booking["DESCRIPTION"])

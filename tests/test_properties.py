@@ -87,6 +87,11 @@ def expected_all_day(schedule: Schedule) -> list[tuple[date, date]]:
     spans += [(p.start, p.end) for p in schedule.phases]
     spans += [(m.date, m.date + timedelta(1)) for m in schedule.milestones]
     spans += [(a.first, a.last + timedelta(1)) for a in schedule.appointments]
+    spans += [
+        (a.book_by, a.book_by + timedelta(1))
+        for a in schedule.appointments
+        if a.book_by is not None and schedule.first_day <= a.book_by < a.first
+    ]  # the reminders to book each visit
     return sorted(spans)
 
 

@@ -368,6 +368,10 @@ class Protocol:
     routines: list[Routine] = field(default_factory=list)
     appointments: list[Appointment] = field(default_factory=list)
     red_flags: list[RedFlag] = field(default_factory=list)
+    clinic_days: Annotated[
+        Annotated[list[Weekday], Bounds(min_length=1)],
+        Doc("The days the clinic sees patients: visits are placed on them (default Monday to Friday)"),
+    ] = field(default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"])
     source: Source = field(default="", init=False, compare=False, repr=False)
     #: The id of the protocol at the root of the `extends` chain (its own id when it extends none):
     #: a clinic's version of a bundled protocol belongs to the bundled one's family.

@@ -10,6 +10,7 @@ omissions.
 from __future__ import annotations
 
 import string
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date, time, timedelta
 from typing import Any
@@ -129,7 +130,9 @@ def build(protocol: Protocol, plan: Plan, *, facts: bool = True) -> Schedule:
                 )
             )
         elif isinstance(item, Appointment):
-            appointments.append(Window(item.id, fill(item.title), start, end, fill(item.description)))
+            first, last = _on_clinic_days(start, end, protocol.clinic_days)
+            book_by = max(first - timedelta(BOOKING_DAYS), plan.surgery_date)
+            appointments.append(Window(item.id, fill(item.title), first, last, fill(item.description), book_by))
         else:
             routines.extend(made)
 
@@ -159,6 +162,27 @@ def build(protocol: Protocol, plan: Plan, *, facts: bool = True) -> Schedule:
         values,
     )
     return starting_from(schedule, plan.start_from) if plan.start_from else schedule
+
+
+#: How many days before a visit window the patient is reminded to book it.
+BOOKING_DAYS = 7
+
+
+def _on_clinic_days(first: date, last: date, clinic_days: Iterable[str]) -> tuple[date, date]:
+    """A visit window trimmed to the clinic's days; one with none of them (a visit planned for a
+    Sunday) moves to the next clinic day."""
+    days = set(clinic_days)
+    start, end = first, last
+    while start <= end and weekday(start) not in days:
+        start += timedelta(1)
+    while end >= start and weekday(end) not in days:
+        end -= timedelta(1)
+    if start > end:  # no clinic day in the window: the next one
+        start = last + timedelta(1)
+        while weekday(start) not in days:
+            start += timedelta(1)
+        end = start
+    return start, end
 
 
 def _behind_gates(protocol: Protocol, plan: Plan, gates: set[str]) -> set[Point]:

@@ -73,13 +73,15 @@ class Day:
 
 @dataclass(frozen=True)
 class Window:
-    """An appointment that should happen between `first` and `last`, both included."""
+    """An appointment that should happen between `first` and `last`, both included, on clinic
+    days; `book_by` is the day to book it by (a week before, or the first day of the calendar)."""
 
     id: str
     title: str
     first: date
     last: date
     description: str = ""
+    book_by: date | None = None
 
 
 @dataclass(frozen=True)

@@ -337,6 +337,15 @@ class _Writer:
             lines = [visit.description] if visit.description else []
             lines.append(f"This visit should take place {when}. If it is not booked yet, call your clinic.")
             yield self.all_day(visit.id, title, visit.first, visit.last + timedelta(1), lines)
+            if visit.book_by is not None and visit.book_by < visit.first and visit.book_by >= self.schedule.first_day:
+                booking = "Book an appointment" if self.plan.discreet else f"Book: {visit.title}"
+                yield self.all_day(
+                    f"book-{visit.id}",
+                    booking,
+                    visit.book_by,
+                    visit.book_by + timedelta(1),
+                    [f"If this visit is not booked yet, call your clinic now: it should take place {when}."],
+                )
         for session in self.schedule.sessions:
             yield from self.session(session)
 

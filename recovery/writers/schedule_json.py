@@ -78,6 +78,7 @@ def to_data(schedule: Schedule) -> dict[str, Any]:
                 "title": a.title,
                 "first_day": _day(a.first),
                 "last_day": _day(a.last),
+                "book_by": _day(a.book_by) if a.book_by else None,
                 "description": a.description,
             }
             for a in schedule.appointments
