@@ -83,7 +83,7 @@ def read_rows(path: Path) -> Iterator[Row]:
 
 def plan_of(row: Row) -> tuple[str, Plan, str]:
     """(protocol reference, Plan, output name) of a row, or a PlanError naming the column."""
-    from recovery.cli import ACTUAL, DATE, PATH_TEXT, SET, SLOT_TIME, TEXT, ZONE
+    from recovery.options import ACTUAL, DATE, PATH_TEXT, SET, SLOT_TIME, TEXT, ZONE
 
     options = row.options
     if "(extra)" in options:

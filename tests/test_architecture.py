@@ -25,7 +25,7 @@ def layer(module: str) -> str:
     parts = module.split(".")[1:]
     if not parts or parts[0] in BASE:
         return "base"
-    if parts[0] in ("cli", "__main__", "batch"):
+    if parts[0] in ("cli", "__main__", "batch", "options"):
         return "cli"
     return parts[0]
 
