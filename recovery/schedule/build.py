@@ -91,7 +91,9 @@ def build(protocol: Protocol, plan: Plan, *, facts: bool = True) -> Schedule:
         m.id for m in protocol.milestones if m.clearance is not None and m.id in shown and m.id not in plan.actuals
     }
     behind = _behind_gates(protocol, plan, gates)
-    open_end = max((day for point, day in dates.items() if point not in behind), default=plan.surgery_date)
+    open_end = max(
+        (day for point, day in dates.items() if point[0] in shown and point not in behind), default=plan.surgery_date
+    )
 
     problems: list[Problem] = []
     phases, milestones, routines, appointments = [], [], [], []
