@@ -90,6 +90,8 @@ def test_hamstring_accelerated_variant_has_no_brace_and_no_graded_steps() -> Non
     assert not {"brace-off", "wb-25", "wb-50", "wb-75"} & {m.id for m in schedule.milestones}
     protection = next(p for p in schedule.phases if p.id == "protection")
     assert protection.weight_bearing.startswith("As tolerated")
+    walking = next(p for p in schedule.phases if p.id == "walking")
+    assert "wean off the crutches" not in walking.weight_bearing  # crutches stopped at about 2 weeks
 
 
 def test_achilles_course_matches_the_clinical_reference() -> None:
