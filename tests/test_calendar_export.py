@@ -53,7 +53,7 @@ def test_course_for_a_new_york_patient_is_right(tmp_path) -> None:
     assert sport["DTSTART"].dt == date(2027, 9, 1)
     assert "Hamstring strength at least 90% of the other side" in str(sport["DESCRIPTION"])
     # Morning routines at 08:00 local on both sides of the March 14 DST change.
-    pumps = local_starts(data, "Morning exercises · about 35 minutes")  # ankle pumps and the rest of phase 1
+    pumps = local_starts(data, "Morning exercises · about 40 minutes")  # ankle pumps and the rest of phase 1
     around_dst = [s for s in pumps if date(2027, 3, 12) <= s.date() <= date(2027, 3, 16) and s.hour < 12]
     assert [(s.date().day, s.hour, s.minute) for s in around_dst] == [(d, 8, 0) for d in (12, 13, 14, 15, 16)]
     assert [s.utcoffset() for s in around_dst] == [timedelta(hours=-5)] * 2 + [timedelta(hours=-4)] * 3
@@ -162,8 +162,8 @@ def test_from_in_the_middle_of_a_series_drops_the_past_and_starts_series_that_da
     data = generate(tmp_path, "--surgery-date", "2027-03-01", "--timezone", "America/New_York", "--from", "2027-03-20")
     found = occurrences(data)
     assert min(comparable(o)[0][:10] for o in found) >= "2027-03-20"
-    sessions = [start for summary, start, _ in found if summary.endswith("exercises · about 35 minutes")]
-    sessions += [start for summary, start, _ in found if summary == "Midday exercises · about 30 minutes"]
+    sessions = [start for summary, start, _ in found if summary.endswith("exercises · about 40 minutes")]
+    sessions += [start for summary, start, _ in found if summary == "Midday exercises · about 35 minutes"]
     assert min(sessions) == datetime(2027, 3, 20, 8, 0, tzinfo=tzdata_zone("America/New_York"))
     assert len(sessions) == 3 * (date(2027, 4, 12) - date(2027, 3, 20)).days  # to day 41, three sessions a day
     by_title = events(data)
@@ -185,7 +185,7 @@ def test_actual_brace_off_moves_everything_that_depends_on_it(tmp_path) -> None:
     assert by_title["Brace on"]["DTEND"].dt == date(2027, 4, 20)
     assert by_title["Phase 2 · Walking again, early strengthening"]["DTSTART"].dt == date(2027, 4, 20)
     assert by_title["Weight bearing: up to 50% of body weight"]["DTSTART"].dt == date(2027, 4, 24)
-    phase_one = local_starts(data, "Morning exercises · about 35 minutes")
+    phase_one = local_starts(data, "Morning exercises · about 40 minutes")
     assert phase_one[-1].date() == date(2027, 4, 19)
     assert by_title["Follow-up visit (6 weeks)"]["DTSTART"].dt == date(2027, 4, 12)  # fixed visits stay
 
@@ -290,9 +290,9 @@ def test_every_rule_for_calendar_clients_holds(tmp_path) -> None:
 def test_titles_say_what_to_do_and_the_first_event_lists_every_red_flag(tmp_path) -> None:
     data = generate(tmp_path, "--surgery-date", "2027-03-01", "--timezone", "UTC", "--side", "right")
     by_title = events(data)
-    morning = str(by_title["Morning exercises · about 35 minutes"]["DESCRIPTION"])
+    morning = str(by_title["Morning exercises · about 40 minutes"]["DESCRIPTION"])
     assert "- Quad sets · 3×10, hold 5 s (5 min)" in morning
-    assert "- Ice the back of the thigh · 15 min (15 min)" in morning
+    assert "- Ice the back of the thigh · 20 min (20 min)" in morning
     assert "Avoid sitting on hard surfaces" in morning  # the phase's precautions
     assert "Stationary bike · 10 min" in by_title  # a session of one routine is called by it
     welcome = str(by_title["Read first: how to use this calendar, and when to call for help"]["DESCRIPTION"])

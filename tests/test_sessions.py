@@ -44,9 +44,9 @@ def test_a_session_lists_each_exercise_with_its_dose_and_one_alarm(tmp_path) -> 
     text = str(morning["DESCRIPTION"])
     for line in ("- Ankle pumps · 3×10 (5 min)", "- Quad sets · 3×10, hold 5 s (5 min)", "- Ice the back of the thigh"):
         assert line in text
-    assert "About 35 minutes in all" in text
+    assert "About 40 minutes in all" in text
     assert len(morning.walk("VALARM")) == 1
-    assert (morning["DTEND"].dt - morning["DTSTART"].dt).total_seconds() == 35 * 60
+    assert (morning["DTEND"].dt - morning["DTSTART"].dt).total_seconds() == 40 * 60
 
 
 def test_the_json_keeps_one_row_per_routine(tmp_path) -> None:
