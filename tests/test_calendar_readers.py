@@ -181,6 +181,11 @@ def test_version_names_the_zone_data() -> None:
             "on 2027-03-14 the clocks in America/New_York go forward from 02:00 to 03:00, so 02:30 does not exist that day",
         ),
         (
+            "2027-03-01",
+            "morning=02:00",  # the first skipped minute itself (was accepted: bisection stopped short of it)
+            "on 2027-03-14 the clocks in America/New_York go forward from 02:00 to 03:00, so 02:00 does not exist that day",
+        ),
+        (
             "2027-10-20",
             "morning=01:30",
             "on 2027-11-07 the clocks in America/New_York go back from 02:00 to 01:00, so 01:30 happens twice that day",

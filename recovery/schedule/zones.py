@@ -107,38 +107,48 @@ class ClockChange:
         return before.time()
 
 
-@cache
-def clock_changes(name: str, year: int) -> tuple[ClockChange, ...]:
-    """Every day of `year` on which the zone's clocks change, with the times skipped or repeated."""
-    tz = zone(name)
+def utc_offset(moment: datetime) -> timedelta:
+    """A zone-aware moment's UTC offset."""
+    return moment.utcoffset() or timedelta(0)
+
+
+def offset_changes(tz: ZoneInfo, start: datetime, end: datetime) -> list[tuple[datetime, timedelta, timedelta]]:
+    """(instant, offset before, offset after) of every change of `tz`'s offset between two UTC
+    instants: a day-by-day walk (no zone changes twice within a day), bisected to the second."""
     found = []
-    moment = datetime(year, 1, 1, tzinfo=UTC) - timedelta(days=1)
-    end = datetime(year + 1, 1, 1, tzinfo=UTC) + timedelta(days=1)
-    offset = _offset(moment.astimezone(tz))
+    moment, offset = start, utc_offset(start.astimezone(tz))
     while moment < end:
-        step = moment + timedelta(days=1)  # no zone changes its offset twice within a day
-        if _offset(step.astimezone(tz)) != offset:
-            low, high = moment, step  # the change is in (low, high]: bisect to the minute
-            while high - low > timedelta(minutes=1):
+        step = moment + timedelta(days=1)
+        if utc_offset(step.astimezone(tz)) != offset:
+            low, high = moment, step  # the change lies in (low, high]
+            while high - low > timedelta(seconds=1):
                 middle = low + (high - low) / 2
-                if _offset(middle.astimezone(tz)) == offset:
+                if utc_offset(middle.astimezone(tz)) == offset:
                     low = middle
                 else:
                     high = middle
-            after = _offset(high.astimezone(tz))
-            wall_after = (high + after).replace(tzinfo=None)  # the first wall-clock time of the new offset
-            wall_before = (high + offset).replace(tzinfo=None)  # what the clock would have shown
-            if after > offset:  # forward: [wall_before, wall_after) is skipped
-                first, last = wall_before, wall_after
-            else:  # back: [wall_after, wall_before) is repeated
-                first, last = wall_after, wall_before
-            if first.year == year:
-                later = last.time() if last.date() == first.date() else time.max
-                found.append(ClockChange(first.date(), first.time(), later, after > offset))
+            high = high.replace(microsecond=0)  # zones change on whole seconds: this is the instant itself
+            after = utc_offset(high.astimezone(tz))
+            found.append((high, offset, after))
             offset = after
         moment = step
+    return found
+
+
+@cache
+def clock_changes(name: str, year: int) -> tuple[ClockChange, ...]:
+    """Every day of `year` on which the zone's clocks change, with the times skipped or repeated."""
+    start = datetime(year, 1, 1, tzinfo=UTC) - timedelta(days=1)
+    end = datetime(year + 1, 1, 1, tzinfo=UTC) + timedelta(days=1)
+    found = []
+    for instant, before, after in offset_changes(zone(name), start, end):
+        wall_after = (instant + after).replace(tzinfo=None)  # the first wall-clock time of the new offset
+        wall_before = (instant + before).replace(tzinfo=None)  # what the clock would have shown
+        if after > before:  # forward: [wall_before, wall_after) is skipped
+            first, last = wall_before, wall_after
+        else:  # back: [wall_after, wall_before) is repeated
+            first, last = wall_after, wall_before
+        if first.year == year:
+            later = last.time() if last.date() == first.date() else time.max
+            found.append(ClockChange(first.date(), first.time(), later, after > before))
     return tuple(found)
-
-
-def _offset(moment: datetime) -> timedelta:
-    return moment.utcoffset() or timedelta(0)

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from icalendar.prop import vText, vUTCOffset
 
-from recovery.schedule.zones import zone
+from recovery.schedule.zones import offset_changes, utc_offset, zone
 from recovery.words import WEEKDAYS
 
 #: RFC 5545's two-letter weekday codes, by the protocol file's weekday names.
@@ -63,24 +63,10 @@ class Transition:
 def transitions(tz: ZoneInfo, start: datetime, end: datetime) -> list[Transition]:
     """Every change of offset in `tz` between two UTC instants."""
     found = []
-    moment, offset = start, _offset(start.astimezone(tz))
-    while moment < end:
-        step = moment + timedelta(days=1)  # offsets never change twice within a day
-        if _offset(step.astimezone(tz)) != offset:
-            low, high = moment, step  # the change lies in (low, high]: bisect to the second
-            while high - low > timedelta(seconds=1):
-                middle = low + (high - low) / 2
-                if _offset(middle.astimezone(tz)) == offset:
-                    low = middle
-                else:
-                    high = middle
-            local = high.astimezone(tz)
-            after = _offset(local)
-            # Clocks going forward start DAYLIGHT, as vzic writes it; this also keeps zones with
-            # negative DST in tzdata (Europe/Dublin) in the shape Outlook's bias model expects.
-            found.append(Transition(high, offset, after, local.tzname() or "", after > offset))
-            offset = after
-        moment = step
+    for instant, before, after in offset_changes(tz, start, end):
+        # Clocks going forward start DAYLIGHT, as vzic writes it; this also keeps zones with
+        # negative DST in tzdata (Europe/Dublin) in the shape Outlook's bias model expects.
+        found.append(Transition(instant, before, after, instant.astimezone(tz).tzname() or "", after > before))
     return found
 
 
@@ -88,11 +74,6 @@ def _in_years(tz: ZoneInfo, first: int, last: int) -> list[Transition]:
     start = datetime(first, 1, 1, tzinfo=UTC) - timedelta(days=1)
     end = datetime(last + 1, 1, 1, tzinfo=UTC) + timedelta(days=1)
     return [t for t in transitions(tz, start, end) if first <= t.local_onset.year <= last]
-
-
-def _offset(moment: datetime) -> timedelta:
-    """A zone-aware moment's UTC offset."""
-    return moment.utcoffset() or timedelta(0)
 
 
 def _positions(onset: datetime) -> set[str]:
@@ -134,8 +115,8 @@ def _holds(tz: ZoneInfo, year: int, position: str, like: Transition) -> bool:
     onset = like.local_onset
     day = _day_in_year(year, onset.month, position, onset.weekday())
     instant = (datetime.combine(day, onset.time()) - like.offset_before).replace(tzinfo=UTC)
-    before = _offset((instant - timedelta(seconds=1)).astimezone(tz))
-    return before == like.offset_before and _offset(instant.astimezone(tz)) == like.offset_after
+    before = utc_offset((instant - timedelta(seconds=1)).astimezone(tz))
+    return before == like.offset_before and utc_offset(instant.astimezone(tz)) == like.offset_after
 
 
 def _day_in_year(year: int, month: int, position: str, weekday: int) -> date:
@@ -156,7 +137,7 @@ def vtimezone(name: str, first: date, last: date) -> str:
     anchor = datetime(ANCHOR_YEAR, 1, 1)
     if not changes:
         moment = datetime(first.year, 1, 1, tzinfo=tz)
-        lines += _observance(False, anchor, _offset(moment), _offset(moment), moment.tzname())
+        lines += _observance(False, anchor, utc_offset(moment), utc_offset(moment), moment.tzname())
         return "\r\n".join([*lines, "END:VTIMEZONE", ""])
     to_standard = [c for c in changes if not c.is_dst]
     to_dst = [c for c in changes if c.is_dst]
