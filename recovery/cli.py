@@ -54,6 +54,14 @@ class RecoveryGroup(click.Group):
 DISCREET = click.option(
     "--discreet", is_flag=True, help="Titles say nothing medical (details stay inside each event or page)."
 )
+FORMAT = click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["ics", "json"]),
+    default="ics",
+    show_default=True,
+    help="ics: a calendar file; json: the schedule as data for other software (docs/schedule-json.md).",
+)
 FORCE = click.option("--force", is_flag=True, help="Replace the output file even if it is read-only.")
 
 
@@ -350,14 +358,7 @@ def default_name(protocol: Protocol, plan: Plan, extension: str) -> str:
 @calendar_options
 @DISCREET
 @FORCE
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["ics", "json"]),
-    default="ics",
-    show_default=True,
-    help="ics: a calendar file; json: the schedule as data for other software (docs/schedule-json.md).",
-)
+@FORMAT
 @click.option(
     "-o",
     "--output",
@@ -494,14 +495,7 @@ def write_output(output: str | None, data: bytes, default_name: str, force: bool
     required=True,
     help="The folder the calendars are written to (made if missing).",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["ics", "json"]),
-    default="ics",
-    show_default=True,
-    help="ics: calendar files; json: the schedules as data.",
-)
+@FORMAT
 @click.option(
     "--jobs", type=click.IntRange(1, 64), default=os.cpu_count() or 1, help="Processes to use. [default: every core]"
 )

@@ -21,10 +21,10 @@ from recovery.errors import PlanError, Problem, ProtocolError, did_you_mean
 from recovery.protocol.model import Appointment, Dose, Item, Milestone, Phase, Protocol, Routine, where
 from recovery.protocol.references import Point
 from recovery.protocol.timeexpr import TimeExpr
-from recovery.schedule.items import Day, Schedule, Series, Span, Window, owning_phase
+from recovery.schedule.items import Day, Schedule, Series, Span, Window, on_weekdays, owning_phase
 from recovery.schedule.plan import Plan
 from recovery.schedule.zones import ClockChange, clock_changes
-from recovery.words import clock, quoted_choices, weekday
+from recovery.words import clock, quoted_choices
 
 
 def describe_dose(dose: Dose | None, minutes: int | None = None) -> str:
@@ -174,15 +174,9 @@ def _on_clinic_days(first: date, last: date, clinic_days: Iterable[str]) -> tupl
     """A visit window trimmed to the clinic's days; one with none of them (a visit planned for a
     Sunday) moves to the next clinic day."""
     days = set(clinic_days)
-    start, end = first, last
-    while start <= end and weekday(start) not in days:
-        start += timedelta(1)
-    while end >= start and weekday(end) not in days:
-        end -= timedelta(1)
+    start, end = on_weekdays(first, last, days)
     if start > end:  # no clinic day in the window: the next one
-        start = last + timedelta(1)
-        while weekday(start) not in days:
-            start += timedelta(1)
+        start, _ = on_weekdays(last + timedelta(1), last + timedelta(7), days)
         end = start
     return start, end
 
@@ -351,11 +345,7 @@ def _series(routine: Routine, start: date, end: date, plan: Plan, fill: _Filler)
     """One Series per time of day; none when the routine's span holds no matching day."""
     first, last = start, end - timedelta(1)
     weekdays = tuple(routine.weekdays or ())
-    if weekdays:
-        while first <= last and weekday(first) not in weekdays:
-            first += timedelta(1)
-        while last >= first and weekday(last) not in weekdays:
-            last -= timedelta(1)
+    first, last = on_weekdays(first, last, weekdays)
     if last < first:
         return []
     made = []

@@ -144,6 +144,18 @@ class Session:
         return _count(self.first, self.last, self.weekdays)
 
 
+def on_weekdays(first: date, last: date, weekdays: Iterable[str]) -> tuple[date, date]:
+    """The span narrowed to its first and last day on one of `weekdays` (none given: every day).
+    First after last when no day of the span is one of them."""
+    days = set(weekdays)
+    if days:
+        while first <= last and weekday(first) not in days:
+            first += timedelta(1)
+        while last >= first and weekday(last) not in days:
+            last -= timedelta(1)
+    return first, last
+
+
 def _count(first: date, last: date, weekdays: tuple[str, ...]) -> int:
     days = (last - first).days + 1
     if days <= 0:
@@ -173,11 +185,7 @@ def sessions_of(routines: Iterable[Series]) -> tuple[Session, ...]:
                     by_days.setdefault(due, []).append(day)
             for due, days in by_days.items():
                 weekdays = () if len(days) == 7 else tuple(days)
-                first, last = start, stop - timedelta(1)
-                while first <= last and weekdays and weekday(first) not in weekdays:
-                    first += timedelta(1)
-                while last >= first and weekdays and weekday(last) not in weekdays:
-                    last -= timedelta(1)
+                first, last = on_weekdays(start, stop - timedelta(1), weekdays)
                 if first <= last:
                     found.append(Session(slot, moment, first, last, weekdays, due))
     return tuple(sorted(found, key=lambda s: (s.first, s.time, s.slot)))
