@@ -27,7 +27,7 @@ from recovery.schedule.zones import ClockChange, clock_changes
 from recovery.words import clock, quoted_choices
 
 
-def describe_dose(dose: Dose | None, minutes: int | None = None) -> str:
+def describe_dose(dose: Dose | None) -> str:
     """A dose as a patient reads it: "3×10, hold 5 s"."""
     if dose is None:
         return ""

@@ -22,13 +22,12 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from icalendar.prop import vDuration, vText
-
 from recovery.errors import PlanError
 from recovery.schedule.items import CARE_TEAM_FIRST, SURGEON_FIRST, Schedule, Series, Session, Span
 from recovery.schedule.zones import TZDATA_VERSION
 from recovery.words import SLOTS as SLOT_NAMES
 from recovery.words import WEEKDAY_NAMES, listing, long_date
+from recovery.writers.values import duration, text
 from recovery.writers.vtimezone import BYDAY_CODES, vtimezone
 
 if TYPE_CHECKING:  # icalendar's components are loaded only to read a previous file (--update)
@@ -146,11 +145,11 @@ def write(schedule: Schedule, stamp: datetime | None = None, previous: Previous 
     plan = schedule.plan
     about = "Your plan" if plan.discreet else f"{schedule.protocol_title}, version {schedule.protocol_version}"
     name = calendar_name(schedule, revision)
-    description = _text(f"{about}, revision {revision}. {CARE_TEAM_FIRST if plan.discreet else SURGEON_FIRST}")
+    description = text(f"{about}, revision {revision}. {CARE_TEAM_FIRST if plan.discreet else SURGEON_FIRST}")
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN", "METHOD:PUBLISH"]
     # TEXT values, all four escaped (icalendar leaves X-WR-* and NAME raw unless told).
     lines += [f"DESCRIPTION:{description}", f"X-WR-CALDESC:{description}"]
-    lines += [f"NAME:{_text(name)}", f"X-WR-CALNAME:{_text(name)}"]
+    lines += [f"NAME:{text(name)}", f"X-WR-CALNAME:{text(name)}"]
     lines += [f"{PLAN_PROPERTY}:{key}", f"{REVISION_PROPERTY}:{revision}", f"{TZDATA_PROPERTY}:{TZDATA_VERSION}"]
     if schedule.routines:
         lines += _vtimezone_lines(plan.timezone, schedule.first_day.year, schedule.last_day.year)
@@ -235,14 +234,6 @@ def _rank(name: str) -> tuple[int, str]:
     return (_FIRST.index(name), "") if name in _FIRST else (len(_FIRST), name)
 
 
-@lru_cache(maxsize=8192)
-def _text(value: str) -> str:
-    """A TEXT value escaped by icalendar (backslash, semicolon, comma, line break); the same texts
-    recur in every patient's calendar, so each is escaped once per process."""
-    encoded: bytes = vText(value).to_ical()
-    return encoded.decode()
-
-
 def _content(event: Event) -> str:
     """A hash of what the patient sees of an event: every property (and the alarm's) but its stamps."""
     digest = hashlib.sha256()
@@ -307,8 +298,7 @@ class _Writer:
         self.stamp = stamp
         self.tzid = f";TZID={schedule.plan.timezone}"
         trigger = -timedelta(minutes=self.plan.alarm_minutes)
-        # At the start: PT0S, as Apple Calendar writes it; before it, icalendar's duration (-PT10M).
-        self.trigger = "PT0S" if not trigger else vDuration(trigger).to_ical().decode()  # type: ignore[no-untyped-call]
+        self.trigger = duration(trigger)
 
     def events(self) -> Iterator[_Event]:
         yield self.welcome()
@@ -351,12 +341,12 @@ class _Writer:
 
     def base(self, item_id: str, title: str, slot: str = "", part: int = 1) -> _Event:
         event = _Event(uid(self.schedule, item_id, slot, part), {})
-        event.add("SUMMARY", _text(title))
+        event.add("SUMMARY", text(title))
         return event
 
     def finish(self, event: _Event, description: str) -> _Event:
         event.add("CLASS", "PRIVATE")
-        event.add("DESCRIPTION", _text(description))
+        event.add("DESCRIPTION", text(description))
         event.add("TRANSP", "TRANSPARENT")
         event.add("X-MICROSOFT-CDO-BUSYSTATUS", "FREE")
         return event
@@ -435,7 +425,7 @@ class _Writer:
             rule = f"FREQ=WEEKLY;COUNT={count};BYDAY={','.join(BYDAY_CODES[d] for d in session.weekdays)}"
         event.add("RRULE", rule)
         self.finish(event, description)
-        event.alarm = ["ACTION:DISPLAY", f"DESCRIPTION:{_text('Reminder' if self.plan.discreet else title)}"]
+        event.alarm = ["ACTION:DISPLAY", f"DESCRIPTION:{text('Reminder' if self.plan.discreet else title)}"]
         event.alarm.append(f"TRIGGER:{self.trigger}")
         return event
 

@@ -21,13 +21,12 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
-
-from icalendar.prop import vText, vUTCOffset
 
 from recovery.schedule.zones import offset_changes, utc_offset, zone
 from recovery.words import WEEKDAYS
+from recovery.writers.values import text
+from recovery.writers.values import utc_offset as utc_offset_text
 
 #: RFC 5545's two-letter weekday codes, by the protocol file's weekday names.
 BYDAY_CODES: dict[str, str] = {day: day[:2].upper() for day in WEEKDAYS}
@@ -130,7 +129,7 @@ def vtimezone(name: str, first: date, last: date) -> str:
     year, as unfolded content lines ending in CRLF. icalendar encodes each value; the lines are
     assembled here in the order icalendar writes them (loading icalendar's component classes
     would cost every `generate` about 25 ms)."""
-    lines = ["BEGIN:VTIMEZONE", f"TZID:{_text(name)}"]
+    lines = ["BEGIN:VTIMEZONE", f"TZID:{text(name)}"]
     tz = zone(name)
     years = range(first.year - 1, last.year + 1)
     changes = _in_years(tz, years.start, years.stop - 1)
@@ -171,16 +170,6 @@ def _observance(
     if rule:
         lines.append(f"RRULE:{rule}")
     if name:
-        lines.append(f"TZNAME:{_text(name)}")
-    lines += [f"TZOFFSETFROM:{_utc_offset(before)}", f"TZOFFSETTO:{_utc_offset(after)}", f"END:{kind}"]
+        lines.append(f"TZNAME:{text(name)}")
+    lines += [f"TZOFFSETFROM:{utc_offset_text(before)}", f"TZOFFSETTO:{utc_offset_text(after)}", f"END:{kind}"]
     return lines
-
-
-def _text(value: str) -> str:
-    encoded: bytes = vText(value).to_ical()
-    return encoded.decode()
-
-
-def _utc_offset(offset: timedelta) -> str:
-    encoded: Any = vUTCOffset(offset).to_ical()  # str in icalendar 7, bytes in 6
-    return encoded.decode() if isinstance(encoded, bytes) else str(encoded)

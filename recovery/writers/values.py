@@ -1,0 +1,32 @@
+"""iCalendar values as text, encoded by icalendar: the calendar writer and the VTIMEZONE writer
+assemble their lines from these, without icalendar's component objects (see docs/performance.md)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import lru_cache
+from typing import Any
+
+from icalendar.prop import vDuration, vText, vUTCOffset
+
+
+@lru_cache(maxsize=8192)
+def text(value: str) -> str:
+    """A TEXT value escaped (backslash, semicolon, comma, line break); the same texts recur in
+    every patient's calendar, so each is escaped once per process."""
+    encoded: bytes = vText(value).to_ical()
+    return encoded.decode()
+
+
+def utc_offset(offset: timedelta) -> str:
+    """A UTC-OFFSET value: "-0500", "+055328"."""
+    encoded: Any = vUTCOffset(offset).to_ical()  # str in icalendar 7, bytes in 6
+    return encoded.decode() if isinstance(encoded, bytes) else str(encoded)
+
+
+def duration(value: timedelta) -> str:
+    """A DURATION value: "PT0S" at zero (as Apple Calendar writes it), else icalendar's ("-PT10M")."""
+    if not value:
+        return "PT0S"
+    encoded: bytes = vDuration(value).to_ical()  # type: ignore[no-untyped-call]
+    return encoded.decode()
