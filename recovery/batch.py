@@ -19,7 +19,7 @@ from typing import Any
 
 import click
 
-from recovery.errors import OutputError, PlanError, RecoveryError
+from recovery.errors import PlanError, RecoveryError
 from recovery.output import write_file
 from recovery.protocol import Protocol, loader
 from recovery.schedule import Plan, build
@@ -157,7 +157,7 @@ def run_row(row: Row, out_dir: str, output_format: str, force: bool) -> Outcome:
         )
         target = Path(out_dir) / name
         write_file(target, data, force)
-    except (RecoveryError, OutputError) as error:
+    except RecoveryError as error:  # a protocol, plan or output problem of this row
         return Outcome(
             row.line, problems=tuple(_column_first(p.message if not p.file else str(p)) for p in error.problems)
         )
