@@ -25,7 +25,7 @@ from recovery.output import write_file
 from recovery.protocol import Protocol, loader
 from recovery.schedule import Plan, build
 from recovery.schedule.zones import TZDATA_VERSION, machine_timezone, zone
-from recovery.words import SLOTS
+from recovery.words import SLOTS, count
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 F = TypeVar("F", bound=Callable[..., Any])
@@ -112,7 +112,8 @@ def protocols() -> None:
 
 @main.command(context_settings=CONTEXT)
 @click.argument("protocols", nargs=-1, required=True, metavar="PROTOCOL...", type=PATH_TEXT)
-def validate(protocols: tuple[str, ...]) -> None:
+@click.option("--strict", is_flag=True, help="Treat warnings (a number without a source) as errors.")
+def validate(protocols: tuple[str, ...], strict: bool) -> None:
     """Check protocol files and report every problem, not only the first.
 
     PROTOCOL is a path to a .toml file or a protocol name (see `recovery protocols`).
@@ -121,12 +122,18 @@ def validate(protocols: tuple[str, ...]) -> None:
     a year boundary, daylight-saving changes in both hemispheres), so the result is
     the same on every day it is run.
 
+    A valid file is then reviewed: a number (a time, a dose, a duration, an angle, a
+    parameter's bounds) whose item has no `sources` naming one of the file's
+    references is reported as a warning, or as an error with --strict.
+
     \b
     Examples:
       recovery validate protocols/*.toml
-      recovery validate my-clinic.toml
+      recovery validate --strict my-clinic.toml
       recovery validate proximal-hamstring-repair
     """
+    from recovery.protocol.loader import load
+    from recovery.protocol.review import untagged_numbers
     from recovery.schedule.trial import check
 
     failed = []
@@ -134,8 +141,14 @@ def validate(protocols: tuple[str, ...]) -> None:
         problems = check(reference)
         if problems:
             failed.extend(problems)
-        else:
-            click.echo(f"ok: {reference}")
+            continue
+        warnings = untagged_numbers(load(reference))
+        if strict:
+            failed.extend(warnings)
+        for warning in [] if strict else warnings:
+            click.echo(f"warning: {printable(str(warning))}", err=True)
+        if not (strict and warnings):
+            click.echo(f"ok: {reference}" + (f" ({count(len(warnings), 'warning')})" if warnings else ""))
     if failed:
         raise ProtocolError(failed)
 

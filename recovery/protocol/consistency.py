@@ -12,6 +12,7 @@ import re
 import string
 
 from recovery.errors import Problem, did_you_mean
+from recovery.words import quoted_choices
 from recovery.protocol.model import (
     MAX_NUMBER,
     PLAN_PLACEHOLDERS,
@@ -156,8 +157,10 @@ def check_protocol(protocol: Protocol) -> list[Problem]:
     for i, flag in enumerate(protocol.red_flags):
         for key in ("sign", "action"):
             for message in _placeholder_problems(getattr(flag, key), protocol):
-                report(message, f"red_flags[{i}].{key}")
+                report(message, f"{flag.place(i)}.{key}")
     problems.extend(_check_red_flags(protocol, set(items)))
+    problems.extend(_check_sources(protocol))
+    problems.extend(_check_variants(protocol))
 
     if not problems:
         problems.extend(_check_cycles(protocol))
@@ -252,6 +255,81 @@ def _check_red_flags(protocol: Protocol, item_ids: set[str]) -> list[Problem]:
             )
         seen.setdefault(flag.id, i)
     return problems
+
+
+def _check_sources(protocol: Protocol) -> list[Problem]:
+    """Every tag in `sources` names a reference of the file (or of a protocol it extends)."""
+    tags = protocol.reference_tags()
+    problems = []
+    for place, sources in protocol.cited():
+        for tag in sources:
+            if tag not in tags:
+                known = f"; the tags are {quoted_choices(sorted(tags))}" if tags else ""
+                hint = did_you_mean(tag, tags) or known
+                problems.append(
+                    Problem(
+                        f'"{tag}" is not the tag of a reference; references are written "{tag}: author, title, '
+                        f'address"{hint}',
+                        protocol.source,
+                        f"{place}.sources",
+                    )
+                )
+    return problems
+
+
+def _check_variants(protocol: Protocol) -> list[Problem]:
+    """A variant must not leave a step that depends on something it turned off: a routine during a
+    hidden phase, a visit at the end of one, a text that shows a parameter set to nothing.
+
+    A hidden milestone is only a day (the brace-off day still ends protection without a brace),
+    so items may keep counting from it; a hidden phase or routine is something the patient is
+    told not to have.
+    """
+    problems: dict[tuple[str, str], Problem] = {}
+    for variant in (None, *protocol.variants):
+        values = protocol.values(variant)
+        hidden = {item.id for _, item in protocol.items() if item.only_if is not None and not values.get(item.only_if)}
+        named = f'the variant "{variant}"' if variant else "the defaults"
+        for section, item in protocol.items():
+            if item.id in hidden:
+                continue
+            anchors = [(key, expr.anchor) for key, expr in item.whens() if expr.anchor is not None]
+            if isinstance(item, Routine) and item.during is not None:
+                anchors.append(("during", item.during))
+            for key, anchor in anchors:
+                other = protocol.item(anchor)
+                if anchor in hidden and other is not None and not isinstance(other, Milestone):
+                    place = where(section, item, key)
+                    problems.setdefault(
+                        (place, anchor),
+                        Problem(
+                            f'refers to "{anchor}", which {named} turn off (only_if = "{other.only_if}"); '
+                            f'give this item only_if = "{other.only_if}" too, or refer to something that stays',
+                            item.source or protocol.source,
+                            place,
+                        ),
+                    )
+            for key, text in item.texts():
+                for name in _placeholders(text):
+                    parameter = protocol.parameters.get(name)
+                    if parameter is not None and values.get(name) in (False, "") and type(parameter.default) is not int:
+                        place = where(section, item, key)
+                        problems.setdefault(
+                            (place, name),
+                            Problem(
+                                f'shows {{{name}}}, which {named} set to nothing; give this item only_if = "{name}"',
+                                item.source or protocol.source,
+                                place,
+                            ),
+                        )
+    return list(problems.values())
+
+
+def _placeholders(text: str) -> list[str]:
+    try:
+        return [key for _, key, _, _ in string.Formatter().parse(text) if key]
+    except ValueError:
+        return []
 
 
 def _check_cycles(protocol: Protocol) -> list[Problem]:

@@ -130,6 +130,11 @@ ItemId = Annotated[str, Pattern(f"^{ID_PATTERN}$"), Doc("Lower-case letters, dig
 Text = Annotated[str, Doc("Plain text; {side} and {parameter} are filled in")]
 Slot = Annotated[str, Pattern(f"^({'|'.join(SLOTS)}|{CLOCK_PATTERN})$")]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]  # words.WEEKDAYS; a test keeps them equal
+#: Tags of the protocol's `references` that give a thing's numbers: ["H6", "H14"].
+Sources = Annotated[
+    list[Annotated[str, Pattern(r"^[A-Za-z][A-Za-z0-9-]*$")]],
+    Doc('Tags from references (the text before ":") of the sources that give the numbers here'),
+]
 #: The file an item or protocol came from, recorded by the loader for messages (see `locate`).
 Source = Annotated[str, _NotInFile()]
 
@@ -147,6 +152,7 @@ class Parameter:
     min: int | None = None
     max: int | None = None
     choices: Annotated[list[str] | None, Doc("The allowed texts, for a text parameter")] = None
+    sources: Sources = field(default_factory=list)
 
     def problems_with(self, value: Any) -> str | None:
         """Why `value` is not allowed for this parameter, or None when it is."""
@@ -184,6 +190,7 @@ class Variant:
     __pydantic_config__ = STRICT
     description: str = ""
     set: dict[str, Value] = field(default_factory=dict)
+    sources: Sources = field(default_factory=list)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -195,6 +202,7 @@ class Item:
     title: Text
     description: Text = ""
     only_if: Annotated[str | None, Doc("Shown only when this parameter is non-zero, non-empty or true")] = None
+    sources: Sources = field(default_factory=list)
     source: Source = field(default="", init=False, compare=False, repr=False)
 
     def whens(self) -> Iterator[tuple[str, TimeExpr]]:
@@ -221,6 +229,10 @@ class Phase(Item):
     brace: Text = ""
     precautions: list[Text] = field(default_factory=list)
     goals: list[Text] = field(default_factory=list)
+    advice: Annotated[
+        list[Text],
+        Doc("Day-to-day answers for the phase: sitting, sleeping, washing, stairs, work, and what is normal"),
+    ] = field(default_factory=list)
     overlaps: Annotated[list[ItemId], Doc("Phases this one may overlap")] = field(default_factory=list)
 
     def whens(self) -> Iterator[tuple[str, TimeExpr]]:
@@ -235,6 +247,8 @@ class Phase(Item):
             yield f"precautions[{i}]", text
         for i, text in enumerate(self.goals):
             yield f"goals[{i}]", text
+        for i, text in enumerate(self.advice):
+            yield f"advice[{i}]", text
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -347,6 +361,11 @@ class RedFlag:
     action: Text
     id: Annotated[ItemId | None, Doc("Names the flag, so that a derived protocol can replace or remove it")] = None
     emergency: Annotated[bool, Doc("The action is to call the local emergency number")] = False
+    sources: Sources = field(default_factory=list)
+
+    def place(self, index: int) -> str:
+        """Where the flag is, as a surgeon finds it: red_flags[id=fever], or red_flags[3] without an id."""
+        return f"red_flags[id={self.id}]" if self.id else f"red_flags[{index}]"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -391,6 +410,26 @@ class Protocol:
     def item(self, item_id: str) -> Item | None:
         """The item with this id, or None."""
         return next((item for _, item in self.items() if item.id == item_id), None)
+
+    def reference_tags(self) -> dict[str, str]:
+        """Each tagged reference by its tag: "H6: B. Forsythe MD, …" is cited as "H6"."""
+        tags = {}
+        for reference in self.references:
+            tag, colon, _ = reference.partition(":")
+            if colon and re.fullmatch(r"[A-Za-z][A-Za-z0-9-]*", tag.strip()):
+                tags[tag.strip()] = reference
+        return tags
+
+    def cited(self) -> Iterator[tuple[str, list[str]]]:
+        """(place, sources) for everything that can cite sources, with places as a surgeon finds them."""
+        for name, parameter in self.parameters.items():
+            yield f"parameters.{name}", parameter.sources
+        for name, variant in self.variants.items():
+            yield f"variants.{name}", variant.sources
+        for section, item in self.items():
+            yield where(section, item), item.sources
+        for i, flag in enumerate(self.red_flags):
+            yield flag.place(i), flag.sources
 
     def values(self, variant: str | None = None, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         """Parameter values: defaults, then the variant's, then the plan's overrides."""

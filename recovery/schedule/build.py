@@ -115,6 +115,7 @@ def build(protocol: Protocol, plan: Plan, *, facts: bool = True) -> Schedule:
                 Span(
                     item.id, fill(item.title), start, end, fill(item.description), fill(item.weight_bearing),
                     fill(item.brace), tuple(map(fill, item.precautions)), tuple(map(fill, item.goals)),
+                    tuple(map(fill, item.advice)),
                 )
             )  # fmt: skip
         elif isinstance(item, Milestone):

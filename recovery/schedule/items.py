@@ -38,6 +38,7 @@ class Span:
     brace: str = ""
     precautions: tuple[str, ...] = ()
     goals: tuple[str, ...] = ()
+    advice: tuple[str, ...] = ()
 
     @property
     def last(self) -> date:

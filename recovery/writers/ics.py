@@ -391,6 +391,8 @@ class _Writer:
             lines += ["Precautions:", *[f"- {p}" for p in phase.precautions]]
         if phase.goals:
             lines += ["Goals:", *[f"- {g}" for g in phase.goals]]
+        if phase.advice:
+            lines += ["Day to day:", *[f"- {a}" for a in phase.advice]]
         days = (
             f"Days {self.schedule.day_number(phase.start)} to {self.schedule.day_number(phase.end) - 1} after surgery."
         )

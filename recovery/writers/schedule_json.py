@@ -56,6 +56,7 @@ def to_data(schedule: Schedule) -> dict[str, Any]:
                 "brace": p.brace,
                 "precautions": list(p.precautions),
                 "goals": list(p.goals),
+                "advice": list(p.advice),
             }
             for p in schedule.phases
         ],

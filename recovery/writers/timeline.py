@@ -43,6 +43,8 @@ def render(schedule: Schedule, dated: bool = True, width: int = 80) -> str:
                 lines += _wrap(f"{label}: {text}", width, 6)
         for text in phase.precautions:
             lines += _wrap(f"! {text}", width, 6)
+        for text in phase.advice:
+            lines += _wrap(f"· {text}", width, 6)
     lines += ["", "Milestones"]
     for milestone in schedule.milestones:
         lines.append(f"  {when(milestone.date)}  {milestone.title}" + ("  (actual)" if milestone.actual else ""))
