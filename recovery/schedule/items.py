@@ -8,7 +8,7 @@ here once so that no writer derives them again. It knows nothing of icalendar, H
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, time, timedelta
 from functools import cached_property
 from itertools import pairwise
@@ -177,7 +177,9 @@ def sessions_of(routines: Iterable[Series]) -> tuple[Session, ...]:
     found: list[Session] = []
     for (slot, moment), group in by_time.items():
         edges = sorted({s.first for s in group} | {s.last + timedelta(1) for s in group})
+        going: dict[tuple[tuple[Series, ...], tuple[str, ...]], int] = {}  # sessions of the span before
         for start, stop in pairwise(edges):
+            still: dict[tuple[tuple[Series, ...], tuple[str, ...]], int] = {}
             active = [s for s in group if s.first <= start and stop - timedelta(1) <= s.last]
             by_days: dict[tuple[Series, ...], list[str]] = {}
             for day in WEEKDAYS:
@@ -187,8 +189,16 @@ def sessions_of(routines: Iterable[Series]) -> tuple[Session, ...]:
             for due, days in by_days.items():
                 weekdays = () if len(days) == 7 else tuple(days)
                 first, last = on_weekdays(start, stop - timedelta(1), weekdays)
-                if first <= last:
+                if first > last:
+                    continue
+                if (due, weekdays) in going:  # the same routines on the same days go on: one session
+                    index = going[(due, weekdays)]
+                    found[index] = replace(found[index], last=last)
+                else:
+                    index = len(found)
                     found.append(Session(slot, moment, first, last, weekdays, due))
+                still[(due, weekdays)] = index
+            going = still
     return tuple(sorted(found, key=lambda s: (s.first, s.time, s.slot)))
 
 

@@ -336,8 +336,9 @@ class _Writer:
                     visit.book_by + timedelta(1),
                     [f"If this visit is not booked yet, call your clinic now: it should take place {when}."],
                 )
+        parts: dict[str, int] = {}  # the same routines at the same time can return later in the course
         for session in self.schedule.sessions:
-            yield from self.session(session)
+            yield from self.session(session, parts)
 
     def base(self, item_id: str, title: str, slot: str = "", part: int = 1) -> _Event:
         event = _Event(uid(self.schedule, item_id, slot, part), {})
@@ -398,11 +399,15 @@ class _Writer:
         )
         return self.all_day(phase.id, title, phase.start, phase.end, [*lines, days])
 
-    def session(self, session: Session) -> Iterator[_Event]:
-        """One event per run of at most MAX_COUNT occurrences (almost always one), with one alarm."""
+    def session(self, session: Session, parts: dict[str, int]) -> Iterator[_Event]:
+        """One event per run of at most MAX_COUNT occurrences (almost always one), with one alarm.
+
+        Each event's UID holds the session's key and a part number; `parts` counts the parts each
+        key has used so far, so that a session that returns later in the course gets new UIDs."""
         lines = ["What to do:"]
         for series in session.routines:
-            lines.append(f"- {routine_title(series)} ({series.minutes} min)")
+            dose = f" · {series.dose}" if series.dose else ""
+            lines.append(f"- {series.title}{dose} ({series.minutes} min)")
             if series.description:
                 lines.append(f"  {series.description}")
         lines.append(f"About {session.minutes} minutes in all, {_days(session)} until {long_date(session.last)}.")
@@ -411,7 +416,8 @@ class _Writer:
             lines += ["", f"During {phase.title}:", *[f"- {p}" for p in phase.precautions]]
         description = "\n".join([*lines, "", SURGEON_FIRST])
         key = f"{session.slot}|{'+'.join(sorted(s.id for s in session.routines))}|{''.join(session.weekdays)}"
-        for part, (first, count) in enumerate(_runs(session), 1):
+        for part, (first, count) in enumerate(_runs(session), parts.get(key, 0) + 1):
+            parts[key] = part
             yield self.run(session, key, part, first, count, description)
 
     def run(self, session: Session, key: str, part: int, first: date, count: int, description: str) -> _Event:
