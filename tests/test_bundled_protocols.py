@@ -81,7 +81,8 @@ def test_hamstring_standard_course_matches_the_clinical_reference() -> None:
     assert {r.slot for r in ice} == {"morning", "midday", "evening"}
     assert all(r.first == day(1) and r.last == day(13) for r in ice)  # H11: ice helps up to 2 weeks
     early = [r for r in schedule.routines if r.id == "early-exercises"]
-    assert len(early) == 3 and all(r.minutes == 15 for r in early)  # H6: 10-15 minutes, 3 times a day
+    assert len(early) == 3
+    assert all(r.minutes == 15 for r in early)
     assert not {"glute-sets", "ankle-pumps", "quad-sets"} & {r.id for r in schedule.routines}
     assert all(not r.dose for r in schedule.routines)  # no source gives sets and reps: the physio sets them
     flags = " ".join(sign for sign, _ in schedule.red_flags)
@@ -131,8 +132,10 @@ def test_slow_lowering_and_running_wait_for_their_clearances() -> None:
     assert not {"slow-lowering", "running-progression"} & {r.id for r in waiting.routines}
     cleared = build(protocol, Plan(SURGERY, actuals={"cleared-for-slow-lowering": day(90), "walk-jog": day(120)}))
     starts = {r.id: r.first for r in cleared.routines}
-    assert starts["slow-lowering"] >= day(90) and starts["slow-lowering"] - day(90) < timedelta(7)
-    assert starts["running-progression"] >= day(120) and starts["running-progression"] - day(120) < timedelta(7)
+    assert starts["slow-lowering"] >= day(90)
+    assert starts["slow-lowering"] - day(90) < timedelta(7)
+    assert starts["running-progression"] >= day(120)
+    assert starts["running-progression"] - day(120) < timedelta(7)
 
 
 @pytest.mark.parametrize(
@@ -178,7 +181,8 @@ def test_achilles_course_follows_its_sources() -> None:
     jog = next(r for r in schedule.routines if r.id == "walk-and-jog")
     assert schedule.day_number(jog.first) >= 84
     gate = next(m for m in build(protocol, Plan(SURGERY)).milestones if m.id == "cleared-to-jog")
-    assert gate.waiting and "toes of the operated foot, standing on that foot alone" in " ".join(gate.check)
+    assert gate.waiting
+    assert "toes of the operated foot, standing on that foot alone" in " ".join(gate.check)
     assert "walk-and-jog" not in {r.id for r in build(protocol, Plan(SURGERY)).routines}
 
 
@@ -187,4 +191,5 @@ def test_achilles_longer_boot_variant_moves_the_wedges_and_the_boot() -> None:
     milestones = {m.id: schedule.day_number(m.date) for m in schedule.milestones}
     assert (milestones["first-wedge-out"], milestones["last-wedge-out"], milestones["boot-off"]) == (49, 56, 63)
     phases = {p.id: (schedule.day_number(p.start), schedule.day_number(p.end)) for p in schedule.phases}
-    assert phases["boot"] == (14, 63) and phases["shoe"] == (63, 105)
+    assert phases["boot"] == (14, 63)
+    assert phases["shoe"] == (63, 105)

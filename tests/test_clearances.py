@@ -25,9 +25,9 @@ def schedule_json(*args: str) -> dict:
 def test_before_clearance_the_calendar_has_a_checkpoint_and_nothing_of_running() -> None:
     data = schedule_json()
     walk_jog = next(m for m in data["milestones"] if m["id"] == "walk-jog")
-    assert walk_jog["title"] == "Earliest day to ask whether you may start the walk-to-jog progression"
+    assert walk_jog["title"] == "Earliest day to ask whether you may start to walk and jog"
     assert walk_jog["date"] == "2027-06-21"
-    assert walk_jog["clearance"] == "whether you may start the walk-to-jog progression"
+    assert walk_jog["clearance"] == "whether you may start to walk and jog"
     assert walk_jog["actual"] is False
     assert "running" not in {p["id"] for p in data["phases"]}
     assert "running-progression" not in {r["id"] for r in data["routines"]}
@@ -64,8 +64,9 @@ def test_a_late_clearance_is_a_fact_not_an_error() -> None:
 def test_gates_are_listed_where_clinics_look() -> None:
     text = run("show", "proximal-hamstring-repair", "--parameters").stdout
     assert "walk-jog: Cleared for the walk-to-jog progression  (a clearance: ask whether you may start" in text
+    assert "cleared-for-slow-lowering: Cleared for slow-lowering exercises  (a clearance" in text
     listed = json.loads(run("show", "achilles-tendon-repair", "--parameters", "--json").stdout)
-    assert listed["milestones"]["jogging"]["clearance"] == "whether you may start jogging"
+    assert listed["milestones"]["cleared-to-jog"]["clearance"] == "whether you may start jogging"
 
 
 def test_validate_lays_out_what_waits_behind_a_clearance(tmp_path) -> None:
@@ -80,15 +81,16 @@ def test_validate_lays_out_what_waits_behind_a_clearance(tmp_path) -> None:
 
 
 def test_visits_fall_on_clinic_days_with_a_reminder_to_book_them(tmp_path) -> None:
-    data = schedule_json("--surgery-date", "2027-03-07")  # a Sunday: "6 weeks" is a Sunday too
+    data = schedule_json("--surgery-date", "2027-03-07")  # a Sunday: the end of protection is a Sunday too
     visits = {a["id"]: a for a in data["appointments"]}
-    assert (visits["follow-up-6-weeks"]["first_day"], visits["follow-up-6-weeks"]["last_day"]) == ("2027-04-19",) * 2
-    assert visits["follow-up-6-weeks"]["book_by"] == "2027-04-12"
+    visit = visits["protection-visit"]
+    assert (visit["first_day"], visit["last_day"]) == ("2027-04-19",) * 2
+    assert visit["book_by"] == "2027-04-12"
     for visit in visits.values():
         for key in ("first_day", "last_day"):
             assert date.fromisoformat(visit[key]).weekday() < 5
     calendar = generate(tmp_path, "--surgery-date", "2027-03-07", "--timezone", "UTC")
     titles = {str(e["SUMMARY"]): e for e in icalendar.Calendar.from_ical(calendar).walk("VEVENT")}
-    booking = titles["Book: Follow-up visit (6 weeks)"]
+    booking = titles["Book: Surgeon visit: end of protection"]
     assert booking["DTSTART"].dt == date(2027, 4, 12)
     assert "call your clinic now" in str(booking["DESCRIPTION"])

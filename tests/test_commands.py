@@ -23,7 +23,7 @@ def test_every_command_has_help_with_an_example(command: str) -> None:
 def test_protocols_lists_both_bundled_protocols() -> None:
     result = run("protocols")
     assert result.exit_code == 0
-    assert "proximal-hamstring-repair  Proximal hamstring repair (version 2026.1)" in result.stdout
+    assert "proximal-hamstring-repair  Proximal hamstring repair (version 2026.2)" in result.stdout
     assert "achilles-tendon-repair" in result.stdout
 
 

@@ -16,9 +16,9 @@ def test_clinic_file_shortens_bracing_adds_a_visit_and_removes_an_exercise() -> 
     assert clinic.day_number(protection.end) == 28
     visit = next(a for a in clinic.appointments if a.id == "physio-review")
     assert clinic.day_number(visit.first) == 35
-    assert "core-isometrics" in {r.id for r in base.routines}
-    assert "core-isometrics" not in {r.id for r in clinic.routines}
-    assert len(clinic.references) == len(base.references)  # inherited sources stay
+    assert "balance" in {r.id for r in base.routines}
+    assert "balance" not in {r.id for r in clinic.routines}
+    assert len(clinic.references) == len(base.references) + 1  # inherited sources stay, the clinic's is added
 
 
 def test_show_reflects_every_change_of_the_clinic_file() -> None:
@@ -26,7 +26,7 @@ def test_show_reflects_every_change_of_the_clinic_file() -> None:
     assert result.exit_code == 0, result.stderr
     assert "day 28  Mon 2027-03-29  Brace off, if your surgeon agrees" in result.stdout
     assert "day 35  Mon 2027-04-05  Physiotherapy review at the clinic" in result.stdout
-    assert "Abdominal bracing" not in result.stdout
+    assert "Balance practice" not in result.stdout
     assert "day 0-27  Mon 2027-03-01 - Sun 2027-03-28  Phase 1 · Protection" in result.stdout
 
 
@@ -41,23 +41,23 @@ def test_merging_an_item_changes_only_the_keys_given(tmp_path) -> None:
 
 def test_removing_an_item_that_is_not_inherited_suggests_the_nearest(tmp_path) -> None:
     path = tmp_path / "clinic.toml"
-    path.write_text('id = "c"\nextends = "proximal-hamstring-repair"\nremove = ["ankle-pump"]\n')
+    path.write_text('id = "c"\nextends = "proximal-hamstring-repair"\nremove = ["heel-slide"]\n')
     result = run("validate", str(path))
     assert result.exit_code == 1
     assert (
-        f'{path}: remove[0]: "ankle-pump" is not an item of the protocol this one extends; did you mean "ankle-pumps"?'
+        f'{path}: remove[0]: "heel-slide" is not an item of the protocol this one extends; did you mean "heel-slides"?'
         in result.stderr
     )
 
 
 def test_removing_an_item_others_refer_to_names_the_dangling_reference(tmp_path) -> None:
     path = tmp_path / "clinic.toml"
-    path.write_text('id = "c"\nextends = "proximal-hamstring-repair"\nremove = ["wb-50"]\n')
+    path.write_text('id = "c"\nextends = "proximal-hamstring-repair"\nremove = ["brace-off"]\n')
     result = run("validate", str(path))
     assert result.exit_code == 1
     assert (
-        'milestones[id=wb-75].at: "wb-50 + {wb_step_days} days": refers to "wb-50", which is not an item'
-        in result.stderr
+        'milestones[id=crutches-away].at: "brace-off + {crutch_weaning_weeks} weeks": refers to "brace-off", '
+        "which is not an item" in result.stderr
     )
 
 

@@ -47,7 +47,7 @@ def test_json_agrees_with_the_calendar_course() -> None:
     brace_off = next(m for m in data["milestones"] if m["id"] == "brace-off")
     assert (brace_off["date"], brace_off["day"], brace_off["actual"]) == ("2027-04-20", 50, True)
     assert data["plan"]["actual"] == {"brace-off": "2027-04-20"}
-    pumps = [r for r in data["routines"] if r["id"] == "ankle-pumps"]
+    pumps = [r for r in data["routines"] if r["id"] == "early-exercises"]
     assert [(r["slot"], r["time"]) for r in pumps] == [("morning", "08:00"), ("midday", "13:00"), ("evening", "19:00")]
     first, last = date.fromisoformat(pumps[0]["first_day"]), date.fromisoformat(pumps[0]["last_day"])
     assert pumps[0]["count"] == (last - first).days + 1
@@ -56,7 +56,7 @@ def test_json_agrees_with_the_calendar_course() -> None:
     assert weekly["weekdays"] == ["mon", "wed", "fri"]
     assert data["red_flags"][0] == {
         "sign": "Chest pain, or sudden shortness of breath or trouble breathing",
-        "action": "Call your local emergency number now: this can be a blood clot in the lung.",
+        "action": "Call your local emergency number now. This can be a blood clot in the lung.",
     }
 
 

@@ -71,7 +71,9 @@ def test_a_session_that_returns_later_gets_new_uids(tmp_path) -> None:
         '[[routines]]\nid = "stretch"\ntitle = "Stretch"\nstart = "day 5"\nend = "day 8"\ntimes = ["evening"]\n'
         + RED_FLAG
     )
-    data = generate(tmp_path, "--surgery-date", "2027-03-01", "--timezone", "Europe/Berlin", "--protocol", str(protocol))
+    data = generate(
+        tmp_path, "--surgery-date", "2027-03-01", "--timezone", "Europe/Berlin", "--protocol", str(protocol)
+    )
     events = [e for e in icalendar.Calendar.from_ical(data).walk("VEVENT") if e.get("RRULE")]
     assert len(events) == 3
     assert len({str(e["UID"]) for e in events}) == 3

@@ -12,7 +12,6 @@ import re
 import string
 
 from recovery.errors import Problem, did_you_mean
-from recovery.words import quoted_choices
 from recovery.protocol.model import (
     MAX_NUMBER,
     PLAN_PLACEHOLDERS,
@@ -24,6 +23,7 @@ from recovery.protocol.model import (
     Routine,
     where,
 )
+from recovery.words import quoted_choices
 
 _PLAIN = re.compile(r"[a-z_][a-z0-9_]*")
 #: Characters no text may hold: control characters (except tab and line break), DEL and C1 controls.

@@ -34,7 +34,7 @@ def untagged_numbers(protocol: Protocol) -> list[Problem]:
         if not sources:
             problems.append(
                 Problem(
-                    f"{what} without a source: add sources = [\"TAG\"], where TAG starts an entry of references",
+                    f'{what} without a source: add sources = ["TAG"], where TAG starts an entry of references',
                     protocol.source,
                     place,
                 )

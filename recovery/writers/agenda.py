@@ -75,6 +75,8 @@ def render(schedule: Schedule, day: date, week: bool = False, color: bool = Fals
             out += _wrap(f"Brace: {phase.brace}", width, 2)
         for text in phase.precautions:
             out += [style.warn(line) if i == 0 else line for i, line in enumerate(_wrap(f"! {text}", width, 2))]
+        for text in phase.advice:
+            out += _wrap(f"· {text}", width, 2)
         out.append("")
 
     for current in days:

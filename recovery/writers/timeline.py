@@ -47,7 +47,9 @@ def render(schedule: Schedule, dated: bool = True, width: int = 80) -> str:
             lines += _wrap(f"· {text}", width, 6)
     lines += ["", "Milestones"]
     for milestone in schedule.milestones:
-        lines.append(f"  {when(milestone.date)}  {milestone.title}" + ("  (actual)" if milestone.actual else ""))
+        lines += _wrap(
+            f"{when(milestone.date)}  {milestone.title}" + ("  (actual)" if milestone.actual else ""), width, 2
+        )
         for text in milestone.check:
             lines += _wrap(f"check: {text}", width, 6)
     lines += ["", "Appointments"]
@@ -91,7 +93,7 @@ def _bars(schedule: Schedule, width: int) -> list[str]:
     out = [f"{'week':<{BAR_LABEL}}  {''.join(labels).rstrip()}", f"{'':<{BAR_LABEL}}  {''.join(ruler).rstrip()}"]
     for phase in schedule.phases:
         start = int((phase.start - day0).days // days_per_column)
-        end = max(start + 1, math.ceil((phase.end - day0).days / days_per_column))
+        end = min(columns, max(start + 1, math.ceil((phase.end - day0).days / days_per_column)))
         bar = " " * start + "█" * (end - start)
         out.append(f"{_cut(phase.title, BAR_LABEL):<{BAR_LABEL}}  {bar}")
     return out
