@@ -289,7 +289,7 @@ def _check_variants(protocol: Protocol) -> list[Problem]:
     for variant in (None, *protocol.variants):
         values = protocol.values(variant)
         hidden = {item.id for _, item in protocol.items() if item.only_if is not None and not values.get(item.only_if)}
-        named = f'the variant "{variant}"' if variant else "the defaults"
+        named, s = (f'the variant "{variant}"', "s") if variant else ("the defaults", "")
         for section, item in protocol.items():
             if item.id in hidden:
                 continue
@@ -303,7 +303,7 @@ def _check_variants(protocol: Protocol) -> list[Problem]:
                     problems.setdefault(
                         (place, anchor),
                         Problem(
-                            f'refers to "{anchor}", which {named} turn off (only_if = "{other.only_if}"); '
+                            f'refers to "{anchor}", which {named} turn{s} off (only_if = "{other.only_if}"); '
                             f'give this item only_if = "{other.only_if}" too, or refer to something that stays',
                             item.source or protocol.source,
                             place,
@@ -317,7 +317,7 @@ def _check_variants(protocol: Protocol) -> list[Problem]:
                         problems.setdefault(
                             (place, name),
                             Problem(
-                                f'shows {{{name}}}, which {named} set to nothing; give this item only_if = "{name}"',
+                                f'shows {{{name}}}, which {named} set{s} to nothing; give this item only_if = "{name}"',
                                 item.source or protocol.source,
                                 place,
                             ),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import stat
 import tomllib
 from dataclasses import dataclass
@@ -233,7 +234,7 @@ def _merge(parent: dict[str, Any], child: dict[str, Any], source: str) -> tuple[
             by_id = {_id_of(item): item for item in merged.setdefault(key, []) if _id_of(item)}
             for item in value:
                 if _id_of(item) in by_id:
-                    by_id[item["id"]].update(item)
+                    by_id[item["id"]].update(_vouched(item))
                 else:
                     merged[key].append(item)
         elif key in ("parameters", "variants") and isinstance(value, dict):
@@ -243,7 +244,7 @@ def _merge(parent: dict[str, Any], child: dict[str, Any], source: str) -> tuple[
                     base = table[name]
                     if key == "variants" and isinstance(entry.get("set"), dict) and isinstance(base.get("set"), dict):
                         entry = {**entry, "set": {**base["set"], **entry["set"]}}
-                    table[name] = {**base, **entry}
+                    table[name] = {**base, **_vouched(entry)}
                 else:
                     table[name] = entry
         elif key == "references" and isinstance(value, list):
@@ -253,6 +254,20 @@ def _merge(parent: dict[str, Any], child: dict[str, Any], source: str) -> tuple[
         else:
             merged[key] = value
     return merged, problems
+
+
+#: Keys that hold numbers: the parent's `sources` vouched for the parent's values, not for new ones.
+_NUMBERS = frozenset({"default", "min", "max", "choices", "set", "at", "start", "end", "window", "dose", "minutes"})
+
+
+def _vouched(entry: dict[str, Any]) -> dict[str, Any]:
+    """A child's change to an inherited entry. A new number (in a numeric key, or a digit in a new
+    text) that brings no `sources` of its own drops the inherited ones, so that review asks for them."""
+    if "sources" in entry:
+        return entry
+    if _NUMBERS & set(entry) or any(re.search(r"\d", str(value)) for value in entry.values()):
+        return {**entry, "sources": []}
+    return entry
 
 
 def _id_of(item: Any) -> str:

@@ -199,7 +199,7 @@ def _behind_gates(protocol: Protocol, plan: Plan, gates: set[str]) -> set[Point]
 def _gate_description(description: str, clearance: str) -> str:
     lines = [description] if description else []
     lines.append(
-        f"From this day on, ask your surgeon or physiotherapist {clearance}. What comes after it is not in "
+        f"From this day on, ask your surgeon or physio {clearance}. What comes after it is not in "
         "this calendar until you are cleared: then ask for a new calendar from the day you were cleared."
     )
     return "\n".join(lines)

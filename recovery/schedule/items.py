@@ -18,11 +18,9 @@ from recovery.schedule.plan import Plan
 from recovery.words import WEEKDAYS, weekday
 
 #: Said by every output a patient sees.
-SURGEON_FIRST = (
-    "Your surgeon's and physiotherapist's instructions come first: if they differ from this calendar, follow theirs."
-)
+SURGEON_FIRST = "Your surgeon's and physio's instructions come first. If they differ from this calendar, follow theirs."
 #: The same, where --discreet keeps medical words out (a calendar's description, seen in lists).
-CARE_TEAM_FIRST = "Your care team's instructions come first: if they differ from this calendar, follow theirs."
+CARE_TEAM_FIRST = "Your care team's instructions come first. If they differ from this calendar, follow theirs."
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,7 @@ def render(schedule: Schedule, day: date, week: bool = False, color: bool = Fals
     elif day > schedule.last_day:
         out += [
             f"The planned course ended on {iso_date(schedule.last_day)} (day {schedule.day_number(schedule.last_day)}).",
-            "Keep to what your surgeon and physiotherapist advise from here on.",
+            "Keep to what your surgeon and physio advise from here on.",
             "",
         ]
 
