@@ -257,6 +257,7 @@ def format_choices(data: dict[str, Any]) -> str:
         bounds = ""
         if p["min"] is not None or p["max"] is not None:
             bounds = f", {p['min'] if p['min'] is not None else '…'} to {p['max'] if p['max'] is not None else '…'}"
+        named = p["choices"] if isinstance(p["choices"], dict) else {}
         if p["choices"]:
             bounds = ", one of: " + " | ".join(p["choices"])
         default = p["default"] if p["default"] != "" else "(empty)"
@@ -265,6 +266,7 @@ def format_choices(data: dict[str, Any]) -> str:
         )
         if p["description"]:
             lines.append(f"      {p['description']}")
+        lines += [f"      {key}: {text}" for key, text in named.items()]
     lines += ["", "Variants (--variant NAME)"]
     lines += [f"  {name}: {v['description']}" for name, v in data["variants"].items()] or ["  (none)"]
     lines += ["", "Milestones (--actual NAME=DATE)"]

@@ -102,15 +102,10 @@ def test_hamstring_phases_answer_what_patients_ask() -> None:
     assert "Wear it in bed too." in brace.brace
     wound = next(a for a in schedule.appointments if a.id == "wound-check")
     assert "dissolve" in wound.description
-    # the surgeon's choices are parameters, and every text follows them
+    # the surgeon's choices are parameters with short names, and every text follows them
     other = build(
-        protocol,
-        Plan(SURGERY, overrides={
-            "dressing": protocol.parameters["dressing"].choices[1],
-            "stitches": protocol.parameters["stitches"].choices[1],
-            "brace_in_bed": protocol.parameters["brace_in_bed"].choices[1],
-        }),
-    )  # fmt: skip
+        protocol, Plan(SURGERY, overrides={"dressing": "waterproof", "stitches": "removed", "brace_in_bed": "no"})
+    )
     assert "waterproof" in " ".join(next(p for p in other.phases if p.id == "protection").advice)
     assert "come out at this visit" in next(a for a in other.appointments if a.id == "wound-check").description
     assert "You may take it off in bed." in next(p for p in other.phases if p.id == "brace").brace

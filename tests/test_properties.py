@@ -39,7 +39,7 @@ def parameter_values(protocol: Protocol) -> st.SearchStrategy[dict[str, str]]:
         elif isinstance(parameter.default, int) and parameter.min is not None and parameter.max is not None:
             drawn[name] = st.integers(parameter.min, parameter.max).map(str)
         elif isinstance(parameter.default, str) and parameter.choices:
-            drawn[name] = st.sampled_from(parameter.choices)
+            drawn[name] = st.sampled_from(list(parameter.choices))
         elif isinstance(parameter.default, str):
             drawn[name] = st.sampled_from(["", "as your surgeon prescribed"])
     return st.fixed_dictionaries(drawn)

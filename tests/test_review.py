@@ -133,3 +133,23 @@ def test_the_hamstring_accelerated_variant_reads_right() -> None:
     assert "Stop using the crutches" not in shown
     assert "Walk without crutches" not in shown
     assert "Brace" not in shown
+
+
+def test_a_named_choice_is_typed_short_and_read_in_full(tmp_path) -> None:
+    typo = run("generate", "--surgery-date", "2027-03-01", "--set", "dressing=waterprof", "-o", str(tmp_path / "x.ics"))
+    assert typo.exit_code == 1
+    assert 'did you mean "waterproof"?' in typo.stderr
+    assert not (tmp_path / "x.ics").exists()
+    shown = run("agenda", "--surgery-date", "2027-03-01", "--on", "2027-03-05", "--set", "dressing=waterproof")
+    assert "Washing: Your dressing is waterproof. You may shower with it on." in shown.stdout
+    listed = run("show", "proximal-hamstring-repair", "--parameters").stdout
+    assert "      waterproof: Your dressing is waterproof." in listed
+
+
+def test_a_choice_name_must_be_typeable(tmp_path) -> None:
+    path = write(
+        tmp_path, PHASE + '[parameters.bed]\ndefault = "Yes"\n[parameters.bed.choices]\n"Yes" = "Wear it in bed."\n'
+    )
+    result = run("validate", str(path))
+    assert result.exit_code == 1
+    assert '"Yes": a choice\'s name uses lower-case letters, digits, - and _' in result.stderr

@@ -180,6 +180,15 @@ def _check_parameters(protocol: Protocol) -> list[Problem]:
             problems.append(Problem("min and max apply only to a whole-number parameter", protocol.source, place))
         if parameter.choices is not None and type(parameter.default) is not str:
             problems.append(Problem("choices apply only to a text parameter", protocol.source, place))
+        for key in parameter.choices if isinstance(parameter.choices, dict) else ():
+            if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", key):
+                problems.append(
+                    Problem(
+                        f'"{key}": a choice\'s name uses lower-case letters, digits, - and _ (it is typed in --set)',
+                        protocol.source,
+                        f"{place}.choices",
+                    )
+                )
         for bound in ("min", "max"):
             value = getattr(parameter, bound)
             if value is not None and abs(value) > MAX_NUMBER:

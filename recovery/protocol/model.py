@@ -151,7 +151,13 @@ class Parameter:
     description: str = ""
     min: int | None = None
     max: int | None = None
-    choices: Annotated[list[str] | None, Doc("The allowed texts, for a text parameter")] = None
+    choices: Annotated[
+        list[str] | dict[str, str] | None,
+        Doc(
+            "The allowed values of a text parameter: a list of texts, or a table of short names to the texts "
+            "patients read (a plan then sets --set dressing=waterproof)"
+        ),
+    ] = None
     sources: Sources = field(default_factory=list)
 
     def problems_with(self, value: Any) -> str | None:
@@ -169,6 +175,12 @@ class Parameter:
         if isinstance(value, str) and self.choices is not None and value not in self.choices:
             return f'"{value}" is not one of {quoted_choices(self.choices)}{did_you_mean(value, self.choices)}'
         return None
+
+    def shown(self, value: Any) -> Any:
+        """What a patient reads for `value`: a named choice's text, or the value itself."""
+        if isinstance(self.choices, dict) and isinstance(value, str):
+            return self.choices.get(value, value)
+        return value
 
     def parse(self, text: str) -> bool | int | str:
         """A value typed on the command line, converted to this parameter's kind."""
@@ -430,6 +442,10 @@ class Protocol:
             yield where(section, item), item.sources
         for i, flag in enumerate(self.red_flags):
             yield flag.place(i), flag.sources
+
+    def shown(self, values: dict[str, Any]) -> dict[str, Any]:
+        """The values as texts fill them in: each named choice replaced by the text patients read."""
+        return {name: self.parameters[name].shown(v) if name in self.parameters else v for name, v in values.items()}
 
     def values(self, variant: str | None = None, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         """Parameter values: defaults, then the variant's, then the plan's overrides."""

@@ -48,7 +48,7 @@ def _numbers(protocol: Protocol) -> Iterator[tuple[str, str, list[str]]]:
         place = f"parameters.{name}"
         if type(parameter.default) is int:
             yield place, f"the number {parameter.default}", parameter.sources
-        elif number := _first_number([str(parameter.default), *(parameter.choices or [])]):
+        elif number := _first_number([str(parameter.shown(parameter.default)), *_texts(parameter.choices)]):
             yield place, number, parameter.sources
     for name, variant in protocol.variants.items():
         numbers = [str(value) for value in variant.set.values() if type(value) is int or isinstance(value, str)]
@@ -60,6 +60,10 @@ def _numbers(protocol: Protocol) -> Iterator[tuple[str, str, list[str]]]:
     for i, flag in enumerate(protocol.red_flags):
         if number := _first_number([flag.sign, flag.action]):
             yield flag.place(i), number, flag.sources
+
+
+def _texts(choices: list[str] | dict[str, str] | None) -> list[str]:
+    return list(choices.values()) if isinstance(choices, dict) else list(choices or [])
 
 
 def _item_number(item: Item) -> str | None:

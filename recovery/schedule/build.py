@@ -85,7 +85,7 @@ def build(protocol: Protocol, plan: Plan, *, facts: bool = True) -> Schedule:
     values = parameter_values(protocol, plan)
     _check_actuals(protocol, plan, values)
     dates = _resolve(protocol, values, plan)
-    fill = _Filler(values, plan)
+    fill = _Filler(protocol.shown(values), plan)
     shown = {item.id for _, item in protocol.items() if item.only_if is None or values.get(item.only_if)}
     gates = {
         m.id for m in protocol.milestones if m.clearance is not None and m.id in shown and m.id not in plan.actuals
