@@ -17,7 +17,7 @@ def test_a_cached_protocol_equals_a_validated_one(tmp_path, monkeypatch: pytest.
     monkeypatch.setenv("RECOVERY_CACHE_DIR", str(tmp_path))
     validated = load("proximal-hamstring-repair", use_cache=False)
     first = load("proximal-hamstring-repair")  # validates and writes the entry
-    assert len(list(tmp_path.glob("*.json"))) == 1
+    assert len([entry for entry in tmp_path.glob("*.json") if not entry.name.startswith("files-")]) == 1
     cached = load("proximal-hamstring-repair")  # read back without the validator
     assert cached == first == validated
     assert [item.source for _, item in cached.items()] == [item.source for _, item in validated.items()]
@@ -75,3 +75,48 @@ def test_generate_with_a_warm_cache_does_not_import_the_validator(tmp_path) -> N
         for _ in range(2)
     ]
     assert [r.stdout.split()[-1] for r in runs] == ["True", "False"]
+
+
+def _aged(*paths) -> None:
+    """Files last changed a minute ago, as files are when a patient's calendar is made."""
+    for path in paths:
+        os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns - 60 * 10**9))
+
+
+def test_an_unchanged_file_is_not_even_parsed_again(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from recovery.protocol import loader
+
+    monkeypatch.setenv("RECOVERY_CACHE_DIR", str(tmp_path / "cache"))
+    path = tmp_path / "hamstring.toml"
+    path.write_bytes((HERE.parent / "protocols" / "proximal-hamstring-repair.toml").read_bytes())
+    _aged(path)
+    expected = load(path)
+    monkeypatch.setattr(loader, "_read", lambda path: pytest.fail(f"parsed {path} again"))
+    again = load(path)
+    assert again == expected
+    assert [item.source for _, item in again.items()] == [item.source for _, item in expected.items()]
+    assert again.family == expected.family
+
+
+def test_a_changed_file_or_a_new_parent_of_the_same_name_is_read_again(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("RECOVERY_CACHE_DIR", str(tmp_path / "cache"))
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    base = (
+        'id = "base"\ntitle = "Base {}"\nversion = "1"\n'
+        '[[phases]]\nid = "p"\ntitle = "P"\nstart = "day 0"\nend = "2 weeks"\n' + RED_FLAG
+    )
+    (first / "base.toml").write_text(base.format("one"))
+    child = tmp_path / "child.toml"
+    child.write_text('id = "child"\nextends = "base"\n')
+    _aged(first / "base.toml", child)
+    monkeypatch.setenv("RECOVERY_PROTOCOLS", str(first))
+    assert load(child).title == "Base one"
+    assert load(child).title == "Base one"  # from the stamps
+    (second / "base.toml").write_text(base.format("two"))  # a clinic library that now comes first
+    _aged(second / "base.toml")
+    monkeypatch.setenv("RECOVERY_PROTOCOLS", os.pathsep.join([str(second), str(first)]))
+    assert load(child).title == "Base two"
+    (second / "base.toml").write_text(base.format("six"))  # same size, edited: a new modification time
+    assert load(child).title == "Base six"

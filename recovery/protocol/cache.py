@@ -4,6 +4,9 @@ An entry is keyed by the hash of the protocol's merged file data (its `extends` 
 the package's version and every source file of this subpackage (the model, its checks and this
 cache), found by listing the folder, so any change to the code that validates makes a new entry. It holds the
 validated protocol as plain JSON, rebuilt into the model's dataclasses without pydantic.
+Beside it, `remember` notes each file of the chain by size, modification time and inode, so that
+the next use of an unchanged file skips even reading the TOML (`recall` checks every file and
+that each `extends` still finds the same file).
 Only valid protocols are cached; anything unreadable in the cache is ignored and validated anew.
 The folder is $RECOVERY_CACHE_DIR (empty: no cache), else $XDG_CACHE_HOME/recovery or ~/.cache/recovery.
 """
@@ -14,6 +17,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import time
 import types
 import typing
 from functools import cache
@@ -23,6 +27,11 @@ from typing import Any
 from recovery.output import cache_folder
 from recovery.protocol.model import Protocol
 from recovery.protocol.timeexpr import TimeExpr, TimeExprError
+
+#: A file modified less than this long ago is not remembered by its stamp (as git does for "racy"
+#: files): file systems keep modification times to a clock tick, and two edits within one tick
+#: that keep the size would look the same.
+RACY_NS = 2_000_000_000
 
 
 def folder() -> Path | None:
@@ -46,6 +55,73 @@ def key(raw: dict[str, Any]) -> str:
     """The entry for merged protocol data under the current model."""
     data = json.dumps(raw, sort_keys=True, default=str, ensure_ascii=False).encode()
     return hashlib.sha256(_model_fingerprint() + data).hexdigest()
+
+
+def _stamp(path: Path) -> list[int] | None:
+    """What changes when a file is edited or replaced: its size, modification time and inode."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return [info.st_size, info.st_mtime_ns, info.st_ino]
+
+
+def _stamp_file(where: Path, path: Path) -> Path:
+    name = hashlib.sha256(_model_fingerprint() + str(path.resolve()).encode()).hexdigest()
+    return where / f"files-{name}.json"
+
+
+def remember(
+    path: Path, links: list[tuple[Path, str | None]], entry: str, family: str, sources: dict[tuple[str, str], str]
+) -> None:
+    """Note that the file at `path` (with the files it extends, `links`, as they are now) is `entry`,
+    so that the next use finds it without parsing any of them."""
+    where = folder()
+    stamps = [_stamp(file) for file, _ in links]
+    if where is None or None in stamps:
+        return
+    if any(time.time_ns() - stamp[1] < RACY_NS for stamp in stamps if stamp is not None):
+        return  # changed moments ago: an edit within the same clock tick could keep size and time
+    note = {
+        "files": [[str(file), stamp, extends] for (file, extends), stamp in zip(links, stamps, strict=True)],
+        "entry": entry,
+        "family": family,
+        "sources": [[section, item, source] for (section, item), source in sources.items()],
+    }
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+        _stamp_file(where, path).write_text(json.dumps(note, ensure_ascii=False), encoding="utf-8")
+    except OSError:
+        return
+
+
+def recall(
+    path: Path, resolve: typing.Callable[[Path, str], Path | None]
+) -> tuple[str, str, dict[tuple[str, str], str]] | None:
+    """(entry, family, which file each item came from) for the file at `path`, when no file of its
+    `extends` chain has changed since `remember` and each `extends` still finds the same file
+    (`resolve` looks it up as the loader does: a clinic library may now hold another of that name)."""
+    where = folder()
+    if where is None:
+        return None
+    try:
+        note = json.loads(_stamp_file(where, path).read_text(encoding="utf-8"))
+        files = note["files"]
+        if Path(files[0][0]).resolve() != path.resolve():
+            return None
+        for i, (file, stamp, extends) in enumerate(files):
+            if _stamp(Path(file)) != stamp:
+                return None
+            if extends is not None:
+                found = resolve(Path(file), extends)
+                if found is None or i + 1 >= len(files) or found.resolve() != Path(files[i + 1][0]).resolve():
+                    return None
+            elif i + 1 != len(files):
+                return None
+        sources = {(section, item): source for section, item, source in note["sources"]}
+        return str(note["entry"]), str(note["family"]), sources
+    except (OSError, ValueError, TypeError, KeyError, IndexError):
+        return None
 
 
 def read(entry: str) -> Protocol | None:

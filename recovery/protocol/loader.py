@@ -114,15 +114,23 @@ def load(reference: str | Path, use_cache: bool = True) -> Protocol:
     spares every command the validator's start-up (see `cache`).
     """
     path = find(str(reference)) if not isinstance(reference, Path) else reference
-    raw, sources = _read_merged(path, chain=())
-    family = str(raw.pop(_FAMILY, raw.get("id", "")))
-    key = cache.key(raw)
-    protocol = cache.read(key) if use_cache else None
-    if protocol is None:
-        from recovery.protocol.validation import validate  # pydantic is imported only here
+    known = cache.recall(path, _still_extends) if use_cache else None
+    if known is not None:  # no file of the chain changed since it was validated: not even parsed again
+        entry, family, sources = known
+        protocol = cache.read(entry)
+    if known is None or protocol is None:
+        links: list[tuple[Path, str | None]] = []
+        raw, sources = _read_merged(path, chain=(), links=links)
+        family = str(raw.pop(_FAMILY, raw.get("id", "")))
+        entry = cache.key(raw)
+        protocol = cache.read(entry) if use_cache else None
+        if protocol is None:
+            from recovery.protocol.validation import validate  # pydantic is imported only here
 
-        protocol = validate(raw, sources, str(path))
-        cache.write(key, protocol)
+            protocol = validate(raw, sources, str(path))
+            cache.write(entry, protocol)
+        if use_cache:
+            cache.remember(path, links, entry, family, sources)
     locate(protocol, str(path))
     set_family(protocol, family)
     for section, item in protocol.items():
@@ -162,15 +170,19 @@ def _read(path: Path) -> dict[str, Any]:
         ) from None
 
 
-def _read_merged(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], dict[tuple[str, str], str]]:
-    """The file's data with its `extends` chain applied, and which file each item came from."""
+def _read_merged(
+    path: Path, chain: tuple[Path, ...], links: list[tuple[Path, str | None]]
+) -> tuple[dict[str, Any], dict[tuple[str, str], str]]:
+    """The file's data with its `extends` chain applied, and which file each item came from.
+    `links` receives each file of the chain with the reference it extends (for the cache)."""
     here = path.resolve()
     if here in chain:
-        links = " → ".join(str(p) for p in (*chain, here))
-        raise ProtocolError([Problem(f"extends forms a cycle: {links}", str(path), "extends")])
+        cycle = " → ".join(str(p) for p in (*chain, here))
+        raise ProtocolError([Problem(f"extends forms a cycle: {cycle}", str(path), "extends")])
     raw = _read(path)
     sources = _sources(raw, str(path))
     parent_ref = raw.pop("extends", None)
+    links.append((path, parent_ref if isinstance(parent_ref, str) else None))
     if parent_ref is None:
         unused = raw.pop("remove", None)
         if unused:
@@ -184,11 +196,19 @@ def _read_merged(path: Path, chain: tuple[Path, ...]) -> tuple[dict[str, Any], d
         parent_path = find(parent_ref, relative_to=path)
     except ProtocolError as error:
         raise ProtocolError([Problem(p.message, str(path), "extends") for p in error.problems]) from None
-    parent, parent_sources = _read_merged(parent_path, (*chain, here))
+    parent, parent_sources = _read_merged(parent_path, (*chain, here), links)
     merged, problems = _merge(parent, raw, str(path))
     if problems:
         raise ProtocolError(problems)
     return merged, {**parent_sources, **sources}
+
+
+def _still_extends(path: Path, reference: str) -> Path | None:
+    """The file `reference` (an `extends` of the file at `path`) finds today, or None."""
+    try:
+        return find(reference, relative_to=path)
+    except ProtocolError:
+        return None
 
 
 def _sources(raw: dict[str, Any], source: str) -> dict[tuple[str, str], str]:
