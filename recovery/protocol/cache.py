@@ -167,28 +167,41 @@ def to_data(value: Any) -> Any:
     return value
 
 
-@cache
-def _hints(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
-
-
 def from_data(kind: Any, value: Any) -> Any:
     """Rebuild a model object of type `kind` from `to_data`'s output (already validated once)."""
+    return _converter(kind)(value)
+
+
+@cache
+def _converter(kind: Any) -> typing.Callable[[Any], Any]:
+    """A function that rebuilds values of type `kind`, worked out once per type from its annotations
+    (a protocol holds hundreds of values of a dozen types)."""
     if kind is TimeExpr:
-        return TimeExpr.parse(value)
+        return TimeExpr.parse
     if isinstance(kind, type) and dataclasses.is_dataclass(kind):
-        hints = _hints(kind)
-        return kind(**{name: from_data(hints[name], v) for name, v in value.items()})
+        hints = typing.get_type_hints(kind)
+        fields = {f.name: _converter(hints[f.name]) for f in dataclasses.fields(kind) if f.init}
+        return lambda value: kind(**{name: fields[name](v) for name, v in value.items()})
     origin, args = typing.get_origin(kind), typing.get_args(kind)
+    if origin is typing.Annotated:
+        return _converter(args[0])
     if origin in (typing.Union, types.UnionType):
-        if value is None:
-            return None
         options = [a for a in args if a is not type(None)]
-        return from_data(options[0], value) if len(options) == 1 else value
+        if len(options) != 1:
+            return _same  # a union of plain values (a number, a text, a list or a table of texts)
+        inner = _converter(options[0])
+        return lambda value: None if value is None else inner(value)
     if origin is list:
-        return [from_data(args[0], v) for v in value]
+        item = _converter(args[0])
+        return lambda value: [item(v) for v in value]
     if origin is tuple:
-        return tuple(from_data(a, v) for a, v in zip(args, value, strict=True))
+        items = [_converter(a) for a in args]
+        return lambda value: tuple(convert(v) for convert, v in zip(items, value, strict=True))
     if origin is dict:
-        return {k: from_data(args[1], v) for k, v in value.items()}
+        entry = _converter(args[1])
+        return lambda value: {k: entry(v) for k, v in value.items()}
+    return _same
+
+
+def _same(value: Any) -> Any:
     return value

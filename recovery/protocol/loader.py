@@ -12,7 +12,6 @@ import copy
 import os
 import re
 import stat
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -158,6 +157,8 @@ def _read(path: Path) -> dict[str, Any]:
         raise ProtocolError([Problem(f"cannot be read: {error.strerror}", str(path))]) from None
     except UnicodeDecodeError as error:
         raise ProtocolError([Problem(f"is not UTF-8 text (byte {error.start + 1})", str(path))]) from None
+    import tomllib  # not needed when the cache knows the file unchanged
+
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
