@@ -120,3 +120,28 @@ def test_a_changed_file_or_a_new_parent_of_the_same_name_is_read_again(tmp_path,
     assert load(child).title == "Base two"
     (second / "base.toml").write_text(base.format("six"))  # same size, edited: a new modification time
     assert load(child).title == "Base six"
+
+
+def test_validate_lays_out_a_protocol_that_passed_only_once(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from recovery.schedule import trial
+
+    monkeypatch.setenv("RECOVERY_CACHE_DIR", str(tmp_path / "cache"))
+    path = tmp_path / "clinic.toml"
+    good = 'id = "c"\ntitle = "C"\nversion = "1"\n[[phases]]\nid = "p"\ntitle = "P"\nstart = "day 0"\nend = "2 weeks"\n'
+    path.write_text(good + RED_FLAG)
+    assert trial.check(str(path)) == []
+    monkeypatch.setattr(trial, "trial_problems", lambda protocol: pytest.fail("laid out again"))
+    assert trial.check(str(path)) == []  # the same data and code: the same answer
+    monkeypatch.undo()
+    monkeypatch.setenv("RECOVERY_CACHE_DIR", str(tmp_path / "cache"))
+    # a change that fails only on some trial dates is found: failures are never taken from the cache
+    path.write_text(
+        good.replace(
+            'end = "2 weeks"', 'end = "2 weeks"\n[[milestones]]\nid = "m"\ntitle = "M"\nat = "1 month - 30 days"'
+        )
+        + RED_FLAG
+    )
+    problems = trial.check(str(path))
+    assert problems
+    assert "milestones[id=m]" in problems[0].where
+    assert trial.check(str(path)) == problems

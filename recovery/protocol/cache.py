@@ -124,6 +124,31 @@ def recall(
         return None
 
 
+def fingerprint(protocol: Protocol, *more: bytes) -> str:
+    """A key for an answer about a validated protocol: its data, the code that validated it, and
+    `more` (whatever else the answer depends on)."""
+    data = json.dumps(to_data(protocol), sort_keys=True, ensure_ascii=False).encode()
+    return hashlib.sha256(b"\0".join([_model_fingerprint(), data, *more])).hexdigest()
+
+
+def knows(answer: str) -> bool:
+    """Whether `note` recorded this answer before."""
+    where = folder()
+    return where is not None and (where / f"ok-{answer}").is_file()
+
+
+def note(answer: str) -> None:
+    """Record an answer (an empty file is enough); a cache that cannot be written is simply not used."""
+    where = folder()
+    if where is None:
+        return
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+        (where / f"ok-{answer}").touch()
+    except OSError:
+        return
+
+
 def read(entry: str) -> Protocol | None:
     """The protocol stored under `entry`, or None when there is none (or it cannot be read)."""
     where = folder()

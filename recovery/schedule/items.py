@@ -8,7 +8,7 @@ here once so that no writer derives them again. It knows nothing of icalendar, H
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from functools import cached_property
 from itertools import pairwise
@@ -175,28 +175,32 @@ def sessions_of(routines: Iterable[Series]) -> tuple[Session, ...]:
     found: list[Session] = []
     for (slot, moment), group in by_time.items():
         edges = sorted({s.first for s in group} | {s.last + timedelta(1) for s in group})
-        going: dict[tuple[tuple[Series, ...], tuple[str, ...]], int] = {}  # sessions of the span before
+        spans: list[list[Any]] = []  # [first, last, weekdays, due]: due as positions in `group`
+        going: dict[tuple[tuple[int, ...], tuple[str, ...]], int] = {}  # the spans of the edge before
         for start, stop in pairwise(edges):
-            still: dict[tuple[tuple[Series, ...], tuple[str, ...]], int] = {}
-            active = [s for s in group if s.first <= start and stop - timedelta(1) <= s.last]
-            by_days: dict[tuple[Series, ...], list[str]] = {}
+            still: dict[tuple[tuple[int, ...], tuple[str, ...]], int] = {}
+            last_day = stop - timedelta(1)
+            active = [n for n, s in enumerate(group) if s.first <= start and last_day <= s.last]
+            by_days: dict[tuple[int, ...], list[str]] = {}
             for day in WEEKDAYS:
-                due = tuple(s for s in active if not s.weekdays or day in s.weekdays)
+                due = tuple(n for n in active if not group[n].weekdays or day in group[n].weekdays)
                 if due:
                     by_days.setdefault(due, []).append(day)
             for due, days in by_days.items():
                 weekdays = () if len(days) == 7 else tuple(days)
-                first, last = on_weekdays(start, stop - timedelta(1), weekdays)
+                first, last = on_weekdays(start, last_day, weekdays)
                 if first > last:
                     continue
                 if (due, weekdays) in going:  # the same routines on the same days go on: one session
                     index = going[(due, weekdays)]
-                    found[index] = replace(found[index], last=last)
+                    spans[index][1] = last
                 else:
-                    index = len(found)
-                    found.append(Session(slot, moment, first, last, weekdays, due))
+                    index = len(spans)
+                    spans.append([first, last, weekdays, due])
                 still[(due, weekdays)] = index
             going = still
+        for first, last, weekdays, due in spans:
+            found.append(Session(slot, moment, first, last, weekdays, tuple(group[n] for n in due)))
     return tuple(sorted(found, key=lambda s: (s.first, s.time, s.slot)))
 
 

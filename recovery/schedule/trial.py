@@ -11,13 +11,17 @@ changes in each hemisphere.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
 
 from recovery.errors import Problem, RecoveryError
 from recovery.protocol.model import Protocol
 from recovery.schedule.build import build
 from recovery.schedule.plan import Plan
+from recovery.schedule.zones import TZDATA_VERSION
 
 #: (surgery date, zone, why this one): the surgery dates every protocol is tried on.
 TRIAL_PLANS: tuple[tuple[date, str, str], ...] = (
@@ -74,12 +78,34 @@ def check(reference: str) -> list[Problem]:
 
     This is what `recovery validate` runs. A file validated before by this very code (the cache's
     key is the merged file data, the package version and a hash of the validating modules) is not
-    validated again: the answer could only be the same. The trial layouts always run.
+    validated again: the answer could only be the same. Nor are the trial layouts of a protocol
+    that passed them before with the same data, the same scheduling code and the same zone data:
+    the trial dates are fixed, so the answer could only be the same too. Problems are never
+    taken from the cache: they are found anew, with the file each one is in.
     """
+    from recovery.protocol import cache
     from recovery.protocol.loader import load
 
     try:
         protocol = load(reference)
     except RecoveryError as error:
         return [p if p.file else Problem(p.message, reference, p.where) for p in error.problems]
-    return trial_problems(protocol)
+    answer = cache.fingerprint(protocol, _schedule_fingerprint())
+    if cache.knows(answer):
+        return []
+    problems = trial_problems(protocol)
+    if not problems:
+        cache.note(answer)
+    return problems
+
+
+@functools.cache
+def _schedule_fingerprint() -> bytes:
+    """The code and data the trial layouts depend on: the schedule modules, the named times of day
+    (words.py) and the zone data."""
+    digest = hashlib.sha256(TZDATA_VERSION.encode())
+    here = Path(__file__).parent
+    for module in [*sorted(here.glob("*.py")), here.parent / "words.py"]:
+        digest.update(module.name.encode())
+        digest.update(module.read_bytes())
+    return digest.digest()
