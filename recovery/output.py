@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 from recovery.errors import OutputError
@@ -54,6 +55,33 @@ def write_file(path: Path, data: bytes, force: bool = False) -> None:
     except OSError as error:
         Path(temporary).unlink(missing_ok=True)
         raise OutputError(f"cannot write {path}: {error.strerror}") from None
+
+
+def remembered(kind: str, key: str, make: Callable[[], str], whole: Callable[[str], bool]) -> str:
+    """The text `make()` returns, kept in the cache folder under `kind` and `key` (which must name
+    everything the text depends on, the code that makes it included), so the next run reads it.
+    A kept text that is not `whole` (a disk that filled up, a hand edit) is made again."""
+    import hashlib
+
+    where = cache_folder()
+    if where is None:
+        return make()
+    path = where / f"{kind}-{hashlib.sha256(key.encode()).hexdigest()}.txt"
+    try:
+        kept = path.read_text(encoding="utf-8")
+        if whole(kept):
+            return kept
+    except (OSError, ValueError):
+        pass
+    made = make()
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(made, encoding="utf-8")
+        os.replace(temporary, path)  # whole or not at all, also when two processes race
+    except OSError:
+        pass
+    return made
 
 
 def cache_folder() -> Path | None:

@@ -145,3 +145,20 @@ def test_validate_lays_out_a_protocol_that_passed_only_once(tmp_path, monkeypatc
     assert problems
     assert "milestones[id=m]" in problems[0].where
     assert trial.check(str(path)) == problems
+
+
+def test_a_kept_vtimezone_is_used_only_when_whole(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from recovery.writers import ics
+
+    monkeypatch.setenv("RECOVERY_CACHE_DIR", str(tmp_path / "cache"))
+    args = ("--surgery-date", "2027-03-01", "--timezone", "Australia/Sydney")
+    ics._vtimezone_lines.cache_clear()  # each run below starts as a new process would
+    first = generate(tmp_path, *args)
+    [kept] = (tmp_path / "cache").glob("vtimezone-*.txt")
+    assert kept.read_bytes().replace(b"\r\n", b"") in first.replace(b"\r\n", b"")
+    ics._vtimezone_lines.cache_clear()
+    assert generate(tmp_path, *args) == first  # read back
+    kept.write_text("")  # a disk that filled up
+    ics._vtimezone_lines.cache_clear()
+    assert generate(tmp_path, *args) == first
+    assert kept.read_text().startswith("BEGIN:VTIMEZONE")
