@@ -27,7 +27,7 @@ def test_day_of_surgery() -> None:
     assert "Today\n  No reminders.\n" in text  # exercises start the day after
     assert "in 2 days    Wed 2027-03-03  First physio session" in text
     assert "in 10 days   Thu 2027-03-11  First surgeon visit: wound check" in text
-    assert "· Numbness: after a nerve block, your leg may be numb for up to a day." in text
+    assert "· After a nerve block, your leg may be numb for up to a day." in text
 
 
 def test_day_23_shows_the_phase_its_precautions_and_todays_doses() -> None:

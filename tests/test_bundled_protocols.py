@@ -96,7 +96,7 @@ def test_hamstring_phases_answer_what_patients_ask() -> None:
     protection = next(p for p in schedule.phases if p.id == "protection")
     advice = " ".join(protection.advice)
     for words in ("Washing: Keep the dressing on for 2 weeks", "foam block", "Stairs: go up with your good leg",
-                  "nerve block", "Ask your surgeon"):  # fmt: skip
+                  "Ask your surgeon"):  # fmt: skip
         assert words in advice
     brace = next(p for p in schedule.phases if p.id == "brace")
     assert "Wear it in bed too." in brace.brace
@@ -188,3 +188,28 @@ def test_achilles_longer_boot_variant_moves_the_wedges_and_the_boot() -> None:
     phases = {p.id: (schedule.day_number(p.start), schedule.day_number(p.end)) for p in schedule.phases}
     assert phases["boot"] == (14, 63)
     assert phases["shoe"] == (63, 105)
+
+
+def test_what_is_normal_stands_beside_the_warning_signs(tmp_path) -> None:
+    import json
+
+    import icalendar
+
+    from conftest import generate, run
+
+    data = generate(tmp_path, "--surgery-date", "2027-03-01", "--timezone", "Europe/Berlin")
+    welcome = next(
+        str(e["DESCRIPTION"])
+        for e in icalendar.Calendar.from_ical(data).walk("VEVENT")
+        if "Read first" in str(e["SUMMARY"])
+    )
+    flags, _, normal = welcome.partition("NORMAL after surgery: no need to call")
+    assert "RED FLAGS" in flags
+    assert "- After a nerve block, your leg may be numb for up to a day." in normal
+    assert "- Sitting on the wound hurts for about the first 2 weeks." in normal
+    agenda = run("agenda", "--surgery-date", "2027-03-01", "--on", "2027-03-02").stdout
+    assert agenda.index("Red flags: get help") < agenda.index("Normal after surgery: no need to call")
+    listed = json.loads(run("generate", "--surgery-date", "2027-03-01", "--format", "json", "-o", "-").stdout)
+    assert len(listed["normal"]) == 2
+    page = run("handout", "--surgery-date", "2027-03-01", "-o", "-").stdout
+    assert page.index('id="red-flags"') < page.index('id="normal"')

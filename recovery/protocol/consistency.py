@@ -158,6 +158,9 @@ def check_protocol(protocol: Protocol) -> list[Problem]:
         for key in ("sign", "action"):
             for message in _placeholder_problems(getattr(flag, key), protocol):
                 report(message, f"{flag.place(i)}.{key}")
+    for i, expected in enumerate(protocol.normal):
+        for message in _placeholder_problems(expected.text, protocol):
+            report(message, f"normal[{i}].text")
     problems.extend(_check_red_flags(protocol, set(items)))
     problems.extend(_check_sources(protocol))
     problems.extend(_check_variants(protocol))

@@ -381,6 +381,16 @@ class RedFlag:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Normal:
+    """Something expected after surgery that needs no call (numbness for a day after a nerve
+    block), shown beside the red flags so that a patient can tell the two apart."""
+
+    __pydantic_config__ = STRICT
+    text: Text
+    sources: Sources = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Protocol:
     """A whole recovery course for one procedure."""
 
@@ -399,6 +409,9 @@ class Protocol:
     routines: list[Routine] = field(default_factory=list)
     appointments: list[Appointment] = field(default_factory=list)
     red_flags: list[RedFlag] = field(default_factory=list)
+    normal: Annotated[list[Normal], Doc("What is expected and needs no call, shown beside the red flags")] = field(
+        default_factory=list
+    )
     clinic_days: Annotated[
         Annotated[list[Weekday], Bounds(min_length=1)],
         Doc("The days the clinic sees patients: visits are placed on them (default Monday to Friday)"),
@@ -442,6 +455,8 @@ class Protocol:
             yield where(section, item), item.sources
         for i, flag in enumerate(self.red_flags):
             yield flag.place(i), flag.sources
+        for i, expected in enumerate(self.normal):
+            yield f"normal[{i}]", expected.sources
 
     def shown(self, values: dict[str, Any]) -> dict[str, Any]:
         """The values as texts fill them in: each named choice replaced by the text patients read."""

@@ -60,6 +60,9 @@ def _numbers(protocol: Protocol) -> Iterator[tuple[str, str, list[str]]]:
     for i, flag in enumerate(protocol.red_flags):
         if number := _first_number([flag.sign, flag.action]):
             yield flag.place(i), number, flag.sources
+    for i, expected in enumerate(protocol.normal):
+        if number := _first_number([expected.text]):
+            yield f"normal[{i}]", number, expected.sources
 
 
 def _texts(choices: list[str] | dict[str, str] | None) -> list[str]:

@@ -163,6 +163,7 @@ def build(protocol: Protocol, plan: Plan, *, facts: bool = True) -> Schedule:
         tuple((fill(f.sign), fill(f.action)) for f in protocol.red_flags),
         tuple(protocol.references),
         values,
+        tuple(fill(expected.text) for expected in protocol.normal),
     )
     return starting_from(schedule, plan.start_from) if plan.start_from else schedule
 

@@ -228,6 +228,7 @@ class Schedule:
     red_flags: tuple[tuple[str, str], ...]  # (sign, what to do)
     references: tuple[str, ...]
     values: dict[str, Any] = field(default_factory=dict)
+    normal: tuple[str, ...] = ()  # what is expected and needs no call
 
     @property
     def last_day(self) -> date:

@@ -97,6 +97,11 @@ def render(schedule: Schedule, day: date, week: bool = False, color: bool = Fals
         for sign, action in schedule.red_flags:
             out += _wrap(f"! {sign}: {action}", width, 2)
         out.append("")
+    if schedule.normal:
+        out.append(style.bold("Normal after surgery: no need to call"))
+        for text in schedule.normal:
+            out += _wrap(f"· {text}", width, 2)
+        out.append("")
     out += _wrap(SURGEON_FIRST, width, 0, hang=0)
     return "\n".join(out) + "\n"
 

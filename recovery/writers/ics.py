@@ -397,6 +397,9 @@ class _Writer:
         if schedule.red_flags:
             lines += ["", "RED FLAGS: when to get help"]
             lines += [f"- {sign}: {action}" for sign, action in schedule.red_flags]
+        if schedule.normal:
+            lines += ["", "NORMAL after surgery: no need to call"]
+            lines += [f"- {text}" for text in schedule.normal]
         title = (
             "Read first" if self.plan.discreet else "Read first: how to use this calendar, and when to call for help"
         )

@@ -102,6 +102,7 @@ def to_data(schedule: Schedule) -> dict[str, Any]:
             for r in schedule.routines
         ],
         "red_flags": [{"sign": sign, "action": action} for sign, action in schedule.red_flags],
+        "normal": list(schedule.normal),
     }
 
 

@@ -67,6 +67,10 @@ def render(schedule: Schedule, dated: bool = True, width: int = 80) -> str:
         lines += ["", "Red flags: contact your surgical team"]
         for sign, action in schedule.red_flags:
             lines += _wrap(f"! {sign}: {action}", width, 2)
+    if schedule.normal:
+        lines += ["", "Normal after surgery: no need to call"]
+        for text in schedule.normal:
+            lines += _wrap(f"· {text}", width, 2)
     return "\n".join(lines) + "\n"
 
 
