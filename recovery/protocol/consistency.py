@@ -298,9 +298,10 @@ def _check_variants(protocol: Protocol) -> list[Problem]:
     told not to have.
     """
     problems: dict[tuple[str, str], Problem] = {}
+    by_id = {item.id: item for _, item in protocol.items()}
     for variant in (None, *protocol.variants):
         values = protocol.values(variant)
-        hidden = {item.id for _, item in protocol.items() if item.only_if is not None and not values.get(item.only_if)}
+        hidden = {item.id for item in by_id.values() if item.only_if is not None and not values.get(item.only_if)}
         named, s = (f'the variant "{variant}"', "s") if variant else ("the defaults", "")
         for section, item in protocol.items():
             if item.id in hidden:
@@ -309,7 +310,7 @@ def _check_variants(protocol: Protocol) -> list[Problem]:
             if isinstance(item, Routine) and item.during is not None:
                 anchors.append(("during", item.during))
             for key, anchor in anchors:
-                other = protocol.item(anchor)
+                other = by_id.get(anchor)
                 if anchor in hidden and other is not None and not isinstance(other, Milestone):
                     place = where(section, item, key)
                     problems.setdefault(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import os
-import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 from recovery.errors import Problem, ProtocolError, did_you_mean
 from recovery.protocol import cache
 from recovery.protocol.model import SECTIONS, Protocol, locate, set_family
+from recovery.protocol.review import states_a_measure
 from recovery.words import quoted_choices
 
 ENVIRONMENT_VARIABLE = "RECOVERY_PROTOCOLS"
@@ -282,11 +282,12 @@ _NUMBERS = frozenset({"default", "min", "max", "choices", "set", "at", "start", 
 
 
 def _vouched(entry: dict[str, Any]) -> dict[str, Any]:
-    """A child's change to an inherited entry. A new number (in a numeric key, or a digit in a new
-    text) that brings no `sources` of its own drops the inherited ones, so that review asks for them."""
+    """A child's change to an inherited entry. A new number (in a numeric key, or a dose, duration
+    or angle in a new text) that brings no `sources` of its own drops the inherited ones, so that
+    review asks for them."""
     if "sources" in entry:
         return entry
-    if _NUMBERS & set(entry) or any(re.search(r"\d", str(value)) for value in entry.values()):
+    if _NUMBERS & set(entry) or any(states_a_measure(value) for value in entry.values()):
         return {**entry, "sources": []}
     return entry
 

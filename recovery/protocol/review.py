@@ -81,6 +81,18 @@ def _item_number(item: Item) -> str | None:
     return _first_number([text for _, text in item.texts()])
 
 
+def states_a_measure(value: object) -> bool:
+    """Whether a value from a file (a text, or a list of texts) states a dose, duration or angle."""
+    texts = (
+        [value]
+        if isinstance(value, str)
+        else [v for v in value if isinstance(v, str)]
+        if isinstance(value, list)
+        else []
+    )
+    return _first_number(texts) is not None
+
+
 def _first_number(texts: list[str]) -> str | None:
     """'"20 minutes"' for the first dose, duration or angle in the texts, outside their placeholders."""
     for text in texts:
