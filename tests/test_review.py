@@ -101,6 +101,15 @@ def test_a_clinic_that_changes_a_number_needs_its_own_source(tmp_path) -> None:
         '[[routines]]\nid = "ice"\ntitle = "Ice the back of your thigh"\n'  # a new title vouches for no number
     )
     assert run("validate", "--strict", str(path)).stderr == ""
+    # a digit that is no dose keeps the inherited sources; a new duration drops them
+    path.write_text(
+        'id = "clinic"\nextends = "proximal-hamstring-repair"\n'
+        '[[phases]]\nid = "protection"\ntitle = "Phase 1 · Keep it safe"\n'
+        '[[phases]]\nid = "walking"\ndescription = "Walk for 3 weeks."\n'
+    )
+    result = run("validate", str(path))
+    assert "phases[id=protection]" not in result.stderr
+    assert 'phases[id=walking]: "3 weeks" without a source' in result.stderr
 
 
 def test_a_variant_may_not_keep_a_step_inside_a_phase_it_turns_off(tmp_path) -> None:
