@@ -65,6 +65,11 @@ FORMAT = click.option(
 FORCE = click.option("--force", is_flag=True, help="Replace the output file even if it is read-only.")
 
 
+def output_option(help: str) -> Callable[[F], F]:
+    """-o/--output FILE: where a command writes ("-" for standard output; "" is refused)."""
+    return click.option("-o", "--output", metavar="FILE", type=PATH_TEXT, callback=not_empty, help=help)
+
+
 def not_empty(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     """An output path given as "" is a mistake, not a request for the default name."""
     if value is not None and not value.strip():
@@ -167,14 +172,7 @@ def validate(protocols: tuple[str, ...], strict: bool) -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="With --parameters: print JSON.")
 @FORCE
-@click.option(
-    "-o",
-    "--output",
-    metavar="FILE",
-    type=PATH_TEXT,
-    callback=not_empty,
-    help="With --html: where to write; - for stdout.",
-)
+@output_option("With --html: where to write; - for stdout.")
 def show(
     protocol: str,
     surgery_date: date | None,
@@ -223,14 +221,7 @@ def show(
 
 
 @main.command(context_settings=CONTEXT)
-@click.option(
-    "-o",
-    "--output",
-    metavar="FILE",
-    type=PATH_TEXT,
-    callback=not_empty,
-    help="Write the schema to FILE instead of stdout.",
-)
+@output_option("Write the schema to FILE instead of stdout.")
 @FORCE
 def schema(output: str | None, force: bool) -> None:
     """Print the JSON Schema of protocol files (for editors and other tools).
@@ -374,14 +365,7 @@ def default_name(protocol: Protocol, plan: Plan, extension: str) -> str:
 @DISCREET
 @FORCE
 @FORMAT
-@click.option(
-    "-o",
-    "--output",
-    metavar="FILE",
-    type=PATH_TEXT,
-    callback=not_empty,
-    help="Where to write; - for standard output. [default: ./<protocol>-<date>.ics]",
-)
+@output_option("Where to write; - for standard output. [default: ./<protocol>-<date>.ics]")
 @click.option(
     "--update",
     "previous",
@@ -450,14 +434,7 @@ def agenda(day: date | None, week: bool, **options: Any) -> None:
 @plan_options
 @DISCREET
 @FORCE
-@click.option(
-    "-o",
-    "--output",
-    metavar="FILE",
-    type=PATH_TEXT,
-    callback=not_empty,
-    help="Where to write; - for standard output. [default: ./<protocol>-<date>.html]",
-)
+@output_option("Where to write; - for standard output. [default: ./<protocol>-<date>.html]")
 def handout(output: str | None, force: bool, **options: Any) -> None:
     """Write a printable patient handout (one HTML file) with a timeline of the course.
 

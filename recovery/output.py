@@ -8,12 +8,16 @@ is flushed to disk, and replaces the target in one rename.
 
 from __future__ import annotations
 
+import functools
 import os
 import stat
 from collections.abc import Callable
 from pathlib import Path
 
 from recovery.errors import OutputError
+
+#: The package's folder, where its modules are.
+PACKAGE = Path(__file__).parent
 
 
 def write_file(path: Path, data: bytes, force: bool = False) -> None:
@@ -74,14 +78,36 @@ def remembered(kind: str, key: str, make: Callable[[], str], whole: Callable[[st
     except (OSError, ValueError):
         pass
     made = make()
-    try:
-        where.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_text(made, encoding="utf-8")
-        os.replace(temporary, path)  # whole or not at all, also when two processes race
-    except OSError:
-        pass
+    keep(path, made)
     return made
+
+
+def keep(path: Path, text: str) -> None:
+    """Put a text in the cache folder, whole or not at all (also when two processes race); a cache
+    that cannot be written is simply not used."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError:
+        return
+
+
+@functools.cache
+def code_fingerprint(*modules: str) -> bytes:
+    """The package version and the source of these modules (paths in the package, globs allowed):
+    a key part for whatever the cache keeps that this code makes, so a new version makes new entries."""
+    import hashlib
+
+    from recovery import __version__
+
+    digest = hashlib.sha256(__version__.encode())
+    for pattern in modules:
+        for module in sorted(PACKAGE.glob(pattern)):
+            digest.update(module.relative_to(PACKAGE).as_posix().encode())
+            digest.update(module.read_bytes())
+    return digest.digest()
 
 
 def cache_folder() -> Path | None:

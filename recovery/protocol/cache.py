@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 import time
 import types
 import typing
@@ -24,7 +23,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from recovery.output import cache_folder
+from recovery.output import cache_folder, code_fingerprint, keep
 from recovery.protocol.model import Protocol
 from recovery.protocol.timeexpr import TimeExpr, TimeExprError
 
@@ -39,16 +38,9 @@ def folder() -> Path | None:
     return cache_folder()
 
 
-@cache
 def _model_fingerprint() -> bytes:
-    """The package version and the hash of every module that decides whether a protocol is valid."""
-    from recovery import __version__
-
-    digest = hashlib.sha256(__version__.encode())
-    for module in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(module.name.encode())
-        digest.update(module.read_bytes())
-    return digest.digest()
+    """The package version and every module that decides whether a protocol is valid."""
+    return code_fingerprint("protocol/*.py")
 
 
 def key(raw: dict[str, Any]) -> str:
@@ -88,11 +80,7 @@ def remember(
         "family": family,
         "sources": [[section, item, source] for (section, item), source in sources.items()],
     }
-    try:
-        where.mkdir(parents=True, exist_ok=True)
-        _stamp_file(where, path).write_text(json.dumps(note, ensure_ascii=False), encoding="utf-8")
-    except OSError:
-        return
+    keep(_stamp_file(where, path), json.dumps(note, ensure_ascii=False))
 
 
 def recall(
@@ -140,13 +128,8 @@ def knows(answer: str) -> bool:
 def note(answer: str) -> None:
     """Record an answer (an empty file is enough); a cache that cannot be written is simply not used."""
     where = folder()
-    if where is None:
-        return
-    try:
-        where.mkdir(parents=True, exist_ok=True)
-        (where / f"ok-{answer}").touch()
-    except OSError:
-        return
+    if where is not None:
+        keep(where / f"ok-{answer}", "")
 
 
 def read(entry: str) -> Protocol | None:
@@ -164,19 +147,9 @@ def read(entry: str) -> Protocol | None:
 
 def write(entry: str, protocol: Protocol) -> None:
     """Store a validated protocol; a cache that cannot be written is simply not used."""
-    import tempfile
-
     where = folder()
-    if where is None:
-        return
-    try:
-        where.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=where, suffix=".tmp")
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(to_data(protocol), stream, ensure_ascii=False)
-        os.replace(temporary, where / f"{entry}.json")
-    except OSError:
-        return
+    if where is not None:
+        keep(where / f"{entry}.json", json.dumps(to_data(protocol), ensure_ascii=False))
 
 
 def to_data(value: Any) -> Any:

@@ -11,13 +11,11 @@ changes in each hemisphere.
 
 from __future__ import annotations
 
-import functools
-import hashlib
 from dataclasses import replace
 from datetime import date
-from pathlib import Path
 
 from recovery.errors import Problem, RecoveryError
+from recovery.output import code_fingerprint
 from recovery.protocol.model import Protocol
 from recovery.schedule.build import build
 from recovery.schedule.plan import Plan
@@ -99,13 +97,7 @@ def check(reference: str) -> list[Problem]:
     return problems
 
 
-@functools.cache
 def _schedule_fingerprint() -> bytes:
     """The code and data the trial layouts depend on: the schedule modules, the named times of day
     (words.py) and the zone data."""
-    digest = hashlib.sha256(TZDATA_VERSION.encode())
-    here = Path(__file__).parent
-    for module in [*sorted(here.glob("*.py")), here.parent / "words.py"]:
-        digest.update(module.name.encode())
-        digest.update(module.read_bytes())
-    return digest.digest()
+    return code_fingerprint("schedule/*.py", "words.py") + TZDATA_VERSION.encode()

@@ -20,11 +20,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from recovery.errors import PlanError
-from recovery.output import remembered
+from recovery.output import code_fingerprint, remembered
 from recovery.schedule.items import CARE_TEAM_FIRST, SURGEON_FIRST, Schedule, Series, Session, Span
 from recovery.schedule.zones import TZDATA_VERSION
 from recovery.words import SLOTS as SLOT_NAMES
@@ -171,7 +170,8 @@ def write(schedule: Schedule, stamp: datetime | None = None, previous: Previous 
 def _vtimezone_lines(name: str, first_year: int, last_year: int) -> tuple[str, ...]:
     """The VTIMEZONE's content lines, written by icalendar; the same for every plan in these years,
     so they are kept in the cache folder, keyed by the zone data's version and this code."""
-    key = "|".join([name, str(first_year), str(last_year), TZDATA_VERSION, _vtimezone_code()])
+    code = code_fingerprint("writers/vtimezone.py", "writers/values.py", "schedule/zones.py").hex()
+    key = "|".join([name, str(first_year), str(last_year), TZDATA_VERSION, code])
     text = remembered(
         "vtimezone",
         key,
@@ -179,17 +179,6 @@ def _vtimezone_lines(name: str, first_year: int, last_year: int) -> tuple[str, .
         whole=lambda kept: kept.startswith("BEGIN:VTIMEZONE\r\n") and kept.endswith("\r\nEND:VTIMEZONE\r\n"),
     )
     return tuple(text.split("\r\n")[:-1])
-
-
-@lru_cache(maxsize=1)
-def _vtimezone_code() -> str:
-    """A hash of the modules that make a VTIMEZONE: a change to any of them makes new entries."""
-    from recovery import __version__
-
-    digest = hashlib.sha256(__version__.encode())
-    for module in ("writers/vtimezone.py", "writers/values.py", "schedule/zones.py"):
-        digest.update((Path(__file__).parent.parent / module).read_bytes())
-    return digest.hexdigest()
 
 
 @lru_cache(maxsize=8192)
