@@ -13,13 +13,13 @@ import csv
 import os
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import click
 
 from recovery.errors import PlanError, RecoveryError
+from recovery.frozen import frozen
 from recovery.output import write_file
 from recovery.protocol import Protocol, loader
 from recovery.schedule import Plan, build
@@ -35,7 +35,7 @@ PAIRS = ("set", "time", "actual")
 MAX_ROWS = 100_000
 
 
-@dataclass(frozen=True)
+@frozen
 class Row:
     """One plan of the batch: where it is in the file, and its options as the command line takes them."""
 
@@ -43,7 +43,7 @@ class Row:
     options: dict[str, str]
 
 
-@dataclass(frozen=True)
+@frozen
 class Outcome:
     """What became of one row: the file written, or the problems."""
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 import copy
 import os
 import stat
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from recovery.errors import Problem, ProtocolError, did_you_mean
+from recovery.frozen import frozen
 from recovery.protocol import cache
 from recovery.protocol.model import SECTIONS, Protocol, locate, set_family
 from recovery.protocol.review import states_a_measure
@@ -66,7 +66,7 @@ def find(reference: str, relative_to: Path | None = None) -> Path:
     raise ProtocolError(f'unknown protocol "{reference}"{hint or ""} (available: {quoted_choices(names)})')
 
 
-@dataclass(frozen=True)
+@frozen
 class Entry:
     """A protocol found in the search folders, as `recovery protocols` lists it."""
 

@@ -10,11 +10,12 @@ before is rebuilt without importing pydantic at all. The checks that look across
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from recovery.errors import did_you_mean, place
+from recovery.frozen import frozen
 from recovery.protocol.references import End, Point, ReferenceGraph
 from recovery.protocol.timeexpr import ID_PATTERN, TimeExpr, TimeExprError
 from recovery.words import CLOCK_PATTERN, SLOTS, quoted_choices
@@ -142,7 +143,7 @@ Source = Annotated[str, _NotInFile()]
 # ---- The model.
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class Parameter:
     """A value the surgeon adjusts; a plan may override it within its bounds."""
 
@@ -195,7 +196,7 @@ class Parameter:
         return text
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class Variant:
     """A named set of parameter values, such as an accelerated course."""
 
@@ -205,7 +206,7 @@ class Variant:
     sources: Sources = field(default_factory=list)
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class Item:
     """What every phase, milestone, routine and appointment has."""
 
@@ -231,7 +232,7 @@ class Item:
         yield "description", self.description
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class Phase(Item):
     """A span of the recovery, from `start` (inclusive) to `end` (exclusive)."""
 
@@ -263,7 +264,7 @@ class Phase(Item):
             yield f"advice[{i}]", text
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class Milestone(Item):
     """A single day: a step that is expected, often after criteria are checked.
 
@@ -293,7 +294,7 @@ class Milestone(Item):
             yield "clearance", self.clearance
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class Dose:
     """The blanks of an exercise handout: sets of reps, each held for some seconds."""
 
@@ -303,7 +304,7 @@ class Dose:
     hold_seconds: Annotated[int, Bounds(ge=1, le=600)] | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class Routine(Item):
     """A recurring reminder (exercise, ice, wound care) at set times of day."""
 
@@ -336,7 +337,7 @@ class Routine(Item):
             yield "end", (self.during, "end"), "during"
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class Appointment(Item):
     """A visit: on a day (`at`), or within a window whose first and last days are both included."""
 
@@ -359,7 +360,7 @@ class Appointment(Item):
             yield "end", (self.id, "start"), ""
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class RedFlag:
     """A warning sign and what the patient should do about it.
 
@@ -380,7 +381,7 @@ class RedFlag:
         return f"red_flags[id={self.id}]" if self.id else f"red_flags[{index}]"
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class Normal:
     """Something expected after surgery that needs no call (numbness for a day after a nerve
     block), shown beside the red flags so that a patient can tell the two apart."""
@@ -390,7 +391,7 @@ class Normal:
     sources: Sources = field(default_factory=list)
 
 
-@dataclass(frozen=True, kw_only=True)
+@frozen(kw_only=True)
 class Protocol:
     """A whole recovery course for one procedure."""
 

@@ -6,13 +6,14 @@ day, actual dates). It holds no name or other identifying data.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import date, time
 
+from recovery.frozen import frozen
 from recovery.words import SLOTS
 
 
-@dataclass(frozen=True)
+@frozen
 class Plan:
     """What one patient's calendar is built from."""
 

@@ -23,6 +23,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from recovery.errors import PlanError
+from recovery.frozen import frozen
 from recovery.output import code_fingerprint, remembered
 from recovery.schedule.items import CARE_TEAM_FIRST, SURGEON_FIRST, Schedule, Series, Session, Span
 from recovery.schedule.zones import TZDATA_VERSION
@@ -82,7 +83,7 @@ def calendar_name(schedule: Schedule, revision: int = 1) -> str:
     return f"{name} (revision {revision})"
 
 
-@dataclass(frozen=True)
+@frozen
 class PreviousEvent:
     """An event of the calendar written before, as --update needs it."""
 
@@ -92,7 +93,7 @@ class PreviousEvent:
     event: Event
 
 
-@dataclass(frozen=True)
+@frozen
 class Previous:
     """The calendar a patient imported before: what `--update` replaces."""
 
