@@ -72,7 +72,7 @@ def remembered(kind: str, key: str, make: Callable[[], str], whole: Callable[[st
         return make()
     path = where / f"{kind}-{hashlib.sha256(key.encode()).hexdigest()}.txt"
     try:
-        kept = path.read_text(encoding="utf-8")
+        kept = path.read_bytes().decode()  # as written: read_text would turn a CRLF into LF
         if whole(kept):
             return kept
     except (OSError, ValueError):
@@ -88,7 +88,7 @@ def keep(path: Path, text: str) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        temporary.write_text(text, encoding="utf-8")
+        temporary.write_bytes(text.encode())
         os.replace(temporary, path)
     except OSError:
         return
