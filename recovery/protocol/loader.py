@@ -18,7 +18,6 @@ from recovery.errors import Problem, ProtocolError, did_you_mean
 from recovery.frozen import frozen
 from recovery.protocol import cache
 from recovery.protocol.model import SECTIONS, Protocol, locate, set_family
-from recovery.protocol.review import states_a_measure
 from recovery.words import quoted_choices
 
 ENVIRONMENT_VARIABLE = "RECOVERY_PROTOCOLS"
@@ -285,6 +284,8 @@ def _vouched(entry: dict[str, Any]) -> dict[str, Any]:
     """A child's change to an inherited entry. A new number (in a numeric key, or a dose, duration
     or angle in a new text) that brings no `sources` of its own drops the inherited ones, so that
     review asks for them."""
+    from recovery.protocol.review import states_a_measure  # only a file that extends another needs it
+
     if "sources" in entry:
         return entry
     if _NUMBERS & set(entry) or any(states_a_measure(value) for value in entry.values()):

@@ -9,7 +9,6 @@ omissions.
 
 from __future__ import annotations
 
-import string
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date, time, timedelta
@@ -272,7 +271,7 @@ class _Filler:
         self.values = {**values, "side": plan.side or "operated"}
 
     def __call__(self, text: str) -> str:
-        return string.Formatter().vformat(text, (), self.values) if "{" in text or "}" in text else text
+        return text.format_map(self.values) if "{" in text or "}" in text else text
 
 
 def _check_actuals(protocol: Protocol, plan: Plan, values: dict[str, Any]) -> None:
