@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from recovery.frozen import frozen
 from recovery.output import cache_folder
 from recovery.schedule.items import SURGEON_FIRST, Schedule, Series, Span
 from recovery.words import clock, long_date
@@ -18,7 +19,7 @@ from recovery.words import clock, long_date
 WIDTH, LABEL, ROW = 960, 230, 26  # the timeline's drawing units
 
 
-@dataclass
+@frozen
 class Bar:
     label: str
     x: float
@@ -38,7 +39,7 @@ class Mark:
     kind: str  # "milestone" or "visit"
 
 
-@dataclass
+@frozen
 class Tick:
     x: float
     label: str
@@ -54,7 +55,7 @@ class Timeline:
     rows: dict[str, float] = field(default_factory=dict)
 
 
-@dataclass
+@frozen
 class PhaseSection:
     phase: Span
     when: str
