@@ -13,8 +13,12 @@ import os
 import stat
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from recovery.errors import OutputError
+
+if TYPE_CHECKING:
+    from _hashlib import HASH
 
 #: The package's folder, where its modules are.
 PACKAGE = Path(__file__).parent
@@ -65,12 +69,10 @@ def remembered(kind: str, key: str, make: Callable[[], str], whole: Callable[[st
     """The text `make()` returns, kept in the cache folder under `kind` and `key` (which must name
     everything the text depends on, the code that makes it included), so the next run reads it.
     A kept text that is not `whole` (a disk that filled up, a hand edit) is made again."""
-    import hashlib
-
     where = cache_folder()
     if where is None:
         return make()
-    path = where / f"{kind}-{hashlib.sha256(key.encode()).hexdigest()}.txt"
+    path = where / f"{kind}-{sha256(key.encode()).hexdigest()}.txt"
     try:
         kept = path.read_bytes().decode()  # as written: read_text would turn a CRLF into LF
         if whole(kept):
@@ -98,16 +100,35 @@ def keep(path: Path, text: str) -> None:
 def code_fingerprint(*modules: str) -> bytes:
     """The package version and the source of these modules (paths in the package, globs allowed):
     a key part for whatever the cache keeps that this code makes, so a new version makes new entries."""
-    import hashlib
-
     from recovery import __version__
 
-    digest = hashlib.sha256(__version__.encode())
+    digest = sha256(__version__.encode())
     for pattern in modules:
         for module in sorted(PACKAGE.glob(pattern)):
             digest.update(module.relative_to(PACKAGE).as_posix().encode())
             digest.update(module.read_bytes())
     return digest.digest()
+
+
+def sha256(data: bytes = b"") -> HASH:
+    """`hashlib.sha256(data)`: the same hash object and digests (calendar UIDs and cache keys
+    depend on them), taken from CPython's built-in implementation where there is one, because
+    `import hashlib` loads OpenSSL for every algorithm first: about 5 ms of each command's run."""
+    return _sha256()(data)
+
+
+@functools.cache
+def _sha256() -> Callable[[bytes], HASH]:
+    import importlib
+
+    for module in ("_sha2", "_sha256"):  # CPython 3.12 and later; CPython 3.11
+        try:
+            return importlib.import_module(module).sha256  # type: ignore[no-any-return]
+        except (ImportError, AttributeError):
+            continue
+    import hashlib  # another Python: the public module
+
+    return hashlib.sha256
 
 
 def cache_folder() -> Path | None:

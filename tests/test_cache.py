@@ -55,13 +55,13 @@ def test_an_edited_file_is_never_taken_from_the_cache(tmp_path, monkeypatch: pyt
         load(path)
 
 
-def test_generate_with_a_warm_cache_does_not_import_the_validator(tmp_path) -> None:
+def test_generate_with_a_warm_cache_imports_neither_the_validator_nor_openssl(tmp_path) -> None:
     env = {**os.environ, "RECOVERY_CACHE_DIR": str(tmp_path / "cache"), "SOURCE_DATE_EPOCH": "1795000000"}
     script = (
         "import sys; from recovery.cli import main\n"
         "try:\n    main(['generate', '--surgery-date', '2027-03-01', '--timezone', 'UTC', '-o', sys.argv[1]])\n"
         "except SystemExit:\n    pass\n"
-        "print('pydantic' in sys.modules)\n"
+        "print(','.join(sorted({'pydantic', '_hashlib'} & set(sys.modules))) or '-')\n"
     )
     runs = [
         subprocess.run(
@@ -74,7 +74,9 @@ def test_generate_with_a_warm_cache_does_not_import_the_validator(tmp_path) -> N
         )
         for _ in range(2)
     ]
-    assert [r.stdout.split()[-1] for r in runs] == ["True", "False"]
+    first, warm = (r.stdout.split()[-1] for r in runs)
+    assert "pydantic" in first
+    assert warm == "-"
 
 
 def _aged(*paths) -> None:
@@ -164,3 +166,45 @@ def test_a_kept_vtimezone_is_used_only_when_whole(tmp_path, monkeypatch: pytest.
     ics._vtimezone_lines.cache_clear()
     assert generate(tmp_path, *args) == first
     assert kept.read_text().startswith("BEGIN:VTIMEZONE")
+
+
+@pytest.mark.parametrize("name", ["America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "Europe/Dublin"])
+def test_kept_clock_changes_are_the_ones_worked_out(tmp_path, monkeypatch: pytest.MonkeyPatch, name) -> None:
+    from recovery.schedule import zones
+
+    monkeypatch.setenv("RECOVERY_CACHE_DIR", str(tmp_path / "cache"))
+    zones.clock_changes.cache_clear()  # each call below starts as a new process would
+    worked_out = zones.clock_changes(name, 2027)
+    assert worked_out == tuple(zones._clock_changes(name, 2027))
+    zones.clock_changes.cache_clear()
+    with monkeypatch.context() as patch:
+        patch.setattr(zones, "_clock_changes", None)  # read back, not worked out again
+        assert zones.clock_changes(name, 2027) == worked_out
+    [kept] = (tmp_path / "cache").glob("clock-changes-*.txt")
+    kept.write_text("[")  # a disk that filled up
+    zones.clock_changes.cache_clear()
+    assert zones.clock_changes(name, 2027) == worked_out
+    zones.clock_changes.cache_clear()
+
+
+def test_sha256_gives_hashlibs_digests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Calendar UIDs are SHA-256 digests: a different digest would double every event on re-import."""
+    import hashlib
+    import sys
+
+    from recovery import output
+
+    def same() -> None:
+        for data in (b"", b"ice-morning", "Knöchel".encode() * 1000):
+            assert output.sha256(data).hexdigest() == hashlib.sha256(data).hexdigest()
+        growing = output.sha256()
+        growing.update(b"brace")
+        growing.update(b"-off")
+        assert growing.digest() == hashlib.sha256(b"brace-off").digest()
+
+    same()
+    output._sha256.cache_clear()
+    monkeypatch.setitem(sys.modules, "_sha2", None)  # a Python without CPython's built-in modules
+    monkeypatch.setitem(sys.modules, "_sha256", None)
+    same()
+    output._sha256.cache_clear()

@@ -14,7 +14,6 @@ The folder is $RECOVERY_CACHE_DIR (empty: no cache), else $XDG_CACHE_HOME/recove
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import time
 import types
@@ -23,7 +22,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from recovery.output import cache_folder, code_fingerprint, keep
+from recovery.output import cache_folder, code_fingerprint, keep, sha256
 from recovery.protocol.model import Protocol
 from recovery.protocol.timeexpr import TimeExpr, TimeExprError
 
@@ -46,7 +45,7 @@ def _model_fingerprint() -> bytes:
 def key(raw: dict[str, Any]) -> str:
     """The entry for merged protocol data under the current model."""
     data = json.dumps(raw, sort_keys=True, default=str, ensure_ascii=False).encode()
-    return hashlib.sha256(_model_fingerprint() + data).hexdigest()
+    return sha256(_model_fingerprint() + data).hexdigest()
 
 
 def _stamp(path: Path) -> list[int] | None:
@@ -59,7 +58,7 @@ def _stamp(path: Path) -> list[int] | None:
 
 
 def _stamp_file(where: Path, path: Path) -> Path:
-    name = hashlib.sha256(_model_fingerprint() + str(path.resolve()).encode()).hexdigest()
+    name = sha256(_model_fingerprint() + str(path.resolve()).encode()).hexdigest()
     return where / f"files-{name}.json"
 
 
@@ -116,7 +115,7 @@ def fingerprint(protocol: Protocol, *more: bytes) -> str:
     """A key for an answer about a validated protocol: its data, the code that validated it, and
     `more` (whatever else the answer depends on)."""
     data = json.dumps(to_data(protocol), sort_keys=True, ensure_ascii=False).encode()
-    return hashlib.sha256(b"\0".join([_model_fingerprint(), data, *more])).hexdigest()
+    return sha256(b"\0".join([_model_fingerprint(), data, *more])).hexdigest()
 
 
 def knows(answer: str) -> bool:

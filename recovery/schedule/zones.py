@@ -21,6 +21,7 @@ import tzdata
 
 from recovery.errors import PlanError
 from recovery.frozen import frozen
+from recovery.output import code_fingerprint, remembered
 from recovery.words import quoted_choices
 
 #: The IANA release of the zone data every calendar is written with, e.g. "2026f".
@@ -137,7 +138,27 @@ def offset_changes(tz: ZoneInfo, start: datetime, end: datetime) -> list[tuple[d
 
 @cache
 def clock_changes(name: str, year: int) -> tuple[ClockChange, ...]:
-    """Every day of `year` on which the zone's clocks change, with the times skipped or repeated."""
+    """Every day of `year` on which the zone's clocks change, with the times skipped or repeated.
+
+    Finding them walks every day of the year (about 1.5 ms a year, two years for most plans), and
+    the answer is the same for every plan: it is kept in the cache folder, keyed by the zone
+    data's version and this module."""
+    import json
+
+    key = "|".join([name, str(year), TZDATA_VERSION, code_fingerprint("schedule/zones.py").hex()])
+    text = remembered(
+        "clock-changes",
+        key,
+        lambda: json.dumps([[str(c.day), str(c.first), str(c.after), c.skipped] for c in _clock_changes(name, year)]),
+        whole=lambda kept: kept.startswith("[") and kept.endswith("]"),
+    )
+    return tuple(
+        ClockChange(date.fromisoformat(day), time.fromisoformat(first), time.fromisoformat(after), skipped)
+        for day, first, after, skipped in json.loads(text)
+    )
+
+
+def _clock_changes(name: str, year: int) -> list[ClockChange]:
     start = datetime(year, 1, 1, tzinfo=UTC) - timedelta(days=1)
     end = datetime(year + 1, 1, 1, tzinfo=UTC) + timedelta(days=1)
     found = []
@@ -151,4 +172,4 @@ def clock_changes(name: str, year: int) -> tuple[ClockChange, ...]:
         if first.year == year:
             later = last.time() if last.date() == first.date() else time.max
             found.append(ClockChange(first.date(), first.time(), later, after > before))
-    return tuple(found)
+    return found

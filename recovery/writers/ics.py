@@ -14,7 +14,6 @@ left the plan comes back as STATUS:CANCELLED, without its alarm.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from recovery.errors import PlanError
 from recovery.frozen import frozen
-from recovery.output import code_fingerprint, remembered
+from recovery.output import code_fingerprint, remembered, sha256
 from recovery.schedule.items import CARE_TEAM_FIRST, SURGEON_FIRST, Schedule, Series, Session, Span
 from recovery.schedule.zones import TZDATA_VERSION
 from recovery.words import SLOTS as SLOT_NAMES
@@ -67,7 +66,7 @@ def plan_key(schedule: Schedule) -> str:
 
 @lru_cache(maxsize=8192)
 def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+    return sha256(text.encode()).hexdigest()[:32]
 
 
 def uid(schedule: Schedule, item_id: str, slot: str = "", part: int = 1) -> str:
@@ -247,7 +246,7 @@ def _rank(name: str) -> tuple[int, str]:
 
 def _content(event: Event) -> str:
     """A hash of what the patient sees of an event: every property (and the alarm's) but its stamps."""
-    digest = hashlib.sha256()
+    digest = sha256()
     for component in event.walk():
         for name, value in component.property_items(recursive=False, sorted=False):
             if name not in _NOT_CONTENT:
