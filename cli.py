@@ -1,6 +1,6 @@
 """Run the recovery command line from a checkout without installing: python cli.py --help."""
 
-from recovery.cli import main
+from recovery.__main__ import run
 
 if __name__ == "__main__":
-    main(prog_name="recovery")
+    run()
