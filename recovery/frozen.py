@@ -55,8 +55,15 @@ def _give_methods(cls: type) -> None:
         "__setattr__": _no_assignment,
         "__delattr__": _no_deletion,
     }
+    own = cls.__dict__
     for name, method in methods.items():
-        setattr(cls, name, method)
+        if name in ("__setattr__", "__delattr__") and name in own:
+            raise TypeError(f"Cannot overwrite attribute {name} in class {cls.__name__}")
+        # As the standard decorator does, a method the class writes itself is kept; only the
+        # __hash__ = None that Python adds to a class defining __eq__ is not the class's own.
+        implicit = name == "__hash__" and own.get("__hash__", MISSING) is None and "__eq__" in own
+        if name not in own or implicit:
+            setattr(cls, name, method)
 
 
 def _initialiser(cls: type) -> Callable[..., None]:
@@ -119,8 +126,8 @@ def _hasher(values: Callable[[Any], Any]) -> Callable[[Any], int]:
 
 def _representer(names: list[str]) -> Callable[[Any], str]:
     def shown(self: Any) -> str:
-        shown = ", ".join(f"{n}={getattr(self, n)!r}" for n in names)
-        return f"{self.__class__.__qualname__}({shown})"
+        values = ", ".join(f"{n}={getattr(self, n)!r}" for n in names)
+        return f"{self.__class__.__qualname__}({values})"
 
     return shown
 

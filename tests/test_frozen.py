@@ -163,3 +163,26 @@ def test_the_model_is_still_validated_by_pydantic():
     assert adapter.validate_python({"default": 6, "min": 2}).min == 2
     with pytest.raises(ValidationError):
         adapter.validate_python({"default": 6, "colour": "red"})
+
+
+def test_methods_a_class_writes_itself_are_kept():
+    @frozen
+    class Dose:
+        amount: int
+
+        def __repr__(self) -> str:
+            return f"{self.amount} mg"
+
+        def __eq__(self, other: object) -> bool:
+            return isinstance(other, Dose) and abs(self.amount - other.amount) < 1
+
+    assert repr(Dose(5)) == "5 mg"
+    assert Dose(5) == Dose(5)
+    assert hash(Dose(5)) == hash(Dose(5))  # Python's implicit __hash__ = None is replaced, as by dataclass
+    with pytest.raises(TypeError, match="Cannot overwrite attribute __setattr__"):
+
+        @frozen
+        class Mutable:
+            amount: int
+
+            def __setattr__(self, name: str, value: object) -> None: ...
