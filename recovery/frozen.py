@@ -75,8 +75,28 @@ def _initialiser(cls: type) -> Callable[..., None]:
     factories = tuple((f.name, f.default_factory) for f in every if f.default_factory is not MISSING)
     post_init = getattr(cls, "__post_init__", None)
     name = cls.__qualname__
+    # The common call gives the first k positional fields by position and nothing by keyword: for
+    # each k, the defaults and factories of the other fields, or None when one of them is required.
+    rest: list[tuple[dict[str, Any], tuple[tuple[str, Any], ...]] | None] = [
+        None
+        if required.difference(positional[:k])
+        else (
+            {key: value for key, value in defaults.items() if key not in positional[:k]},
+            tuple((key, make) for key, make in factories if key not in positional[:k]),
+        )
+        for k in range(len(positional) + 1)
+    ]
 
     def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        if not kwargs and len(args) < len(rest) and (short := rest[len(args)]) is not None:
+            values = self.__dict__
+            values.update(zip(positional, args, strict=False))
+            values.update(short[0])
+            for key, make in short[1]:
+                values[key] = make()
+            if post_init is not None:
+                post_init(self)
+            return
         if args:
             if len(args) > len(positional):
                 raise TypeError(f"{name}() takes {len(positional)} positional arguments but {len(args)} were given")

@@ -105,7 +105,7 @@ def test_default_factories_give_each_object_its_own_value():
 
 
 def test_post_init_runs_after_the_fields_are_set():
-    @frozen(kw_only=True)
+    @frozen
     class Window:
         first: int
         last: int
@@ -115,8 +115,10 @@ def test_post_init_runs_after_the_fields_are_set():
                 raise ValueError("the window ends before it starts")
 
     assert Window(first=1, last=2).last == 2
-    with pytest.raises(ValueError, match="ends before it starts"):
-        Window(first=2, last=1)
+    assert Window(1, 2).last == 2
+    for call in (lambda: Window(first=2, last=1), lambda: Window(2, 1), lambda: Window(2, last=1)):
+        with pytest.raises(ValueError, match="ends before it starts"):
+            call()
 
 
 def test_subclasses_take_their_parents_fields():
