@@ -181,9 +181,10 @@ def test_kept_clock_changes_are_the_ones_worked_out(tmp_path, monkeypatch: pytes
         patch.setattr(zones, "_clock_changes", None)  # read back, not worked out again
         assert zones.clock_changes(name, 2027) == worked_out
     [kept] = (tmp_path / "cache").glob("clock-changes-*.txt")
-    kept.write_text("[")  # a disk that filled up
-    zones.clock_changes.cache_clear()
-    assert zones.clock_changes(name, 2027) == worked_out
+    for torn in ("[", "[1, 2]", '[["2027-13-01", "02:00:00", "03:00:00", true]]'):  # a full disk, a hand edit
+        kept.write_text(torn)
+        zones.clock_changes.cache_clear()
+        assert zones.clock_changes(name, 2027) == worked_out
     zones.clock_changes.cache_clear()
 
 

@@ -12,6 +12,7 @@ per change, not per day.
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
@@ -143,19 +144,25 @@ def clock_changes(name: str, year: int) -> tuple[ClockChange, ...]:
     Finding them walks every day of the year (about 1.5 ms a year, two years for most plans), and
     the answer is the same for every plan: it is kept in the cache folder, keyed by the zone
     data's version and this module."""
-    import json
-
     key = "|".join([name, str(year), TZDATA_VERSION, code_fingerprint("schedule/zones.py").hex()])
     text = remembered(
         "clock-changes",
         key,
         lambda: json.dumps([[str(c.day), str(c.first), str(c.after), c.skipped] for c in _clock_changes(name, year)]),
-        whole=lambda kept: kept.startswith("[") and kept.endswith("]"),
+        whole=lambda kept: _read(kept) is not None,
     )
-    return tuple(
-        ClockChange(date.fromisoformat(day), time.fromisoformat(first), time.fromisoformat(after), skipped)
-        for day, first, after, skipped in json.loads(text)
-    )
+    return _read(text) or ()
+
+
+def _read(text: str) -> tuple[ClockChange, ...] | None:
+    """Kept clock changes, or None when the text is not what `clock_changes` keeps (a torn or edited file)."""
+    try:
+        return tuple(
+            ClockChange(date.fromisoformat(day), time.fromisoformat(first), time.fromisoformat(after), bool(skipped))
+            for day, first, after, skipped in json.loads(text)
+        )
+    except (ValueError, TypeError):
+        return None
 
 
 def _clock_changes(name: str, year: int) -> list[ClockChange]:
