@@ -156,9 +156,10 @@ def write(schedule: Schedule, stamp: datetime | None = None, previous: Previous 
         lines += _vtimezone_lines(plan.timezone, schedule.first_day.year, schedule.last_day.year)
     end = "END:VCALENDAR"
     written: set[str] = set()
+    dtstamp = f"DTSTAMP:{stamp:%Y%m%dT%H%M%SZ}"  # the same line in every event
     for event in _Writer(schedule, revision, stamp).events():
         written.add(event.uid)
-        lines += _sequenced(event, stamp, previous.events.get(event.uid) if previous else None)
+        lines += _sequenced(event, dtstamp, previous.events.get(event.uid) if previous else None)
     if previous is not None:
         for event_uid, old in previous.events.items():
             if event_uid not in written and not _history(old.event, plan.start_from):
@@ -223,16 +224,16 @@ class _Event:
         """A hash of what the patient sees: every line but the stamps."""
         return _digest("\n".join([*self.properties.values(), *self.alarm]))
 
-    def lines(self, stamp: datetime, sequence: int, content: str) -> list[str]:
+    def lines(self, dtstamp: str, sequence: int, content: str) -> list[str]:
         properties = {
             **self.properties,
-            "DTSTAMP": f"DTSTAMP:{stamp:%Y%m%dT%H%M%SZ}",
+            "DTSTAMP": dtstamp,
             "UID": f"UID:{self.uid}",
             "SEQUENCE": f"SEQUENCE:{sequence}",
             CONTENT_PROPERTY: f"{CONTENT_PROPERTY}:{content}",
         }
         alarm = ["BEGIN:VALARM", *self.alarm, "END:VALARM"] if self.alarm else []
-        return ["BEGIN:VEVENT", *[properties[name] for name in sorted(properties, key=_rank)], *alarm, "END:VEVENT"]
+        return ["BEGIN:VEVENT", *[properties[name] for name in _in_order(tuple(properties))], *alarm, "END:VEVENT"]
 
 
 # The order in which icalendar writes an event's properties: these first, the others by name.
@@ -240,8 +241,9 @@ _FIRST = ("SUMMARY", "DTSTART", "DTEND", "DTSTAMP", "UID", "SEQUENCE", "RRULE")
 
 
 @lru_cache(maxsize=64)
-def _rank(name: str) -> tuple[int, str]:
-    return (_FIRST.index(name), "") if name in _FIRST else (len(_FIRST), name)
+def _in_order(names: tuple[str, ...]) -> tuple[str, ...]:
+    """The names in icalendar's order; events have few sets of properties, each sorted once."""
+    return tuple(sorted(names, key=lambda name: (_FIRST.index(name), "") if name in _FIRST else (len(_FIRST), name)))
 
 
 def _content(event: Event) -> str:
@@ -256,7 +258,7 @@ def _content(event: Event) -> str:
     return digest.hexdigest()[:32]
 
 
-def _sequenced(event: _Event, stamp: datetime, old: PreviousEvent | None) -> list[str]:
+def _sequenced(event: _Event, dtstamp: str, old: PreviousEvent | None) -> list[str]:
     """The event's lines with its content hash, DTSTAMP and SEQUENCE (kept when unchanged, one more when changed)."""
     content = event.content()
     if old is None:
@@ -265,7 +267,7 @@ def _sequenced(event: _Event, stamp: datetime, old: PreviousEvent | None) -> lis
         sequence = old.sequence
     else:
         sequence = old.sequence + 1
-    return event.lines(stamp, sequence, content)
+    return event.lines(dtstamp, sequence, content)
 
 
 def _cancelled(old: PreviousEvent, stamp: datetime) -> Event:
