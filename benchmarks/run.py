@@ -116,18 +116,22 @@ def synthetic(folder: Path, routines: int, chain: int) -> Path:
     return path
 
 
-def schedule_time(path: Path) -> float:
-    """Seconds to lay out a protocol in one process, median of three (after loading it)."""
+def layout_times(paths: list[Path], rounds: int = 7) -> list[float]:
+    """Seconds to lay out each protocol in one process (after loading it): the best of `rounds`,
+    the protocols taken in turn, so that a moment when the machine stalls hits none of them twice
+    and their ratio, which shows whether cost grows linearly, is read at the same speed."""
     sys.path.insert(0, str(ROOT))
     import recovery
 
-    protocol = recovery.load(path)
-    times = []
-    for _ in range(3):
-        start = time.perf_counter()
-        recovery.build(protocol, recovery.Plan(surgery_date=date(2027, 3, 1), timezone="Europe/Berlin"))
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    protocols = [recovery.load(path) for path in paths]
+    plan = recovery.Plan(surgery_date=date(2027, 3, 1), timezone="Europe/Berlin")
+    best = [float("inf")] * len(protocols)
+    for _ in range(rounds):
+        for n, protocol in enumerate(protocols):
+            start = time.process_time()
+            recovery.build(protocol, plan)
+            best[n] = min(best[n], time.process_time() - start)
+    return best
 
 
 def main() -> None:
@@ -187,11 +191,13 @@ def main() -> None:
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"peak memory of any command above: {peak:.0f} MiB")
     print()
-    print("cost against a protocol's size (20 years of reminders; in one process, after loading):")
+    print("cost against a protocol's size (20 years of reminders; in one process, after loading; best of 7):")
     print(f"| {'routines':>8} | {'chain of references':>19} | {'lay out':>9} | {'per routine':>11} |")
     print(f"|{'-' * 10}|{'-' * 21}|{'-' * 11}|{'-' * 13}|")
-    for routines, chain in ((250, 500), (500, 1000), (1000, 2000)):
-        seconds = schedule_time(synthetic(scratch, routines, chain))
+    sizes = ((250, 500), (500, 1000), (1000, 2000))
+    for (routines, chain), seconds in zip(
+        sizes, layout_times([synthetic(scratch, *size) for size in sizes]), strict=True
+    ):
         print(f"| {routines:>8} | {chain:>19} | {seconds * 1000:>6.0f} ms | {seconds / routines * 1e6:>8.0f} µs |")
     shutil.rmtree(scratch, ignore_errors=True)
 
