@@ -132,8 +132,10 @@ def _sha256() -> Callable[[bytes], HASH]:
 
 
 def cache_folder() -> Path | None:
-    """Where validated protocols and compiled templates are kept, or None when the cache is off:
-    $RECOVERY_CACHE_DIR (empty: off), else $XDG_CACHE_HOME/recovery or ~/.cache/recovery."""
+    """Where the program keeps what it can make again (validated protocols, the files they came
+    from, passed trial layouts, VTIMEZONEs, clock changes, the handout's compiled template), or
+    None when the cache is off: $RECOVERY_CACHE_DIR (empty: off), else $XDG_CACHE_HOME/recovery
+    or ~/.cache/recovery."""
     configured = os.environ.get("RECOVERY_CACHE_DIR")
     if configured is not None:
         return Path(configured) if configured else None

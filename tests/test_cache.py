@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from recovery import Plan, ProtocolError, build, load
-from recovery.protocol import cache
+from recovery.output import cache_folder
 
 from conftest import HERE, RED_FLAG, generate
 
@@ -30,7 +30,7 @@ def test_a_warm_cache_gives_the_same_calendar(tmp_path, monkeypatch: pytest.Monk
     args = ("--surgery-date", "2027-03-01", "--timezone", "America/New_York")
     assert generate(tmp_path, *args) == generate(tmp_path, *args)
     monkeypatch.setenv("RECOVERY_CACHE_DIR", "")
-    assert not cache.folder()
+    assert not cache_folder()
     assert generate(tmp_path, *args) == generate(tmp_path, *args)
 
 

@@ -32,11 +32,6 @@ from recovery.protocol.timeexpr import TimeExpr, TimeExprError
 RACY_NS = 2_000_000_000
 
 
-def folder() -> Path | None:
-    """Where entries are kept, or None when the cache is turned off."""
-    return cache_folder()
-
-
 def _model_fingerprint() -> bytes:
     """The package version and every module that decides whether a protocol is valid."""
     return code_fingerprint("protocol/*.py")
@@ -67,7 +62,7 @@ def remember(
 ) -> None:
     """Note that the file at `path` (with the files it extends, `links`, as they are now) is `entry`,
     so that the next use finds it without parsing any of them."""
-    where = folder()
+    where = cache_folder()
     stamps = [_stamp(file) for file, _ in links]
     if where is None or None in stamps:
         return
@@ -88,7 +83,7 @@ def recall(
     """(entry, family, which file each item came from) for the file at `path`, when no file of its
     `extends` chain has changed since `remember` and each `extends` still finds the same file
     (`resolve` looks it up as the loader does: a clinic library may now hold another of that name)."""
-    where = folder()
+    where = cache_folder()
     if where is None:
         return None
     try:
@@ -120,20 +115,20 @@ def fingerprint(protocol: Protocol, *more: bytes) -> str:
 
 def knows(answer: str) -> bool:
     """Whether `note` recorded this answer before."""
-    where = folder()
+    where = cache_folder()
     return where is not None and (where / f"ok-{answer}").is_file()
 
 
 def note(answer: str) -> None:
     """Record an answer (an empty file is enough); a cache that cannot be written is simply not used."""
-    where = folder()
+    where = cache_folder()
     if where is not None:
         keep(where / f"ok-{answer}", "")
 
 
 def read(entry: str) -> Protocol | None:
     """The protocol stored under `entry`, or None when there is none (or it cannot be read)."""
-    where = folder()
+    where = cache_folder()
     if where is None:
         return None
     try:
@@ -146,7 +141,7 @@ def read(entry: str) -> Protocol | None:
 
 def write(entry: str, protocol: Protocol) -> None:
     """Store a validated protocol; a cache that cannot be written is simply not used."""
-    where = folder()
+    where = cache_folder()
     if where is not None:
         keep(where / f"{entry}.json", json.dumps(to_data(protocol), ensure_ascii=False))
 
