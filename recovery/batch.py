@@ -10,16 +10,18 @@ validated once per process, however many rows use it.
 from __future__ import annotations
 
 import csv
+import functools
 import os
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import click
 
+from recovery.cache import Cache, default_folder
 from recovery.errors import PlanError, RecoveryError
-from recovery.frozen import frozen
 from recovery.output import write_file
 from recovery.protocol import Protocol, loader
 from recovery.schedule import Plan, build
@@ -35,7 +37,7 @@ PAIRS = ("set", "time", "actual")
 MAX_ROWS = 100_000
 
 
-@frozen
+@dataclass(frozen=True)
 class Row:
     """One plan of the batch: where it is in the file, and its options as the command line takes them."""
 
@@ -43,7 +45,7 @@ class Row:
     options: dict[str, str]
 
 
-@frozen
+@dataclass(frozen=True)
 class Outcome:
     """What became of one row: the file written, or the problems."""
 
@@ -133,6 +135,12 @@ def plan_of(row: Row) -> tuple[str, Plan, str]:
     return protocol, plan, output
 
 
+@functools.cache
+def _cache() -> Cache | None:
+    """This process's cache (the main process has already warned about a folder it cannot use)."""
+    return Cache.open(default_folder())[0]
+
+
 _protocols: dict[str, Protocol] = {}  # per process: each protocol is loaded and validated once
 
 
@@ -141,7 +149,7 @@ def run_row(row: Row, out_dir: str, output_format: str, force: bool) -> Outcome:
     try:
         reference, plan, output = plan_of(row)
         if reference not in _protocols:
-            _protocols[reference] = loader.load(reference)
+            _protocols[reference] = loader.load(reference, cache=_cache())
         protocol = _protocols[reference]
         schedule = build(protocol, plan)
         if output_format == "json":

@@ -19,7 +19,8 @@ from typing import Any, TypeVar
 
 import click
 
-from recovery.errors import INTERNAL_ERROR_EXIT, OutputError, PlanError, ProtocolError, RecoveryError
+from recovery.cache import Cache, default_folder
+from recovery.errors import INTERNAL_ERROR_EXIT, OutputError, PlanError, Problem, ProtocolError, RecoveryError
 from recovery.options import ACTUAL, DATE, PATH_TEXT, SET, SLOT_TIME, TEXT, ZONE, printable
 from recovery.output import write_file
 from recovery.protocol import Protocol, loader
@@ -63,6 +64,21 @@ FORMAT = click.option(
     help="ics: a calendar file; json: the schedule as data for other software (docs/schedule-json.md).",
 )
 FORCE = click.option("--force", is_flag=True, help="Replace the output file even if it is read-only.")
+
+
+def program_cache() -> Cache | None:
+    """The program's cache folder (see `recovery.cache`), opened once per command; a folder that
+    is not safe to use is reported in one warning line and the command runs without it."""
+    context = click.get_current_context().find_root()
+    if "cache" not in context.meta:
+        cache, warning = Cache.open(default_folder())
+        if warning:
+            click.echo(f"warning: {printable(warning)}", err=True)
+        if cache is not None:
+            context.call_on_close(cache.close)
+        context.meta["cache"] = cache
+    found: Cache | None = context.meta["cache"]
+    return found
 
 
 def output_option(help: str) -> Callable[[F], F]:
@@ -137,23 +153,17 @@ def validate(protocols: tuple[str, ...], strict: bool) -> None:
       recovery validate --strict my-clinic.toml
       recovery validate proximal-hamstring-repair
     """
-    from recovery.protocol.loader import load
-    from recovery.protocol.review import untagged_numbers
-    from recovery.schedule.trial import check
+    from recovery.schedule.trial import validate as check
 
-    failed = []
+    failed: list[Problem] = []
     for reference in protocols:
-        problems = check(reference)
-        if problems:
-            failed.extend(problems)
-            continue
-        warnings = untagged_numbers(load(reference))
-        if strict:
-            failed.extend(warnings)
-        for warning in [] if strict else warnings:
+        findings = check(reference, strict=strict, cache=program_cache())
+        failed.extend(findings.errors)
+        for warning in findings.warnings:
             click.echo(f"warning: {printable(str(warning))}", err=True)
-        if not (strict and warnings):
-            click.echo(f"ok: {reference}" + (f" ({count(len(warnings), 'warning')})" if warnings else ""))
+        if findings.ok:
+            warnings = len(findings.warnings)
+            click.echo(f"ok: {reference}" + (f" ({count(warnings, 'warning')})" if warnings else ""))
     if failed:
         raise ProtocolError(failed)
 
@@ -201,7 +211,7 @@ def show(
         raise click.UsageError("-o goes with --html; the timeline is printed to the terminal")
     if as_json and not listing:
         raise click.UsageError("--json goes with --parameters")
-    loaded = loader.load(protocol)
+    loaded = loader.load(protocol, cache=program_cache())
     if listing:
         from recovery.protocol.summary import choices
 
@@ -336,7 +346,7 @@ def calendar_options(command: F) -> F:
 
 def make_plan(options: dict[str, Any]) -> tuple[Protocol, Plan]:
     """The protocol and the Plan described by the plan options (already converted by their types)."""
-    protocol = loader.load(options["protocol"])
+    protocol = loader.load(options["protocol"], cache=program_cache())
     plan = Plan(
         surgery_date=options["surgery_date"],
         timezone=options["timezone"] or machine_timezone(),
@@ -509,6 +519,7 @@ def batch(plans: Path, out_dir: Path, output_format: str, jobs: int, force: bool
     """
     from recovery.batch import read_rows, run
 
+    program_cache()  # warns, once, about a cache folder that is not safe to use
     rows = list(read_rows(plans))
     try:
         out_dir.mkdir(parents=True, exist_ok=True)

@@ -20,14 +20,13 @@ Usage errors (an unknown option, a malformed date) are click's and exit with 2.
 from __future__ import annotations
 
 from collections.abc import Iterable
-
-from recovery.frozen import frozen
+from dataclasses import dataclass
 
 #: The exit code of an internal error (a bug), from BSD's sysexits.h (EX_SOFTWARE).
 INTERNAL_ERROR_EXIT = 70
 
 
-@frozen
+@dataclass(frozen=True)
 class Problem:
     """One thing wrong, where it is, and what was expected."""
 

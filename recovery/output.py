@@ -1,5 +1,4 @@
-"""Writing a result to a file: whole or not at all, and never over something that is not a file;
-and the one folder where the program keeps what it can make again (its cache).
+"""Writing a result to a file: whole or not at all, and never over something that is not a file.
 
 Every command that writes a file goes through `write_file`, so each of them refuses the same
 things and leaves nothing half-written: the data goes to a temporary file beside the target,
@@ -8,20 +7,11 @@ is flushed to disk, and replaces the target in one rename.
 
 from __future__ import annotations
 
-import functools
 import os
 import stat
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from recovery.errors import OutputError
-
-if TYPE_CHECKING:
-    from _hashlib import HASH
-
-#: The package's folder, where its modules are.
-PACKAGE = Path(__file__).parent
 
 
 def write_file(path: Path, data: bytes, force: bool = False) -> None:
@@ -63,81 +53,3 @@ def write_file(path: Path, data: bytes, force: bool = False) -> None:
     except OSError as error:
         Path(temporary).unlink(missing_ok=True)
         raise OutputError(f"cannot write {path}: {error.strerror}") from None
-
-
-def remembered(kind: str, key: str, make: Callable[[], str], whole: Callable[[str], bool]) -> str:
-    """The text `make()` returns, kept in the cache folder under `kind` and `key` (which must name
-    everything the text depends on, the code that makes it included), so the next run reads it.
-    A kept text that is not `whole` (a disk that filled up, a hand edit) is made again."""
-    where = cache_folder()
-    if where is None:
-        return make()
-    path = where / f"{kind}-{sha256(key.encode()).hexdigest()}.txt"
-    try:
-        kept = path.read_bytes().decode()  # as written: read_text would turn a CRLF into LF
-        if whole(kept):
-            return kept
-    except (OSError, ValueError):
-        pass
-    made = make()
-    keep(path, made)
-    return made
-
-
-def keep(path: Path, text: str) -> None:
-    """Put a text in the cache folder, whole or not at all (also when two processes race); a cache
-    that cannot be written is simply not used."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        temporary.write_bytes(text.encode())
-        os.replace(temporary, path)
-    except OSError:
-        return
-
-
-@functools.cache
-def code_fingerprint(*modules: str) -> bytes:
-    """The package version and the source of these modules (paths in the package, globs allowed):
-    a key part for whatever the cache keeps that this code makes, so a new version makes new entries."""
-    from recovery import __version__
-
-    digest = sha256(__version__.encode())
-    for pattern in modules:
-        for module in sorted(PACKAGE.glob(pattern)):
-            digest.update(module.relative_to(PACKAGE).as_posix().encode())
-            digest.update(module.read_bytes())
-    return digest.digest()
-
-
-def sha256(data: bytes = b"") -> HASH:
-    """`hashlib.sha256(data)`: the same hash object and digests (calendar UIDs and cache keys
-    depend on them), taken from CPython's built-in implementation where there is one, because
-    `import hashlib` loads OpenSSL for every algorithm first: about 5 ms of each command's run."""
-    return _sha256()(data)
-
-
-@functools.cache
-def _sha256() -> Callable[[bytes], HASH]:
-    import importlib
-
-    for module in ("_sha2", "_sha256"):  # CPython 3.12 and later; CPython 3.11
-        try:
-            return importlib.import_module(module).sha256  # type: ignore[no-any-return]
-        except (ImportError, AttributeError):
-            continue
-    import hashlib  # another Python: the public module
-
-    return hashlib.sha256
-
-
-def cache_folder() -> Path | None:
-    """Where the program keeps what it can make again (validated protocols, the files they came
-    from, passed trial layouts, VTIMEZONEs, clock changes, the handout's compiled template), or
-    None when the cache is off: $RECOVERY_CACHE_DIR (empty: off), else $XDG_CACHE_HOME/recovery
-    or ~/.cache/recovery."""
-    configured = os.environ.get("RECOVERY_CACHE_DIR")
-    if configured is not None:
-        return Path(configured) if configured else None
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "recovery"

@@ -17,7 +17,7 @@ MAY_IMPORT = {
     "writers": {"base", "schedule"},  # a writer reads only the Schedule
     "cli": {"base", "protocol", "schedule", "writers"},
 }
-BASE = {"errors", "frozen", "words", "output", "__init__"}
+BASE = {"errors", "cache", "words", "output", "__init__"}
 
 
 def layer(module: str) -> str:

@@ -1,211 +1,302 @@
-"""The cache of validated protocols changes nothing but speed."""
+"""The cache changes nothing but speed, the library writes nothing without one, and no one else's
+file in (or around) the cache folder can change a calendar, run code, hang or break a command."""
 
+import errno
+import json
 import os
 import subprocess
 import sys
 from datetime import date
+from pathlib import Path
 
 import pytest
 
+import recovery
 from recovery import Plan, ProtocolError, build, load
-from recovery.output import cache_folder
+from recovery.cache import MAX_ENTRY_BYTES, Cache, digest
+from recovery.protocol import plain
 
-from conftest import HERE, RED_FLAG, generate
+from conftest import HERE, RED_FLAG, generate, run
+
+HAMSTRING = "proximal-hamstring-repair"
+PLAN_ARGS = ("--surgery-date", "2027-03-01", "--timezone", "America/New_York")
 
 
-def test_a_cached_protocol_equals_a_validated_one(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("RECOVERY_CACHE_DIR", str(tmp_path))
-    validated = load("proximal-hamstring-repair", use_cache=False)
-    first = load("proximal-hamstring-repair")  # validates and writes the entry
-    assert len([entry for entry in tmp_path.glob("*.json") if not entry.name.startswith("files-")]) == 1
-    cached = load("proximal-hamstring-repair")  # read back without the validator
+def opened(folder: Path) -> Cache:
+    cache, warning = Cache.open(folder)
+    assert cache is not None, warning
+    return cache
+
+
+def entries(folder: Path) -> list[Path]:
+    return sorted(folder.glob("protocol-*.json"))
+
+
+def test_a_cached_protocol_equals_a_validated_one(tmp_path) -> None:
+    validated = load(HAMSTRING)
+    with opened(tmp_path / "cache") as cache:
+        first = load(HAMSTRING, cache=cache)  # validates and keeps the entry
+        assert len(entries(tmp_path / "cache")) == 1
+        cached = load(HAMSTRING, cache=cache)  # rebuilt without the validator
     assert cached == first == validated
     assert [item.source for _, item in cached.items()] == [item.source for _, item in validated.items()]
     plan = Plan(date(2027, 3, 1), "Europe/Berlin")
     assert build(cached, plan) == build(validated, plan)
 
 
+def test_the_library_writes_no_file(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Used as docs/library.md shows, with every variable that names a cache folder set."""
+    monkeypatch.setenv("RECOVERY_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    for name in ("proximal-hamstring-repair", "achilles-tendon-repair"):
+        protocol = recovery.load(name)
+        schedule = recovery.build(protocol, Plan(date(2027, 3, 1), "Australia/Sydney"))
+        recovery.to_ics(schedule)
+        recovery.to_json(schedule)
+        recovery.to_handout(schedule)
+        recovery.agenda(schedule, date(2027, 3, 20))
+        recovery.validate(name)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_warm_cache_gives_the_same_calendar(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RECOVERY_CACHE_DIR", str(tmp_path / "cache"))
-    args = ("--surgery-date", "2027-03-01", "--timezone", "America/New_York")
-    assert generate(tmp_path, *args) == generate(tmp_path, *args)
+    assert generate(tmp_path, *PLAN_ARGS) == generate(tmp_path, *PLAN_ARGS)
+    assert len(entries(tmp_path / "cache")) == 1
     monkeypatch.setenv("RECOVERY_CACHE_DIR", "")
-    assert not cache_folder()
-    assert generate(tmp_path, *args) == generate(tmp_path, *args)
+    assert generate(tmp_path, *PLAN_ARGS) == generate(tmp_path, *PLAN_ARGS)
 
 
-def test_a_corrupt_entry_is_ignored_and_validated_anew(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("RECOVERY_CACHE_DIR", str(tmp_path))
-    expected = load("achilles-tendon-repair")
-    for entry in tmp_path.glob("*.json"):
-        entry.write_text('{"id": "achilles-tendon-repair", "phases": [{"start": 3}]}')
-    assert load("achilles-tendon-repair") == expected
+def test_the_folder_is_made_private(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RECOVERY_CACHE_DIR", str(tmp_path / "new" / "cache"))
+    generate(tmp_path, *PLAN_ARGS)
+    assert (tmp_path / "new" / "cache").stat().st_mode & 0o777 == 0o700
+    (entry,) = entries(tmp_path / "new" / "cache")
+    assert entry.stat().st_mode & 0o777 == 0o600
 
 
-def test_an_edited_file_is_never_taken_from_the_cache(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+def edit_red_flag(entry: Path, keep_digest: bool) -> None:
+    """Change the first red flag's action in a kept protocol; with `keep_digest`, as someone who
+    knows the format would (the header is made to match the new content)."""
+    header, content = entry.read_bytes().split(b"\n", 1)
+    data = json.loads(content)
+    data["red_flags"][0]["action"] = "Wait a week and see."
+    content = json.dumps(data).encode()
+    fields = json.loads(header)
+    if keep_digest:
+        fields["sha256"] = digest(content)
+    entry.write_bytes(json.dumps(fields).encode() + b"\n" + content)
+
+
+def test_an_edited_entry_is_ignored_and_made_again(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RECOVERY_CACHE_DIR", str(tmp_path / "cache"))
+    expected = generate(tmp_path, *PLAN_ARGS)
+    (entry,) = entries(tmp_path / "cache")
+    edit_red_flag(entry, keep_digest=False)
+    calendar = generate(tmp_path, *PLAN_ARGS)
+    assert calendar == expected
+    assert b"Wait a week" not in calendar
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"{",
+        b'{"format": 1}\n{}',
+        b'{"id": "achilles-tendon-repair", "phases": [{"start": 3}]}',
+        b"\x80\x81 not text",
+        b"[" * 100_000 + b"]" * 100_000,
+    ],
+    ids=["empty", "torn", "wrong-header", "old-format", "binary", "deep"],
+)
+def test_a_broken_entry_is_ignored(tmp_path, content: bytes) -> None:
+    with opened(tmp_path / "cache") as cache:
+        expected = load(HAMSTRING, cache=cache)
+        (entry,) = entries(tmp_path / "cache")
+        entry.write_bytes(content)
+        assert load(HAMSTRING, cache=cache) == expected
+
+
+def test_a_well_formed_entry_of_the_wrong_shape_is_validated_anew(tmp_path) -> None:
+    with opened(tmp_path / "cache") as cache:
+        expected = load(HAMSTRING, cache=cache)
+        (entry,) = entries(tmp_path / "cache")
+        key = entry.name.removeprefix("protocol-").removesuffix(".json")
+        cache.put(plain.KIND, key, {"id": "x", "phases": 5})
+        assert load(HAMSTRING, cache=cache) == expected
+
+
+def test_a_folder_others_can_write_is_not_used(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Someone else's entry (here, a red flag changed with a matching digest) is never read."""
+    folder = tmp_path / "shared-cache"
+    monkeypatch.setenv("RECOVERY_CACHE_DIR", str(folder))
+    expected = generate(tmp_path, *PLAN_ARGS)
+    (entry,) = entries(folder)
+    edit_red_flag(entry, keep_digest=True)
+    folder.chmod(0o777)
+    out = tmp_path / "plan.ics"
+    result = run("generate", *PLAN_ARGS, "-o", str(out), env={"SOURCE_DATE_EPOCH": "1795000000"})
+    assert result.exit_code == 0
+    assert (
+        result.stderr
+        == f"warning: the cache folder {folder} is not used: others can write to it (make it private: chmod 700)\n"
+    )
+    assert out.read_bytes() == expected
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a folder to another user needs root")
+def test_a_folder_of_another_user_is_not_used(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "theirs"
+    folder.mkdir(mode=0o700)
+    os.chown(folder, 65534, 65534)
+    monkeypatch.setenv("RECOVERY_CACHE_DIR", str(folder))
+    result = run("agenda", *PLAN_ARGS, "--on", "2027-03-20")
+    assert result.exit_code == 0
+    assert "not used: it belongs to another user" in result.stderr
+    assert list(folder.iterdir()) == []
+
+
+def test_no_template_or_other_code_is_read_from_the_folder(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Jinja2's bytecode cache unpickled what it found; the cache now keeps data only, so a
+    planted file (anywhere in the folder) is never loaded."""
+    folder = tmp_path / "cache"
+    folder.mkdir(mode=0o700)
+    (folder / "templates").mkdir(mode=0o700)
+    marker = tmp_path / "ran"
+    payload = f"import pathlib; pathlib.Path({str(marker)!r}).write_text('ran')"
+    import pickle
+
+    class Planted:
+        def __reduce__(self):  # what unpickling runs
+            return (exec, (payload,))
+
+    for name in ("__jinja2_handout.html.j2.cache", "handout.cache"):
+        (folder / "templates" / name).write_bytes(pickle.dumps(Planted()))
+        (folder / name).write_bytes(pickle.dumps(Planted()))
+    monkeypatch.setenv("RECOVERY_CACHE_DIR", str(folder))
+    for _ in range(2):
+        result = run("handout", *PLAN_ARGS, "-o", str(tmp_path / "plan.html"))
+        assert result.exit_code == 0, result.stderr
+    assert not marker.exists()
+
+
+def test_a_link_in_the_folder_is_never_followed(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("RECOVERY_CACHE_DIR", str(folder))
+    expected = generate(tmp_path, *PLAN_ARGS)
+    (entry,) = entries(folder)
+    outside = tmp_path / "outside.txt"
+    outside.write_text("not yours")
+    entry.unlink()
+    entry.symlink_to(outside)  # a write would go through it; a read would take someone else's file
+    assert generate(tmp_path, *PLAN_ARGS) == expected
+    assert outside.read_text() == "not yours"
+    entry.unlink()
+    entry.symlink_to("/dev/zero")  # read through, it would never end
+    assert generate(tmp_path, *PLAN_ARGS) == expected
+
+
+def test_a_pipe_in_the_folder_does_not_hang_a_run(tmp_path) -> None:
+    folder = tmp_path / "cache"
+    env = {**os.environ, "RECOVERY_CACHE_DIR": str(folder), "SOURCE_DATE_EPOCH": "1795000000"}
+    command = [sys.executable, str(HERE.parent / "cli.py"), "generate", *PLAN_ARGS, "-o", "-"]
+    expected = subprocess.run(command, env=env, capture_output=True, check=True, timeout=60).stdout
+    (entry,) = entries(folder)
+    entry.unlink()
+    os.mkfifo(entry)
+    done = subprocess.run(command, env=env, capture_output=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == expected
+
+
+def test_an_oversized_entry_is_not_read(tmp_path) -> None:
+    with opened(tmp_path / "cache") as cache:
+        expected = load(HAMSTRING, cache=cache)
+        (entry,) = entries(tmp_path / "cache")
+        with entry.open("ab") as stream:
+            stream.truncate(MAX_ENTRY_BYTES + 1)
+        assert load(HAMSTRING, cache=cache) == expected
+
+
+@pytest.mark.parametrize("error", [errno.ENOSPC, errno.EROFS])
+def test_a_full_or_read_only_disk_turns_caching_off_and_leaves_nothing(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, error: int
+) -> None:
+    import recovery.cache
+
+    real_fdopen = os.fdopen
+
+    class Failing:
+        def __init__(self, handle: int):
+            self.stream = real_fdopen(handle, "wb")
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.stream.close()
+
+        def write(self, data: bytes) -> int:
+            self.stream.write(data[:100])
+            self.stream.flush()
+            raise OSError(error, os.strerror(error))
+
+    monkeypatch.setattr(recovery.cache.os, "fdopen", lambda handle, mode: Failing(handle))
+    with opened(tmp_path / "cache") as cache:
+        expected = load(HAMSTRING)
+        assert load(HAMSTRING, cache=cache) == expected
+        assert not cache.writable
+        assert list((tmp_path / "cache").iterdir()) == []
+
+
+def test_a_folder_that_cannot_be_made_means_no_cache(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "file").write_text("")
+    monkeypatch.setenv("RECOVERY_CACHE_DIR", str(tmp_path / "file" / "cache"))
+    result = run("agenda", *PLAN_ARGS, "--on", "2027-03-20")
+    assert result.exit_code == 0
+    assert result.stderr == ""
+
+
+def test_an_edited_file_is_never_taken_from_the_cache(tmp_path) -> None:
     path = tmp_path / "clinic.toml"
     path.write_text(
         'id = "c"\ntitle = "C"\nversion = "1"\n[[phases]]\nid = "p"\ntitle = "P"\nstart = "day 0"\nend = "2 weeks"\n'
         + RED_FLAG
     )
-    assert load(path).phases[0].title == "P"
-    path.write_text(path.read_text().replace('end = "2 weeks"', 'end = "2 fortnights"'))
-    with pytest.raises(ProtocolError, match="fortnights"):
-        load(path)
+    with opened(tmp_path / "cache") as cache:
+        assert load(path, cache=cache).phases[0].title == "P"
+        path.write_text(path.read_text().replace('end = "2 weeks"', 'end = "2 fortnights"'))
+        with pytest.raises(ProtocolError, match="fortnights"):
+            load(path, cache=cache)
 
 
-def test_generate_with_a_warm_cache_imports_neither_the_validator_nor_openssl(tmp_path) -> None:
+def test_a_changed_parent_is_read_again(tmp_path) -> None:
+    (tmp_path / "base.toml").write_text(
+        'id = "base"\ntitle = "Base"\nversion = "1"\n[[phases]]\nid = "p"\ntitle = "Old"\nstart = "day 0"\n'
+        'end = "2 weeks"\n' + RED_FLAG
+    )
+    (tmp_path / "clinic.toml").write_text('id = "clinic"\nextends = "base.toml"\ntitle = "Clinic"\nversion = "1"\n')
+    with opened(tmp_path / "cache") as cache:
+        assert load(tmp_path / "clinic.toml", cache=cache).phases[0].title == "Old"
+        (tmp_path / "base.toml").write_text((tmp_path / "base.toml").read_text().replace("Old", "New"))
+        protocol = load(tmp_path / "clinic.toml", cache=cache)
+    assert protocol.phases[0].title == "New"
+    assert protocol.family == "base"
+
+
+def test_generate_with_a_warm_cache_does_not_import_the_validator(tmp_path) -> None:
     env = {**os.environ, "RECOVERY_CACHE_DIR": str(tmp_path / "cache"), "SOURCE_DATE_EPOCH": "1795000000"}
     script = (
         "import sys; from recovery.cli import main\n"
-        "try:\n    main(['generate', '--surgery-date', '2027-03-01', '--timezone', 'UTC', '-o', sys.argv[1]])\n"
+        "try:\n    main(['generate', '--surgery-date', '2027-03-01', '--timezone', 'UTC', '-o', '-'])\n"
         "except SystemExit:\n    pass\n"
-        "print(','.join(sorted({'pydantic', '_hashlib'} & set(sys.modules))) or '-')\n"
+        "print('pydantic' in sys.modules, file=sys.stderr)"
     )
-    runs = [
-        subprocess.run(
-            [sys.executable, "-c", script, str(tmp_path / "plan.ics")],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=HERE.parent,
-        )
-        for _ in range(2)
-    ]
-    first, warm = (r.stdout.split()[-1] for r in runs)
-    assert "pydantic" in first
-    assert warm == "-"
-
-
-def _aged(*paths) -> None:
-    """Files last changed a minute ago, as files are when a patient's calendar is made."""
-    for path in paths:
-        os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns - 60 * 10**9))
-
-
-def test_an_unchanged_file_is_not_even_parsed_again(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from recovery.protocol import loader
-
-    monkeypatch.setenv("RECOVERY_CACHE_DIR", str(tmp_path / "cache"))
-    path = tmp_path / "hamstring.toml"
-    path.write_bytes((HERE.parent / "protocols" / "proximal-hamstring-repair.toml").read_bytes())
-    _aged(path)
-    expected = load(path)
-    monkeypatch.setattr(loader, "_read", lambda path: pytest.fail(f"parsed {path} again"))
-    again = load(path)
-    assert again == expected
-    assert [item.source for _, item in again.items()] == [item.source for _, item in expected.items()]
-    assert again.family == expected.family
-
-
-def test_a_changed_file_or_a_new_parent_of_the_same_name_is_read_again(tmp_path, monkeypatch) -> None:
-    monkeypatch.setenv("RECOVERY_CACHE_DIR", str(tmp_path / "cache"))
-    first, second = tmp_path / "first", tmp_path / "second"
-    first.mkdir()
-    second.mkdir()
-    base = (
-        'id = "base"\ntitle = "Base {}"\nversion = "1"\n'
-        '[[phases]]\nid = "p"\ntitle = "P"\nstart = "day 0"\nend = "2 weeks"\n' + RED_FLAG
-    )
-    (first / "base.toml").write_text(base.format("one"))
-    child = tmp_path / "child.toml"
-    child.write_text('id = "child"\nextends = "base"\n')
-    _aged(first / "base.toml", child)
-    monkeypatch.setenv("RECOVERY_PROTOCOLS", str(first))
-    assert load(child).title == "Base one"
-    assert load(child).title == "Base one"  # from the stamps
-    (second / "base.toml").write_text(base.format("two"))  # a clinic library that now comes first
-    _aged(second / "base.toml")
-    monkeypatch.setenv("RECOVERY_PROTOCOLS", os.pathsep.join([str(second), str(first)]))
-    assert load(child).title == "Base two"
-    (second / "base.toml").write_text(base.format("six"))  # same size, edited: a new modification time
-    assert load(child).title == "Base six"
-
-
-def test_validate_lays_out_a_protocol_that_passed_only_once(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from recovery.schedule import trial
-
-    monkeypatch.setenv("RECOVERY_CACHE_DIR", str(tmp_path / "cache"))
-    path = tmp_path / "clinic.toml"
-    good = 'id = "c"\ntitle = "C"\nversion = "1"\n[[phases]]\nid = "p"\ntitle = "P"\nstart = "day 0"\nend = "2 weeks"\n'
-    path.write_text(good + RED_FLAG)
-    assert trial.check(str(path)) == []
-    monkeypatch.setattr(trial, "trial_problems", lambda protocol: pytest.fail("laid out again"))
-    assert trial.check(str(path)) == []  # the same data and code: the same answer
-    monkeypatch.undo()
-    monkeypatch.setenv("RECOVERY_CACHE_DIR", str(tmp_path / "cache"))
-    # a change that fails only on some trial dates is found: failures are never taken from the cache
-    path.write_text(
-        good.replace(
-            'end = "2 weeks"', 'end = "2 weeks"\n[[milestones]]\nid = "m"\ntitle = "M"\nat = "1 month - 30 days"'
-        )
-        + RED_FLAG
-    )
-    problems = trial.check(str(path))
-    assert problems
-    assert "milestones[id=m]" in problems[0].where
-    assert trial.check(str(path)) == problems
-
-
-def test_a_kept_vtimezone_is_used_only_when_whole(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from recovery.writers import ics
-
-    monkeypatch.setenv("RECOVERY_CACHE_DIR", str(tmp_path / "cache"))
-    args = ("--surgery-date", "2027-03-01", "--timezone", "Australia/Sydney")
-    ics._vtimezone_lines.cache_clear()  # each run below starts as a new process would
-    first = generate(tmp_path, *args)
-    [kept] = (tmp_path / "cache").glob("vtimezone-*.txt")
-    assert kept.read_bytes().replace(b"\r\n", b"") in first.replace(b"\r\n", b"")
-    ics._vtimezone_lines.cache_clear()
-    with monkeypatch.context() as patch:
-        patch.setattr(ics, "vtimezone", None)  # read back, not made again
-        assert generate(tmp_path, *args) == first
-    kept.write_text("")  # a disk that filled up
-    ics._vtimezone_lines.cache_clear()
-    assert generate(tmp_path, *args) == first
-    assert kept.read_text().startswith("BEGIN:VTIMEZONE")
-
-
-@pytest.mark.parametrize("name", ["America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "Europe/Dublin"])
-def test_kept_clock_changes_are_the_ones_worked_out(tmp_path, monkeypatch: pytest.MonkeyPatch, name) -> None:
-    from recovery.schedule import zones
-
-    monkeypatch.setenv("RECOVERY_CACHE_DIR", str(tmp_path / "cache"))
-    zones.clock_changes.cache_clear()  # each call below starts as a new process would
-    worked_out = zones.clock_changes(name, 2027)
-    assert worked_out == tuple(zones._clock_changes(name, 2027))
-    zones.clock_changes.cache_clear()
-    with monkeypatch.context() as patch:
-        patch.setattr(zones, "_clock_changes", None)  # read back, not worked out again
-        assert zones.clock_changes(name, 2027) == worked_out
-    [kept] = (tmp_path / "cache").glob("clock-changes-*.txt")
-    for torn in ("[", "[1, 2]", '[["2027-13-01", "02:00:00", "03:00:00", true]]'):  # a full disk, a hand edit
-        kept.write_text(torn)
-        zones.clock_changes.cache_clear()
-        assert zones.clock_changes(name, 2027) == worked_out
-    zones.clock_changes.cache_clear()
-
-
-def test_sha256_gives_hashlibs_digests(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Calendar UIDs are SHA-256 digests: a different digest would double every event on re-import."""
-    import hashlib
-    import sys
-
-    from recovery import output
-
-    def same() -> None:
-        for data in (b"", b"ice-morning", "Knöchel".encode() * 1000):
-            assert output.sha256(data).hexdigest() == hashlib.sha256(data).hexdigest()
-        growing = output.sha256()
-        growing.update(b"brace")
-        growing.update(b"-off")
-        assert growing.digest() == hashlib.sha256(b"brace-off").digest()
-
-    same()
-    output._sha256.cache_clear()
-    monkeypatch.setitem(sys.modules, "_sha2", None)  # a Python without CPython's built-in modules
-    monkeypatch.setitem(sys.modules, "_sha256", None)
-    same()
-    output._sha256.cache_clear()
+    first = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    assert first.stderr.strip().endswith("True")
+    second = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    assert second.stderr.strip().endswith("False")
+    assert first.stdout == second.stdout

@@ -25,14 +25,14 @@ def chained_milestones(tmp_path: Path, links: int) -> Path:
 
 
 def test_a_chain_of_2000_references_is_dated_without_recursion(tmp_path) -> None:
-    protocol = load(chained_milestones(tmp_path, 2000), use_cache=False)
+    protocol = load(chained_milestones(tmp_path, 2000))
     schedule = build(protocol, Plan(date(2027, 3, 1)))
     assert schedule.milestones[-1].date == date(2027, 3, 1) + timedelta(days=2001)
     assert run("validate", str(tmp_path / "chain.toml")).exit_code == 0
 
 
 def test_an_actual_date_moves_the_rest_of_the_chain(tmp_path) -> None:
-    protocol = load(chained_milestones(tmp_path, 5), use_cache=False)
+    protocol = load(chained_milestones(tmp_path, 5))
     schedule = build(protocol, Plan(date(2027, 3, 1), actuals={"m2": date(2027, 4, 1)}))
     assert [m.date for m in schedule.milestones][2:] == [date(2027, 4, n) for n in (1, 2, 3, 4)]
 

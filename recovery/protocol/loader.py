@@ -11,19 +11,19 @@ from __future__ import annotations
 import copy
 import os
 import stat
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from recovery.cache import Cache
 from recovery.errors import Problem, ProtocolError, did_you_mean
-from recovery.frozen import frozen
-from recovery.protocol import cache
+from recovery.protocol import plain
 from recovery.protocol.model import SECTIONS, Protocol, locate, set_family
 from recovery.words import quoted_choices
 
 ENVIRONMENT_VARIABLE = "RECOVERY_PROTOCOLS"
 #: A protocol file larger than this is refused: the bundled ones are about 20 KB.
 MAX_FILE_BYTES = 1_000_000
-_FAMILY = " family"  # a key no TOML table here can hold by accident: the root's id, carried through merges
 
 
 def bundled_folder() -> Path:
@@ -65,7 +65,7 @@ def find(reference: str, relative_to: Path | None = None) -> Path:
     raise ProtocolError(f'unknown protocol "{reference}"{hint or ""} (available: {quoted_choices(names)})')
 
 
-@frozen
+@dataclass(frozen=True)
 class Entry:
     """A protocol found in the search folders, as `recovery protocols` lists it."""
 
@@ -105,35 +105,44 @@ def _kind(path: Path) -> str | None:
     return "file" if stat.S_ISREG(mode) else "other"
 
 
-def load(reference: str | Path, use_cache: bool = True) -> Protocol:
+def load(reference: str | Path, cache: Cache | None = None) -> Protocol:
     """A validated protocol from a name or a path, or a ProtocolError listing every problem.
 
-    A file validated before (same merged content, same model) is taken from the cache, which
-    spares every command the validator's start-up (see `cache`).
+    Three steps: read the file and the files it extends, merge them, validate the result. With a
+    `cache` (the program hands it one; the library alone writes nothing), a file whose merged data
+    this code validated before is rebuilt from the cache instead (see `recovery.protocol.plain`).
     """
     path = find(str(reference)) if not isinstance(reference, Path) else reference
-    known = cache.recall(path, _still_extends) if use_cache else None
-    if known is not None:  # no file of the chain changed since it was validated: not even parsed again
-        entry, family, sources = known
-        protocol = cache.read(entry)
-    if known is None or protocol is None:
-        links: list[tuple[Path, str | None]] = []
-        raw, sources = _read_merged(path, chain=(), links=links)
-        family = str(raw.pop(_FAMILY, raw.get("id", "")))
-        entry = cache.key(raw)
-        protocol = cache.read(entry) if use_cache else None
-        if protocol is None:
-            from recovery.protocol.validation import validate  # pydantic is imported only here
+    merged = read_merged(path)
+    entry = plain.key(merged.data) if cache is not None else ""
+    protocol = plain.recall(cache, entry) if cache is not None else None
+    if protocol is None:
+        from recovery.protocol.validation import validate  # pydantic is imported only here
 
-            protocol = validate(raw, sources, str(path))
-            cache.write(entry, protocol)
-        if use_cache:
-            cache.remember(path, links, entry, family, sources)
+        protocol = validate(merged.data, merged.sources, str(path))
+        if cache is not None:
+            plain.keep(cache, entry, protocol)
     locate(protocol, str(path))
-    set_family(protocol, family)
+    set_family(protocol, merged.family)
     for section, item in protocol.items():
-        locate(item, sources.get((section, item.id), str(path)))
+        locate(item, merged.sources.get((section, item.id), str(path)))
     return protocol
+
+
+@dataclass(frozen=True)
+class Merged:
+    """A protocol file's data with its `extends` chain applied."""
+
+    data: dict[str, Any]
+    #: The id of the protocol at the root of the chain: a clinic's version of a bundled protocol
+    #: belongs to the bundled one's family (its calendar events keep their identities).
+    family: str
+    #: (section, item id) → the file the item came from.
+    sources: dict[tuple[str, str], str]
+
+
+#: How many files an `extends` chain may have: a clinic's file on a bundled one is two.
+MAX_EXTENDS_DEPTH = 20
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -170,45 +179,34 @@ def _read(path: Path) -> dict[str, Any]:
         ) from None
 
 
-def _read_merged(
-    path: Path, chain: tuple[Path, ...], links: list[tuple[Path, str | None]]
-) -> tuple[dict[str, Any], dict[tuple[str, str], str]]:
-    """The file's data with its `extends` chain applied, and which file each item came from.
-    `links` receives each file of the chain with the reference it extends (for the cache)."""
+def read_merged(path: Path, chain: tuple[Path, ...] = ()) -> Merged:
+    """The file's data with its `extends` chain applied, and which file each item came from."""
     here = path.resolve()
     if here in chain:
         cycle = " → ".join(str(p) for p in (*chain, here))
         raise ProtocolError([Problem(f"extends forms a cycle: {cycle}", str(path), "extends")])
+    if len(chain) >= MAX_EXTENDS_DEPTH:
+        raise ProtocolError(
+            [Problem(f"extends more than {MAX_EXTENDS_DEPTH} files in a chain; is it a loop?", str(path), "extends")]
+        )
     raw = _read(path)
     sources = _sources(raw, str(path))
     parent_ref = raw.pop("extends", None)
-    links.append((path, parent_ref if isinstance(parent_ref, str) else None))
     if parent_ref is None:
-        unused = raw.pop("remove", None)
-        if unused:
+        if raw.pop("remove", None):
             raise ProtocolError([Problem("remove is only for a protocol that extends another", str(path), "remove")])
-        if chain:  # the root of an extends chain names the family
-            raw[_FAMILY] = raw.get("id")
-        return raw, sources
+        return Merged(raw, str(raw.get("id", "")), sources)
     if not isinstance(parent_ref, str):
         raise ProtocolError([Problem("expected the name or path of a protocol, in quotes", str(path), "extends")])
     try:
         parent_path = find(parent_ref, relative_to=path)
     except ProtocolError as error:
         raise ProtocolError([Problem(p.message, str(path), "extends") for p in error.problems]) from None
-    parent, parent_sources = _read_merged(parent_path, (*chain, here), links)
-    merged, problems = _merge(parent, raw, str(path))
+    parent = read_merged(parent_path, (*chain, here))
+    merged, problems = _merge(parent.data, raw, str(path))
     if problems:
         raise ProtocolError(problems)
-    return merged, {**parent_sources, **sources}
-
-
-def _still_extends(path: Path, reference: str) -> Path | None:
-    """The file `reference` (an `extends` of the file at `path`) finds today, or None."""
-    try:
-        return find(reference, relative_to=path)
-    except ProtocolError:
-        return None
+    return Merged(merged, parent.family, {**parent.sources, **sources})
 
 
 def _sources(raw: dict[str, Any], source: str) -> dict[tuple[str, str], str]:

@@ -10,12 +10,11 @@ before is rebuilt without importing pydantic at all. The checks that look across
 
 import re
 from collections.abc import Iterator
-from dataclasses import field
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from recovery.errors import did_you_mean, place
-from recovery.frozen import frozen
 from recovery.protocol.references import End, Point, ReferenceGraph
 from recovery.protocol.timeexpr import ID_PATTERN, TimeExpr, TimeExprError
 from recovery.words import CLOCK_PATTERN, SLOTS, quoted_choices
@@ -143,7 +142,7 @@ Source = Annotated[str, _NotInFile()]
 # ---- The model.
 
 
-@frozen(kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Parameter:
     """A value the surgeon adjusts; a plan may override it within its bounds."""
 
@@ -196,7 +195,7 @@ class Parameter:
         return text
 
 
-@frozen(kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Variant:
     """A named set of parameter values, such as an accelerated course."""
 
@@ -206,7 +205,7 @@ class Variant:
     sources: Sources = field(default_factory=list)
 
 
-@frozen(kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Item:
     """What every phase, milestone, routine and appointment has."""
 
@@ -232,7 +231,7 @@ class Item:
         yield "description", self.description
 
 
-@frozen(kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Phase(Item):
     """A span of the recovery, from `start` (inclusive) to `end` (exclusive)."""
 
@@ -264,7 +263,7 @@ class Phase(Item):
             yield f"advice[{i}]", text
 
 
-@frozen(kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Milestone(Item):
     """A single day: a step that is expected, often after criteria are checked.
 
@@ -294,7 +293,7 @@ class Milestone(Item):
             yield "clearance", self.clearance
 
 
-@frozen(kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Dose:
     """The blanks of an exercise handout: sets of reps, each held for some seconds."""
 
@@ -304,7 +303,7 @@ class Dose:
     hold_seconds: Annotated[int, Bounds(ge=1, le=600)] | None = None
 
 
-@frozen(kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Routine(Item):
     """A recurring reminder (exercise, ice, wound care) at set times of day."""
 
@@ -337,7 +336,7 @@ class Routine(Item):
             yield "end", (self.during, "end"), "during"
 
 
-@frozen(kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Appointment(Item):
     """A visit: on a day (`at`), or within a window whose first and last days are both included."""
 
@@ -360,7 +359,7 @@ class Appointment(Item):
             yield "end", (self.id, "start"), ""
 
 
-@frozen(kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class RedFlag:
     """A warning sign and what the patient should do about it.
 
@@ -381,7 +380,7 @@ class RedFlag:
         return f"red_flags[id={self.id}]" if self.id else f"red_flags[{index}]"
 
 
-@frozen(kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Normal:
     """Something expected after surgery that needs no call (numbness for a day after a nerve
     block), shown beside the red flags so that a patient can tell the two apart."""
@@ -391,7 +390,7 @@ class Normal:
     sources: Sources = field(default_factory=list)
 
 
-@frozen(kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Protocol:
     """A whole recovery course for one procedure."""
 

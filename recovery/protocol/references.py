@@ -12,11 +12,11 @@ depends on. Both walks are iterative: a chain of thousands of references costs n
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal, Protocol
 
 from recovery.errors import place
-from recovery.frozen import frozen
 from recovery.protocol.timeexpr import TimeExpr
 
 #: Which end of an item a point is.
@@ -43,7 +43,7 @@ class Dated(Protocol):
 _END_FIELDS = ("end", "window[1]")
 
 
-@frozen
+@dataclass(frozen=True)
 class Definition:
     """How one point's date is found, and where the file says so (`phases[id=x].end`)."""
 
@@ -52,7 +52,7 @@ class Definition:
     anchor: Point | None = None  # None: counted from the surgery day
 
 
-@frozen
+@dataclass(frozen=True)
 class ReferenceGraph:
     """Each point's definition, and the order in which the points can be given dates."""
 

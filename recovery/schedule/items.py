@@ -8,13 +8,12 @@ here once so that no writer derives them again. It knows nothing of icalendar, H
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import field
+from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from functools import cached_property
 from itertools import pairwise
 from typing import Any
 
-from recovery.frozen import frozen
 from recovery.schedule.plan import Plan
 from recovery.words import WEEKDAYS, weekday
 
@@ -24,7 +23,7 @@ SURGEON_FIRST = "Your surgeon's and physio's instructions come first. If they di
 CARE_TEAM_FIRST = "Your care team's instructions come first. If they differ from this calendar, follow theirs."
 
 
-@frozen
+@dataclass(frozen=True)
 class Span:
     """A phase: from `start` (inclusive) to `end` (exclusive)."""
 
@@ -49,7 +48,7 @@ class Span:
         return self.start <= day < self.end
 
 
-@frozen
+@dataclass(frozen=True)
 class Day:
     """A milestone on one day; `actual` when the plan says it happened on that day.
 
@@ -71,7 +70,7 @@ class Day:
         return bool(self.clearance) and not self.actual
 
 
-@frozen
+@dataclass(frozen=True)
 class Window:
     """An appointment that should happen between `first` and `last`, both included, on clinic
     days; `book_by` is the day to book it by (a week before, or the first day of the calendar)."""
@@ -84,7 +83,7 @@ class Window:
     book_by: date | None = None
 
 
-@frozen
+@dataclass(frozen=True)
 class Series:
     """One routine at one time of day, every day (or on `weekdays`) from `first` to `last`."""
 
@@ -112,7 +111,7 @@ class Series:
         return _count(self.first, self.last, self.weekdays)
 
 
-@frozen
+@dataclass(frozen=True)
 class Session:
     """The routines due at one time of day, grouped into one reminder with one alarm.
 
@@ -212,7 +211,7 @@ def owning_phase(first: date, during: str | None, phases: Iterable[Span]) -> str
     return next((p.id for p in phases if p.holds(first)), "")
 
 
-@frozen
+@dataclass(frozen=True)
 class Schedule:
     """A protocol laid out on one patient's calendar."""
 

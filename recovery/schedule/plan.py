@@ -6,14 +6,13 @@ day, actual dates). It holds no name or other identifying data.
 
 from __future__ import annotations
 
-from dataclasses import field
+from dataclasses import dataclass, field
 from datetime import date, time
 
-from recovery.frozen import frozen
 from recovery.words import SLOTS
 
 
-@frozen
+@dataclass(frozen=True)
 class Plan:
     """What one patient's calendar is built from."""
 

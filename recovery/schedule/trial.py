@@ -11,15 +11,15 @@ changes in each hemisphere.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
+from pathlib import Path
 
+from recovery.cache import Cache
 from recovery.errors import Problem, RecoveryError
-from recovery.output import code_fingerprint
 from recovery.protocol.model import Protocol
 from recovery.schedule.build import build
 from recovery.schedule.plan import Plan
-from recovery.schedule.zones import TZDATA_VERSION
 
 #: (surgery date, zone, why this one): the surgery dates every protocol is tried on.
 TRIAL_PLANS: tuple[tuple[date, str, str], ...] = (
@@ -71,33 +71,40 @@ def trial_problems(protocol: Protocol) -> list[Problem]:
     return list(found.values())
 
 
-def check(reference: str) -> list[Problem]:
-    """Every problem in one protocol (a name or a path): its keys, its cross-item checks, its trial schedules.
+@dataclass(frozen=True)
+class Findings:
+    """What `validate` found in a protocol: errors (it cannot be used) and warnings (a number
+    without a source, which `strict` makes an error)."""
 
-    This is what `recovery validate` runs. A file validated before by this very code (the cache's
-    key is the merged file data, the package version and a hash of the validating modules) is not
-    validated again: the answer could only be the same. Nor are the trial layouts of a protocol
-    that passed them before with the same data, the same scheduling code and the same zone data:
-    the trial dates are fixed, so the answer could only be the same too. Problems are never
-    taken from the cache: they are found anew, with the file each one is in.
-    """
-    from recovery.protocol import cache
+    errors: tuple[Problem, ...] = ()
+    warnings: tuple[Problem, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """Whether the protocol can be used as it is."""
+        return not self.errors
+
+
+def validate(reference: str | Path, strict: bool = False, cache: Cache | None = None) -> Findings:
+    """Check one protocol (a name or a path) as `recovery validate` does: its keys, its cross-item
+    checks, its layouts on the trial plans, then its sources (warnings, or errors when `strict`)."""
+    from recovery.protocol.loader import load
+    from recovery.protocol.review import untagged_numbers
+
+    errors = check(reference, cache=cache)
+    if errors:
+        return Findings(errors=tuple(errors))
+    warnings = tuple(untagged_numbers(load(reference, cache=cache)))
+    return Findings(errors=warnings) if strict else Findings(warnings=warnings)
+
+
+def check(reference: str | Path, cache: Cache | None = None) -> list[Problem]:
+    """Every problem in one protocol (a name or a path): its keys, its cross-item checks, its trial
+    schedules. This is what `recovery validate` runs; problems always carry the file they are in."""
     from recovery.protocol.loader import load
 
     try:
-        protocol = load(reference)
+        protocol = load(reference, cache=cache)
     except RecoveryError as error:
-        return [p if p.file else Problem(p.message, reference, p.where) for p in error.problems]
-    answer = cache.fingerprint(protocol, _schedule_fingerprint())
-    if cache.knows(answer):
-        return []
-    problems = trial_problems(protocol)
-    if not problems:
-        cache.note(answer)
-    return problems
-
-
-def _schedule_fingerprint() -> bytes:
-    """The code and data the trial layouts depend on: the schedule modules, the named times of day
-    (words.py) and the zone data."""
-    return code_fingerprint("schedule/*.py", "words.py") + TZDATA_VERSION.encode()
+        return [p if p.file else Problem(p.message, str(reference), p.where) for p in error.problems]
+    return trial_problems(protocol)

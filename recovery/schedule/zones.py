@@ -12,8 +12,8 @@ per change, not per day.
 
 from __future__ import annotations
 
-import json
 import os
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
@@ -21,8 +21,6 @@ from zoneinfo import ZoneInfo
 import tzdata
 
 from recovery.errors import PlanError
-from recovery.frozen import frozen
-from recovery.output import code_fingerprint, remembered
 from recovery.words import quoted_choices
 
 #: The IANA release of the zone data every calendar is written with, e.g. "2026f".
@@ -81,7 +79,7 @@ def check_timezone(name: str) -> str:
     raise PlanError(f'unknown time zone "{name}"{hint} (use an IANA name such as "Europe/Berlin")')
 
 
-@frozen
+@dataclass(frozen=True)
 class ClockChange:
     """A day on which a zone's clocks change, and the wall-clock times that are not a single moment.
 
@@ -139,33 +137,8 @@ def offset_changes(tz: ZoneInfo, start: datetime, end: datetime) -> list[tuple[d
 
 @cache
 def clock_changes(name: str, year: int) -> tuple[ClockChange, ...]:
-    """Every day of `year` on which the zone's clocks change, with the times skipped or repeated.
-
-    Finding them walks every day of the year (about 1.5 ms a year, two years for most plans), and
-    the answer is the same for every plan: it is kept in the cache folder, keyed by the zone
-    data's version and this module."""
-    key = "|".join([name, str(year), TZDATA_VERSION, code_fingerprint("schedule/zones.py").hex()])
-    text = remembered(
-        "clock-changes",
-        key,
-        lambda: json.dumps([[str(c.day), str(c.first), str(c.after), c.skipped] for c in _clock_changes(name, year)]),
-        whole=lambda kept: _read(kept) is not None,
-    )
-    return _read(text) or ()
-
-
-def _read(text: str) -> tuple[ClockChange, ...] | None:
-    """Kept clock changes, or None when the text is not what `clock_changes` keeps (a torn or edited file)."""
-    try:
-        return tuple(
-            ClockChange(date.fromisoformat(day), time.fromisoformat(first), time.fromisoformat(after), bool(skipped))
-            for day, first, after, skipped in json.loads(text)
-        )
-    except (ValueError, TypeError):
-        return None
-
-
-def _clock_changes(name: str, year: int) -> list[ClockChange]:
+    """Every day of `year` on which the zone's clocks change, with the times skipped or repeated
+    (found by walking the year's days: about 1.5 ms a zone and year, once per process)."""
     start = datetime(year, 1, 1, tzinfo=UTC) - timedelta(days=1)
     end = datetime(year + 1, 1, 1, tzinfo=UTC) + timedelta(days=1)
     found = []
@@ -179,4 +152,4 @@ def _clock_changes(name: str, year: int) -> list[ClockChange]:
         if first.year == year:
             later = last.time() if last.date() == first.date() else time.max
             found.append(ClockChange(first.date(), first.time(), later, after > before))
-    return found
+    return tuple(found)

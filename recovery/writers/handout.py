@@ -9,17 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
 
-from recovery.frozen import frozen
-from recovery.output import cache_folder
 from recovery.schedule.items import SURGEON_FIRST, Schedule, Series, Span
 from recovery.words import clock, long_date
 
 WIDTH, LABEL, ROW = 960, 230, 26  # the timeline's drawing units
 
 
-@frozen
+@dataclass(frozen=True)
 class Bar:
     label: str
     x: float
@@ -39,7 +36,7 @@ class Mark:
     kind: str  # "milestone" or "visit"
 
 
-@frozen
+@dataclass(frozen=True)
 class Tick:
     x: float
     label: str
@@ -55,7 +52,7 @@ class Timeline:
     rows: dict[str, float] = field(default_factory=dict)
 
 
-@frozen
+@dataclass(frozen=True)
 class PhaseSection:
     phase: Span
     when: str
@@ -68,7 +65,6 @@ def render(schedule: Schedule, dated: bool = True, today: date | None = None) ->
 
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("recovery.writers", "templates"),
-        bytecode_cache=_compiled_templates(),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -110,21 +106,6 @@ def render(schedule: Schedule, dated: bool = True, today: date | None = None) ->
         surgeon_first=SURGEON_FIRST,
         day_number=schedule.day_number,
     )
-
-
-def _compiled_templates() -> Any:
-    """Jinja2's own cache of compiled templates, in the program's cache folder: compiling the
-    handout's template cost about 13 ms on every run. None when the cache is off or cannot be made."""
-    import jinja2
-
-    folder = cache_folder()
-    if folder is None:
-        return None
-    try:
-        (folder / "templates").mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None
-    return jinja2.FileSystemBytecodeCache(str(folder / "templates"))
 
 
 def _timeline(schedule: Schedule, dated: bool, today: date | None) -> Timeline:

@@ -14,6 +14,7 @@ left the plan comes back as STATUS:CANCELLED, without its alarm.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,8 +23,6 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from recovery.errors import PlanError
-from recovery.frozen import frozen
-from recovery.output import code_fingerprint, remembered, sha256
 from recovery.schedule.items import CARE_TEAM_FIRST, SURGEON_FIRST, Schedule, Series, Session, Span
 from recovery.schedule.zones import TZDATA_VERSION
 from recovery.words import SLOTS as SLOT_NAMES
@@ -66,7 +65,7 @@ def plan_key(schedule: Schedule) -> str:
 
 @lru_cache(maxsize=8192)
 def _digest(text: str) -> str:
-    return sha256(text.encode()).hexdigest()[:32]
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def uid(schedule: Schedule, item_id: str, slot: str = "", part: int = 1) -> str:
@@ -82,7 +81,7 @@ def calendar_name(schedule: Schedule, revision: int = 1) -> str:
     return f"{name} (revision {revision})"
 
 
-@frozen
+@dataclass(frozen=True)
 class PreviousEvent:
     """An event of the calendar written before, as --update needs it."""
 
@@ -92,7 +91,7 @@ class PreviousEvent:
     event: Event
 
 
-@frozen
+@dataclass(frozen=True)
 class Previous:
     """The calendar a patient imported before: what `--update` replaces."""
 
@@ -169,17 +168,8 @@ def write(schedule: Schedule, stamp: datetime | None = None, previous: Previous 
 
 @lru_cache(maxsize=64)
 def _vtimezone_lines(name: str, first_year: int, last_year: int) -> tuple[str, ...]:
-    """The VTIMEZONE's content lines, written by icalendar; the same for every plan in these years,
-    so they are kept in the cache folder, keyed by the zone data's version and this code."""
-    code = code_fingerprint("writers/vtimezone.py", "writers/values.py", "schedule/zones.py").hex()
-    key = "|".join([name, str(first_year), str(last_year), TZDATA_VERSION, code])
-    text = remembered(
-        "vtimezone",
-        key,
-        lambda: vtimezone(name, date(first_year, 1, 1), date(last_year, 12, 31)),
-        whole=lambda kept: kept.startswith("BEGIN:VTIMEZONE\r\n") and kept.endswith("\r\nEND:VTIMEZONE\r\n"),
-    )
-    return tuple(text.split("\r\n")[:-1])
+    """The VTIMEZONE's content lines: the same for every plan in these years, so made once per process."""
+    return tuple(vtimezone(name, date(first_year, 1, 1), date(last_year, 12, 31)).split("\r\n")[:-1])
 
 
 @lru_cache(maxsize=8192)
@@ -248,7 +238,7 @@ def _in_order(names: tuple[str, ...]) -> tuple[str, ...]:
 
 def _content(event: Event) -> str:
     """A hash of what the patient sees of an event: every property (and the alarm's) but its stamps."""
-    digest = sha256()
+    digest = hashlib.sha256()
     for component in event.walk():
         for name, value in component.property_items(recursive=False, sorted=False):
             if name not in _NOT_CONTENT:
