@@ -14,26 +14,29 @@ import functools
 import os
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 import click
 
 from recovery.cache import Cache, default_folder
-from recovery.errors import PlanError, RecoveryError
+from recovery.errors import PlanError, Problem, RecoveryError
 from recovery.output import write_file
 from recovery.protocol import Protocol, loader
 from recovery.schedule import Plan, build
-from recovery.words import SLOTS
+from recovery.schedule.plan import (
+    BY_ATTRIBUTE,
+    BY_NAME,
+    DEFAULT_PROTOCOL,
+    FIELDS,
+    BadValueError,
+    default_output_name,
+    to_text,
+)
 
-#: Every column a batch file may have, and what it holds (see docs/batch.md).
-COLUMNS = (
-    "surgery-date", "protocol", "timezone", "side", "variant", "set", "time", "actual", "from",
-    "alarm-minutes", "calendar-name", "discreet", "plan-id", "output",
-)  # fmt: skip
-#: Columns that hold several NAME=VALUE pairs, separated by spaces.
-PAIRS = ("set", "time", "actual")
+#: Every column a batch file may have, and what it holds (see docs/batch.md): the plan's fields,
+#: the protocol, and the file to write.
+COLUMNS = ("protocol", *(f.name for f in FIELDS), "output")
 MAX_ROWS = 100_000
 
 
@@ -51,7 +54,7 @@ class Outcome:
 
     line: int
     written: str = ""
-    problems: tuple[str, ...] = ()
+    problems: tuple[Problem, ...] = ()
 
 
 def read_rows(path: Path) -> Iterator[Row]:
@@ -84,55 +87,26 @@ def read_rows(path: Path) -> Iterator[Row]:
 
 
 def plan_of(row: Row) -> tuple[str, Plan, str]:
-    """(protocol reference, Plan, output name) of a row, or a PlanError naming the column."""
-    from recovery.options import ACTUAL, DATE, PATH_TEXT, SET, SLOT_TIME, TEXT, ZONE
-
+    """(protocol reference, Plan, output name) of a row, or a PlanError naming every bad column."""
     options = row.options
-    if "(extra)" in options:
-        raise PlanError(options["(extra)"])
-
-    def convert(column: str, kind: click.ParamType[Any], text: str) -> Any:
-        try:
-            return kind.convert(text, None, None)
-        except click.BadParameter as error:
-            raise PlanError(f"{column}: {error.message}") from None
-
-    def pairs(column: str, kind: click.ParamType[Any]) -> dict[str, Any]:
-        return dict(convert(column, kind, pair) for pair in options.get(column, "").split())
-
-    if not options.get("surgery-date"):
-        raise PlanError("surgery-date: empty; write it as YYYY-MM-DD")
-    side = options.get("side") or None
-    if side not in (None, "left", "right"):
-        raise PlanError(f'side: "{side}" is not "left" or "right"')
-    discreet = options.get("discreet", "").lower()
-    if discreet not in ("", "yes", "no", "true", "false"):
-        raise PlanError(f'discreet: "{discreet}" is not yes or no')
-    minutes = options.get("alarm-minutes") or "0"
-    if not minutes.isdigit() or int(minutes) > 1440:
-        raise PlanError(f'alarm-minutes: "{minutes}" is not a number of minutes from 0 to 1440')
-    zone = options.get("timezone")
-    plan = Plan(
-        surgery_date=convert("surgery-date", DATE, options["surgery-date"]),
-        timezone=convert("timezone", ZONE, zone) if zone else "UTC",
-        side=side,
-        variant=convert("variant", TEXT, options["variant"]) if options.get("variant") else None,
-        overrides=pairs("set", SET),
-        slot_times={**SLOTS, **pairs("time", SLOT_TIME)},
-        alarm_minutes=int(minutes),
-        calendar_name=convert("calendar-name", TEXT, options["calendar-name"])
-        if options.get("calendar-name")
-        else None,
-        discreet=discreet in ("yes", "true"),
-        start_from=convert("from", DATE, options["from"]) if options.get("from") else None,
-        actuals=pairs("actual", ACTUAL),
-        plan_id=convert("plan-id", TEXT, options.get("plan-id", "")),
-    )
-    protocol = convert("protocol", PATH_TEXT, options.get("protocol") or "proximal-hamstring-repair")
+    problems = [Problem(options["(extra)"])] if "(extra)" in options else []
     output = options.get("output", "")
-    if output and (os.sep in output or "/" in output or output.startswith(".")):
-        raise PlanError(f'output: "{output}" must be a file name inside the output folder, without a path')
-    return protocol, plan, output
+    try:
+        if output:
+            to_text(output)
+        if os.sep in output or "/" in output or output.startswith("."):
+            raise BadValueError(f'"{output}" must be a file name inside the output folder, without a path')
+    except BadValueError as error:
+        problems.append(Problem(str(error), field="output"))
+    values = {BY_NAME[column].key: text for column, text in options.items() if column in BY_NAME and text}
+    values.setdefault("surgery_date", "")
+    try:
+        plan = Plan.from_json(values, machine_zone=True)
+    except PlanError as error:
+        problems = error.problems + problems
+    if problems:
+        raise PlanError(problems)
+    return options.get("protocol") or DEFAULT_PROTOCOL, plan, output
 
 
 @functools.cache
@@ -160,24 +134,17 @@ def run_row(row: Row, out_dir: str, output_format: str, force: bool) -> Outcome:
             from recovery.writers.ics import write as write_ics
 
             data = write_ics(schedule)
-        name = (
-            output or f"{'plan' if plan.discreet else protocol.id}-{plan.surgery_date}-line{row.line}.{output_format}"
-        )
+        name = output or default_output_name(protocol.id, plan, output_format, suffix=f"-line{row.line}")
         target = Path(out_dir) / name
         write_file(target, data, force)
     except RecoveryError as error:  # a protocol, plan or output problem of this row
-        return Outcome(
-            row.line, problems=tuple(_column_first(p.message if not p.file else str(p)) for p in error.problems)
-        )
+        return Outcome(row.line, problems=tuple(replace(p, line=row.line) for p in error.problems))
     return Outcome(row.line, written=str(target))
 
 
-def _column_first(message: str) -> str:
-    """ "--set protection_weeks=20: …" becomes "set: protection_weeks=20: …": a column, as the CSV names it."""
-    for option in ("--set ", "--time ", "--actual ", "--from "):
-        if message.startswith(option):
-            return f"{option[2:-1]}: {message[len(option) :]}"
-    return message
+def column_name(attribute: str) -> str:
+    """A plan's field as a batch file's header names it: overrides → set."""
+    return BY_ATTRIBUTE[attribute].name if attribute in BY_ATTRIBUTE else attribute
 
 
 def run(rows: list[Row], out_dir: Path, output_format: str, force: bool, jobs: int) -> Iterator[Outcome]:

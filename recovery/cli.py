@@ -21,12 +21,13 @@ import click
 
 from recovery.cache import Cache, default_folder
 from recovery.errors import INTERNAL_ERROR_EXIT, OutputError, PlanError, Problem, ProtocolError, RecoveryError
-from recovery.options import ACTUAL, DATE, PATH_TEXT, SET, SLOT_TIME, TEXT, ZONE, printable
+from recovery.options import DATE, PATH_TEXT, plan_option, printable
 from recovery.output import write_file
 from recovery.protocol import Protocol, loader
 from recovery.schedule import Plan, build
-from recovery.schedule.zones import TZDATA_VERSION, machine_timezone, zone
-from recovery.words import SLOTS, count
+from recovery.schedule.plan import BY_ATTRIBUTE, DEFAULT_PROTOCOL, FIELDS, default_output_name
+from recovery.schedule.zones import TZDATA_VERSION, zone
+from recovery.words import count
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 F = TypeVar("F", bound=Callable[..., Any])
@@ -40,7 +41,7 @@ class RecoveryGroup(click.Group):
             return super().invoke(ctx)
         except RecoveryError as error:
             for problem in error.problems:
-                click.echo(f"error: {printable(str(problem))}", err=True)
+                click.echo(f"error: {printable(problem.shown(option_name, between=' '))}", err=True)
             ctx.exit(error.exit_code)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise  # usage errors: click prints them and exits with 2
@@ -52,9 +53,7 @@ class RecoveryGroup(click.Group):
             ctx.exit(INTERNAL_ERROR_EXIT)
 
 
-DISCREET = click.option(
-    "--discreet", is_flag=True, help="Titles say nothing medical (details stay inside each event or page)."
-)
+DISCREET = plan_option("discreet")
 FORMAT = click.option(
     "--format",
     "output_format",
@@ -79,6 +78,11 @@ def program_cache() -> Cache | None:
         context.meta["cache"] = cache
     found: Cache | None = context.meta["cache"]
     return found
+
+
+def option_name(attribute: str) -> str:
+    """A plan's field as the command line names it: overrides → --set."""
+    return f"--{BY_ATTRIBUTE[attribute].name}" if attribute in BY_ATTRIBUTE else attribute
 
 
 def output_option(help: str) -> Callable[[F], F]:
@@ -171,8 +175,8 @@ def validate(protocols: tuple[str, ...], strict: bool) -> None:
 @main.command(context_settings=CONTEXT)
 @click.argument("protocol", type=PATH_TEXT)
 @click.option("--surgery-date", type=DATE, help="Show real dates for a surgery on this day.")
-@click.option("--variant", type=TEXT, help="Show a variant of the protocol, such as accelerated.")
-@click.option("--set", "overrides", type=SET, multiple=True, help="Change a parameter (repeatable).")
+@plan_option("variant")
+@plan_option("set")
 @click.option("--html", is_flag=True, help="Write the handout's picture of the course as HTML instead (see -o).")
 @click.option(
     "--parameters",
@@ -281,39 +285,17 @@ def format_choices(data: dict[str, Any]) -> str:
 
 
 def plan_options(command: F) -> F:
-    """The options that describe one patient's plan, shared by every command that makes one."""
+    """The options that describe one patient's plan (from the plan's declaration), shared by every
+    command that makes one."""
     options = [
-        click.option("--surgery-date", type=DATE, required=True, help="The day of surgery (day 0)."),
         click.option(
             "--protocol",
             type=PATH_TEXT,
-            default="proximal-hamstring-repair",
+            default=DEFAULT_PROTOCOL,
             show_default=True,
             help="A protocol name (see `recovery protocols`) or a path to a .toml file.",
         ),
-        click.option(
-            "--timezone",
-            type=ZONE,
-            help="IANA time zone of the reminders, e.g. Europe/Berlin. [default: this machine's]",
-        ),
-        click.option("--side", type=click.Choice(["left", "right"]), help="The operated side, used in the texts."),
-        click.option("--variant", type=TEXT, help="A variant of the protocol, such as accelerated."),
-        click.option("--set", "overrides", type=SET, multiple=True, help="Change a parameter (repeatable)."),
-        click.option(
-            "--time",
-            "times",
-            type=SLOT_TIME,
-            multiple=True,
-            help="Clock time of a named slot: morning (08:00), midday (13:00), evening (19:00). Repeatable.",
-        ),
-        click.option(
-            "--actual",
-            "actuals",
-            type=ACTUAL,
-            multiple=True,
-            help="The day a milestone really happened; what depends on it moves (repeatable).",
-        ),
-        click.option("--from", "start_from", type=DATE, help="Leave out what is before this day (a late start)."),
+        *(plan_option(f.name, required=f.name == "surgery-date") for f in FIELDS if not (f.calendar_only or f.flag)),
     ]
     for option in reversed(options):
         command = option(command)
@@ -322,51 +304,20 @@ def plan_options(command: F) -> F:
 
 def calendar_options(command: F) -> F:
     """The options that only a calendar file has: its alarms, its name, the plan's identity in it."""
-    options = [
-        click.option(
-            "--alarm-minutes",
-            type=click.IntRange(0, 1440),
-            default=0,
-            show_default=True,
-            help="Alarm this many minutes before each reminder.",
-        ),
-        click.option("--calendar-name", type=TEXT, help="The calendar's name. [default: Recovery: <protocol title>]"),
-        click.option(
-            "--plan-id",
-            type=TEXT,
-            default="",
-            metavar="TEXT",
-            help="Tells apart two plans meant for one calendar (e.g. left and right leg). Never a name.",
-        ),
-    ]
-    for option in reversed(options):
-        command = option(command)
+    for field in reversed([f for f in FIELDS if f.calendar_only]):
+        command = plan_option(field.name)(command)
     return command
 
 
 def make_plan(options: dict[str, Any]) -> tuple[Protocol, Plan]:
-    """The protocol and the Plan described by the plan options (already converted by their types)."""
+    """The protocol and the Plan described by the plan options (already converted by their fields)."""
     protocol = loader.load(options["protocol"], cache=program_cache())
-    plan = Plan(
-        surgery_date=options["surgery_date"],
-        timezone=options["timezone"] or machine_timezone(),
-        side=options["side"],
-        variant=options["variant"],
-        overrides=dict(options["overrides"]),
-        slot_times={**SLOTS, **dict(options["times"])},
-        alarm_minutes=options.get("alarm_minutes", 0),
-        calendar_name=options.get("calendar_name"),
-        discreet=options.get("discreet", False),
-        start_from=options["start_from"],
-        actuals=dict(options["actuals"]),
-        plan_id=options.get("plan_id", ""),
-    )
-    return protocol, plan
-
-
-def default_name(protocol: Protocol, plan: Plan, extension: str) -> str:
-    """./<protocol>-<surgery date>.<extension>; "plan" instead of the procedure when discreet."""
-    return f"{'plan' if plan.discreet else protocol.id}-{plan.surgery_date.isoformat()}.{extension}"
+    values = {
+        f.attribute: dict(options[f.attribute]) if f.pairs else options[f.attribute]
+        for f in FIELDS
+        if f.attribute in options and options[f.attribute] is not None
+    }
+    return protocol, Plan.from_json({BY_ATTRIBUTE[a].key: v for a, v in values.items()}, machine_zone=True)
 
 
 @main.command(context_settings=CONTEXT)
@@ -413,7 +364,7 @@ def generate(output: str | None, output_format: str, previous: str | None, force
 
         earlier = ics.read_previous(read_calendar_file(Path(previous)), previous) if previous is not None else None
         data = ics.write(schedule, previous=earlier)
-    write_output(output, data, default_name(protocol, plan, output_format), force)
+    write_output(output, data, default_output_name(protocol.id, plan, output_format), force)
 
 
 @main.command(context_settings=CONTEXT)
@@ -460,7 +411,7 @@ def handout(output: str | None, force: bool, **options: Any) -> None:
     protocol, plan = make_plan(options)
     today = datetime.now(zone(plan.timezone)).date()
     data = render(build(protocol, plan), dated=True, today=today).encode()
-    write_output(output, data, default_name(protocol, plan, "html"), force)
+    write_output(output, data, default_output_name(protocol.id, plan, "html"), force)
 
 
 MAX_CALENDAR_BYTES = 20_000_000
@@ -517,7 +468,7 @@ def batch(plans: Path, out_dir: Path, output_format: str, jobs: int, force: bool
       recovery batch examples/plans.csv --out-dir calendars
       recovery batch plans.csv --out-dir schedules --format json --jobs 2
     """
-    from recovery.batch import read_rows, run
+    from recovery.batch import column_name, read_rows, run
 
     program_cache()  # warns, once, about a cache folder that is not safe to use
     rows = list(read_rows(plans))
@@ -526,14 +477,16 @@ def batch(plans: Path, out_dir: Path, output_format: str, jobs: int, force: bool
     except OSError as error:
         raise OutputError(f"cannot make the folder {out_dir}: {error.strerror}") from None
     seen: dict[str, int] = {}
-    clashes: dict[int, str] = {}
+    failed: list[Problem] = []
     for row in rows:
         output = row.options.get("output", "")
         if output and output in seen:
-            clashes[row.line] = f'output: "{output}" is also the output of line {seen[output]}'
+            failed.append(
+                Problem(f'"{output}" is also the output of line {seen[output]}', field="output", line=row.line)
+            )
         seen.setdefault(output, row.line)
-    todo = [row for row in rows if row.line not in clashes]
-    failed = [f"{plans}:{line}: {problem}" for line, problem in clashes.items()]
+    clashing = {problem.line for problem in failed}
+    todo = [row for row in rows if row.line not in clashing]
     written = 0
     with click.progressbar(
         run(todo, out_dir, output_format, force, jobs),
@@ -542,12 +495,11 @@ def batch(plans: Path, out_dir: Path, output_format: str, jobs: int, force: bool
         file=sys.stderr if sys.stderr.isatty() else open(os.devnull, "w"),
     ) as outcomes:
         for outcome in outcomes:
-            if outcome.problems:
-                failed += [f"{plans}:{outcome.line}: {printable(problem)}" for problem in outcome.problems]
-            else:
-                written += 1
-    for line in sorted(failed, key=lambda text: int(text.split(":")[1])):
-        click.echo(f"error: {line}", err=True)
+            failed += outcome.problems
+            written += not outcome.problems
+    for problem in sorted(failed, key=lambda problem: problem.line):
+        shown = problem.shown(column_name)
+        click.echo(f"error: {printable(f'{plans}:{problem.line}: {shown}')}", err=True)
     click.echo(
         f"wrote {written} of {len(rows)} plans to {out_dir}" + (f"; {len(rows) - written} failed" if failed else "")
     )

@@ -19,7 +19,7 @@ Usage errors (an unknown option, a malformed date) are click's and exit with 2.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 #: The exit code of an internal error (a bug), from BSD's sysexits.h (EX_SOFTWARE).
@@ -28,15 +28,32 @@ INTERNAL_ERROR_EXIT = 70
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong, where it is, and what was expected."""
+    """One thing wrong, as data: where it is, what it concerns, and what was expected.
+
+    Each front end words the place its own way (`shown`): the command line names a plan's field
+    as its option (`--set`), a batch report as its column (`set`), the library by the attribute
+    of `Plan` (`overrides`). Nothing parses a problem's text back.
+    """
 
     message: str
     file: str = ""
     where: str = ""  # "phases[id=protection].end", or "line 3, column 5" for TOML syntax
+    field: str = ""  # the attribute of a Plan that the problem is in: "overrides", "surgery_date"
+    detail: str = ""  # the entry or value concerned: "protection_weeks=20", "brace-off"
+    plan: str = ""  # the choices that show it: "with variant accelerated", "for a surgery on 2027-01-31 in UTC"
+    line: int = 0  # the line of a batch file
+
+    def shown(self, name: Callable[[str], str] | None = None, between: str = ": ") -> str:
+        """The problem in one line; `name` words a plan field (default: the attribute itself), and
+        `between` stands between it and the detail ("overrides: a=1"; the command line's "--set a=1")."""
+        subject = (name or str)(self.field) if self.field else ""
+        if self.detail:
+            subject = f"{subject}{between}{self.detail}" if subject else self.detail
+        text = self.message + (f" ({self.plan})" if self.plan else "")
+        return ": ".join([*(part for part in (self.file, self.where, subject) if part), text])
 
     def __str__(self) -> str:
-        place = ": ".join(part for part in (self.file, self.where) if part)
-        return f"{place}: {self.message}" if place else self.message
+        return self.shown()
 
 
 class RecoveryError(Exception):

@@ -48,7 +48,7 @@ def test_bad_rows_are_reported_by_line_and_column_and_good_rows_still_written(tm
     assert errors[0].startswith(f"error: {plans}:3: surgery-date: ")
     assert errors[1].startswith(f'error: {plans}:4: timezone: unknown time zone "Europe/Berln"')
     assert errors[2] == f"error: {plans}:5: set: protection_weeks=20: 20 is above the maximum 10"
-    assert errors[3].startswith(f'error: {plans}:6: time: "lunch" is not a time of day')
+    assert errors[3].startswith(f'error: {plans}:6: time: lunch=12:00: "lunch" is not a time of day')
     assert errors[4].startswith(f'error: {plans}:7: output: "../escape.ics" must be a file name')
     assert errors[5] == f'error: {plans}:8: output: "good.ics" is also the output of line 2'
     assert result.stdout == f"wrote 1 of 7 plans to {tmp_path / 'out'}; 6 failed\n"

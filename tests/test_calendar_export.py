@@ -346,7 +346,7 @@ def test_default_output_path_and_standard_output(tmp_path) -> None:
             1,
             "not part of this plan",
         ),
-        (["--surgery-date", "2027-03-01", "--side", "both"], 2, "'both' is not one of 'left', 'right'"),
+        (["--surgery-date", "2027-03-01", "--side", "both"], 2, '"both" is not "left" or "right"'),
     ],
 )
 def test_bad_options_leave_no_file_behind(tmp_path, args: list[str], code: int, message: str) -> None:

@@ -50,7 +50,8 @@ def parameter_values(protocol: Protocol, plan: Plan) -> dict[str, Any]:
         problems.append(
             Problem(
                 f'unknown variant "{plan.variant}"'
-                + (hint or f"; {protocol.id} has {quoted_choices(protocol.variants)}")
+                + (hint or f"; {protocol.id} has {quoted_choices(protocol.variants)}"),
+                field="variant",
             )
         )
     overrides = {}
@@ -60,14 +61,15 @@ def parameter_values(protocol: Protocol, plan: Plan) -> dict[str, Any]:
             hint = did_you_mean(name, protocol.parameters)
             problems.append(
                 Problem(
-                    f"--set {name}: unknown parameter"
-                    + (hint or f"; {protocol.id} has {quoted_choices(protocol.parameters)}")
+                    "unknown parameter" + (hint or f"; {protocol.id} has {quoted_choices(protocol.parameters)}"),
+                    field="overrides",
+                    detail=name,
                 )
             )
             continue
         value = parameter.parse(text)
         if why := parameter.problems_with(value):
-            problems.append(Problem(f"--set {name}={text}: {why}"))
+            problems.append(Problem(why, field="overrides", detail=f"{name}={text}"))
         overrides[name] = value
     if problems:
         raise PlanError(problems)
@@ -106,9 +108,7 @@ def build(protocol: Protocol, plan: Plan, *, facts: bool = True) -> Schedule:
         wrong = _date_problem(item, start, end, plan.surgery_date, made)
         if wrong is not None:
             message, field_name = wrong
-            problems.append(
-                Problem(message + _values_note(protocol, plan), item.source, where(section, item, field_name))
-            )
+            problems.append(Problem(message, item.source, where(section, item, field_name), plan=_chosen(plan)))
         elif isinstance(item, Phase):
             phases.append(
                 Span(
@@ -226,7 +226,15 @@ def starting_from(schedule: Schedule, day: date) -> Schedule:
     if day <= schedule.plan.surgery_date:
         return schedule
     if day > schedule.last_day:
-        raise PlanError(f"--from {day}: the whole course ends on {schedule.last_day}; nothing is left to schedule")
+        raise PlanError(
+            [
+                Problem(
+                    f"the whole course ends on {schedule.last_day}; nothing is left to schedule",
+                    field="start_from",
+                    detail=str(day),
+                )
+            ]
+        )
     phases = tuple(replace(p, start=max(p.start, day)) for p in schedule.phases if p.end > day)
     left = {p.id for p in phases}
     routines = []
@@ -281,18 +289,24 @@ def _check_actuals(protocol: Protocol, plan: Plan, values: dict[str, Any]) -> No
     for name, day in plan.actuals.items():
         if name in hidden:
             problems.append(
-                Problem(f"--actual {name}: this milestone is not part of this plan ({hidden[name]} is off)")
+                Problem(
+                    f"this milestone is not part of this plan ({hidden[name]} is off)", field="actuals", detail=name
+                )
             )
         elif name not in milestones:
             hint = did_you_mean(name, milestones)
             problems.append(
                 Problem(
-                    f"--actual {name}: not a milestone of {protocol.id}"
-                    + (hint or f"; its milestones are {quoted_choices(milestones)}")
+                    f"not a milestone of {protocol.id}"
+                    + (hint or f"; its milestones are {quoted_choices(milestones)}"),
+                    field="actuals",
+                    detail=name,
                 )
             )
         elif day < plan.surgery_date:
-            problems.append(Problem(f"--actual {name}={day}: before the surgery date {plan.surgery_date}"))
+            problems.append(
+                Problem(f"before the surgery date {plan.surgery_date}", field="actuals", detail=f"{name}={day}")
+            )
     if problems:
         raise PlanError(problems)
 
@@ -316,10 +330,10 @@ def _resolve(protocol: Protocol, values: dict[str, Any], plan: Plan) -> dict[Poi
             raise ProtocolError(
                 [
                     Problem(
-                        f"falls outside the years {FIRST_DAY.year}-{LAST_DAY.year} that calendars are written for"
-                        + _values_note(protocol, plan),
+                        f"falls outside the years {FIRST_DAY.year}-{LAST_DAY.year} that calendars are written for",
                         item.source if item is not None else protocol.source,
                         definition.where,
+                        plan=_chosen(plan),
                     )
                 ]
             )
@@ -377,21 +391,23 @@ def _check_clock_times(routines: list[Series], plan: Plan) -> None:
         for year in range(series.first.year, series.last.year + 1):
             for change in clock_changes(plan.timezone, year):
                 if series.occurs_on(change.day) and change.holds(series.time):
-                    raise PlanError(_clock_time_problem(series, change, plan))
+                    raise PlanError([_clock_time_problem(series, change, plan)])
 
 
-def _clock_time_problem(series: Series, change: ClockChange, plan: Plan) -> str:
+def _clock_time_problem(series: Series, change: ClockChange, plan: Plan) -> Problem:
     at, safe = clock(series.time), clock(change.nearest_safe(series.time))
     if change.skipped:
         what = f"go forward from {clock(change.first)} to {clock(change.after)}, so {at} does not exist that day"
     else:
         what = f"go back from {clock(change.after)} to {clock(change.first)}, so {at} happens twice that day"
     if series.slot in plan.slot_times:
-        return (
-            f"--time {series.slot}={at}: on {change.day} the clocks in {plan.timezone} {what} "
-            f"({series.title}); choose another time, such as --time {series.slot}={safe}"
+        return Problem(
+            f"on {change.day} the clocks in {plan.timezone} {what} ({series.title}); "
+            f"choose another time, such as {series.slot}={safe}",
+            field="slot_times",
+            detail=f"{series.slot}={at}",
         )
-    return (
+    return Problem(
         f"the protocol's reminder time {at} for {series.title}: on {change.day} the clocks in {plan.timezone} "
         f"{what}; the protocol should use a named time of day or another time, such as {safe}"
     )
@@ -410,18 +426,17 @@ def _overlaps(protocol: Protocol, phases: list[Span], plan: Plan) -> list[Proble
                 problems.append(
                     Problem(
                         f"overlaps phases[id={earlier.id}] (days {(earlier.start - day).days}-{(earlier.end - day).days - 1} and "
-                        f'{(later.start - day).days}-{(later.end - day).days - 1}); if that is intended, add overlaps = ["{earlier.id}"]'
-                        + _values_note(protocol, plan),
+                        f'{(later.start - day).days}-{(later.end - day).days - 1}); if that is intended, add overlaps = ["{earlier.id}"]',
                         source,
                         f"phases[id={later.id}]",
+                        plan=_chosen(plan),
                     )
                 )
     return problems
 
 
-def _values_note(protocol: Protocol, plan: Plan) -> str:
-    if plan.variant or plan.overrides:
-        chosen = [f"variant {plan.variant}"] if plan.variant else []
-        chosen += [f"{k}={v}" for k, v in plan.overrides.items()]
-        return f" (with {', '.join(chosen)})"
-    return ""
+def _chosen(plan: Plan) -> str:
+    """The plan's choices that a protocol problem shows with: "with variant accelerated, protection_weeks=3"."""
+    chosen = [f"variant {plan.variant}"] if plan.variant else []
+    chosen += [f"{k}={v}" for k, v in plan.overrides.items()]
+    return f"with {', '.join(chosen)}" if chosen else ""

@@ -1,30 +1,355 @@
-"""One patient's plan: the surgery date and everything else that turns a protocol into dates.
+"""One patient's plan, declared once: the surgery date and every choice that turns a protocol into dates.
 
-A Plan holds only what the patient or clinic chose (zone, side, variant, overrides, times of
-day, actual dates). It holds no name or other identifying data.
+`FIELDS` declares each choice a plan holds (its name, type, default, conversion, check and help).
+Everything else comes from it: the library's `Plan`, which takes plain values (ISO dates,
+"07:30", numbers, booleans, strings for choices) and refuses others with a `PlanError` naming the
+field; the command line's options (`recovery.options`); the batch file's columns; the plan's JSON
+form (`Plan.to_json`, `Plan.from_json`), which the server's API uses.
+
+A Plan holds only what the patient or clinic chose. It holds no name or other identifying data.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, time
+from typing import Any
 
-from recovery.words import SLOTS
+from recovery.errors import PlanError, Problem
+from recovery.schedule.zones import check_timezone, machine_timezone
+from recovery.words import CLOCK_PATTERN, SLOTS, quoted_choices
+
+#: The protocol a plan uses when it names none.
+DEFAULT_PROTOCOL = "proximal-hamstring-repair"
+#: Dates a plan may hold: the years calendars are written for.
+FIRST_YEAR, LAST_YEAR = 1900, 2200
+#: The longest text a plan's field holds (a calendar's name, a plan id).
+MAX_TEXT = 200
+#: How many entries a field of NAME=VALUE pairs may hold.
+MAX_PAIRS = 100
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+class BadValueError(ValueError):
+    """A value a field does not take; the message says what was expected."""
+
+
+# ---- Conversions: a plain value (or one already converted) becomes the field's value, or BadValueError.
+
+
+def to_date(value: Any) -> date:
+    if isinstance(value, date) and not hasattr(value, "hour"):
+        day = value
+    elif isinstance(value, str) and re.fullmatch(r"\s*\d{4}-\d{2}-\d{2}\s*", value):
+        try:
+            day = date.fromisoformat(value.strip())
+        except ValueError as error:
+            raise BadValueError(f'"{value.strip()}" is not a day of the calendar ({error})') from None
+    else:
+        raise BadValueError(f"{_shown(value)} is not a date; write it as YYYY-MM-DD, e.g. 2027-03-01")
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise BadValueError(f'"{day}": dates from {FIRST_YEAR} to {LAST_YEAR} are supported')
+    return day
+
+
+def to_clock_time(value: Any) -> time:
+    if isinstance(value, time):
+        return value.replace(second=0, microsecond=0, tzinfo=None)
+    if isinstance(value, str) and re.fullmatch(CLOCK_PATTERN, value.strip()):
+        return time.fromisoformat(value.strip())
+    raise BadValueError(f"{_shown(value)} is not a clock time; write HH:MM on the 24-hour clock, e.g. 07:30")
+
+
+def to_zone(value: Any) -> str:
+    if not isinstance(value, str):
+        raise BadValueError(f'{_shown(value)} is not a time zone; use an IANA name such as "Europe/Berlin"')
+    try:
+        return check_timezone(value.strip())
+    except PlanError as error:
+        raise BadValueError(error.problems[0].message) from None
+
+
+def to_text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise BadValueError(f"{_shown(value)} is not text")
+    found = _CONTROL.search(value)
+    if found:
+        raise BadValueError(f"a control character (U+{ord(found.group()):04X}) at character {found.start() + 1}")
+    if len(value) > MAX_TEXT:
+        raise BadValueError(f"{len(value):,} characters; at most {MAX_TEXT:,}")
+    return value
+
+
+def to_yes_no(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("", "no", "false", "0"):
+        return False
+    if isinstance(value, str) and value.strip().lower() in ("yes", "true", "1"):
+        return True
+    raise BadValueError(f"{_shown(value)} is not yes or no")
+
+
+def to_minutes(value: Any) -> int:
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 1440:
+        return value
+    raise BadValueError(f"{_shown(value)} is not a number of minutes from 0 to 1440")
+
+
+def to_parameter_value(value: Any) -> str:
+    """A parameter's value as typed (the protocol parses it): 5, true and "5" all become text."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    return to_text(value).strip()
+
+
+def choice(*choices: str) -> Callable[[Any], str]:
+    def to_choice(value: Any) -> str:
+        if isinstance(value, str) and value.strip().lower() in choices:
+            return value.strip().lower()
+        raise BadValueError(f"{_shown(value)} is not {quoted_choices(choices)}")
+
+    return to_choice
+
+
+def optional(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """None (or an empty text) stays None; anything else is converted."""
+
+    def to_optional(value: Any) -> Any:
+        return None if value is None or value == "" else convert(value)
+
+    return to_optional
+
+
+def _shown(value: Any) -> str:
+    """A value in a message: as typed, in quotes, with control characters escaped."""
+    text = value if isinstance(value, str) else repr(value)
+    text = _CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}", text)
+    text = text[:60] + ("…" if len(text) > 60 else "")
+    return f'"{text}"' if isinstance(value, str) else text
+
+
+# ---- The declaration.
+
+
+@dataclass(frozen=True)
+class Field:
+    """One choice of a plan. `name` is its option without dashes, its batch column, and its JSON
+    key with "_" for "-"; `attribute` is its name on `Plan`."""
+
+    name: str
+    attribute: str
+    convert: Callable[[Any], Any]  # one value, plain or already converted
+    help: str
+    metavar: str = "TEXT"
+    #: NAME=VALUE pairs (--set, --time, --actual): `convert` converts each value; `names` lists
+    #: the names allowed, when they are fixed.
+    pairs: bool = False
+    names: tuple[str, ...] = ()
+    names_are: str = "a name"  # what the names are, for a message: "a time of day"
+    flag: bool = False
+    #: Only a calendar file has it (an alarm, a calendar's name, the plan's identity in a calendar).
+    calendar_only: bool = False
+
+    @property
+    def key(self) -> str:
+        """The field's key in the plan's JSON form."""
+        return self.name.replace("-", "_")
+
+    def value_of(self, value: Any) -> Any:
+        """The field's value from a plain value, or a PlanError naming the field (every bad entry)."""
+        if not self.pairs:
+            try:
+                return self.convert(value)
+            except BadValueError as error:
+                raise PlanError([Problem(str(error), field=self.attribute)]) from None
+        converted, problems = {}, []
+        for name, text in _pairs(value, self.attribute, self.metavar):
+            try:
+                if self.names and name not in self.names:
+                    raise BadValueError(f'"{name}" is not {self.names_are}; use {quoted_choices(self.names)}')
+                converted[name] = self.convert(text)
+            except BadValueError as error:
+                problems.append(Problem(str(error), field=self.attribute, detail=f"{name}={text}"))
+        if problems:
+            raise PlanError(problems)
+        return converted
+
+
+def _pairs(value: Any, attribute: str, metavar: str) -> list[tuple[str, Any]]:
+    """NAME=VALUE pairs from a mapping, a list of "NAME=VALUE" texts or (name, value) pairs, or one
+    text of "NAME=VALUE" separated by spaces (a batch file's cell)."""
+    if isinstance(value, str):
+        value = value.split()
+    if isinstance(value, Mapping):
+        items = list(value.items())
+    elif isinstance(value, Iterable):
+        items = []
+        for entry in value:
+            if isinstance(entry, str):
+                name, sep, text = entry.partition("=")
+                if not sep or not name.strip():
+                    raise PlanError([Problem(f"{_shown(entry)} should be {metavar}", field=attribute)])
+                items.append((name.strip(), text.strip()))
+            elif isinstance(entry, tuple | list) and len(entry) == 2:
+                items.append((entry[0], entry[1]))
+            else:
+                raise PlanError([Problem(f"{_shown(entry)} should be {metavar}", field=attribute)])
+    else:
+        raise PlanError([Problem(f"{_shown(value)} should be {metavar} pairs", field=attribute)])
+    if len(items) > MAX_PAIRS:
+        raise PlanError([Problem(f"{len(items):,} entries; at most {MAX_PAIRS}", field=attribute)])
+    for name, _ in items:
+        if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", name):
+            raise PlanError([Problem(f"{_shown(name)} is not a name", field=attribute)])
+    return items
+
+
+FIELDS: tuple[Field, ...] = (
+    Field("surgery-date", "surgery_date", to_date, "The day of surgery (day 0).", "YYYY-MM-DD"),
+    Field(
+        "timezone",
+        "timezone",
+        to_zone,
+        "IANA time zone of the reminders, e.g. Europe/Berlin. [default: this machine's]",
+        "ZONE",
+    ),
+    Field("side", "side", optional(choice("left", "right")), "The operated side, used in the texts.", "[left|right]"),
+    Field("variant", "variant", optional(to_text), "A variant of the protocol, such as accelerated."),
+    Field("set", "overrides", to_parameter_value, "Change a parameter (repeatable).", "NAME=VALUE", pairs=True),
+    Field(
+        "time",
+        "slot_times",
+        to_clock_time,
+        "Clock time of a named slot: morning (08:00), midday (13:00), evening (19:00). Repeatable.",
+        "SLOT=HH:MM",
+        pairs=True,
+        names=tuple(SLOTS),
+        names_are="a time of day",
+    ),
+    Field(
+        "actual",
+        "actuals",
+        to_date,
+        "The day a milestone really happened; what depends on it moves (repeatable).",
+        "MILESTONE=DATE",
+        pairs=True,
+    ),
+    Field("from", "start_from", optional(to_date), "Leave out what is before this day (a late start).", "YYYY-MM-DD"),
+    Field(
+        "discreet",
+        "discreet",
+        to_yes_no,
+        "Titles say nothing medical (details stay inside each event or page).",
+        flag=True,
+    ),
+    Field(
+        "alarm-minutes",
+        "alarm_minutes",
+        to_minutes,
+        "Alarm this many minutes before each reminder. [default: 0]",
+        "MINUTES",
+        calendar_only=True,
+    ),
+    Field(
+        "calendar-name",
+        "calendar_name",
+        optional(to_text),
+        "The calendar's name. [default: Recovery: <protocol title>]",
+        calendar_only=True,
+    ),
+    Field(
+        "plan-id",
+        "plan_id",
+        to_text,
+        "Tells apart two plans meant for one calendar (e.g. left and right leg). Never a name.",
+        calendar_only=True,
+    ),
+)
+BY_NAME = {f.name: f for f in FIELDS}
+BY_ATTRIBUTE = {f.attribute: f for f in FIELDS}
 
 
 @dataclass(frozen=True)
 class Plan:
-    """What one patient's calendar is built from."""
+    """What one patient's calendar is built from; every field takes plain values (see `FIELDS`)."""
 
     surgery_date: date
-    timezone: str = "UTC"
+    timezone: str = "UTC"  # the command line and batch default to this machine's zone instead
     side: str | None = None  # "left" or "right", fills {side} in texts
     variant: str | None = None
     overrides: dict[str, str] = field(default_factory=dict)  # parameter name → value as typed
-    slot_times: dict[str, time] = field(default_factory=lambda: dict(SLOTS))
+    slot_times: dict[str, time] = field(default_factory=lambda: dict(SLOTS))  # given ones replace the defaults
     alarm_minutes: int = 0  # how long before a reminder its alarm goes off
     calendar_name: str | None = None
     discreet: bool = False  # titles say nothing medical
     start_from: date | None = None  # skip what is before this day (a patient who starts late)
     actuals: dict[str, date] = field(default_factory=dict)  # milestone id → the day it happened
     plan_id: str = ""  # tells apart two plans meant for one calendar (both legs); never identifying data
+
+    def __post_init__(self) -> None:
+        problems: list[Problem] = []
+        for declared in FIELDS:
+            try:
+                value = declared.value_of(getattr(self, declared.attribute))
+            except PlanError as error:
+                problems += error.problems
+                continue
+            if declared.attribute == "slot_times":
+                value = {**SLOTS, **value}
+            # The documented way for a frozen dataclass to keep what __post_init__ converted.
+            object.__setattr__(self, declared.attribute, value)
+        if problems:
+            raise PlanError(problems)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], *, machine_zone: bool = False) -> Plan:
+        """A Plan from its JSON form (keys as `Field.key`: "surgery_date", "set", "time", …); with
+        `machine_zone`, a plan without a zone takes this machine's, as the command line does."""
+        known = {f.key: f for f in FIELDS}
+        problems = [
+            Problem(f'unknown field "{key}"' + _did_you_mean(str(key), known), field=str(key))
+            for key in data
+            if key not in known
+        ]
+        if "surgery_date" not in data or data["surgery_date"] in (None, ""):
+            problems.append(Problem("missing; write it as YYYY-MM-DD", field="surgery_date"))
+        if problems:
+            raise PlanError(problems)
+        values = {known[key].attribute: value for key, value in data.items() if value is not None}
+        if machine_zone and not values.get("timezone"):
+            values["timezone"] = machine_timezone()
+        return cls(**values)
+
+    def to_json(self) -> dict[str, Any]:
+        """The plan's JSON form: what `from_json` takes back."""
+        data: dict[str, Any] = {}
+        for declared in FIELDS:
+            value = getattr(self, declared.attribute)
+            if isinstance(value, dict):
+                value = {name: v.isoformat() if isinstance(v, date | time) else v for name, v in value.items()}
+                if declared.attribute == "slot_times":
+                    value = {name: v[:5] for name, v in value.items()}
+            elif isinstance(value, date):
+                value = value.isoformat()
+            data[declared.key] = value
+        return data
+
+
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    from recovery.errors import did_you_mean
+
+    return did_you_mean(word, choices)
+
+
+def default_output_name(protocol_id: str, plan: Plan, extension: str, suffix: str = "") -> str:
+    """<protocol>-<surgery date><suffix>.<extension>, "plan" for the protocol when discreet (or when
+    the id is not a plain name, so that a name can never lead outside the folder)."""
+    name = protocol_id if not plan.discreet and re.fullmatch(r"[a-z0-9][a-z0-9-]*", protocol_id) else "plan"
+    return f"{name}-{plan.surgery_date.isoformat()}{suffix}.{extension}"

@@ -64,10 +64,11 @@ def trial_problems(protocol: Protocol) -> list[Problem]:
                 build(protocol, replace(plan, actuals=cleared))
         except RecoveryError as error:
             for problem in error.problems:
-                key = (problem.file, problem.where, problem.message.split(" (with ", 1)[0])  # once, whatever showed it
+                key = (problem.file, problem.where, problem.message)  # once, whatever plan showed it
                 if key not in found:
-                    message = f"{problem.message} (for a surgery on {plan.surgery_date} in {plan.timezone})"
-                    found[key] = Problem(message, problem.file or protocol.source, problem.where)
+                    shown_with = [problem.plan] if problem.plan else []
+                    shown_with.append(f"for a surgery on {plan.surgery_date} in {plan.timezone}")
+                    found[key] = replace(problem, file=problem.file or protocol.source, plan=", ".join(shown_with))
     return list(found.values())
 
 
