@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from icalendar import Timezone, TimezoneDaylight, TimezoneStandard
+
 from recovery.schedule.zones import offset_changes, utc_offset, zone
 from recovery.words import WEEKDAYS
-from recovery.writers.values import text
-from recovery.writers.values import utc_offset as utc_offset_text
 
 #: RFC 5545's two-letter weekday codes, by the protocol file's weekday names.
 BYDAY_CODES: dict[str, str] = {day: day[:2].upper() for day in WEEKDAYS}
@@ -124,20 +124,18 @@ def _day_in_year(year: int, month: int, position: str, weekday: int) -> date:
     return date(year, month, days[int(position) - 1 if position != "-1" else -1])
 
 
-def vtimezone(name: str, first: date, last: date) -> str:
-    """A VTIMEZONE for zone `name` that is exact from the year before `first` to the end of `last`'s
-    year, as unfolded content lines ending in CRLF. icalendar encodes each value; the lines are
-    assembled here in the order icalendar writes them (loading icalendar's component classes
-    would cost every `generate` about 25 ms)."""
-    lines = ["BEGIN:VTIMEZONE", f"TZID:{text(name)}"]
+def vtimezone(name: str, first: date, last: date) -> Timezone:
+    """A VTIMEZONE for zone `name` that is exact from the year before `first` to the end of `last`'s year."""
+    component = Timezone()
+    component.add("tzid", name)
     tz = zone(name)
     years = range(first.year - 1, last.year + 1)
     changes = _in_years(tz, years.start, years.stop - 1)
-    anchor = datetime(ANCHOR_YEAR, 1, 1)
     if not changes:
         moment = datetime(first.year, 1, 1, tzinfo=tz)
-        lines += _observance(False, anchor, utc_offset(moment), utc_offset(moment), moment.tzname())
-        return "\r\n".join([*lines, "END:VTIMEZONE", ""])
+        offset = utc_offset(moment)
+        component.add_component(_observance(False, datetime(ANCHOR_YEAR, 1, 1), offset, offset, moment.tzname()))
+        return component
     to_standard = [c for c in changes if not c.is_dst]
     to_dst = [c for c in changes if c.is_dst]
     rules = [(group, _yearly_rule(tz, group, years)) for group in (to_standard, to_dst)]
@@ -147,29 +145,49 @@ def vtimezone(name: str, first: date, last: date) -> str:
             head = group[0]
             onset = head.local_onset
             day = _day_in_year(ANCHOR_YEAR, onset.month, position, onset.weekday())
-            byday = position + BYDAY_CODES[WEEKDAYS[onset.weekday()]]
-            rule = f"FREQ=YEARLY;BYDAY={byday};BYMONTH={onset.month}"
-            lines += _observance(
-                head.is_dst, datetime.combine(day, onset.time()), head.offset_before, head.offset_after, head.name, rule
+            rule = {
+                "FREQ": "YEARLY",
+                "BYDAY": position + BYDAY_CODES[WEEKDAYS[onset.weekday()]],
+                "BYMONTH": onset.month,
+            }
+            component.add_component(
+                _observance(
+                    head.is_dst,
+                    datetime.combine(day, onset.time()),
+                    head.offset_before,
+                    head.offset_after,
+                    head.name,
+                    rule,
+                )
             )
-        return "\r\n".join([*lines, "END:VTIMEZONE", ""])
+        return component
     # The rules change within these years: one observance per transition, each exact.
     before = changes[0]
     initial = (before.instant - timedelta(days=1)).astimezone(tz)
-    lines += _observance(False, anchor, before.offset_before, before.offset_before, initial.tzname())
+    component.add_component(
+        _observance(False, datetime(ANCHOR_YEAR, 1, 1), before.offset_before, before.offset_before, initial.tzname())
+    )
     for change in changes:
-        lines += _observance(change.is_dst, change.local_onset, change.offset_before, change.offset_after, change.name)
-    return "\r\n".join([*lines, "END:VTIMEZONE", ""])
+        component.add_component(
+            _observance(change.is_dst, change.local_onset, change.offset_before, change.offset_after, change.name)
+        )
+    return component
 
 
 def _observance(
-    is_dst: bool, onset: datetime, before: timedelta, after: timedelta, name: str | None, rule: str = ""
-) -> list[str]:
-    kind = "DAYLIGHT" if is_dst else "STANDARD"
-    lines = [f"BEGIN:{kind}", f"DTSTART:{onset:%Y%m%dT%H%M%S}"]
+    is_dst: bool,
+    onset: datetime,
+    before: timedelta,
+    after: timedelta,
+    name: str | None,
+    rule: dict[str, object] | None = None,
+) -> TimezoneStandard | TimezoneDaylight:
+    observance = TimezoneDaylight() if is_dst else TimezoneStandard()
+    observance.add("dtstart", onset)
     if rule:
-        lines.append(f"RRULE:{rule}")
+        observance.add("rrule", rule)
     if name:
-        lines.append(f"TZNAME:{text(name)}")
-    lines += [f"TZOFFSETFROM:{utc_offset_text(before)}", f"TZOFFSETTO:{utc_offset_text(after)}", f"END:{kind}"]
-    return lines
+        observance.add("tzname", name)
+    observance.add("tzoffsetfrom", before)
+    observance.add("tzoffsetto", after)
+    return observance
