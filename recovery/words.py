@@ -83,3 +83,12 @@ def weeks_and_days(days: int) -> str:
     parts = [count(weeks, "week")] if weeks else []
     parts += [count(rest, "day")] if rest or not weeks else []
     return " and ".join(parts)
+
+
+#: The title of a clearance the plan has not recorded: the day the patient may first ask for it.
+EARLIEST_DAY_TO_ASK = "Earliest day to ask {clearance}"
+#: What such a day says: what follows the clearance comes in a new calendar.
+FROM_THIS_DAY_ASK = (
+    "From this day on, ask your surgeon or physio {clearance}. What comes after it is not in "
+    "this calendar until you are cleared: then ask for a new calendar from the day you were cleared."
+)

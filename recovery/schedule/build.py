@@ -10,20 +10,25 @@ omissions.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, time, timedelta
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
 from recovery.errors import PlanError, Problem, ProtocolError, did_you_mean
-from recovery.protocol.model import Appointment, Dose, Item, Milestone, Phase, Protocol, Routine, where
+from recovery.protocol.model import Appointment, Dose, Item, Phase, Protocol, Routine, where
 from recovery.protocol.references import Point
 from recovery.protocol.timeexpr import TimeExpr
 from recovery.schedule.items import Day, Schedule, Series, Span, Window, on_weekdays, owning_phase
 from recovery.schedule.plan import Plan
 from recovery.schedule.zones import ClockChange, clock_changes
-from recovery.words import clock, quoted_choices
+from recovery.words import EARLIEST_DAY_TO_ASK, FROM_THIS_DAY_ASK, clock, quoted_choices
+
+#: How many days before a visit window the patient is reminded to book it.
+BOOKING_DAYS = 7
+#: Every date a plan produces lies within these days (surgery dates are limited to 1900-2200).
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2299, 12, 31)
 
 
 def describe_dose(dose: Dose | None) -> str:
@@ -79,14 +84,69 @@ def parameter_values(protocol: Protocol, plan: Plan) -> dict[str, Any]:
 def build(protocol: Protocol, plan: Plan, *, facts: bool = True) -> Schedule:
     """Lay a protocol out on a patient's calendar, or raise every problem found.
 
+    Two steps: the days of every item (`resolve_days`), then one layout step per kind of item.
     The plan's actual dates are facts: a problem that they cause (a late brace-off that leaves a
     later phase no days) leaves out what has no room, where the same plan with those milestones
     on their planned days would lay out (`facts=False` turns that off).
     """
     values = parameter_values(protocol, plan)
     _check_actuals(protocol, plan, values)
-    dates = _resolve(protocol, values, plan)
+    days = resolve_days(protocol, values, plan)
     fill = _Filler(protocol.shown(values), plan)
+    phases, problems = _phases(protocol, days, fill, plan)
+    in_order = tuple(sorted(phases, key=lambda p: (p.start, p.end)))
+    milestones, more = _milestones(protocol, days, fill, plan)
+    problems += more
+    appointments, more = _appointments(protocol, days, fill, plan)
+    problems += more
+    routines, more = _routines(protocol, days, fill, plan, in_order)
+    problems += more
+    problems += _overlaps(protocol, phases, plan)
+    if problems and plan.actuals and facts and _lays_out(protocol, _as_planned(protocol, values, plan)):
+        # The patient's dates are facts: a late brace-off that leaves a later phase no days, or
+        # makes two phases overlap, is what happened. What it leaves no room for is left out.
+        problems = []
+    if problems:
+        raise ProtocolError(problems)
+    _check_clock_times(routines, plan)
+    schedule = Schedule(
+        protocol_id=protocol.id,
+        protocol_family=protocol.family or protocol.id,
+        protocol_title=protocol.title,
+        protocol_version=protocol.version,
+        plan=plan,
+        first_day=plan.surgery_date,
+        phases=in_order,
+        milestones=tuple(sorted(milestones, key=lambda m: m.date)),
+        routines=tuple(sorted(routines, key=lambda r: (r.first, r.time, r.id))),
+        appointments=tuple(sorted(appointments, key=lambda a: a.first)),
+        red_flags=tuple((fill(f.sign), fill(f.action)) for f in protocol.red_flags),
+        references=tuple(protocol.references),
+        values=values,
+        normal=tuple(fill(expected.text) for expected in protocol.normal),
+    )
+    return starting_from(schedule, plan.start_from) if plan.start_from else schedule
+
+
+@dataclass(frozen=True)
+class Days:
+    """The days a plan gives the protocol's items: what `resolve_days` works out."""
+
+    #: (start, end) of every item in the schedule (shown by its parameters, not behind a clearance).
+    spans: dict[str, tuple[date, date]]
+    #: The clearances the plan has not recorded: their day is the earliest day to ask.
+    gates: frozenset[str]
+
+    def of(self, item: Item) -> tuple[date, date] | None:
+        """The item's (start, end), or None when it is not in the schedule."""
+        return self.spans.get(item.id)
+
+
+def resolve_days(protocol: Protocol, values: dict[str, Any], plan: Plan) -> Days:
+    """The days of every item in the schedule. What a parameter switches off is not in it; what
+    starts after a clearance the plan has not recorded is not in it yet; what ends at such a
+    clearance lasts until the last day of everything else."""
+    dates = _resolve(protocol, values, plan)
     shown = {item.id for _, item in protocol.items() if item.only_if is None or values.get(item.only_if)}
     gates = {
         m.id for m in protocol.milestones if m.clearance is not None and m.id in shown and m.id not in plan.actuals
@@ -95,80 +155,107 @@ def build(protocol: Protocol, plan: Plan, *, facts: bool = True) -> Schedule:
     open_end = max(
         (day for point, day in dates.items() if point[0] in shown and point not in behind), default=plan.surgery_date
     )
+    spans = {}
+    for _, item in protocol.items():
+        if item.id in shown and (item.id, "start") not in behind:
+            end = open_end + timedelta(1) if (item.id, "end") in behind else dates[(item.id, "end")]
+            spans[item.id] = (dates[(item.id, "start")], end)
+    return Days(spans, frozenset(gates))
 
-    problems: list[Problem] = []
-    phases, milestones, routines, appointments = [], [], [], []
-    for section, item in protocol.items():
-        if item.id not in shown or (item.id, "start") in behind:
-            continue  # what starts after a clearance that has not been recorded is not scheduled yet
-        start, end = dates[(item.id, "start")], dates[(item.id, "end")]
-        if (item.id, "end") in behind:  # what ends at a clearance lasts until it is recorded
-            end = open_end + timedelta(1)
-        made = _series(item, start, end, plan, fill) if isinstance(item, Routine) else []
-        wrong = _date_problem(item, start, end, plan.surgery_date, made)
-        if wrong is not None:
-            message, field_name = wrong
-            problems.append(Problem(message, item.source, where(section, item, field_name), plan=_chosen(plan)))
-        elif isinstance(item, Phase):
-            phases.append(
-                Span(
-                    item.id, fill(item.title), start, end, fill(item.description), fill(item.weight_bearing),
-                    fill(item.brace), tuple(map(fill, item.precautions)), tuple(map(fill, item.goals)),
-                    tuple(map(fill, item.advice)),
-                )
-            )  # fmt: skip
-        elif isinstance(item, Milestone):
-            clearance = fill(item.clearance) if item.clearance is not None else ""
-            waiting = item.id in gates
-            milestones.append(
-                Day(
-                    item.id,
-                    f"Earliest day to ask {clearance}" if waiting else fill(item.title),
-                    start,
-                    _gate_description(fill(item.description), clearance) if waiting else fill(item.description),
-                    tuple(map(fill, item.check)),
-                    item.id in plan.actuals,
-                    clearance,
-                )
+
+def _phases(protocol: Protocol, days: Days, fill: _Filler, plan: Plan) -> tuple[list[Span], list[Problem]]:
+    made, problems = [], []
+    for item in protocol.phases:
+        if (span := days.of(item)) is None:
+            continue
+        start, end = span
+        if (wrong := _date_problem(item, start, end, plan.surgery_date, [])) is not None:
+            problems.append(_problem(item, "phases", wrong, plan))
+            continue
+        made.append(
+            Span(
+                id=item.id,
+                title=fill(item.title),
+                start=start,
+                end=end,
+                description=fill(item.description),
+                weight_bearing=fill(item.weight_bearing),
+                brace=fill(item.brace),
+                precautions=tuple(map(fill, item.precautions)),
+                goals=tuple(map(fill, item.goals)),
+                advice=tuple(map(fill, item.advice)),
             )
-        elif isinstance(item, Appointment):
-            first, last = _on_clinic_days(start, end, protocol.clinic_days)
-            book_by = max(first - timedelta(BOOKING_DAYS), plan.surgery_date)
-            appointments.append(Window(item.id, fill(item.title), first, last, fill(item.description), book_by))
-        else:
-            routines.extend(made)
-
-    problems.extend(_overlaps(protocol, phases, plan))
-    if problems and plan.actuals and facts and _lays_out(protocol, _as_planned(protocol, values, plan)):
-        # The patient's dates are facts: a late brace-off that leaves a later phase no days, or
-        # makes two phases overlap, is what happened. What it leaves no room for is left out.
-        problems = []
-    if problems:
-        raise ProtocolError(problems)
-    _check_clock_times(routines, plan)
-    in_order = tuple(sorted(phases, key=lambda p: (p.start, p.end)))
-    owned = [replace(s, phase=owning_phase(s.first, s.phase, in_order)) for s in routines]
-    schedule = Schedule(
-        protocol.id,
-        protocol.family or protocol.id,
-        protocol.title,
-        protocol.version,
-        plan,
-        plan.surgery_date,
-        in_order,
-        tuple(sorted(milestones, key=lambda m: m.date)),
-        tuple(sorted(owned, key=lambda r: (r.first, r.time, r.id))),
-        tuple(sorted(appointments, key=lambda a: a.first)),
-        tuple((fill(f.sign), fill(f.action)) for f in protocol.red_flags),
-        tuple(protocol.references),
-        values,
-        tuple(fill(expected.text) for expected in protocol.normal),
-    )
-    return starting_from(schedule, plan.start_from) if plan.start_from else schedule
+        )
+    return made, problems
 
 
-#: How many days before a visit window the patient is reminded to book it.
-BOOKING_DAYS = 7
+def _milestones(protocol: Protocol, days: Days, fill: _Filler, plan: Plan) -> tuple[list[Day], list[Problem]]:
+    made, problems = [], []
+    for item in protocol.milestones:
+        if (span := days.of(item)) is None:
+            continue
+        start, end = span
+        if (wrong := _date_problem(item, start, end, plan.surgery_date, [])) is not None:
+            problems.append(_problem(item, "milestones", wrong, plan))
+            continue
+        clearance = fill(item.clearance) if item.clearance is not None else ""
+        waiting = item.id in days.gates
+        made.append(
+            Day(
+                id=item.id,
+                title=EARLIEST_DAY_TO_ASK.format(clearance=clearance) if waiting else fill(item.title),
+                date=start,
+                description=_gate_description(fill(item.description), clearance) if waiting else fill(item.description),
+                check=tuple(map(fill, item.check)),
+                actual=item.id in plan.actuals,
+                clearance=clearance,
+            )
+        )
+    return made, problems
+
+
+def _appointments(protocol: Protocol, days: Days, fill: _Filler, plan: Plan) -> tuple[list[Window], list[Problem]]:
+    made, problems = [], []
+    for item in protocol.appointments:
+        if (span := days.of(item)) is None:
+            continue
+        start, end = span
+        if (wrong := _date_problem(item, start, end, plan.surgery_date, [])) is not None:
+            problems.append(_problem(item, "appointments", wrong, plan))
+            continue
+        first, last = _on_clinic_days(start, end, protocol.clinic_days)
+        made.append(
+            Window(
+                id=item.id,
+                title=fill(item.title),
+                first=first,
+                last=last,
+                description=fill(item.description),
+                book_by=max(first - timedelta(BOOKING_DAYS), plan.surgery_date),
+            )
+        )
+    return made, problems
+
+
+def _routines(
+    protocol: Protocol, days: Days, fill: _Filler, plan: Plan, phases: tuple[Span, ...]
+) -> tuple[list[Series], list[Problem]]:
+    made, problems = [], []
+    for item in protocol.routines:
+        if (span := days.of(item)) is None:
+            continue
+        start, end = span
+        series = _series(item, start, end, plan, fill, phases)
+        if (wrong := _date_problem(item, start, end, plan.surgery_date, series)) is not None:
+            problems.append(_problem(item, "routines", wrong, plan))
+            continue
+        made += series
+    return made, problems
+
+
+def _problem(item: Item, section: str, wrong: tuple[str, str], plan: Plan) -> Problem:
+    message, field_name = wrong
+    return Problem(message, item.source, where(section, item, field_name), plan=_chosen(plan))
 
 
 def _on_clinic_days(first: date, last: date, clinic_days: Iterable[str]) -> tuple[date, date]:
@@ -197,12 +284,7 @@ def _behind_gates(protocol: Protocol, plan: Plan, gates: set[str]) -> set[Point]
 
 
 def _gate_description(description: str, clearance: str) -> str:
-    lines = [description] if description else []
-    lines.append(
-        f"From this day on, ask your surgeon or physio {clearance}. What comes after it is not in "
-        "this calendar until you are cleared: then ask for a new calendar from the day you were cleared."
-    )
-    return "\n".join(lines)
+    return "\n".join([*([description] if description else []), FROM_THIS_DAY_ASK.format(clearance=clearance)])
 
 
 def _as_planned(protocol: Protocol, values: dict[str, Any], plan: Plan) -> Plan:
@@ -341,10 +423,6 @@ def _resolve(protocol: Protocol, values: dict[str, Any], plan: Plan) -> dict[Poi
     return dates
 
 
-#: Every date a plan produces lies within these days (surgery dates are limited to 1900-2200).
-FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2299, 12, 31)
-
-
 def apply(expr: TimeExpr, anchor: date, values: dict[str, Any]) -> date:
     """The day an expression names, counted from its anchor's day."""
     months = sum(t.amount(values) for t in expr.terms if t.unit == "months")
@@ -356,7 +434,9 @@ def apply(expr: TimeExpr, anchor: date, values: dict[str, Any]) -> date:
     return shifted + timedelta(days)
 
 
-def _series(routine: Routine, start: date, end: date, plan: Plan, fill: _Filler) -> list[Series]:
+def _series(
+    routine: Routine, start: date, end: date, plan: Plan, fill: _Filler, phases: tuple[Span, ...]
+) -> list[Series]:
     """One Series per time of day; none when the routine's span holds no matching day."""
     first, last = start, end - timedelta(1)
     weekdays = tuple(routine.weekdays or ())
@@ -368,17 +448,17 @@ def _series(routine: Routine, start: date, end: date, plan: Plan, fill: _Filler)
         clock = plan.slot_times[slot] if slot in plan.slot_times else time.fromisoformat(slot)
         made.append(
             Series(
-                routine.id,
-                slot,
-                fill(routine.title),
-                clock,
-                first,
-                last,
-                routine.minutes,
-                describe_dose(routine.dose),
-                fill(routine.description),
-                weekdays,
-                routine.during or "",
+                id=routine.id,
+                slot=slot,
+                title=fill(routine.title),
+                time=clock,
+                first=first,
+                last=last,
+                minutes=routine.minutes,
+                dose=describe_dose(routine.dose),
+                description=fill(routine.description),
+                weekdays=weekdays,
+                phase=owning_phase(first, routine.during, phases),
             )
         )
     return made
