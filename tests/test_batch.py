@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import icalendar
+import pytest
 
 from conftest import EPOCH, HERE, run
 
@@ -63,7 +64,28 @@ def test_an_unknown_column_is_a_usage_error_with_a_suggestion(tmp_path) -> None:
     assert 'unknown column "timezon"; did you mean "timezone"?' in result.stderr
 
 
-def test_many_rows_use_both_cores_and_json_works(tmp_path) -> None:
+def test_many_rows_are_written_by_as_many_processes_as_jobs(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import concurrent.futures
+
+    import recovery.batch
+
+    made = []
+
+    class Recorded(concurrent.futures.ProcessPoolExecutor):
+        def __init__(self, max_workers: int) -> None:
+            made.append(max_workers)
+            super().__init__(max_workers=max_workers)
+
+    monkeypatch.setattr(recovery.batch, "ProcessPoolExecutor", Recorded)
+    plans = tmp_path / "plans.csv"
+    plans.write_text("surgery-date\n" + "\n".join(f"2027-01-{day:02d}" for day in range(1, 29)) + "\n")
+    result = run("batch", str(plans), "--out-dir", str(tmp_path / "out"), "--jobs", "2")
+    assert result.exit_code == 0, result.stderr
+    assert made == [2]
+    assert len(list((tmp_path / "out").iterdir())) == 28
+
+
+def test_many_rows_in_two_processes_write_every_plan_as_json(tmp_path) -> None:
     plans = tmp_path / "plans.csv"
     rows = [
         f"2027-{month:02d}-{day:02d},Europe/Berlin,{'left' if day % 2 else 'right'}"
@@ -80,6 +102,10 @@ def test_many_rows_use_both_cores_and_json_works(tmp_path) -> None:
 
 
 def test_written_calendars_are_readable(tmp_path: Path) -> None:
-    run("batch", str(EXAMPLE), "--out-dir", str(tmp_path))
-    for path in tmp_path.iterdir():
+    result = run("batch", str(EXAMPLE), "--out-dir", str(tmp_path))
+    assert result.exit_code == 0, result.stderr
+    rows = EXAMPLE.read_text().strip().count("\n")
+    written = list(tmp_path.iterdir())
+    assert len(written) == rows > 0
+    for path in written:
         assert icalendar.Calendar.from_ical(path.read_bytes()).walk("VEVENT")
