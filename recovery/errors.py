@@ -42,6 +42,9 @@ class Problem:
     detail: str = ""  # the entry or value concerned: "protection_weeks=20", "brace-off"
     plan: str = ""  # the choices that show it: "with variant accelerated", "for a surgery on 2027-01-31 in UTC"
     line: int = 0  # the line of a batch file
+    #: Names of other items or parameters the problem is about (not shown): when one of them is
+    #: itself broken, the problem is a consequence and need not be reported again.
+    refers: tuple[str, ...] = ()
 
     def shown(self, name: Callable[[str], str] | None = None, between: str = ": ") -> str:
         """The problem in one line; `name` words a plan field (default: the attribute itself), and

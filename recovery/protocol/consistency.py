@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 
 from recovery.errors import Problem, did_you_mean
 from recovery.protocol.model import (
@@ -70,104 +72,122 @@ def _all_texts(value: object, place: str = "") -> list[tuple[str, str]]:
 
 
 def check_protocol(protocol: Protocol) -> list[Problem]:
-    """Every problem that looks across items; pydantic has already checked each key alone."""
-    problems: list[Problem] = []
-
-    def report(message: str, where_: str, source: str = "") -> None:
-        problems.append(Problem(message, source or protocol.source, where_))
-
-    items: dict[str, tuple[str, Item]] = {}
+    """Every problem that looks across items (pydantic has already checked each key alone), in the
+    order a surgeon reads the file: the rules of the whole file (FILE_RULES), each item's rules
+    (ITEM_RULES) item by item, the rules of its lists (LIST_RULES); then, when they found
+    nothing, the cycles of references."""
+    context = _Context.of(protocol)
+    problems = [problem for rule in FILE_RULES for problem in rule(protocol)]
     for section, item in protocol.items():
-        if item.id in items:
-            other = items[item.id][0]
-            report(
-                f'the id "{item.id}" is used twice (also in {other}); ids must be unique',
+        problems += [problem for rule in ITEM_RULES for problem in rule(context, section, item)]
+    problems += [problem for rule in LIST_RULES for problem in rule(protocol)]
+    return problems or _check_cycles(protocol)
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What the item rules look up: the protocol, its items by id, its whole-number parameters, its phases."""
+
+    protocol: Protocol
+    items: dict[str, Item]
+    numeric: frozenset[str]
+    phase_ids: tuple[str, ...]
+
+    @classmethod
+    def of(cls, protocol: Protocol) -> _Context:
+        items: dict[str, Item] = {}
+        for _, item in protocol.items():
+            items.setdefault(item.id, item)
+        numeric = frozenset(name for name, p in protocol.parameters.items() if type(p.default) is int)
+        return cls(protocol, items, numeric, tuple(p.id for p in protocol.phases))
+
+
+def _unique_ids(protocol: Protocol) -> Iterator[Problem]:
+    seen: dict[str, str] = {}
+    for section, item in protocol.items():
+        if item.id in seen:
+            yield Problem(
+                f'the id "{item.id}" is used twice (also in {seen[item.id]}); ids must be unique',
+                item.source or protocol.source,
                 where(section, item, "id"),
-                item.source,
             )
-        else:
-            items[item.id] = (section, item)
-    phase_ids = [p.id for p in protocol.phases]
-    numeric = {name for name, p in protocol.parameters.items() if type(p.default) is int}
+        seen.setdefault(item.id, section)
 
-    problems.extend(_check_parameters(protocol))
-    problems.extend(control_character_problems(protocol))
 
-    for section, item in protocol.items():
-        here = item.source
+def _time_expressions(context: _Context, section: str, item: Item) -> Iterator[Problem]:
+    """Each time expression counts from an item that exists and has the end it names, with
+    parameters that exist and are whole numbers."""
+    protocol, items, numeric = context.protocol, context.items, context.numeric
+    for key, expr in item.whens():
+        place, source = where(section, item, key), item.source or protocol.source
+        for name in sorted(expr.parameters):
+            if name not in protocol.parameters:
+                hint = did_you_mean(name, protocol.parameters)
+                message = f'"{expr}" uses the parameter {{{name}}}, which is not defined{hint}'
+                yield Problem(message, source, place, refers=(name,))
+            elif name not in numeric:
+                message = f'"{expr}" uses {{{name}}} as a number, but that parameter is not a whole number'
+                yield Problem(message, source, place, refers=(name,))
+        anchor = expr.anchor
+        if anchor is None:
+            continue
+        if anchor not in items:
+            said = "" if expr.text.strip() == anchor else f'"{expr}": '
+            message = f'{said}refers to "{anchor}", which is not an item in this protocol{did_you_mean(anchor, items)}'
+            yield Problem(message, source, place, refers=(anchor,))
+        elif expr.anchor_end and isinstance(items[anchor], Milestone):
+            message = f'"{expr}": "{anchor}" is a milestone, a single day with no end; refer to "{anchor}" itself'
+            yield Problem(message, source, place, refers=(anchor,))
+        elif expr.anchor_end and _is_one_day_visit(items[anchor]):
+            message = f'"{expr}": the appointment "{anchor}" is on one day; refer to "{anchor}" itself'
+            yield Problem(message, source, place, refers=(anchor,))
 
-        for key, expr in item.whens():
-            for name in sorted(expr.parameters):
-                if name not in protocol.parameters:
-                    hint = did_you_mean(name, protocol.parameters)
-                    report(
-                        f'"{expr}" uses the parameter {{{name}}}, which is not defined{hint}',
-                        where(section, item, key),
-                        here,
-                    )
-                elif name not in numeric:
-                    report(
-                        f'"{expr}" uses {{{name}}} as a number, but that parameter is not a whole number',
-                        where(section, item, key),
-                        here,
-                    )
-            if expr.anchor is not None:
-                if expr.anchor not in items:
-                    hint = did_you_mean(expr.anchor, items)
-                    said = "" if expr.text.strip() == expr.anchor else f'"{expr}": '
-                    report(
-                        f'{said}refers to "{expr.anchor}", which is not an item in this protocol{hint}',
-                        where(section, item, key),
-                        here,
-                    )
-                elif expr.anchor_end and isinstance(items[expr.anchor][1], Milestone):
-                    report(
-                        f'"{expr}": "{expr.anchor}" is a milestone, a single day with no end; refer to "{expr.anchor}" itself',
-                        where(section, item, key),
-                        here,
-                    )
-                elif expr.anchor_end and _is_one_day_visit(items[expr.anchor][1]):
-                    report(
-                        f'"{expr}": the appointment "{expr.anchor}" is on one day; refer to "{expr.anchor}" itself',
-                        where(section, item, key),
-                        here,
-                    )
 
-        if item.only_if is not None and item.only_if not in protocol.parameters:
-            hint = did_you_mean(item.only_if, protocol.parameters)
-            report(
-                f'only_if names "{item.only_if}", which is not a parameter{hint}', where(section, item, "only_if"), here
-            )
+def _switches(context: _Context, section: str, item: Item) -> Iterator[Problem]:
+    """An item's only_if names a parameter."""
+    protocol = context.protocol
+    if item.only_if is not None and item.only_if not in protocol.parameters:
+        hint = did_you_mean(item.only_if, protocol.parameters)
+        yield Problem(
+            f'only_if names "{item.only_if}", which is not a parameter{hint}',
+            item.source or protocol.source,
+            where(section, item, "only_if"),
+            refers=(item.only_if,),
+        )
 
-        for key, text in item.texts():
-            for message in _placeholder_problems(text, protocol):
-                report(message, where(section, item, key), here)
 
-        if isinstance(item, Routine) and item.during is not None and item.during not in phase_ids:
-            hint = did_you_mean(item.during, phase_ids)
-            report(f'during names "{item.during}", which is not a phase{hint}', where(section, item, "during"), here)
-        if isinstance(item, Phase):
-            for other in item.overlaps:
-                if other not in phase_ids:
-                    hint = did_you_mean(other, phase_ids)
-                    report(
-                        f'overlaps names "{other}", which is not a phase{hint}', where(section, item, "overlaps"), here
-                    )
+def _placeholders_are_known(context: _Context, section: str, item: Item) -> Iterator[Problem]:
+    """Every {placeholder} in an item's texts is a parameter or {side}, written plainly."""
+    protocol = context.protocol
+    for key, text in item.texts():
+        for message, name in _placeholder_problems(text, protocol):
+            yield Problem(message, item.source or protocol.source, where(section, item, key), refers=(name,))
 
+
+def _flag_placeholders_are_known(protocol: Protocol) -> Iterator[Problem]:
+    """Every {placeholder} in a red flag or a note of what is normal is a parameter or {side}."""
     for i, flag in enumerate(protocol.red_flags):
         for key in ("sign", "action"):
-            for message in _placeholder_problems(getattr(flag, key), protocol):
-                report(message, f"{flag.place(i)}.{key}")
+            for message, name in _placeholder_problems(getattr(flag, key), protocol):
+                yield Problem(message, protocol.source, f"{flag.place(i)}.{key}", refers=(name,))
     for i, expected in enumerate(protocol.normal):
-        for message in _placeholder_problems(expected.text, protocol):
-            report(message, f"normal[{i}].text")
-    problems.extend(_check_red_flags(protocol, set(items)))
-    problems.extend(_check_sources(protocol))
-    problems.extend(_check_variants(protocol))
+        for message, name in _placeholder_problems(expected.text, protocol):
+            yield Problem(message, protocol.source, f"normal[{i}].text", refers=(name,))
 
-    if not problems:
-        problems.extend(_check_cycles(protocol))
-    return problems
+
+def _phases_named(context: _Context, section: str, item: Item) -> Iterator[Problem]:
+    """A routine's `during` and a phase's `overlaps` name phases."""
+    protocol, phase_ids = context.protocol, context.phase_ids
+    named = [("during", item.during)] if isinstance(item, Routine) and item.during is not None else []
+    named += [("overlaps", other) for other in item.overlaps] if isinstance(item, Phase) else []
+    for key, name in named:
+        if name not in phase_ids:
+            yield Problem(
+                f'{key} names "{name}", which is not a phase{did_you_mean(name, phase_ids)}',
+                item.source or protocol.source,
+                where(section, item, key),
+                refers=(name,),
+            )
 
 
 def _check_parameters(protocol: Protocol) -> list[Problem]:
@@ -217,28 +237,31 @@ def _check_parameters(protocol: Protocol) -> list[Problem]:
     return problems
 
 
-def _placeholder_problems(text: str, protocol: Protocol) -> list[str]:
+def _placeholder_problems(text: str, protocol: Protocol) -> list[tuple[str, str]]:
+    """(message, the placeholder's name or "") for each placeholder problem of a text."""
     try:
         parts = list(string.Formatter().parse(text))
     except ValueError:
-        return [f'"{text}": a lone "{{" or "}}"; write {{{{ or }}}} for a literal brace']
+        return [(f'"{text}": a lone "{{" or "}}"; write {{{{ or }}}} for a literal brace', "")]
     fancy = [
         key
         for _, key, spec, conversion in parts
         if key is not None and (spec or conversion or not _PLAIN.fullmatch(key))
     ]
     if fancy:
-        return [f'"{text}": only plain placeholders such as {{side}} are allowed, not "{{{fancy[0]}…}}" with a format']
+        return [
+            (f'"{text}": only plain placeholders such as {{side}} are allowed, not "{{{fancy[0]}…}}" with a format', "")
+        ]
     names = [key for _, key, _, _ in parts if key is not None]
     known = set(protocol.parameters) | PLAN_PLACEHOLDERS
     return [
-        f'"{{{name}}}" is neither a parameter nor {{side}}{did_you_mean(name, known)}'
+        (f'"{{{name}}}" is neither a parameter nor {{side}}{did_you_mean(name, known)}', name)
         for name in names
         if name not in known
     ]
 
 
-def _check_red_flags(protocol: Protocol, item_ids: set[str]) -> list[Problem]:
+def _check_red_flags(protocol: Protocol) -> list[Problem]:
     """Warning signs are what a calendar must never lose: at least one, and one that says when
     to call the emergency number."""
     if not protocol.red_flags:
@@ -258,6 +281,7 @@ def _check_red_flags(protocol: Protocol, item_ids: set[str]) -> list[Problem]:
             )
         )
     seen: dict[str, int] = {}
+    item_ids = {item.id for _, item in protocol.items()}
     for i, flag in enumerate(protocol.red_flags):
         if flag.id is None:
             continue
@@ -320,6 +344,7 @@ def _check_variants(protocol: Protocol) -> list[Problem]:
                             f'give this item only_if = "{other.only_if}" too, or refer to something that stays',
                             item.source or protocol.source,
                             place,
+                            refers=(anchor,),
                         ),
                     )
             for key, text in item.texts():
@@ -333,6 +358,7 @@ def _check_variants(protocol: Protocol) -> list[Problem]:
                                 f'shows {{{name}}}, which {named} set{s} to nothing; give this item only_if = "{name}"',
                                 item.source or protocol.source,
                                 place,
+                                refers=(name,),
                             ),
                         )
     return list(problems.values())
@@ -360,3 +386,23 @@ def _check_cycles(protocol: Protocol) -> list[Problem]:
 
 def _is_one_day_visit(item: Item) -> bool:
     return isinstance(item, Appointment) and item.window is None
+
+
+#: The rules of the whole file, then each item's, then those of its lists (see `check_protocol`).
+FILE_RULES: tuple[Callable[[Protocol], Iterable[Problem]], ...] = (
+    _unique_ids,
+    _check_parameters,
+    control_character_problems,
+)
+ITEM_RULES: tuple[Callable[[_Context, str, Item], Iterable[Problem]], ...] = (
+    _time_expressions,
+    _switches,
+    _placeholders_are_known,
+    _phases_named,
+)
+LIST_RULES: tuple[Callable[[Protocol], Iterable[Problem]], ...] = (
+    _flag_placeholders_are_known,
+    _check_red_flags,
+    _check_sources,
+    _check_variants,
+)

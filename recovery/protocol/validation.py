@@ -98,11 +98,7 @@ def _problems_in_the_rest(
     except ValidationError:
         return []
     _locate(protocol, sources, source)
-    return [
-        p
-        for p in check_protocol(protocol)
-        if not any(f'"{name}"' in p.message or f"{{{name}}}" in p.message for name in dropped)
-    ]
+    return [p for p in check_protocol(protocol) if not dropped.intersection(p.refers)]
 
 
 def _explain(
