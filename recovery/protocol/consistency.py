@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from recovery.errors import Problem, did_you_mean
 from recovery.protocol.model import (
+    LOADER_FIELDS,
     MAX_NUMBER,
     PLAN_PLACEHOLDERS,
     Appointment,
@@ -59,7 +60,7 @@ def _all_texts(value: object, place: str = "") -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         for field in dataclasses.fields(value):
-            if field.init:
+            if field.name not in LOADER_FIELDS:
                 found += _all_texts(getattr(value, field.name), f"{place}.{field.name}" if place else field.name)
     elif isinstance(value, dict):
         for key, entry in value.items():

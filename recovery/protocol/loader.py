@@ -18,7 +18,7 @@ from typing import Any
 from recovery.cache import Cache
 from recovery.errors import Problem, ProtocolError, did_you_mean
 from recovery.protocol import plain
-from recovery.protocol.model import SECTIONS, Protocol, locate, set_family
+from recovery.protocol.model import SECTIONS, Protocol, located
 from recovery.words import quoted_choices
 
 ENVIRONMENT_VARIABLE = "RECOVERY_PROTOCOLS"
@@ -122,11 +122,7 @@ def load(reference: str | Path, cache: Cache | None = None) -> Protocol:
         protocol = validate(merged.data, merged.sources, str(path))
         if cache is not None:
             plain.keep(cache, entry, protocol)
-    locate(protocol, str(path))
-    set_family(protocol, merged.family)
-    for section, item in protocol.items():
-        locate(item, merged.sources.get((section, item.id), str(path)))
-    return protocol
+    return located(protocol, str(path), merged.sources, merged.family)
 
 
 @dataclass(frozen=True)

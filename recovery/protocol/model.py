@@ -10,9 +10,9 @@ before is rebuilt without importing pydantic at all. The checks that look across
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from recovery.errors import did_you_mean, place
 from recovery.protocol.references import End, Point, ReferenceGraph
@@ -118,6 +118,14 @@ class _ParameterValue:
 class _NotInFile:
     """A field the loader fills in, which a protocol file cannot set and the schema does not show."""
 
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        from pydantic_core import PydanticCustomError, core_schema
+
+        def refuse(value: Any) -> Any:
+            raise PydanticCustomError("extra_forbidden", "Extra inputs are not permitted")
+
+        return core_schema.no_info_plain_validator_function(refuse)
+
     def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> dict[str, Any]:
         from pydantic_core import PydanticOmit
 
@@ -135,7 +143,7 @@ Sources = Annotated[
     list[Annotated[str, Pattern(r"^[A-Za-z][A-Za-z0-9-]*$")]],
     Doc('Tags from references (the text before ":") of the sources that give the numbers here'),
 ]
-#: The file an item or protocol came from, recorded by the loader for messages (see `locate`).
+#: The file an item or protocol came from, recorded by the loader for messages (see `located`).
 Source = Annotated[str, _NotInFile()]
 
 
@@ -215,7 +223,7 @@ class Item:
     description: Text = ""
     only_if: Annotated[str | None, Doc("Shown only when this parameter is non-zero, non-empty or true")] = None
     sources: Sources = field(default_factory=list)
-    source: Source = field(default="", init=False, compare=False, repr=False)
+    source: Source = field(default="", compare=False, repr=False)
 
     def whens(self) -> Iterator[tuple[str, TimeExpr]]:
         """(field name, expression) for each time expression of the item."""
@@ -416,10 +424,10 @@ class Protocol:
         Annotated[list[Weekday], Bounds(min_length=1)],
         Doc("The days the clinic sees patients: visits are placed on them (default Monday to Friday)"),
     ] = field(default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"])
-    source: Source = field(default="", init=False, compare=False, repr=False)
+    source: Source = field(default="", compare=False, repr=False)
     #: The id of the protocol at the root of the `extends` chain (its own id when it extends none):
     #: a clinic's version of a bundled protocol belongs to the bundled one's family.
-    family: Source = field(default="", init=False, compare=False, repr=False)
+    family: Source = field(default="", compare=False, repr=False)
 
     @cached_property
     def references_graph(self) -> ReferenceGraph:
@@ -471,18 +479,28 @@ class Protocol:
         return values
 
 
-def locate(thing: Item | Protocol, source: str) -> None:
-    """Record which file an item (or protocol) came from: its one field that is not read from a file.
-
-    The model is frozen, so that nothing changes a protocol once it is validated; `source` is
-    declared `init=False` and set here, by the loader, right after validation.
-    """
-    object.__setattr__(thing, "source", source)
+T = TypeVar("T", Phase, Milestone, Routine, Appointment)
+#: The fields the loader fills in (a file cannot set them): which file a thing came from, and
+#: the root of the protocol's `extends` chain.
+LOADER_FIELDS = frozenset({"source", "family"})
 
 
-def set_family(protocol: Protocol, family: str) -> None:
-    """Record the root of the protocol's `extends` chain (set by the loader, like `locate`)."""
-    object.__setattr__(protocol, "family", family)
+def located(protocol: Protocol, source: str, sources: dict[tuple[str, str], str], family: str = "") -> Protocol:
+    """The protocol with the file it came from, each item's file (`sources`: (section, id) → file,
+    else `source`) and its family (the root of its `extends` chain; default: its own id)."""
+
+    def placed(section: str, items: list[T]) -> list[T]:
+        return [replace(item, source=sources.get((section, item.id), source)) for item in items]
+
+    return replace(
+        protocol,
+        source=source,
+        family=family or protocol.id,
+        phases=placed("phases", protocol.phases),
+        milestones=placed("milestones", protocol.milestones),
+        routines=placed("routines", protocol.routines),
+        appointments=placed("appointments", protocol.appointments),
+    )
 
 
 def where(section: str, item: Item, field: str = "") -> str:

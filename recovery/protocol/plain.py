@@ -18,7 +18,7 @@ from typing import Any
 
 from recovery import __version__
 from recovery.cache import Cache, digest
-from recovery.protocol.model import Protocol
+from recovery.protocol.model import LOADER_FIELDS, Protocol
 from recovery.protocol.timeexpr import TimeExpr, TimeExprError
 
 #: The kind of the cache's entries that hold a validated protocol.
@@ -62,7 +62,9 @@ def to_data(value: Any) -> Any:
     if isinstance(value, TimeExpr):
         return value.text
     if dataclasses.is_dataclass(value):
-        return {f.name: to_data(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
+        return {
+            f.name: to_data(getattr(value, f.name)) for f in dataclasses.fields(value) if f.name not in LOADER_FIELDS
+        }
     if isinstance(value, (list, tuple)):
         return [to_data(v) for v in value]
     if isinstance(value, dict):
@@ -82,7 +84,7 @@ def _converter(kind: Any) -> typing.Callable[[Any], Any]:
     if kind is TimeExpr:
         return TimeExpr.parse
     if isinstance(kind, type) and dataclasses.is_dataclass(kind):
-        every = [f for f in dataclasses.fields(kind) if f.init]
+        every = [f for f in dataclasses.fields(kind) if f.name not in LOADER_FIELDS]
         # The model's annotations are objects, not texts: resolving them (get_type_hints) cost 3 ms a run.
         hints: dict[str, Any] = {f.name: f.type for f in every}
         if any(isinstance(hint, str) for hint in hints.values()):

@@ -18,6 +18,7 @@ from pydantic_core import ErrorDetails
 from recovery.errors import Problem, ProtocolError, did_you_mean
 from recovery.protocol.consistency import check_protocol
 from recovery.protocol.model import (
+    LOADER_FIELDS,
     SECTIONS,
     Appointment,
     Dose,
@@ -28,7 +29,7 @@ from recovery.protocol.model import (
     RedFlag,
     Routine,
     Variant,
-    locate,
+    located,
 )
 from recovery.words import SLOTS, quoted_choices
 
@@ -58,17 +59,11 @@ def validate(raw: dict[str, Any], sources: dict[tuple[str, str], str], source: s
     except ValidationError as error:
         problems = _explain(error, raw, sources, source)
         raise ProtocolError(problems + _problems_in_the_rest(error, raw, sources, source)) from None
-    _locate(protocol, sources, source)
+    protocol = located(protocol, source, sources)
     problems = check_protocol(protocol)
     if problems:
         raise ProtocolError(problems)
     return protocol
-
-
-def _locate(protocol: Protocol, sources: dict[tuple[str, str], str], source: str) -> None:
-    locate(protocol, source)
-    for section, item in protocol.items():
-        locate(item, sources.get((section, item.id), source))
 
 
 def _problems_in_the_rest(
@@ -97,7 +92,7 @@ def _problems_in_the_rest(
         protocol = adapter().validate_python(rest)
     except ValidationError:
         return []
-    _locate(protocol, sources, source)
+    protocol = located(protocol, source, sources)
     return [p for p in check_protocol(protocol) if not dropped.intersection(p.refers)]
 
 
@@ -162,7 +157,7 @@ def _keys_at(loc: list[Any]) -> list[str]:
 
 def _file_keys(model: type) -> list[str]:
     """The keys a protocol file may use for this model (fields the loader sets are not among them)."""
-    return [f.name for f in dataclasses.fields(model) if f.init]
+    return [f.name for f in dataclasses.fields(model) if f.name not in LOADER_FIELDS]
 
 
 def _message(detail: ErrorDetails, model: type, loc: list[Any]) -> str:
