@@ -20,7 +20,7 @@ from pathlib import Path
 import click
 
 from recovery.cache import Cache, default_folder
-from recovery.errors import PlanError, Problem, RecoveryError
+from recovery.errors import PlanError, Problem, RecoveryError, did_you_mean
 from recovery.output import write_file
 from recovery.protocol import Protocol, loader
 from recovery.schedule import Plan, build
@@ -59,8 +59,6 @@ class Outcome:
 
 def read_rows(path: Path) -> Iterator[Row]:
     """The rows of a batch file; a wrong header is a usage error naming the column."""
-    from recovery.errors import did_you_mean
-
     try:
         handle = path.open(newline="", encoding="utf-8-sig")
     except OSError as error:

@@ -24,10 +24,15 @@ from recovery.errors import INTERNAL_ERROR_EXIT, OutputError, PlanError, Problem
 from recovery.options import DATE, PATH_TEXT, plan_option, printable
 from recovery.output import write_file
 from recovery.protocol import Protocol, loader
+from recovery.protocol.summary import choices
 from recovery.schedule import Plan, build
 from recovery.schedule.plan import BY_ATTRIBUTE, DEFAULT_PROTOCOL, FIELDS, default_output_name
+from recovery.schedule.trial import validate as validate_protocol
 from recovery.schedule.zones import TZDATA_VERSION, zone
 from recovery.words import count
+from recovery.writers.agenda import render as render_agenda
+from recovery.writers.schedule_json import write as write_json
+from recovery.writers.timeline import render as render_timeline
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 F = TypeVar("F", bound=Callable[..., Any])
@@ -157,11 +162,9 @@ def validate(protocols: tuple[str, ...], strict: bool) -> None:
       recovery validate --strict my-clinic.toml
       recovery validate proximal-hamstring-repair
     """
-    from recovery.schedule.trial import validate as check
-
     failed: list[Problem] = []
     for reference in protocols:
-        findings = check(reference, strict=strict, cache=program_cache())
+        findings = validate_protocol(reference, strict=strict, cache=program_cache())
         failed.extend(findings.errors)
         for warning in findings.warnings:
             click.echo(f"warning: {printable(str(warning))}", err=True)
@@ -217,8 +220,6 @@ def show(
         raise click.UsageError("--json goes with --parameters")
     loaded = loader.load(protocol, cache=program_cache())
     if listing:
-        from recovery.protocol.summary import choices
-
         listed = choices(loaded)
         click.echo(json.dumps(listed, indent=2, ensure_ascii=False) if as_json else format_choices(listed))
         return
@@ -229,9 +230,7 @@ def show(
         data = render_html(schedule, dated=surgery_date is not None).encode()
         write_output(output, data, f"{loaded.id}-preview.html", force)
         return
-    from recovery.writers.timeline import render
-
-    click.echo(render(schedule, dated=surgery_date is not None), nl=False)
+    click.echo(render_timeline(schedule, dated=surgery_date is not None), nl=False)
 
 
 @main.command(context_settings=CONTEXT)
@@ -356,8 +355,6 @@ def generate(output: str | None, output_format: str, previous: str | None, force
     protocol, plan = make_plan(options)
     schedule = build(protocol, plan)
     if output_format == "json":
-        from recovery.writers.schedule_json import write as write_json
-
         data = write_json(schedule)
     else:
         from recovery.writers import ics
@@ -384,11 +381,9 @@ def agenda(day: date | None, week: bool, **options: Any) -> None:
       recovery agenda --surgery-date 2027-03-01 --on 2027-03-24 --side left
       recovery agenda --surgery-date 2027-03-01 --week --time morning=07:00
     """
-    from recovery.writers.agenda import render
-
     protocol, plan = make_plan(options)
     today = day or datetime.now(zone(plan.timezone)).date()
-    click.echo(render(build(protocol, plan), today, week=week, color=sys.stdout.isatty()), nl=False)
+    click.echo(render_agenda(build(protocol, plan), today, week=week, color=sys.stdout.isatty()), nl=False)
 
 
 @main.command(context_settings=CONTEXT)

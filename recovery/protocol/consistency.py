@@ -8,6 +8,7 @@ reported at once, each with its file, item and field.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import string
 from collections.abc import Callable, Iterable, Iterator
@@ -53,8 +54,6 @@ def control_character_problems(protocol: Protocol) -> list[Problem]:
 
 def _all_texts(value: object, place: str = "") -> list[tuple[str, str]]:
     """(place, text) for every text anywhere in the protocol, with places as a surgeon finds them."""
-    import dataclasses
-
     if isinstance(value, str):
         return [(place, value)]
     found: list[tuple[str, str]] = []

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import os
 import stat
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from recovery.cache import Cache
 from recovery.errors import Problem, ProtocolError, did_you_mean
 from recovery.protocol import plain
 from recovery.protocol.model import SECTIONS, Protocol, located
+from recovery.protocol.review import states_a_measure
 from recovery.words import quoted_choices
 
 ENVIRONMENT_VARIABLE = "RECOVERY_PROTOCOLS"
@@ -161,8 +163,6 @@ def _read(path: Path) -> dict[str, Any]:
         raise ProtocolError([Problem(f"cannot be read: {error.strerror}", str(path))]) from None
     except UnicodeDecodeError as error:
         raise ProtocolError([Problem(f"is not UTF-8 text (byte {error.start + 1})", str(path))]) from None
-    import tomllib  # not needed when the cache knows the file unchanged
-
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -278,8 +278,6 @@ def _vouched(entry: dict[str, Any]) -> dict[str, Any]:
     """A child's change to an inherited entry. A new number (in a numeric key, or a dose, duration
     or angle in a new text) that brings no `sources` of its own drops the inherited ones, so that
     review asks for them."""
-    from recovery.protocol.review import states_a_measure  # only a file that extends another needs it
-
     if "sources" in entry:
         return entry
     if _NUMBERS & set(entry) or any(states_a_measure(value) for value in entry.values()):

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, time
 from typing import Any
 
-from recovery.errors import PlanError, Problem
+from recovery.errors import PlanError, Problem, did_you_mean
 from recovery.schedule.zones import check_timezone, machine_timezone
 from recovery.words import CLOCK_PATTERN, SLOTS, quoted_choices
 
@@ -314,7 +314,7 @@ class Plan:
         `machine_zone`, a plan without a zone takes this machine's, as the command line does."""
         known = {f.key: f for f in FIELDS}
         problems = [
-            Problem(f'unknown field "{key}"' + _did_you_mean(str(key), known), field=str(key))
+            Problem(f'unknown field "{key}"' + did_you_mean(str(key), known), field=str(key))
             for key in data
             if key not in known
         ]
@@ -340,12 +340,6 @@ class Plan:
                 value = value.isoformat()
             data[declared.key] = value
         return data
-
-
-def _did_you_mean(word: str, choices: Iterable[str]) -> str:
-    from recovery.errors import did_you_mean
-
-    return did_you_mean(word, choices)
 
 
 def default_output_name(protocol_id: str, plan: Plan, extension: str, suffix: str = "") -> str:

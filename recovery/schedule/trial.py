@@ -17,7 +17,9 @@ from pathlib import Path
 
 from recovery.cache import Cache
 from recovery.errors import Problem, RecoveryError
+from recovery.protocol.loader import load
 from recovery.protocol.model import Protocol
+from recovery.protocol.review import untagged_numbers
 from recovery.schedule.build import build
 from recovery.schedule.plan import Plan
 
@@ -89,9 +91,6 @@ class Findings:
 def validate(reference: str | Path, strict: bool = False, cache: Cache | None = None) -> Findings:
     """Check one protocol (a name or a path) as `recovery validate` does: its keys, its cross-item
     checks, its layouts on the trial plans, then its sources (warnings, or errors when `strict`)."""
-    from recovery.protocol.loader import load
-    from recovery.protocol.review import untagged_numbers
-
     errors = check(reference, cache=cache)
     if errors:
         return Findings(errors=tuple(errors))
@@ -102,8 +101,6 @@ def validate(reference: str | Path, strict: bool = False, cache: Cache | None = 
 def check(reference: str | Path, cache: Cache | None = None) -> list[Problem]:
     """Every problem in one protocol (a name or a path): its keys, its cross-item checks, its trial
     schedules. This is what `recovery validate` runs; problems always carry the file they are in."""
-    from recovery.protocol.loader import load
-
     try:
         protocol = load(reference, cache=cache)
     except RecoveryError as error:
