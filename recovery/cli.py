@@ -1,5 +1,8 @@
 """The command line: parses options, calls the library, formats the result. Nothing more.
 
+Each command imports the writer it needs when it runs, so that one command does not pay for
+another's (icalendar's components, Jinja2, pydantic, the batch's process pool).
+
 Option values are checked by click parameter types (a malformed date, clock time or zone is a
 usage error, exit 2, in click's words); what needs the protocol to judge (an unknown parameter
 or milestone) is a data error from the library, exit 1. One handler, on the command group,
@@ -24,14 +27,12 @@ from recovery.errors import INTERNAL_ERROR_EXIT, OutputError, PlanError, Problem
 from recovery.options import DATE, PATH_TEXT, plan_option, printable
 from recovery.output import write_file
 from recovery.protocol import Protocol, loader
-from recovery.protocol.summary import choices
 from recovery.schedule import Plan, build
 from recovery.schedule.plan import BY_ATTRIBUTE, DEFAULT_PROTOCOL, FIELDS, default_output_name
 from recovery.schedule.trial import validate as validate_protocol
 from recovery.schedule.zones import TZDATA_VERSION, zone
 from recovery.words import count
 from recovery.writers.agenda import render as render_agenda
-from recovery.writers.schedule_json import write as write_json
 from recovery.writers.timeline import render as render_timeline
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -162,6 +163,7 @@ def validate(protocols: tuple[str, ...], strict: bool) -> None:
       recovery validate --strict my-clinic.toml
       recovery validate proximal-hamstring-repair
     """
+
     failed: list[Problem] = []
     for reference in protocols:
         findings = validate_protocol(reference, strict=strict, cache=program_cache())
@@ -220,6 +222,8 @@ def show(
         raise click.UsageError("--json goes with --parameters")
     loaded = loader.load(protocol, cache=program_cache())
     if listing:
+        from recovery.protocol.summary import choices
+
         listed = choices(loaded)
         click.echo(json.dumps(listed, indent=2, ensure_ascii=False) if as_json else format_choices(listed))
         return
@@ -227,9 +231,10 @@ def show(
     if html:
         from recovery.writers.handout import render as render_html
 
-        data = render_html(schedule, dated=surgery_date is not None).encode()
+        data = render_html(schedule, dated=surgery_date is not None, cache=program_cache()).encode()
         write_output(output, data, f"{loaded.id}-preview.html", force)
         return
+
     click.echo(render_timeline(schedule, dated=surgery_date is not None), nl=False)
 
 
@@ -355,6 +360,8 @@ def generate(output: str | None, output_format: str, previous: str | None, force
     protocol, plan = make_plan(options)
     schedule = build(protocol, plan)
     if output_format == "json":
+        from recovery.writers.schedule_json import write as write_json
+
         data = write_json(schedule)
     else:
         from recovery.writers import ics
@@ -381,6 +388,7 @@ def agenda(day: date | None, week: bool, **options: Any) -> None:
       recovery agenda --surgery-date 2027-03-01 --on 2027-03-24 --side left
       recovery agenda --surgery-date 2027-03-01 --week --time morning=07:00
     """
+
     protocol, plan = make_plan(options)
     today = day or datetime.now(zone(plan.timezone)).date()
     click.echo(render_agenda(build(protocol, plan), today, week=week, color=sys.stdout.isatty()), nl=False)
@@ -405,7 +413,7 @@ def handout(output: str | None, force: bool, **options: Any) -> None:
 
     protocol, plan = make_plan(options)
     today = datetime.now(zone(plan.timezone)).date()
-    data = render(build(protocol, plan), dated=True, today=today).encode()
+    data = render(build(protocol, plan), dated=True, today=today, cache=program_cache()).encode()
     write_output(output, data, default_output_name(protocol.id, plan, "html"), force)
 
 

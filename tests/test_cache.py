@@ -29,7 +29,7 @@ def opened(folder: Path) -> Cache:
 
 
 def entries(folder: Path) -> list[Path]:
-    return sorted(folder.glob("protocol-*.json"))
+    return sorted(folder.glob("protocol-*"))
 
 
 def test_a_cached_protocol_equals_a_validated_one(tmp_path) -> None:
@@ -124,7 +124,7 @@ def test_a_well_formed_entry_of_the_wrong_shape_is_validated_anew(tmp_path) -> N
     with opened(tmp_path / "cache") as cache:
         expected = load(HAMSTRING, cache=cache)
         (entry,) = entries(tmp_path / "cache")
-        key = entry.name.removeprefix("protocol-").removesuffix(".json")
+        key = entry.name.removeprefix("protocol-")
         cache.put(plain.KIND, key, {"id": "x", "phases": 5})
         assert load(HAMSTRING, cache=cache) == expected
 
@@ -300,3 +300,33 @@ def test_generate_with_a_warm_cache_does_not_import_the_validator(tmp_path) -> N
     second = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
     assert second.stderr.strip().endswith("False")
     assert first.stdout == second.stdout
+
+
+def test_the_compiled_template_is_kept_and_a_planted_one_in_a_shared_folder_never_runs(tmp_path, monkeypatch) -> None:
+    import marshal
+    import pickle
+
+    import jinja2.bccache
+
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("RECOVERY_CACHE_DIR", str(folder))
+    first = run("handout", *PLAN_ARGS, "-o", str(tmp_path / "one.html"))
+    assert first.exit_code == 0, first.stderr
+    (entry,) = folder.glob("template-*")
+    again = run("handout", *PLAN_ARGS, "-o", str(tmp_path / "two.html"))
+    assert (tmp_path / "one.html").read_bytes() == (tmp_path / "two.html").read_bytes()
+    # Someone else's compiled "template", well formed, with the right key and digest.
+    marker = tmp_path / "ran"
+    code = compile(f"import pathlib\npathlib.Path({str(marker)!r}).write_text('ran')\n", "handout.html.j2", "exec")
+    header, content = entry.read_bytes().split(b"\n", 1)
+    checksum = pickle.loads(content[len(jinja2.bccache.bc_magic) :])
+    planted = jinja2.bccache.bc_magic + pickle.dumps(checksum, 2) + marshal.dumps(code)
+    fields = json.loads(header)
+    fields["sha256"] = digest(planted)
+    entry.write_bytes(json.dumps(fields).encode() + b"\n" + planted)
+    folder.chmod(0o777)
+    result = run("handout", *PLAN_ARGS, "-o", str(tmp_path / "three.html"))
+    assert result.exit_code == 0
+    assert "not used" in result.stderr
+    assert not marker.exists()
+    assert again.exit_code == 0
