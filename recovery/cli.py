@@ -29,11 +29,8 @@ from recovery.output import write_file
 from recovery.protocol import Protocol, loader
 from recovery.schedule import Plan, build
 from recovery.schedule.plan import BY_ATTRIBUTE, DEFAULT_PROTOCOL, FIELDS, default_output_name
-from recovery.schedule.trial import validate as validate_protocol
 from recovery.schedule.zones import TZDATA_VERSION, zone
 from recovery.words import count
-from recovery.writers.agenda import render as render_agenda
-from recovery.writers.timeline import render as render_timeline
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 F = TypeVar("F", bound=Callable[..., Any])
@@ -164,6 +161,8 @@ def validate(protocols: tuple[str, ...], strict: bool) -> None:
       recovery validate proximal-hamstring-repair
     """
 
+    from recovery.schedule.trial import validate as validate_protocol
+
     failed: list[Problem] = []
     for reference in protocols:
         findings = validate_protocol(reference, strict=strict, cache=program_cache())
@@ -234,6 +233,8 @@ def show(
         data = render_html(schedule, dated=surgery_date is not None, cache=program_cache()).encode()
         write_output(output, data, f"{loaded.id}-preview.html", force)
         return
+
+    from recovery.writers.timeline import render as render_timeline
 
     click.echo(render_timeline(schedule, dated=surgery_date is not None), nl=False)
 
@@ -388,6 +389,7 @@ def agenda(day: date | None, week: bool, **options: Any) -> None:
       recovery agenda --surgery-date 2027-03-01 --on 2027-03-24 --side left
       recovery agenda --surgery-date 2027-03-01 --week --time morning=07:00
     """
+    from recovery.writers.agenda import render as render_agenda
 
     protocol, plan = make_plan(options)
     today = day or datetime.now(zone(plan.timezone)).date()
