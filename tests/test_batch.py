@@ -109,3 +109,19 @@ def test_written_calendars_are_readable(tmp_path: Path) -> None:
     assert len(written) == rows > 0
     for path in written:
         assert icalendar.Calendar.from_ical(path.read_bytes()).walk("VEVENT")
+
+
+def test_a_batch_file_whose_path_has_a_colon_reports_its_rows_in_order(tmp_path) -> None:
+    folder = tmp_path / "odd:dir"
+    folder.mkdir()
+    plans = folder / "plans.csv"
+    plans.write_text("surgery-date,side,alarm-minutes\n2027-03-01,left,\n2027-02-30,both,-5\n2027-03-01,,\nsoon,,\n")
+    result = run("batch", str(plans), "--out-dir", str(tmp_path / "out"))
+    assert result.exit_code == 1, result.stderr
+    assert result.stderr.splitlines() == [
+        f'error: {plans}:3: surgery-date: "2027-02-30" is not a day of the calendar (day is out of range for month)',
+        f'error: {plans}:3: side: "both" is not "left" or "right"',
+        f'error: {plans}:3: alarm-minutes: "-5" is not a number of minutes from 0 to 1440',
+        f'error: {plans}:5: surgery-date: "soon" is not a date; write it as YYYY-MM-DD, e.g. 2027-03-01',
+    ]
+    assert result.stdout.strip().endswith("wrote 2 of 4 plans to " + str(tmp_path / "out") + "; 2 failed")
