@@ -9,21 +9,23 @@ omissions.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date, time, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from dateutil.relativedelta import relativedelta
 
 from recovery.errors import PlanError, Problem, ProtocolError, did_you_mean
-from recovery.protocol.model import Appointment, Dose, Item, Phase, Protocol, Routine, where
+from recovery.protocol.model import Appointment, Dose, Item, Milestone, Phase, Protocol, Routine, where
 from recovery.protocol.references import Point
 from recovery.protocol.timeexpr import TimeExpr
 from recovery.schedule.items import Day, Schedule, Series, Span, Window, on_weekdays, owning_phase
 from recovery.schedule.plan import Plan
 from recovery.schedule.zones import ClockChange, clock_changes
 from recovery.words import EARLIEST_DAY_TO_ASK, FROM_THIS_DAY_ASK, clock, quoted_choices
+
+T = TypeVar("T", Phase, Milestone, Appointment)
 
 #: How many days before a visit window the patient is reminded to book it.
 BOOKING_DAYS = 7
@@ -164,14 +166,9 @@ def resolve_days(protocol: Protocol, values: dict[str, Any], plan: Plan) -> Days
 
 
 def _phases(protocol: Protocol, days: Days, fill: _Filler, plan: Plan) -> tuple[list[Span], list[Problem]]:
-    made, problems = [], []
-    for item in protocol.phases:
-        if (span := days.of(item)) is None:
-            continue
-        start, end = span
-        if (wrong := _date_problem(item, start, end, plan.surgery_date, [])) is not None:
-            problems.append(_problem(item, "phases", wrong, plan))
-            continue
+    made: list[Span] = []
+    problems: list[Problem] = []
+    for item, start, end in _in_schedule(protocol.phases, "phases", days, plan, problems):
         made.append(
             Span(
                 id=item.id,
@@ -190,14 +187,9 @@ def _phases(protocol: Protocol, days: Days, fill: _Filler, plan: Plan) -> tuple[
 
 
 def _milestones(protocol: Protocol, days: Days, fill: _Filler, plan: Plan) -> tuple[list[Day], list[Problem]]:
-    made, problems = [], []
-    for item in protocol.milestones:
-        if (span := days.of(item)) is None:
-            continue
-        start, end = span
-        if (wrong := _date_problem(item, start, end, plan.surgery_date, [])) is not None:
-            problems.append(_problem(item, "milestones", wrong, plan))
-            continue
+    made: list[Day] = []
+    problems: list[Problem] = []
+    for item, start, _end in _in_schedule(protocol.milestones, "milestones", days, plan, problems):
         clearance = fill(item.clearance) if item.clearance is not None else ""
         waiting = item.id in days.gates
         made.append(
@@ -215,14 +207,9 @@ def _milestones(protocol: Protocol, days: Days, fill: _Filler, plan: Plan) -> tu
 
 
 def _appointments(protocol: Protocol, days: Days, fill: _Filler, plan: Plan) -> tuple[list[Window], list[Problem]]:
-    made, problems = [], []
-    for item in protocol.appointments:
-        if (span := days.of(item)) is None:
-            continue
-        start, end = span
-        if (wrong := _date_problem(item, start, end, plan.surgery_date, [])) is not None:
-            problems.append(_problem(item, "appointments", wrong, plan))
-            continue
+    made: list[Window] = []
+    problems: list[Problem] = []
+    for item, start, end in _in_schedule(protocol.appointments, "appointments", days, plan, problems):
         first, last = _on_clinic_days(start, end, protocol.clinic_days)
         made.append(
             Window(
@@ -251,6 +238,21 @@ def _routines(
             continue
         made += series
     return made, problems
+
+
+def _in_schedule(
+    items: list[T], section: str, days: Days, plan: Plan, problems: list[Problem]
+) -> Iterator[tuple[T, date, date]]:
+    """Each item of a section that the schedule holds, with its start and end; an item whose days
+    cannot be right goes to `problems` instead."""
+    for item in items:
+        if (span := days.of(item)) is None:
+            continue
+        start, end = span
+        if (wrong := _date_problem(item, start, end, plan.surgery_date, [])) is not None:
+            problems.append(_problem(item, section, wrong, plan))
+            continue
+        yield item, start, end
 
 
 def _problem(item: Item, section: str, wrong: tuple[str, str], plan: Plan) -> Problem:
