@@ -16,11 +16,13 @@ import os
 import stat
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from click.core import ParameterSource
 
 from recovery.cache import Cache, default_folder
 from recovery.errors import INTERNAL_ERROR_EXIT, OutputError, PlanError, Problem, ProtocolError, RecoveryError
@@ -28,7 +30,7 @@ from recovery.options import DATE, PATH_TEXT, plan_option, printable
 from recovery.output import write_file
 from recovery.protocol import Protocol, loader
 from recovery.schedule import Plan, build
-from recovery.schedule.plan import BY_ATTRIBUTE, DEFAULT_PROTOCOL, FIELDS, default_output_name
+from recovery.schedule.plan import BY_ATTRIBUTE, DEFAULT_PROTOCOL, FIELDS, changes, default_output_name, updated
 from recovery.schedule.zones import TZDATA_VERSION, zone
 from recovery.words import count
 
@@ -318,7 +320,7 @@ def make_plan(options: dict[str, Any]) -> tuple[Protocol, Plan]:
     """The protocol and the Plan described by the plan options (already converted by their fields)."""
     protocol = loader.load(options["protocol"], cache=program_cache())
     values = {
-        f.attribute: dict(options[f.attribute]) if f.pairs else options[f.attribute]
+        f.attribute: {k: v for k, v in options[f.attribute] if v is not None} if f.pairs else options[f.attribute]
         for f in FIELDS
         if f.attribute in options and options[f.attribute] is not None
     }
@@ -358,7 +360,14 @@ def generate(output: str | None, output_format: str, previous: str | None, force
     """
     if previous is not None and output_format != "ics":
         raise click.UsageError("--update goes with --format ics: it replaces a calendar file")
-    protocol, plan = make_plan(options)
+    if previous is None:
+        protocol, plan = make_plan(options)
+        earlier = None
+    else:
+        from recovery.writers import ics
+
+        earlier = ics.read_previous(read_calendar_file(Path(previous)), previous)
+        protocol, plan = updated_plan(options, earlier.options, f"--update {previous}", earlier.revision)
     schedule = build(protocol, plan)
     if output_format == "json":
         from recovery.writers.schedule_json import write as write_json
@@ -367,9 +376,44 @@ def generate(output: str | None, output_format: str, previous: str | None, force
     else:
         from recovery.writers import ics
 
-        earlier = ics.read_previous(read_calendar_file(Path(previous)), previous) if previous is not None else None
         data = ics.write(schedule, previous=earlier)
     write_output(output, data, default_output_name(protocol.id, plan, output_format), force)
+
+
+def updated_plan(
+    options: dict[str, Any], recorded: dict[str, Any], source: str, revision: int
+) -> tuple[Protocol, Plan]:
+    """The plan for `--update`: the choices the previous calendar recorded, with those given on
+    this command line in their place; what changed is said on standard error, one line."""
+    context = click.get_current_context()
+    given = {
+        f.key: dict(options[f.attribute]) if f.pairs else options[f.attribute]
+        for f in FIELDS
+        if f.attribute in options and context.get_parameter_source(f.attribute) == ParameterSource.COMMANDLINE
+    }
+    if not recorded:  # a calendar from before options were recorded: the command line alone
+        return make_plan(options)
+    try:
+        before = Plan.from_json(recorded, machine_zone=True)
+    except PlanError as error:
+        raise PlanError(
+            [
+                replace(p, message=f"{source}: its recorded {option_name(p.field)}: {p.message}", field="")
+                for p in error.problems
+            ]
+        ) from None
+    protocol = loader.load(options["protocol"], cache=program_cache())
+    plan = Plan.from_json(updated(recorded, given), machine_zone=True)
+    differences = changes(before, plan)
+    kept = [
+        f"--{f.name}"
+        for f in FIELDS
+        if f.key in recorded and f.key not in given and recorded[f.key] not in (None, "", {}, False)
+    ]
+    shown = ", ".join(f"--{f.name} {old} → {new}" for f, old, new in differences) or "none"
+    note = f"note: changed from revision {revision}: {shown}" + (f"; kept: {' '.join(kept)}" if kept else "")
+    click.echo(printable(note), err=True)
+    return protocol, plan
 
 
 @main.command(context_settings=CONTEXT)

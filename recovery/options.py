@@ -36,6 +36,11 @@ class FieldType(click.ParamType[Any]):
                 return self.field.value_of(value)
             if isinstance(value, tuple):
                 return value
+            name, sep, text = str(value).partition("=")
+            if sep and name.strip() and not text.strip():  # NAME= : forget what an earlier calendar recorded
+                if self.field.names and name.strip() not in self.field.names:
+                    self.fail(printable(f'"{name.strip()}" is not {self.field.names_are}'), param, ctx)
+                return name.strip(), None
             ((name, converted),) = self.field.value_of([value]).items()
             return name, converted
         except PlanError as error:

@@ -94,7 +94,7 @@ def test_an_update_leaves_exactly_the_new_plan(tmp_path, change: tuple[str, ...]
 
 def test_an_item_turned_off_is_cancelled_and_its_alarms_stop(tmp_path) -> None:
     old = write(tmp_path, "old.ics", *BASE, "--set", "clot_prevention=as prescribed")
-    update = write(tmp_path, "update.ics", *BASE, "--update", str(old), epoch=LATER)
+    update = write(tmp_path, "update.ics", *BASE, "--set", "clot_prevention=", "--update", str(old), epoch=LATER)
     cancelled = [e for e in icalendar.Calendar.from_ical(update.read_bytes()).walk("VEVENT") if e.get("STATUS")]
     assert cancelled
     assert all(str(e["STATUS"]) == "CANCELLED" for e in cancelled)
@@ -163,7 +163,7 @@ def test_update_refuses_a_file_it_did_not_write(tmp_path) -> None:
 
 def test_update_refuses_another_plans_file(tmp_path) -> None:
     other = write(tmp_path, "other.ics", *BASE, "--plan-id", "right leg")
-    result = run("generate", *BASE, "--update", str(other), "-o", str(tmp_path / "new.ics"))
+    result = run("generate", *BASE, "--plan-id", "left leg", "--update", str(other), "-o", str(tmp_path / "new.ics"))
     assert result.exit_code == 1
     assert "belongs to another plan" in result.stderr
 
@@ -176,3 +176,114 @@ def test_a_history_event_wholly_before_from_is_neither_written_nor_cancelled(tmp
     for event in events:
         start = event["DTSTART"].dt
         assert (start.date() if isinstance(start, datetime) else start) >= date(2027, 5, 1) or "RRULE" in event
+
+
+def with_events(path: Path, *events: str) -> bytes:
+    """The calendar file with these events (content lines, "\\n"-separated) added before its end."""
+    data = path.read_bytes()
+    added = "".join("BEGIN:VEVENT\r\n" + event.replace("\n", "\r\n") + "\r\nEND:VEVENT\r\n" for event in events)
+    return data.replace(b"END:VCALENDAR\r\n", added.encode() + b"END:VCALENDAR\r\n")
+
+
+def test_update_touches_only_its_own_events(tmp_path) -> None:
+    """Another app's event in the file is neither cancelled nor copied; a cancelled event of ours
+    repeats only what this program writes, never an attendee, organizer or link added since."""
+    old = write(tmp_path, "old.ics", *BASE, "--set", "clot_prevention=as prescribed")
+    first = write(tmp_path, "first.ics", *BASE, "--set", "clot_prevention=", "--update", str(old), epoch=LATER)
+    uid = next(
+        str(e["UID"]) for e in icalendar.Calendar.from_ical(first.read_bytes()).walk("VEVENT") if e.get("STATUS")
+    )
+    dentist = "UID:dentist-123@google.com\nSUMMARY:Dentist\nDTSTART:20270310T090000Z\nDTEND:20270310T100000Z"
+    text = with_events(old, dentist).decode()
+    added = "ATTENDEE:mailto:someone@example.org\r\nORGANIZER:mailto:x@example.org\r\nURL:https://example.org/\r\n"
+    old.write_bytes(text.replace(f"UID:{uid}\r\n", f"UID:{uid}\r\n{added}", 1).encode())
+    update = write(tmp_path, "update.ics", *BASE, "--set", "clot_prevention=", "--update", str(old), epoch=LATER)
+    written = update.read_bytes()
+    assert b"dentist-123" not in written
+    for added in (b"ATTENDEE", b"ORGANIZER", b"URL:"):
+        assert added not in written
+    cancelled = [e for e in icalendar.Calendar.from_ical(written).walk("VEVENT") if e.get("STATUS")]
+    assert uid in {str(e["UID"]) for e in cancelled}
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        # a rule this program never writes, which an unbounded reader would expand without end
+        "UID:stale-1@plan.invalid\nX-RECOVERY-CONTENT:x\nSUMMARY:Old\nDTSTART:20270301T080000\nDTEND:20270301T081000\nRRULE:FREQ=SECONDLY",
+        "UID:stale-2@plan.invalid\nX-RECOVERY-CONTENT:x\nSUMMARY:No start",
+        "UID:stale-3@plan.invalid\nX-RECOVERY-CONTENT:x\nSUMMARY:Bad until\nDTSTART:20270301T080000\nDTEND:20270301T081000\nRRULE:FREQ=DAILY;UNTIL=notadate",
+        "UID:stale-4@plan.invalid\nX-RECOVERY-CONTENT:x\nSUMMARY:Bad zone\nDTSTART;TZID=Nowhere/Land:20270601T080000\nDTEND;TZID=Nowhere/Land:20270601T081000",
+    ],
+    ids=["secondly", "no-start", "bad-until", "bad-zone"],
+)
+def test_an_odd_old_event_of_ours_is_cancelled_quickly_not_a_crash(tmp_path, event: str) -> None:
+    import time
+
+    old = write(tmp_path, "old.ics", *BASE)
+    old.write_bytes(with_events(old, event))
+    began = time.monotonic()
+    out = tmp_path / "update.ics"
+    result = run("generate", *BASE, "--from", "2027-05-01", "--update", str(old), "-o", str(out))
+    assert time.monotonic() - began < 10
+    assert result.exit_code in (0, 1), result.stderr
+    if result.exit_code == 0:
+        uid = event.split("\n")[0].removeprefix("UID:")
+        cancelled = {
+            str(e["UID"]) for e in icalendar.Calendar.from_ical(out.read_bytes()).walk("VEVENT") if e.get("STATUS")
+        }
+        assert uid in cancelled
+    else:
+        assert len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize("shape", ["many events", "many properties"])
+def test_a_previous_file_far_larger_than_a_plan_is_refused_in_one_line(tmp_path, shape: str) -> None:
+    import time
+
+    old = write(tmp_path, "old.ics", *BASE)
+    if shape == "many events":
+        filler = [f"UID:x{i}@elsewhere\nSUMMARY:x\nDTSTART:20270301T080000Z" for i in range(5_000)]
+        old.write_bytes(with_events(old, *filler))
+    else:
+        old.write_bytes(with_events(old, "UID:big@plan.invalid\n" + "\n".join(f"X-P{i}:v" for i in range(200_000))))
+    began = time.monotonic()
+    result = run("generate", *BASE, "--update", str(old), "-o", str(tmp_path / "update.ics"))
+    assert time.monotonic() - began < 5
+    assert result.exit_code == 1
+    (line,) = result.stderr.splitlines()
+    assert "is more than a plan's calendar holds" in line
+    assert not (tmp_path / "update.ics").exists()
+
+
+def test_update_keeps_the_earlier_choices_unless_the_command_changes_them(tmp_path) -> None:
+    old = write(tmp_path, "old.ics", *BASE, "--time", "morning=07:30", "--actual", "brace-off=2027-04-15")
+    out = tmp_path / "update.ics"
+    result = run(
+        "generate", "--surgery-date", "2027-03-01", "--alarm-minutes", "10", "--update", str(old), "-o", str(out)
+    )
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == (
+        "note: changed from revision 1: --alarm-minutes 0 → 10; kept: --timezone --side --time --actual\n"
+    )
+    fresh = write(
+        tmp_path,
+        "fresh.ics",
+        *BASE,
+        "--time",
+        "morning=07:30",
+        "--actual",
+        "brace-off=2027-04-15",
+        "--alarm-minutes",
+        "10",
+    )
+    assert UidCalendar().import_file(old).import_file(out).shown() == UidCalendar().import_file(fresh).shown()
+    # NAME= forgets a recorded pair: the brace-off day goes back to the planned one
+    again = tmp_path / "again.ics"
+    result = run(
+        "generate", "--surgery-date", "2027-03-01", "--actual", "brace-off=", "--update", str(out), "-o", str(again)
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "--actual brace-off=2027-04-15 → brace-off (none)" in result.stderr
+    planned = write(tmp_path, "planned.ics", *BASE, "--time", "morning=07:30", "--alarm-minutes", "10")
+    assert UidCalendar().import_file(out).import_file(again).shown() == UidCalendar().import_file(planned).shown()

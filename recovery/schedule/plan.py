@@ -342,6 +342,49 @@ class Plan:
         return data
 
 
+def updated(earlier: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
+    """A plan's JSON form from the choices an earlier calendar recorded (`earlier`) and those given
+    now (`given`, only what was given): a given choice replaces the earlier one, a given NAME=VALUE
+    pair replaces the earlier pair of that name (a pair given as None drops it), and everything
+    not given stays as it was."""
+    merged: dict[str, Any] = {}
+    for declared in FIELDS:
+        key = declared.key
+        if key in given and declared.pairs:
+            before = earlier.get(key)
+            pairs = {**(before if isinstance(before, dict) else {}), **given[key]}
+            merged[key] = {name: value for name, value in pairs.items() if value is not None}
+        elif key in given:
+            merged[key] = given[key]
+        elif key in earlier:
+            merged[key] = earlier[key]
+    return merged
+
+
+def changes(before: Plan, after: Plan) -> list[tuple[Field, str, str]]:
+    """(field, value before, value after) for each choice that differs, in the fields' order;
+    a NAME=VALUE field is compared pair by pair ("brace-off=2027-04-20")."""
+    old, new = before.to_json(), after.to_json()
+    found = []
+    for declared in FIELDS:
+        a, b = old[declared.key], new[declared.key]
+        if declared.pairs:
+            for name in dict.fromkeys([*a, *b]):
+                if a.get(name) != b.get(name):
+                    found.append((declared, _pair(name, a.get(name)), _pair(name, b.get(name))))
+        elif a != b:
+            found.append((declared, _value(a), _value(b)))
+    return found
+
+
+def _pair(name: str, value: Any) -> str:
+    return f"{name}={value}" if value is not None else f"{name} (none)"
+
+
+def _value(value: Any) -> str:
+    return "(none)" if value in (None, "") else str(value).lower() if isinstance(value, bool) else str(value)
+
+
 def default_output_name(protocol_id: str, plan: Plan, extension: str, suffix: str = "") -> str:
     """<protocol>-<surgery date><suffix>.<extension>, "plan" for the protocol when discreet (or when
     the id is not a plain name, so that a name can never lead outside the folder)."""

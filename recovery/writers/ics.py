@@ -20,7 +20,9 @@ clinic batch's: see `fold`.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -48,6 +50,9 @@ PLAN_PROPERTY = "X-RECOVERY-PLAN"  # which plan (family and plan id, hashed): --
 REVISION_PROPERTY = "X-RECOVERY-REVISION"  # 1 for a new plan, one more with each --update
 TZDATA_PROPERTY = "X-RECOVERY-TZDATA"  # the IANA release of the zone data the file was written with
 CONTENT_PROPERTY = "X-RECOVERY-CONTENT"  # hash of an event's content: what --update compares
+OPTIONS_PROPERTY = "X-RECOVERY-OPTIONS"  # the plan's options (its JSON form, in base64): what --update keeps
+#: Every UID this program makes ends so (a reserved domain: no one else's events end so).
+UID_DOMAIN = "@plan.invalid"
 _NOT_CONTENT = frozenset({"DTSTAMP", "SEQUENCE", CONTENT_PROPERTY})
 _FOLD_AT = 74  # a line is folded before it reaches 75 octets
 
@@ -77,7 +82,7 @@ def _digest(text: str) -> str:
 def uid(schedule: Schedule, item_id: str, slot: str = "", part: int = 1) -> str:
     """A stable UID: the same plan regenerated, however corrected, updates the same events."""
     suffix = f"|{part}" if part > 1 else ""
-    return f"{_digest(f'{plan_key(schedule)}|{item_id}|{slot}{suffix}')}@plan.invalid"
+    return f"{_digest(f'{plan_key(schedule)}|{item_id}|{slot}{suffix}')}{UID_DOMAIN}"
 
 
 def calendar_name(schedule: Schedule, revision: int = 1) -> str:
@@ -104,15 +109,35 @@ class Previous:
     plan: str
     revision: int
     events: dict[str, PreviousEvent] = field(default_factory=dict)
+    #: The plan's options as the previous calendar recorded them (Plan's JSON form), or {}.
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+#: What a previous calendar may hold: a plan's file has about 60 events and 1,000 lines, and a
+#: plan updated a hundred times stays far below these. Reading one costs about what writing it did.
+MAX_PREVIOUS_EVENTS = 2_000
+MAX_PREVIOUS_LINES = 50_000
+#: The properties of this program's events that a cancellation repeats (never ATTENDEE, URL, …).
+_REPEATED = ("SUMMARY", "DTSTART", "DTEND", "RRULE", "CLASS", "DESCRIPTION", "TRANSP", "X-MICROSOFT-CDO-BUSYSTATUS")
 
 
 def read_previous(data: bytes, name: str) -> Previous:
-    """A calendar this program wrote, read for --update; a PlanError for anything else."""
+    """A calendar this program wrote, read for --update; a PlanError for anything else.
+
+    Only this program's own events are kept (a UID it makes, a content hash): any other event in
+    the file is left alone, never cancelled or copied. What is over the bounds above is refused
+    before it is parsed."""
     from icalendar import Calendar, Event
 
+    lines, events_in_file = data.count(b"\n") + 1, data.count(b"BEGIN:VEVENT")
+    if lines > MAX_PREVIOUS_LINES or events_in_file > MAX_PREVIOUS_EVENTS:
+        raise PlanError(
+            f"--update {name}: {lines:,} lines and {events_in_file:,} events is more than a plan's calendar holds "
+            f"(at most {MAX_PREVIOUS_LINES:,} and {MAX_PREVIOUS_EVENTS:,}); give the file this program wrote"
+        )
     try:
         calendar = Calendar.from_ical(data)
-    except (ValueError, IndexError, KeyError) as error:
+    except (ValueError, IndexError, KeyError, TypeError, RecursionError) as error:
         raise PlanError(f"--update {name}: cannot be read as a calendar ({error})") from None
     plan = str(calendar.get(PLAN_PROPERTY, ""))
     if not str(calendar.get("PRODID", "")).startswith(f"-//{PACKAGE}//") or not plan:
@@ -127,11 +152,29 @@ def read_previous(data: bytes, name: str) -> Previous:
                 event,
             )
             for event in calendar.walk("VEVENT")
-            if isinstance(event, Event)
+            if isinstance(event, Event) and _is_ours(event)
         }
-    except (ValueError, KeyError) as error:
+    except (ValueError, KeyError, TypeError) as error:
         raise PlanError(f"--update {name}: an event cannot be read ({error})") from None
-    return Previous(plan, revision, events)
+    if not 1 <= revision < 1_000_000:
+        raise PlanError(f"--update {name}: revision {revision} is not one this program writes")
+    return Previous(plan, revision, events, options=_options(calendar))
+
+
+def _is_ours(event: Event) -> bool:
+    """Whether an event is one this program wrote: its UID and its content hash."""
+    return str(event.get("UID", "")).endswith(UID_DOMAIN) and CONTENT_PROPERTY in event
+
+
+def _options(calendar: Any) -> dict[str, Any]:
+    """The plan's options the previous calendar recorded ({} when it recorded none or they cannot be read)."""
+    import binascii
+
+    try:
+        options = json.loads(base64.b64decode(str(calendar.get(OPTIONS_PROPERTY, "")), validate=True) or b"{}")
+    except (ValueError, binascii.Error, RecursionError):
+        return {}
+    return options if isinstance(options, dict) else {}
 
 
 def write(schedule: Schedule, stamp: datetime | None = None, previous: Previous | None = None) -> bytes:
@@ -157,6 +200,9 @@ def write(schedule: Schedule, stamp: datetime | None = None, previous: Previous 
     lines += [f"DESCRIPTION:{description}", f"X-WR-CALDESC:{description}"]
     lines += [f"NAME:{text(name)}", f"X-WR-CALNAME:{text(name)}"]
     lines += [f"{PLAN_PROPERTY}:{key}", f"{REVISION_PROPERTY}:{revision}", f"{TZDATA_PROPERTY}:{TZDATA_VERSION}"]
+    # Base64, so that no TEXT escaping stands between the JSON and its reader.
+    options = json.dumps(plan.to_json(), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    lines.append(f"{OPTIONS_PROPERTY}:{base64.b64encode(options.encode()).decode()}")
     if schedule.routines:
         lines += _vtimezone_lines(plan.timezone, schedule.first_day.year, schedule.last_day.year)
     end = "END:VCALENDAR"
@@ -255,25 +301,34 @@ def _cancelled(old: PreviousEvent) -> _Event:
     its properties as the previous file had them (encoded again by icalendar), STATUS:CANCELLED."""
     event = _Event(str(old.event["UID"]), {})
     for name, value in old.event.property_items(recursive=False, sorted=False):
-        if name not in ("BEGIN", "END", "UID", "STATUS", *_NOT_CONTENT):
+        if name in _REPEATED:
             event.properties[name] = str(old.event.content_line(name, value))
     event.add("STATUS", "CANCELLED")
     return event
 
 
 def _history(event: Event, start_from: date | None) -> bool:
-    """Whether an old event lies wholly before the plan's --from day: history, left as it is."""
+    """Whether an old event lies wholly before the plan's --from day: history, left as it is. An
+    event whose days cannot be read, or whose rule repeats more often than this program writes,
+    is not history (it is cancelled)."""
     if start_from is None:
         return False
+    from itertools import islice
+
     from dateutil.rrule import rrulestr
 
-    start, end = event.start, event.end
-    recurrence: Any = event.get("RRULE")
-    if recurrence is not None and isinstance(start, datetime) and isinstance(end, datetime):
-        occurrences = list(rrulestr(recurrence.to_ical().decode(), dtstart=start))
-        end = occurrences[-1] + (end - start) if occurrences else end
-    last_day = end.date() if isinstance(end, datetime) else end - timedelta(1)
-    return last_day < start_from
+    try:
+        start, end = event.start, event.end
+        recurrence: Any = event.get("RRULE")
+        if recurrence is not None and isinstance(start, datetime) and isinstance(end, datetime):
+            occurrences = list(islice(rrulestr(recurrence.to_ical().decode(), dtstart=start), MAX_COUNT + 1))
+            if len(occurrences) > MAX_COUNT:
+                return False
+            end = occurrences[-1] + (end - start) if occurrences else end
+        last_day = end.date() if isinstance(end, datetime) else end - timedelta(1)
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError, OverflowError):
+        return False
+    return bool(last_day < start_from)
 
 
 class _Writer:
