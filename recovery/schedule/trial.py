@@ -37,20 +37,37 @@ TRIAL_PLANS: tuple[tuple[date, str, str], ...] = (
 )
 
 
+#: Up to this many parameters that move dates are tried one at a time at each bound; beyond it,
+#: all of them together at their minimums and at their maximums (so validating stays linear).
+MAX_SINGLE_BOUNDS = 100
+
+
 def trial_plans(protocol: Protocol) -> list[Plan]:
     """The plans a protocol is tried on: every trial date with the defaults and with each variant,
-    and the first trial date with each whole-number parameter at its minimum and at its maximum
-    (a surgeon's bounds promise that every value between them lays out)."""
+    and the first trial date with each whole-number parameter that moves a date at its minimum and
+    at its maximum (a surgeon's bounds promise that every value between them lays out). A
+    parameter that only fills a text cannot change a layout, so it is not tried."""
     plans = [
         Plan(surgery_date, timezone=zone, variant=variant)
         for variant in (None, *protocol.variants)
         for surgery_date, zone, _ in TRIAL_PLANS
     ]
     surgery_date, zone, _ = TRIAL_PLANS[0]
-    for name, parameter in protocol.parameters.items():
-        for bound in (parameter.min, parameter.max):
-            if bound is not None and isinstance(parameter.default, int) and not isinstance(parameter.default, bool):
-                plans.append(Plan(surgery_date, timezone=zone, overrides={name: str(bound)}))
+    moving = {name for _, item in protocol.items() for _, expr in item.whens() for name in expr.parameters}
+    bounded = [
+        (name, parameter)
+        for name, parameter in protocol.parameters.items()
+        if name in moving and isinstance(parameter.default, int) and not isinstance(parameter.default, bool)
+    ]
+    if len(bounded) <= MAX_SINGLE_BOUNDS:
+        for name, parameter in bounded:
+            for bound in (parameter.min, parameter.max):
+                if bound is not None:
+                    plans.append(Plan(surgery_date, timezone=zone, overrides={name: str(bound)}))
+        return plans
+    for side in ("min", "max"):
+        chosen = {name: str(getattr(p, side)) for name, p in bounded if getattr(p, side) is not None}
+        plans.append(Plan(surgery_date, timezone=zone, overrides=chosen))
     return plans
 
 
