@@ -50,6 +50,9 @@ class RecoveryGroup(click.Group):
             ctx.exit(error.exit_code)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise  # usage errors: click prints them and exits with 2
+        except BrokenPipeError:  # the reader went away (`recovery protocols | head -1`): nothing to say
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(1)
         except Exception as error:  # a bug: one line for the user, the traceback for developers
             if os.environ.get("RECOVERY_DEBUG"):
                 raise
@@ -127,7 +130,8 @@ def protocols() -> None:
     """List the protocols found, with title, version and file.
 
     Names are looked up in the folders of $RECOVERY_PROTOCOLS (separated by ":"),
-    then among the bundled protocols.
+    then among the bundled protocols: a file's name without .toml, or the id the file
+    gives itself. Each file is checked; one that is not valid says so.
 
     \b
     Example:
@@ -136,8 +140,13 @@ def protocols() -> None:
     entries = loader.available()
     width = max((len(e.name) for e in entries), default=0)
     for entry in entries:
-        detail = f"{entry.title} (version {entry.version})" if not entry.problem else entry.problem
-        click.echo(f"{entry.name:<{width}}  {detail}  {entry.path}")
+        detail = entry.problem or f"{entry.title} (version {entry.version})"
+        if not entry.problem:
+            try:
+                loader.load(entry.path, cache=program_cache())
+            except ProtocolError as error:
+                detail = f"INVALID ({count(len(error.problems), 'problem')}; see recovery validate {entry.path})"
+        click.echo(printable(f"{entry.name:<{width}}  {detail}  {entry.path}"))
 
 
 @main.command(context_settings=CONTEXT)

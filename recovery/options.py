@@ -19,7 +19,12 @@ def printable(text: str) -> str:
     """Text with every control character (and every character that reorders text on a terminal)
     shown as an escape, so that echoing a user's input can neither break a message into lines,
     send a command to the terminal, nor make it read backwards."""
-    return CONTROL_CHARACTER.sub(lambda found: f"\\x{ord(found.group()):02x}", text)
+    return CONTROL_CHARACTER.sub(_escaped, text)
+
+
+def _escaped(found: re.Match[str]) -> str:
+    code = ord(found.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 class FieldType(click.ParamType[Any]):

@@ -370,3 +370,71 @@ def test_an_extends_chain_deeper_than_twenty_files_is_refused_in_one_line(tmp_pa
     assert result.exit_code == 1
     (line,) = result.stderr.splitlines()
     assert line.endswith("extends: extends more than 20 files in a chain; is it a loop?")
+
+
+def test_protocols_escapes_what_a_file_would_send_to_the_terminal(tmp_path) -> None:
+    (tmp_path / "evil.toml").write_text(
+        'id = "evil"\ntitle = "Evil \\u001b]0;pwned\\u0007\\u001b[31mred \\u202etxt.exe"\nversion = "1"\n'
+    )
+    result = run("protocols", env={"RECOVERY_PROTOCOLS": str(tmp_path)})
+    assert result.exit_code == 0
+    for sent in ("\x1b", "\x07", "\u202e"):
+        assert sent not in result.stdout
+    line = next(line for line in result.stdout.splitlines() if line.startswith("evil"))
+    assert "INVALID (" in line  # a title with control characters is not a valid protocol
+
+
+def test_marks_that_reorder_text_are_refused_in_protocol_texts(tmp_path) -> None:
+    path = tmp_path / "rtl.toml"
+    path.write_text('id = "rtl"\ntitle = "Brace \\u202eon\\u202c"\nversion = "1"\n' + RED_FLAG)
+    result = run("validate", str(path))
+    assert result.exit_code == 1
+    assert "title: a control character (U+202E) at character 7" in result.stderr
+
+
+def test_a_link_loop_in_the_protocol_folder_says_so(tmp_path) -> None:
+    (tmp_path / "loop-a.toml").symlink_to(tmp_path / "loop-b.toml")
+    (tmp_path / "loop-b.toml").symlink_to(tmp_path / "loop-a.toml")
+    result = run("show", "loop-a", env={"RECOVERY_PROTOCOLS": str(tmp_path)})
+    assert result.exit_code == 1
+    assert result.stderr == f"error: {tmp_path / 'loop-a.toml'}: cannot be read: Too many levels of symbolic links\n"
+
+
+def test_a_protocol_is_found_by_its_id_as_the_docs_say(tmp_path) -> None:
+    text = (BUNDLED / "proximal-hamstring-repair.toml").read_text()
+    (tmp_path / "acl-v2.toml").write_text(
+        text.replace('id = "proximal-hamstring-repair"', 'id = "acl-reconstruction"', 1)
+    )
+    result = run("show", "acl-reconstruction", "--parameters", env={"RECOVERY_PROTOCOLS": str(tmp_path)})
+    assert result.exit_code == 0, result.stderr
+    assert "(acl-reconstruction, version" in result.stdout
+
+
+def test_a_calendar_name_with_backslashes_comes_back_as_written(tmp_path) -> None:
+    import vobject
+
+    out = tmp_path / "plan.ics"
+    result = run(
+        "generate", "--surgery-date", "2027-03-01", "--calendar-name", "C:\\Notes\\New plan; v2, final", "-o", str(out)
+    )
+    assert result.exit_code == 0, result.stderr
+    calendar = vobject.readOne(out.read_text())  # a reader that undoes TEXT escapes in every property
+    for name in ("name", "x-wr-calname"):
+        assert calendar.contents[name][0].value == "C:\\Notes\\New plan; v2, final (revision 1)"
+    assert "X-WR-CALNAME:C:\\\\Notes\\\\New plan\\; v2\\, final (revision 1)" in out.read_text()
+
+
+def test_a_closed_pipe_is_not_an_internal_error() -> None:
+    import subprocess
+    import sys
+
+    from conftest import HERE
+
+    done = subprocess.run(
+        f"{sys.executable} {HERE.parent / 'cli.py'} schema | head -c 10",
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "internal error" not in done.stderr

@@ -30,8 +30,10 @@ from recovery.protocol.model import (
 from recovery.words import quoted_choices
 
 _PLAIN = re.compile(r"[a-z_][a-z0-9_]*")
-#: Characters no text may hold: control characters (except tab and line break), DEL and C1 controls.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+#: Characters no text may hold: control characters (except tab and line break), DEL and C1
+#: controls, and the marks that reorder text (right-to-left overrides and isolates), which can
+#: make a text read otherwise than it is written.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def control_character_problems(protocol: Protocol) -> list[Problem]:
@@ -44,7 +46,7 @@ def control_character_problems(protocol: Protocol) -> list[Problem]:
             problems.append(
                 Problem(
                     f"a control character (U+{ord(found.group()):04X}) at character {found.start() + 1}; "
-                    "texts may hold only printable characters, tabs and line breaks",
+                    "texts may hold only printable characters, tabs and line breaks (no marks that reorder text)",
                     protocol.source,
                     place,
                 )

@@ -62,7 +62,16 @@ def find(reference: str, relative_to: Path | None = None) -> Path:
         candidate = folder / f"{reference}.toml"
         if _kind(candidate) is not None:
             return candidate
-    names = [entry.name for entry in available()]
+        if candidate.is_symlink():  # there, but a link that leads nowhere (or round in a loop)
+            try:
+                candidate.stat()
+            except OSError as error:
+                raise ProtocolError([Problem(f"cannot be read: {error.strerror}", str(candidate))]) from None
+    entries = available()
+    by_id = [entry.path for entry in entries if entry.id == reference]
+    if by_id:  # a file named otherwise whose id is this name (acl-v2.toml with id = "acl-reconstruction")
+        return by_id[0]
+    names = [entry.name for entry in entries]
     hint = did_you_mean(reference, names)
     raise ProtocolError(f'unknown protocol "{reference}"{hint or ""} (available: {quoted_choices(names)})')
 
@@ -71,11 +80,12 @@ def find(reference: str, relative_to: Path | None = None) -> Path:
 class Entry:
     """A protocol found in the search folders, as `recovery protocols` lists it."""
 
-    name: str
+    name: str  # the file's name without .toml
     path: Path
     title: str = ""
     version: str = ""
     problem: str = ""
+    id: str = ""  # the id the file gives itself
 
 
 def available() -> list[Entry]:
@@ -92,7 +102,9 @@ def available() -> list[Entry]:
                 continue
             try:
                 raw = _read(path)
-                entries[path.stem] = Entry(path.stem, path, str(raw.get("title", "")), str(raw.get("version", "")))
+                entries[path.stem] = Entry(
+                    path.stem, path, str(raw.get("title", "")), str(raw.get("version", "")), id=str(raw.get("id", ""))
+                )
             except ProtocolError as error:
                 entries[path.stem] = Entry(path.stem, path, problem=error.problems[0].message)
     return list(entries.values())

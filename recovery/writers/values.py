@@ -7,15 +7,19 @@ from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
-from icalendar.prop import vDuration, vText, vUTCOffset
+from icalendar.prop import vDuration, vUTCOffset
 
 
 @lru_cache(maxsize=8192)
 def text(value: str) -> str:
-    """A TEXT value escaped (backslash, semicolon, comma, line break); the same texts recur in
-    every patient's calendar, so each is escaped once per process."""
-    encoded: bytes = vText(value).to_ical()
-    return encoded.decode()
+    """A TEXT value escaped as RFC 5545 says (backslash, semicolon, comma, line break); the same
+    texts recur in every patient's calendar, so each is escaped once per process.
+
+    Not icalendar's vText: it takes a backslash before N for an escaped line break already, so
+    "C:\\Notes" came back from a calendar as "C:" and a new line."""
+    return (
+        value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\r\n", "\n").replace("\n", "\\n")
+    )
 
 
 def utc_offset(offset: timedelta) -> str:
