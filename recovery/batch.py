@@ -9,18 +9,22 @@ validated once per process, however many rows use it.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import functools
+import io
 import os
+import re
+import signal
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import click
 
 from recovery.cache import Cache, default_folder
-from recovery.errors import PlanError, Problem, RecoveryError, did_you_mean
+from recovery.errors import PlanError, Problem, ProtocolError, RecoveryError, did_you_mean
 from recovery.output import write_file
 from recovery.protocol import Protocol, loader
 from recovery.schedule import Plan, build
@@ -55,37 +59,70 @@ class Outcome:
     line: int
     written: str = ""
     problems: tuple[Problem, ...] = ()
+    plan_id: str = ""
+
+
+#: A batch file larger than this is refused: 100,000 rows of a plan are about 10 MB.
+MAX_FILE_BYTES = 50_000_000
 
 
 def read_rows(path: Path) -> Iterator[Row]:
-    """The rows of a batch file; a wrong header is a usage error naming the column."""
+    """The rows of a batch file, as a spreadsheet saves it: UTF-8 (with or without a byte-order
+    mark) or UTF-16 ("Unicode text"), the values separated by commas, semicolons (the export in
+    many countries) or tabs. A wrong header is a usage error naming the column."""
+    text = _text_of(path)
+    first = text.split("\n", 1)[0]
+    delimiter = max((",", ";", "\t"), key=first.count)
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        handle = path.open(newline="", encoding="utf-8-sig")
+        header = reader.fieldnames or []
+    except csv.Error as error:
+        raise click.BadParameter(f"not a CSV file: {error}", param_hint=str(path)) from None
+    for column in header:
+        if column not in COLUMNS:
+            hint = did_you_mean(column, COLUMNS)
+            raise click.BadParameter(f'unknown column "{column}"{hint}', param_hint=f"{path}:1")
+    if "surgery-date" not in header:
+        raise click.BadParameter('the header has no "surgery-date" column', param_hint=f"{path}:1")
+    try:
+        for number, record in enumerate(reader):
+            if number >= MAX_ROWS:
+                raise click.BadParameter(f"more than {MAX_ROWS:,} rows", param_hint=str(path))
+            options = {k: (v or "").strip() for k, v in record.items() if k is not None}
+            if None in record:
+                options["(extra)"] = "a row has more values than the header has columns"
+            yield Row(reader.line_num, options)
+    except csv.Error as error:
+        raise click.BadParameter(f"not a CSV file: {error}", param_hint=str(path)) from None
+
+
+def _text_of(path: Path) -> str:
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise click.BadParameter(
+                f"{size:,} bytes; a batch file may have at most {MAX_FILE_BYTES:,}", param_hint=str(path)
+            )
+        data = path.read_bytes()
     except OSError as error:
         raise click.BadParameter(f"cannot be read ({error.strerror})", param_hint="PLANS") from None
-    with handle:
-        reader = csv.DictReader(handle)
-        header = reader.fieldnames or []
-        for column in header:
-            if column not in COLUMNS:
-                hint = did_you_mean(column, COLUMNS)
-                raise click.BadParameter(f'unknown column "{column}"{hint}', param_hint=f"{path}:1")
-        if "surgery-date" not in header:
-            raise click.BadParameter('the header has no "surgery-date" column', param_hint=f"{path}:1")
-        try:
-            for number, record in enumerate(reader):
-                if number >= MAX_ROWS:
-                    raise click.BadParameter(f"more than {MAX_ROWS:,} rows", param_hint=str(path))
-                options = {k: (v or "").strip() for k, v in record.items() if k is not None}
-                if None in record:
-                    options["(extra)"] = "a row has more values than the header has columns"
-                yield Row(reader.line_num, options)
-        except (csv.Error, UnicodeDecodeError) as error:
-            raise click.BadParameter(f"not a CSV file: {error}", param_hint=str(path)) from None
+    marks = {codecs.BOM_UTF16_LE: "utf-16", codecs.BOM_UTF16_BE: "utf-16", codecs.BOM_UTF8: "utf-8-sig"}
+    encoding = next((name for mark, name in marks.items() if data.startswith(mark)), "utf-8")
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as error:
+        raise click.BadParameter(
+            f'not UTF-8 or UTF-16 text (byte {error.start + 1}); save it as "CSV UTF-8"', param_hint=str(path)
+        ) from None
 
 
-def plan_of(row: Row) -> tuple[str, Plan, str]:
-    """(protocol reference, Plan, output name) of a row, or a PlanError naming every bad column."""
+#: An output name a row may not give: the default names, which rows without an output take.
+RESERVED = re.compile(r".*-line\d+\.(ics|json)")
+
+
+def plan_of(row: Row, folder: Path | None = None) -> tuple[str, Plan, str]:
+    """(protocol reference, Plan, output name) of a row, or a PlanError naming every bad column.
+    A protocol given as a relative path is found from `folder` (the batch file's)."""
     options = row.options
     problems = [Problem(options["(extra)"])] if "(extra)" in options else []
     output = options.get("output", "")
@@ -94,6 +131,8 @@ def plan_of(row: Row) -> tuple[str, Plan, str]:
             to_text(output)
         if os.sep in output or "/" in output or output.startswith("."):
             raise BadValueError(f'"{output}" must be a file name inside the output folder, without a path')
+        if RESERVED.fullmatch(output):
+            raise BadValueError(f'"{output}": names ending in -line<N>.ics are kept for the rows without an output')
     except BadValueError as error:
         problems.append(Problem(str(error), field="output"))
     values = {BY_NAME[column].key: text for column, text in options.items() if column in BY_NAME and text}
@@ -104,7 +143,10 @@ def plan_of(row: Row) -> tuple[str, Plan, str]:
         problems = error.problems + problems
     if problems:
         raise PlanError(problems)
-    return options.get("protocol") or DEFAULT_PROTOCOL, plan, output
+    protocol = options.get("protocol") or DEFAULT_PROTOCOL
+    if folder is not None and loader.is_path(protocol) and not Path(protocol).expanduser().is_absolute():
+        protocol = str(folder / protocol)
+    return protocol, plan, output
 
 
 @functools.cache
@@ -116,12 +158,16 @@ def _cache() -> Cache | None:
 _protocols: dict[str, Protocol] = {}  # per process: each protocol is loaded and validated once
 
 
-def run_row(row: Row, out_dir: str, output_format: str, force: bool) -> Outcome:
-    """Write one row's plan; every problem becomes text, so that it can cross a process boundary."""
+def run_row(row: Row, out_dir: str, output_format: str, force: bool, folder: str = "") -> Outcome:
+    """Write one row's plan; problems are data (Problem), so that they cross a process boundary."""
+    plan_id = row.options.get("plan-id", "")
     try:
-        reference, plan, output = plan_of(row)
+        reference, plan, output = plan_of(row, Path(folder) if folder else None)
         if reference not in _protocols:
-            _protocols[reference] = loader.load(reference, cache=_cache())
+            try:
+                _protocols[reference] = loader.load(reference, cache=_cache())
+            except ProtocolError as error:  # an unknown name is the column's problem; a bad file names itself
+                raise ProtocolError([p if p.file else replace(p, field="protocol") for p in error.problems]) from None
         protocol = _protocols[reference]
         schedule = build(protocol, plan)
         if output_format == "json":
@@ -136,8 +182,8 @@ def run_row(row: Row, out_dir: str, output_format: str, force: bool) -> Outcome:
         target = Path(out_dir) / name
         write_file(target, data, force)
     except RecoveryError as error:  # a protocol, plan or output problem of this row
-        return Outcome(row.line, problems=tuple(replace(p, line=row.line) for p in error.problems))
-    return Outcome(row.line, written=str(target))
+        return Outcome(row.line, plan_id=plan_id, problems=tuple(replace(p, line=row.line) for p in error.problems))
+    return Outcome(row.line, plan_id=plan_id, written=str(target))
 
 
 def column_name(attribute: str) -> str:
@@ -145,14 +191,70 @@ def column_name(attribute: str) -> str:
     return BY_ATTRIBUTE[attribute].name if attribute in BY_ATTRIBUTE else attribute
 
 
-def run(rows: list[Row], out_dir: Path, output_format: str, force: bool, jobs: int) -> Iterator[Outcome]:
-    """Every row's outcome, in file order, using `jobs` processes."""
-    if jobs <= 1 or len(rows) < 20:
-        for row in rows:
-            yield run_row(row, str(out_dir), output_format, force)
-        return
-    size = max(1, min(50, len(rows) // (jobs * 4)))
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        yield from pool.map(
-            run_row, rows, [str(out_dir)] * len(rows), [output_format] * len(rows), [force] * len(rows), chunksize=size
-        )
+class Run:
+    """A batch being written: iterate over it for every row's outcome, in file order, computed by
+    `jobs` processes (chunks of rows each). `stop()` (on Ctrl-C or SIGTERM) cancels the chunks not
+    started, waits for those under way (each row writes its file whole or not at all) and returns
+    their outcomes, so that nothing written goes unreported; the worker processes then end."""
+
+    def __init__(
+        self, rows: list[Row], out_dir: Path, output_format: str, force: bool, jobs: int, folder: Path | None = None
+    ):
+        self.arguments = (str(out_dir), output_format, force, str(folder) if folder is not None else "")
+        self.rows = rows
+        self.pool: ProcessPoolExecutor | None = None
+        self.futures: list[Future[list[Outcome]]] = []
+        self.taken = 0
+        if jobs > 1 and len(rows) >= 20:
+            size = max(1, min(50, len(rows) // (jobs * 4)))
+            self.pool = ProcessPoolExecutor(max_workers=jobs, initializer=_ignore_interrupts)
+            chunks = [rows[i : i + size] for i in range(0, len(rows), size)]
+            self.futures = [self.pool.submit(run_rows, chunk, *self.arguments) for chunk in chunks]
+
+    def __iter__(self) -> Iterator[Outcome]:
+        if self.pool is None:
+            for row in self.rows:
+                self.taken += 1
+                yield run_row(row, *self.arguments)
+            return
+        for future in self.futures:
+            outcomes = future.result()
+            self.taken += 1
+            yield from outcomes
+        self.pool.shutdown()
+
+    def stop(self) -> list[Outcome]:
+        """Stop: the outcomes of the rows under way that had not been taken yet."""
+        if self.pool is None:
+            return []
+        left = self.futures[self.taken :]
+        for future in left:
+            future.cancel()
+        late = [outcome for future in left if not future.cancelled() for outcome in future.result()]
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        return late
+
+
+def run_rows(rows: list[Row], out_dir: str, output_format: str, force: bool, folder: str = "") -> list[Outcome]:
+    """`run_row` for each of a chunk of rows (what one worker is given at a time)."""
+    return [run_row(row, out_dir, output_format, force, folder) for row in rows]
+
+
+def _ignore_interrupts() -> None:
+    """A worker leaves Ctrl-C to the batch's own process, which stops the batch cleanly."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def manifest(outcomes: list[Outcome]) -> bytes:
+    """DIR/manifest.csv: one row per line of the batch file: line, plan id, output, status, message."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow(["line", "plan-id", "output", "status", "message"])
+    for outcome in sorted(outcomes, key=lambda o: o.line):
+        if outcome.problems:
+            for problem in outcome.problems:
+                writer.writerow([outcome.line, outcome.plan_id, "", "failed", problem.shown(column_name)])
+        else:
+            writer.writerow([outcome.line, outcome.plan_id, Path(outcome.written).name, "written", ""])
+    return buffer.getvalue().encode()

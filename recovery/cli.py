@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import stat
 import sys
 from collections.abc import Callable
@@ -526,7 +527,7 @@ def batch(plans: Path, out_dir: Path, output_format: str, jobs: int, force: bool
       recovery batch examples/plans.csv --out-dir calendars
       recovery batch plans.csv --out-dir schedules --format json --jobs 2
     """
-    from recovery.batch import column_name, read_rows, run
+    from recovery.batch import Outcome, Run, column_name, manifest, read_rows
 
     program_cache()  # warns, once, about a cache folder that is not safe to use
     rows = list(read_rows(plans))
@@ -535,31 +536,53 @@ def batch(plans: Path, out_dir: Path, output_format: str, jobs: int, force: bool
     except OSError as error:
         raise OutputError(f"cannot make the folder {out_dir}: {error.strerror}") from None
     seen: dict[str, int] = {}
-    failed: list[Problem] = []
+    clashes: list[Outcome] = []
     for row in rows:
         output = row.options.get("output", "")
         if output and output in seen:
-            failed.append(
-                Problem(f'"{output}" is also the output of line {seen[output]}', field="output", line=row.line)
-            )
+            problem = Problem(f'"{output}" is also the output of line {seen[output]}', field="output", line=row.line)
+            clashes.append(Outcome(row.line, problems=(problem,), plan_id=row.options.get("plan-id", "")))
         seen.setdefault(output, row.line)
-    clashing = {problem.line for problem in failed}
+    clashing = {outcome.line for outcome in clashes}
     todo = [row for row in rows if row.line not in clashing]
-    written = 0
-    with click.progressbar(
-        run(todo, out_dir, output_format, force, jobs),
-        length=len(todo),
-        label="Writing plans",
-        file=sys.stderr if sys.stderr.isatty() else open(os.devnull, "w"),
-    ) as outcomes:
-        for outcome in outcomes:
-            failed += outcome.problems
-            written += not outcome.problems
-    for problem in sorted(failed, key=lambda problem: problem.line):
-        shown = problem.shown(column_name)
-        click.echo(f"error: {printable(f'{plans}:{problem.line}: {shown}')}", err=True)
-    click.echo(
-        f"wrote {written} of {len(rows)} plans to {out_dir}" + (f"; {len(rows) - written} failed" if failed else "")
-    )
+    done: list[Outcome] = list(clashes)
+    stopped = ""
+    batch_run = Run(todo, out_dir, output_format, force, jobs, folder=plans.parent)
+    previous_handler = signal.signal(signal.SIGTERM, _stop)
+    try:
+        with click.progressbar(
+            batch_run,
+            length=len(todo),
+            label="Writing plans",
+            file=sys.stderr if sys.stderr.isatty() else open(os.devnull, "w"),
+        ) as shown:
+            for outcome in shown:
+                done.append(outcome)
+    except (KeyboardInterrupt, TerminatedError) as why:
+        stopped = "terminated" if isinstance(why, TerminatedError) else "interrupted"
+        done += batch_run.stop()  # the rows not started are cancelled; those under way finish whole
+    finally:
+        signal.signal(signal.SIGTERM, previous_handler)
+    write_file(out_dir / "manifest.csv", manifest(done), force=True)
+    failed = sorted((p for outcome in done for p in outcome.problems), key=lambda problem: problem.line)
+    for problem in failed:
+        click.echo(f"error: {printable(f'{plans}:{problem.line}: {problem.shown(column_name)}')}", err=True)
+    written = sum(1 for outcome in done if not outcome.problems)
+    summary = f"wrote {written} of {len(rows)} plans to {out_dir}"
+    if failed:
+        summary += f"; {len({p.line for p in failed})} failed"
+    if stopped:
+        summary += f"; {stopped} before {len(rows) - len(done)} were started"
+    click.echo(summary + f" (see {out_dir / 'manifest.csv'})")
+    if stopped:
+        sys.exit(130 if stopped == "interrupted" else 143)
     if failed:
         sys.exit(1)
+
+
+class TerminatedError(Exception):
+    """The batch was asked to stop (SIGTERM)."""
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise TerminatedError

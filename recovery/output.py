@@ -38,7 +38,7 @@ def write_file(path: Path, data: bytes, force: bool = False) -> None:
     # A new file beside the target (O_EXCL: never one that exists), as tempfile.mkstemp makes it.
     temporary = folder / f".{path.name}.{os.getpid()}.{os.urandom(6).hex()}.tmp"
     try:
-        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     except OSError as error:
         raise OutputError(f"cannot write {path}: {error.strerror}") from None
     try:
@@ -53,3 +53,6 @@ def write_file(path: Path, data: bytes, force: bool = False) -> None:
     except OSError as error:
         Path(temporary).unlink(missing_ok=True)
         raise OutputError(f"cannot write {path}: {error.strerror}") from None
+    except BaseException:  # interrupted (Ctrl-C, a signal): no temporary file is left behind
+        Path(temporary).unlink(missing_ok=True)
+        raise

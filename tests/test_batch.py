@@ -13,11 +13,17 @@ from conftest import EPOCH, HERE, run
 EXAMPLE = HERE.parent / "examples" / "plans.csv"
 
 
+def plans_in(folder: Path) -> list[Path]:
+    """The plans a batch wrote into a folder (its manifest.csv aside)."""
+    return [path for path in folder.iterdir() if path.name != "manifest.csv"]
+
+
 def test_the_example_file_writes_every_plan(tmp_path) -> None:
     result = run("batch", str(EXAMPLE), "--out-dir", str(tmp_path / "out"), env={"SOURCE_DATE_EPOCH": EPOCH})
     assert result.exit_code == 0, result.stderr
-    assert result.stdout == f"wrote 4 of 4 plans to {tmp_path / 'out'}\n"
-    names = sorted(p.name for p in (tmp_path / "out").iterdir())
+    out = tmp_path / "out"
+    assert result.stdout == f"wrote 4 of 4 plans to {out} (see {out / 'manifest.csv'})\n"
+    names = sorted(p.name for p in plans_in(out))
     assert names == ["berlin-left.ics", "kolkata-right.ics", "new-york-right.ics", "sydney-left.ics"]
 
 
@@ -52,8 +58,9 @@ def test_bad_rows_are_reported_by_line_and_column_and_good_rows_still_written(tm
     assert errors[3].startswith(f'error: {plans}:6: time: lunch=12:00: "lunch" is not a time of day')
     assert errors[4].startswith(f'error: {plans}:7: output: "../escape.ics" must be a file name')
     assert errors[5] == f'error: {plans}:8: output: "good.ics" is also the output of line 2'
-    assert result.stdout == f"wrote 1 of 7 plans to {tmp_path / 'out'}; 6 failed\n"
-    assert [p.name for p in (tmp_path / "out").iterdir()] == ["good.ics"]
+    out = tmp_path / "out"
+    assert result.stdout == f"wrote 1 of 7 plans to {out}; 6 failed (see {out / 'manifest.csv'})\n"
+    assert [p.name for p in plans_in(out)] == ["good.ics"]
 
 
 def test_an_unknown_column_is_a_usage_error_with_a_suggestion(tmp_path) -> None:
@@ -72,9 +79,9 @@ def test_many_rows_are_written_by_as_many_processes_as_jobs(tmp_path, monkeypatc
     made = []
 
     class Recorded(concurrent.futures.ProcessPoolExecutor):
-        def __init__(self, max_workers: int) -> None:
+        def __init__(self, max_workers: int, **more: object) -> None:
             made.append(max_workers)
-            super().__init__(max_workers=max_workers)
+            super().__init__(max_workers=max_workers, **more)  # type: ignore[arg-type]
 
     monkeypatch.setattr(recovery.batch, "ProcessPoolExecutor", Recorded)
     plans = tmp_path / "plans.csv"
@@ -82,7 +89,7 @@ def test_many_rows_are_written_by_as_many_processes_as_jobs(tmp_path, monkeypatc
     result = run("batch", str(plans), "--out-dir", str(tmp_path / "out"), "--jobs", "2")
     assert result.exit_code == 0, result.stderr
     assert made == [2]
-    assert len(list((tmp_path / "out").iterdir())) == 28
+    assert len(plans_in(tmp_path / "out")) == 28
 
 
 def test_many_rows_in_two_processes_write_every_plan_as_json(tmp_path) -> None:
@@ -95,7 +102,7 @@ def test_many_rows_in_two_processes_write_every_plan_as_json(tmp_path) -> None:
     plans.write_text("surgery-date,timezone,side\n" + "\n".join(rows) + "\n")
     result = run("batch", str(plans), "--out-dir", str(tmp_path / "out"), "--format", "json", "--jobs", "2")
     assert result.exit_code == 0, result.stderr
-    written = sorted((tmp_path / "out").iterdir())
+    written = sorted(plans_in(tmp_path / "out"))
     assert len(written) == len(rows)
     first = json.loads(written[0].read_text())
     assert first["format"] == "recovery-schedule"
@@ -105,7 +112,7 @@ def test_written_calendars_are_readable(tmp_path: Path) -> None:
     result = run("batch", str(EXAMPLE), "--out-dir", str(tmp_path))
     assert result.exit_code == 0, result.stderr
     rows = EXAMPLE.read_text().strip().count("\n")
-    written = list(tmp_path.iterdir())
+    written = plans_in(tmp_path)
     assert len(written) == rows > 0
     for path in written:
         assert icalendar.Calendar.from_ical(path.read_bytes()).walk("VEVENT")
@@ -124,4 +131,111 @@ def test_a_batch_file_whose_path_has_a_colon_reports_its_rows_in_order(tmp_path)
         f'error: {plans}:3: alarm-minutes: "-5" is not a number of minutes from 0 to 1440',
         f'error: {plans}:5: surgery-date: "soon" is not a date; write it as YYYY-MM-DD, e.g. 2027-03-01',
     ]
-    assert result.stdout.strip().endswith("wrote 2 of 4 plans to " + str(tmp_path / "out") + "; 2 failed")
+    out = tmp_path / "out"
+    assert result.stdout == f"wrote 2 of 4 plans to {out}; 2 failed (see {out / 'manifest.csv'})\n"
+
+
+def test_a_spreadsheets_exports_are_read(tmp_path) -> None:
+    """UTF-16 ("Unicode text"), semicolons (a European export), side in any case, protocol paths
+    relative to the batch file's own folder."""
+    folder = tmp_path / "clinic"
+    folder.mkdir()
+    (folder / "mine.toml").write_text((HERE.parent / "protocols" / "proximal-hamstring-repair.toml").read_text())
+    rows = "surgery-date;side;protocol;output\n2027-03-01;Left;mine.toml;a.ics\n2027-03-02;RIGHT;;b.ics\n"
+    (folder / "plans.csv").write_bytes(rows.encode("utf-16"))
+    result = run("batch", str(folder / "plans.csv"), "--out-dir", str(tmp_path / "out"), cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert sorted(p.name for p in plans_in(tmp_path / "out")) == ["a.ics", "b.ics"]
+
+
+def test_a_file_that_is_not_text_is_refused_in_one_line(tmp_path) -> None:
+    (tmp_path / "plans.csv").write_bytes(b"surgery-date\n\xff\xfe\xfa2027\n")
+    result = run("batch", str(tmp_path / "plans.csv"), "--out-dir", str(tmp_path / "out"))
+    assert result.exit_code == 2
+    assert 'not UTF-8 or UTF-16 text (byte 14); save it as "CSV UTF-8"' in result.stderr
+
+
+def test_outputs_that_would_overwrite_another_row_are_refused(tmp_path) -> None:
+    plans = tmp_path / "plans.csv"
+    plans.write_text(
+        "surgery-date,output\n2027-03-01,\n2027-03-01,proximal-hamstring-repair-2027-03-01-line2.ics\n"
+        '2027-03-01,bad\x00name.ics\n2027-03-01,"two\nlines.ics"\n'
+    )
+    result = run("batch", str(plans), "--out-dir", str(tmp_path / "out"))
+    assert result.exit_code == 1
+    assert "names ending in -line<N>.ics are kept for the rows without an output" in result.stderr
+    assert "output: a control character (U+0000) at character 4" in result.stderr
+    assert sorted(p.name for p in plans_in(tmp_path / "out")) == ["proximal-hamstring-repair-2027-03-01-line2.ics"]
+
+
+def test_an_unknown_protocol_names_its_column(tmp_path) -> None:
+    plans = tmp_path / "plans.csv"
+    plans.write_text("surgery-date,protocol\n2027-03-01,hamstrung\n")
+    result = run("batch", str(plans), "--out-dir", str(tmp_path / "out"))
+    assert result.stderr.startswith(f'error: {plans}:2: protocol: unknown protocol "hamstrung"')
+
+
+def test_the_manifest_says_what_became_of_each_row(tmp_path) -> None:
+    import csv
+
+    plans = tmp_path / "plans.csv"
+    plans.write_text("surgery-date,plan-id,output\n2027-03-01,A1,a.ics\n2027-02-30,B2,b.ics\n")
+    run("batch", str(plans), "--out-dir", str(tmp_path / "out"))
+    with (tmp_path / "out" / "manifest.csv").open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(r["line"], r["plan-id"], r["output"], r["status"]) for r in rows] == [
+        ("2", "A1", "a.ics", "written"),
+        ("3", "B2", "", "failed"),
+    ]
+    assert rows[1]["message"].startswith('surgery-date: "2027-02-30" is not a day of the calendar')
+
+
+@pytest.mark.parametrize("signal_name", ["SIGINT", "SIGTERM"])
+def test_a_stopped_batch_ends_its_workers_and_leaves_no_temporary_file(tmp_path, signal_name: str) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    plans = tmp_path / "plans.csv"
+    plans.write_text("surgery-date\n" + "".join("2027-03-01\n" for _ in range(3_000)))
+    out = tmp_path / "out"
+    process = subprocess.Popen(
+        [sys.executable, str(HERE.parent / "cli.py"), "batch", str(plans), "--out-dir", str(out), "--jobs", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "RECOVERY_CACHE_DIR": ""},
+        start_new_session=True,
+    )
+    while not out.exists() or len(list(out.iterdir())) < 20:
+        time.sleep(0.05)
+        assert process.poll() is None, process.communicate()
+    if signal_name == "SIGINT":
+        os.killpg(process.pid, signal.SIGINT)  # Ctrl-C reaches the whole group, workers too
+    else:
+        os.kill(process.pid, signal.SIGTERM)  # a service manager stops the main process
+    stdout, _ = process.communicate(timeout=60)
+    assert process.returncode == (130 if signal_name == "SIGINT" else 143)
+    assert "were started" in stdout
+    assert not list(out.glob(".*.tmp"))
+    written = len(plans_in(out))
+    assert 0 < written < 3_000
+    manifest_rows = (out / "manifest.csv").read_text().strip().count("\n")
+    assert manifest_rows == written
+    time.sleep(0.5)
+    assert processes_in_group(process.pid) == []
+
+
+def processes_in_group(group: int) -> list[int]:
+    """The live processes of a process group, read from /proc."""
+    found = []
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat_file.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group and fields[0] != "Z":
+            found.append(int(stat_file.parent.name))
+    return found
