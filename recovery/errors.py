@@ -38,6 +38,7 @@ class Problem:
     message: str
     file: str = ""
     where: str = ""  # "phases[id=protection].end", or "line 3, column 5" for TOML syntax
+    item: str = ""  # the id of the protocol's item the problem is in (not shown: `where` names it)
     field: str = ""  # the attribute of a Plan that the problem is in: "overrides", "surgery_date"
     detail: str = ""  # the entry or value concerned: "protection_weeks=20", "brace-off"
     plan: str = ""  # the choices that show it: "with variant accelerated", "for a surgery on 2027-01-31 in UTC"

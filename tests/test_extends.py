@@ -55,10 +55,9 @@ def test_removing_an_item_others_refer_to_names_the_dangling_reference(tmp_path)
     path.write_text('id = "c"\nextends = "proximal-hamstring-repair"\nremove = ["brace-off"]\n')
     result = run("validate", str(path))
     assert result.exit_code == 1
-    assert (
-        'milestones[id=crutches-away].at: "brace-off + {crutch_weaning_weeks} weeks": refers to "brace-off", '
-        "which is not an item" in result.stderr
-    )
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f'error: {path}: remove[0]: "brace-off" is still used by ')
+    assert "proximal-hamstring-repair.toml: milestones[id=crutches-away].at" in line
 
 
 def test_extends_by_relative_path_and_clinic_library(tmp_path) -> None:
@@ -103,3 +102,38 @@ def test_a_red_flag_is_removed_only_by_name(tmp_path) -> None:
     result = run("validate", str(path))
     assert result.exit_code == 1
     assert "no red flag is marked emergency = true" in result.stderr
+
+
+def clinic_file(tmp_path, body: str) -> str:
+    path = tmp_path / "clinic.toml"
+    path.write_text(
+        'id = "clinic"\nextends = "proximal-hamstring-repair"\ntitle = "C"\nversion = "1"\n'
+        'references = ["C1: the clinic"]\n' + body
+    )
+    return str(path)
+
+
+def test_one_cause_gives_one_message(tmp_path) -> None:
+    """A phase that ends before it starts: not also every routine during it, nor once per trial date."""
+    path = clinic_file(tmp_path, '[[phases]]\nid = "walking"\nend = "5 weeks"\nsources = ["C1"]\n')
+    result = run("validate", path)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"error: {path}: phases[id=walking].end: ends on day 35, which is not after its start on day 42 "
+        "(for a surgery on 2027-01-31 in America/New_York)"
+    ]
+
+
+def test_a_phase_made_longer_is_reported_where_it_was_changed(tmp_path) -> None:
+    path = clinic_file(tmp_path, '[[phases]]\nid = "walking"\nend = "14 weeks"\nsources = ["C1"]\n')
+    result = run("validate", path)
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"error: {path}: phases[id=walking].end: ends after day 97, but phases[id=strengthening]")
+
+
+def test_removing_an_item_others_use_is_reported_at_the_removal(tmp_path) -> None:
+    path = clinic_file(tmp_path, 'remove = ["protection"]\n')
+    result = run("validate", path)
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f'error: {path}: remove[0]: "protection" is still used by 5 fields of inherited items: ')
+    assert "phases[id=walking].start" in line

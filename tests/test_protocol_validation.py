@@ -26,7 +26,8 @@ from conftest import PROTOCOLS, protocol_file, run
         (
             "overlapping-phases",
             "phases[id=walking]",
-            'overlaps phases[id=protection] (days 0-41 and 35-83); if that is intended, add overlaps = ["protection"]',
+            "overlaps phases[id=protection] (days 0-41 and 35-83); make one end before the other starts, "
+            'or add overlaps = ["protection"] if both are meant to run at once',
         ),
         ("toml-syntax-error", "line 6, column 17", "not valid TOML"),
     ],

@@ -12,7 +12,7 @@ import copy
 import os
 import stat
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -133,7 +133,7 @@ def load(reference: str | Path, cache: Cache | None = None) -> Protocol:
     if protocol is None:
         from recovery.protocol.validation import validate  # pydantic is imported only here
 
-        protocol = validate(merged.data, merged.sources, str(path))
+        protocol = validate(merged.data, merged.sources, str(path), merged.removed)
         if cache is not None:
             plain.keep(cache, entry, protocol)
     return located(protocol, str(path), merged.sources, merged.family)
@@ -149,6 +149,8 @@ class Merged:
     family: str
     #: (section, item id) → the file the item came from.
     sources: dict[tuple[str, str], str]
+    #: The ids a file of the chain removed: id → (that file, "remove[i]").
+    removed: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 #: How many files an `extends` chain may have: a clinic's file on a bundled one is two.
@@ -211,10 +213,16 @@ def read_merged(path: Path, chain: tuple[Path, ...] = ()) -> Merged:
     except ProtocolError as error:
         raise ProtocolError([Problem(p.message, str(path), "extends") for p in error.problems]) from None
     parent = read_merged(parent_path, (*chain, here))
+    removals = raw.get("remove", [])
+    removed = {
+        item_id: (str(path), f"remove[{i}]")
+        for i, item_id in enumerate(removals if isinstance(removals, list) else [])
+        if isinstance(item_id, str)
+    }
     merged, problems = _merge(parent.data, raw, str(path))
     if problems:
         raise ProtocolError(problems)
-    return Merged(merged, parent.family, {**parent.sources, **sources})
+    return Merged(merged, parent.family, {**parent.sources, **sources}, {**parent.removed, **removed})
 
 
 def _sources(raw: dict[str, Any], source: str) -> dict[tuple[str, str], str]:

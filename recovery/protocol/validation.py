@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+from collections.abc import Mapping
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -31,7 +33,7 @@ from recovery.protocol.model import (
     Variant,
     located,
 )
-from recovery.words import SLOTS, quoted_choices
+from recovery.words import SLOTS, count, quoted_choices
 
 _NAMED_SLOTS = ", ".join(f'"{slot}"' for slot in SLOTS)
 _SECTION_MODELS = {"phases": Phase, "milestones": Milestone, "routines": Routine, "appointments": Appointment}
@@ -52,18 +54,51 @@ def json_schema() -> dict[str, Any]:
     }
 
 
-def validate(raw: dict[str, Any], sources: dict[tuple[str, str], str], source: str) -> Protocol:
-    """A Protocol from merged file data, or a ProtocolError with every problem found."""
+def validate(
+    raw: dict[str, Any],
+    sources: dict[tuple[str, str], str],
+    source: str,
+    removed: Mapping[str, tuple[str, str]] | None = None,
+) -> Protocol:
+    """A Protocol from merged file data, or a ProtocolError with every problem found. `removed`
+    (id → the file and place of its `remove` entry) turns the problems of items that still use a
+    removed one into one problem at that entry."""
     try:
         protocol = adapter().validate_python(raw)
     except ValidationError as error:
         problems = _explain(error, raw, sources, source)
         raise ProtocolError(problems + _problems_in_the_rest(error, raw, sources, source)) from None
     protocol = located(protocol, source, sources)
-    problems = check_protocol(protocol)
+    problems = _at_removals(check_protocol(protocol), removed or {})
     if problems:
         raise ProtocolError(problems)
     return protocol
+
+
+def _at_removals(problems: list[Problem], removed: Mapping[str, tuple[str, str]]) -> list[Problem]:
+    """Problems that come from removing an item that others still use, as one problem at the
+    `remove` entry, naming each place that uses it."""
+    users: dict[str, list[Problem]] = {}
+    rest = []
+    for problem in problems:
+        gone = next((name for name in problem.refers if name in removed), None)
+        if gone is None:
+            rest.append(problem)
+        else:
+            users.setdefault(gone, []).append(problem)
+    at_entries = []
+    for gone, found in users.items():
+        file, place = removed[gone]
+        places = sorted(dict.fromkeys(f"{Path(p.file).name}: {p.where}" for p in found))
+        at_entries.append(
+            Problem(
+                f'"{gone}" is still used by {count(len(places), "field")} of inherited items: {"; ".join(places)}; '
+                "remove or change those too",
+                file,
+                place,
+            )
+        )
+    return at_entries + rest
 
 
 def _problems_in_the_rest(

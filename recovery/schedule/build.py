@@ -103,7 +103,7 @@ def build(protocol: Protocol, plan: Plan, *, facts: bool = True) -> Schedule:
     problems += more
     routines, more = _routines(protocol, days, fill, plan, in_order)
     problems += more
-    problems += _overlaps(protocol, phases, plan)
+    problems = _one_cause(problems) + _overlaps(protocol, phases, plan)
     if problems and plan.actuals and facts and _lays_out(protocol, _as_planned(protocol, values, plan)):
         # The patient's dates are facts: a late brace-off that leaves a later phase no days, or
         # makes two phases overlap, is what happened. What it leaves no room for is left out.
@@ -256,8 +256,21 @@ def _in_schedule(
 
 
 def _problem(item: Item, section: str, wrong: tuple[str, str], plan: Plan) -> Problem:
+    """A date problem of an item; it refers to the items its dates are counted from."""
     message, field_name = wrong
-    return Problem(message, item.source, where(section, item, field_name), plan=_chosen(plan))
+    anchors = [expr.anchor for _, expr in item.whens() if expr.anchor is not None]
+    if isinstance(item, Routine) and item.during:
+        anchors.append(item.during)
+    return Problem(
+        message, item.source, where(section, item, field_name), item=item.id, plan=_chosen(plan), refers=tuple(anchors)
+    )
+
+
+def _one_cause(problems: list[Problem]) -> list[Problem]:
+    """The problems without those that only follow from another item's (a routine during a phase
+    that ends before it starts has no day either): one cause, one message."""
+    broken = {problem.item for problem in problems if problem.item}
+    return [problem for problem in problems if not broken.intersection(problem.refers)]
 
 
 def _on_clinic_days(first: date, last: date, clinic_days: Iterable[str]) -> tuple[date, date]:
@@ -496,23 +509,39 @@ def _clock_time_problem(series: Series, change: ClockChange, plan: Plan) -> Prob
 
 
 def _overlaps(protocol: Protocol, phases: list[Span], plan: Plan) -> list[Problem]:
+    """Two phases that share days without saying so. The problem is put where the protocol being
+    checked changed things: at the earlier phase's end when that phase comes from its own file and
+    the later one does not (a clinic's file that made a bundled phase end later), else at the later
+    phase."""
     declared = {p.id: set(p.overlaps) for p in protocol.phases}
+    day = plan.surgery_date
     problems = []
     for i, a in enumerate(phases):
         for b in phases[i + 1 :]:
             if a.start < b.end and b.start < a.end and b.id not in declared[a.id] and a.id not in declared[b.id]:
                 later, earlier = (b, a) if (b.start, b.id) >= (a.start, a.id) else (a, b)
-                item = protocol.item(later.id)
-                source = item.source if item is not None else protocol.source
-                day = plan.surgery_date
-                problems.append(
-                    Problem(
-                        f"overlaps phases[id={earlier.id}] (days {(earlier.start - day).days}-{(earlier.end - day).days - 1} and "
-                        f'{(later.start - day).days}-{(later.end - day).days - 1}); if that is intended, add overlaps = ["{earlier.id}"]',
-                        source,
-                        f"phases[id={later.id}]",
-                        plan=_chosen(plan),
+                first, second = protocol.item(earlier.id), protocol.item(later.id)
+                assert first is not None
+                assert second is not None
+                last_day, starts = (earlier.end - day).days - 1, (later.start - day).days
+                if first.source == protocol.source and second.source != protocol.source:
+                    message = (
+                        f"ends after day {last_day}, but phases[id={later.id}] starts on day {starts}; "
+                        f'end it by then, or give phases[id={later.id}] overlaps = ["{earlier.id}"] if both are meant to run at once'
                     )
+                    problems.append(
+                        Problem(
+                            message, first.source, f"phases[id={earlier.id}].end", item=earlier.id, plan=_chosen(plan)
+                        )
+                    )
+                    continue
+                message = (
+                    f"overlaps phases[id={earlier.id}] (days {(earlier.start - day).days}-{last_day} and "
+                    f"{starts}-{(later.end - day).days - 1}); make one end before the other starts, "
+                    f'or add overlaps = ["{earlier.id}"] if both are meant to run at once'
+                )
+                problems.append(
+                    Problem(message, second.source, f"phases[id={later.id}]", item=later.id, plan=_chosen(plan))
                 )
     return problems
 

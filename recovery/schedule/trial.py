@@ -83,7 +83,7 @@ def trial_problems(protocol: Protocol) -> list[Problem]:
                 build(protocol, replace(plan, actuals=cleared))
         except RecoveryError as error:
             for problem in error.problems:
-                key = (problem.file, problem.where, problem.message)  # once, whatever plan showed it
+                key = (problem.file, problem.where, "")  # one place, one message: the first plan that shows it
                 if key not in found:
                     shown_with = [problem.plan] if problem.plan else []
                     shown_with.append(f"for a surgery on {plan.surgery_date} in {plan.timezone}")
