@@ -27,7 +27,7 @@ from click.core import ParameterSource
 
 from recovery.cache import Cache, default_folder
 from recovery.errors import INTERNAL_ERROR_EXIT, OutputError, PlanError, Problem, ProtocolError, RecoveryError
-from recovery.options import DATE, PATH_TEXT, plan_option, printable
+from recovery.options import DATE, PATH_TEXT, PROTOCOL, plan_option, printable
 from recovery.output import write_file
 from recovery.protocol import Protocol, loader
 from recovery.schedule import Plan, build
@@ -151,7 +151,7 @@ def protocols() -> None:
 
 
 @main.command(context_settings=CONTEXT)
-@click.argument("protocols", nargs=-1, required=True, metavar="PROTOCOL...", type=PATH_TEXT)
+@click.argument("protocols", nargs=-1, required=True, metavar="PROTOCOL...", type=PROTOCOL)
 @click.option("--strict", is_flag=True, help="Treat warnings (a number without a source) as errors.")
 def validate(protocols: tuple[str, ...], strict: bool) -> None:
     """Check protocol files and report every problem, not only the first.
@@ -189,7 +189,7 @@ def validate(protocols: tuple[str, ...], strict: bool) -> None:
 
 
 @main.command(context_settings=CONTEXT)
-@click.argument("protocol", type=PATH_TEXT)
+@click.argument("protocol", type=PROTOCOL)
 @click.option("--surgery-date", type=DATE, help="Show real dates for a surgery on this day.")
 @plan_option("variant")
 @plan_option("set")
@@ -307,7 +307,7 @@ def plan_options(command: F) -> F:
     options = [
         click.option(
             "--protocol",
-            type=PATH_TEXT,
+            type=PROTOCOL,
             default=DEFAULT_PROTOCOL,
             show_default=True,
             help="A protocol name (see `recovery protocols`) or a path to a .toml file.",
@@ -356,9 +356,16 @@ def generate(output: str | None, output_format: str, previous: str | None, force
     """Write a patient's calendar (.ics) from a surgery date and a protocol.
 
     Import the file into a new, dedicated calendar on the phone (see the README).
-    When the surgeon changes something, write the new plan with --update and the file
-    the patient has: importing it replaces the old plan, nothing doubled and no stale
-    reminder left (see docs/calendar-output.md for what each calendar app does).
+    When the surgeon changes something, write a new file. On a phone, the patient
+    deletes the old calendar and imports the new file into a new one (the README says
+    how). For calendars that import by UID (a CalDAV server, a clinic system), --update
+    with the file written last gives a file that replaces the old plan event by event; it
+    keeps the earlier file's choices unless this command changes them, and says which
+    changed (see docs/calendar-output.md for what each calendar app does).
+
+    Shell completion (protocols, zones, variants, parameters, milestones): add
+    eval "$(_RECOVERY_COMPLETE=bash_source recovery)" to ~/.bashrc (zsh: zsh_source,
+    fish: fish_source).
 
     \b
     Examples:

@@ -10,9 +10,10 @@ from collections.abc import Callable
 from typing import Any
 
 import click
+from click.shell_completion import CompletionItem
 
-from recovery.errors import PlanError
-from recovery.schedule.plan import BY_NAME, BadValueError, Field, to_date, to_text
+from recovery.errors import PlanError, RecoveryError
+from recovery.schedule.plan import BY_NAME, DEFAULT_PROTOCOL, BadValueError, Field, to_date, to_text
 
 
 def printable(text: str) -> str:
@@ -34,6 +35,10 @@ class FieldType(click.ParamType[Any]):
     def __init__(self, field: Field):
         self.field = field
         self.name = field.metavar
+
+    def shell_complete(self, ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+        """What the shell offers after --timezone, --variant, --set, --time or --actual."""
+        return [CompletionItem(choice) for choice in completions(self.field.name, ctx) if choice.startswith(incomplete)]
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         try:
@@ -69,6 +74,46 @@ class ValueType(click.ParamType[Any]):
             self.fail(printable(str(error)), param, ctx)
 
 
+def completions(name: str, ctx: click.Context) -> list[str]:
+    """The values a shell completes for a plan's field (or "protocol"): zone names, protocol names,
+    and what the protocol given so far on the command line offers (variants, "NAME=" for its
+    parameters, milestones and times of day). Nothing when the protocol cannot be loaded."""
+    from recovery.protocol import loader
+    from recovery.schedule.zones import zone_names
+    from recovery.words import SLOTS
+
+    if name == "timezone":
+        return sorted(zone_names())
+    if name == "protocol":
+        return [entry.name for entry in loader.available()]
+    if name == "time":
+        return [f"{slot}=" for slot in SLOTS]
+    if name not in ("variant", "set", "actual"):
+        return []
+    try:
+        protocol = loader.load(str(ctx.params.get("protocol") or ctx.params.get("reference") or DEFAULT_PROTOCOL))
+    except RecoveryError:
+        return []
+    if name == "variant":
+        return list(protocol.variants)
+    if name == "set":
+        return [f"{parameter}=" for parameter in protocol.parameters]
+    return [f"{milestone.id}=" for milestone in protocol.milestones]
+
+
+class ProtocolType(click.ParamType[str]):
+    """A protocol name or a path to a .toml file; the shell completes names and paths."""
+
+    name = "PROTOCOL"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        return str(PATH_TEXT.convert(value, param, ctx))
+
+    def shell_complete(self, ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+        names = [CompletionItem(name) for name in completions("protocol", ctx) if name.startswith(incomplete)]
+        return [*names, CompletionItem(incomplete, type="file")]
+
+
 def _path_text(value: Any) -> str:
     text = str(value)
     if CONTROL_CHARACTER.search(text):
@@ -98,3 +143,4 @@ CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
 DATE = ValueType("YYYY-MM-DD", to_date)
 TEXT = ValueType("TEXT", to_text)
 PATH_TEXT = ValueType("TEXT", _path_text)
+PROTOCOL = ProtocolType()

@@ -158,3 +158,39 @@ def test_validate_accepts_a_protocol_name_as_show_does() -> None:
     result = run("validate", "proximal-hamstring-repair")
     assert result.exit_code == 0
     assert result.stdout == "ok: proximal-hamstring-repair\n"
+
+
+@pytest.mark.parametrize(
+    ("words", "offered"),
+    [
+        ("recovery generate --protocol achilles-tendon-repair --variant ", ["longer-boot"]),
+        ("recovery generate --actual brace", ["brace-off="]),
+        ("recovery generate --set protection_w", ["protection_weeks="]),
+        ("recovery agenda --time mor", ["morning="]),
+        ("recovery show proximal", ["proximal-hamstring-repair"]),
+        ("recovery generate --timezone Europe/Berl", ["Europe/Berlin"]),
+    ],
+)
+def test_the_shell_completes_what_a_plan_can_choose(words: str, offered: list[str]) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from conftest import HERE
+
+    env = {
+        **os.environ,
+        "_RECOVERY_COMPLETE": "bash_complete",
+        "COMP_WORDS": words,
+        "COMP_CWORD": str(len(words.split()) - (0 if words.endswith(" ") else 1)),
+    }
+    done = subprocess.run(
+        [sys.executable, str(HERE.parent / "cli.py")], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert [line.split(",", 1)[1] for line in done.stdout.splitlines() if line.startswith("plain,")] == offered
+
+
+def test_show_names_every_item_by_its_id() -> None:
+    result = run("show", "proximal-hamstring-repair", "--surgery-date", "2027-03-01")
+    for item_id in ("[protection]", "[brace-off]", "[protection-visit]", "[early-exercises]"):
+        assert item_id in result.stdout

@@ -93,3 +93,18 @@ def test_combined_offsets_are_months_then_days(surgery: date, months: int, weeks
     expr = TimeExpr.parse(f"{months} months {weeks} weeks {days} days")
     assert apply(expr, surgery, {}) == surgery + relativedelta(months=months) + relativedelta(days=7 * weeks + days)
     assert apply(expr, surgery, {}) >= surgery
+
+
+def test_what_the_docs_say_about_spaces_holds() -> None:
+    from recovery.protocol.timeexpr import TimeExpr
+
+    assert TimeExpr.parse("brace-off+2weeks").terms == TimeExpr.parse("brace-off + 2 weeks").terms
+    assert TimeExpr.parse("6weeks").terms == TimeExpr.parse("6 weeks").terms
+    assert TimeExpr.parse("brace-off - 2 weeks").anchor == "brace-off"
+
+
+def test_an_amount_in_words_says_to_write_it_in_digits() -> None:
+    from recovery.protocol.timeexpr import TimeExpr, TimeExprError
+
+    with pytest.raises(TimeExprError, match=r'"six weeks": write the amount in digits, as in "6 weeks"'):
+        TimeExpr.parse("six weeks")

@@ -114,6 +114,11 @@ class _Parser:
                 anchor_end = True
             if kind != "word" or value in RESERVED or not re.fullmatch(ID_PATTERN, value):
                 raise self.fail(f'"{value}" is not an item id (lower-case letters, digits and hyphens)')
+            following = self.peek()
+            if following is not None and following[0] == "word" and following[1] in UNITS:
+                raise self.fail(
+                    f'write the amount in digits, as in "6 {following[1]}" ("{value}" is read as an item id)'
+                )
             anchor = value
         else:
             raise self.fail(f'cannot start with "{value}"; expected "day N", "N weeks" or an item id')

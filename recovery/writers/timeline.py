@@ -16,7 +16,8 @@ BAR_LABEL = 24  # columns for a phase's name beside its bar
 
 
 def render(schedule: Schedule, dated: bool = True, width: int = 80) -> str:
-    """The whole course as text that fits `width` columns."""
+    """The whole course as text that fits `width` columns, for the surgeon who edits the protocol:
+    each item with its id in brackets, which `remove`, `during` and a derived protocol name."""
     lines = [f"{schedule.protocol_title}  ({schedule.protocol_id}, version {schedule.protocol_version})"]
     day0 = schedule.plan.surgery_date
     if dated:
@@ -37,7 +38,7 @@ def render(schedule: Schedule, dated: bool = True, width: int = 80) -> str:
 
     lines.append("Phases")
     for phase in schedule.phases:
-        lines.append(f"  {when(phase.start, phase.end - timedelta(1))}  {phase.title}")
+        lines.append(f"  {when(phase.start, phase.end - timedelta(1))}  {phase.title}  [{phase.id}]")
         for label, text in (("weight bearing", phase.weight_bearing), ("brace", phase.brace)):
             if text:
                 lines += _wrap(f"{label}: {text}", width, 6)
@@ -48,20 +49,22 @@ def render(schedule: Schedule, dated: bool = True, width: int = 80) -> str:
     lines += ["", "Milestones"]
     for milestone in schedule.milestones:
         lines += _wrap(
-            f"{when(milestone.date)}  {milestone.title}" + ("  (actual)" if milestone.actual else ""), width, 2
+            f"{when(milestone.date)}  {milestone.title}  [{milestone.id}]" + ("  (actual)" if milestone.actual else ""),
+            width,
+            2,
         )
         for text in milestone.check:
             lines += _wrap(f"check: {text}", width, 6)
     lines += ["", "Appointments"]
     for visit in schedule.appointments:
-        lines.append(f"  {when(visit.first, visit.last)}  {visit.title}")
+        lines.append(f"  {when(visit.first, visit.last)}  {visit.title}  [{visit.id}]")
     lines += ["", "Routines"]
     for series in by_routine(schedule.routines).values():
         first = series[0]
         slots = ", ".join(s.slot for s in series)
         dose = f" · {first.dose}" if first.dose else ""
         days = " on " + ", ".join(first.weekdays) if first.weekdays else ""
-        lines.append(f"  {when(first.first, first.last)}  {first.title}{dose}")
+        lines.append(f"  {when(first.first, first.last)}  {first.title}{dose}  [{first.id}]")
         lines += _wrap(f"{slots}{days}, {first.minutes} min", width, 6)
     if schedule.red_flags:
         lines += ["", "Red flags: contact your surgical team"]
