@@ -461,22 +461,26 @@ def agenda(day: date | None, week: bool, **options: Any) -> None:
 @plan_options
 @DISCREET
 @FORCE
+@click.option("--sources", is_flag=True, help="Add a last page for the clinician: the protocol's sources.")
 @output_option("Where to write; - for standard output. [default: ./<protocol>-<date>.html]")
-def handout(output: str | None, force: bool, **options: Any) -> None:
+def handout(output: str | None, force: bool, sources: bool, **options: Any) -> None:
     """Write a printable patient handout (one HTML file) with a timeline of the course.
 
-    It prints on A4 or US Letter and reads on a phone; it needs no network.
+    It prints on A4 or US Letter (four pages for the bundled protocols) and reads on a
+    phone; it needs no network. The protocol's sources are left out of the patient's
+    copy; --sources adds them on a page of their own, for the clinician.
 
     \b
     Examples:
       recovery handout --surgery-date 2027-03-01 -o plan.html
       recovery handout --surgery-date 2027-03-01 --side left --variant accelerated -o plan.html
+      recovery handout --surgery-date 2027-03-01 --sources -o plan-for-the-clinic.html
     """
     from recovery.writers.handout import render
 
     protocol, plan = make_plan(options)
     today = datetime.now(zone(plan.timezone)).date()
-    data = render(build(protocol, plan), dated=True, today=today, cache=program_cache()).encode()
+    data = render(build(protocol, plan), dated=True, today=today, cache=program_cache(), sources=sources).encode()
     write_output(output, data, default_output_name(protocol.id, plan, "html"), force)
 
 

@@ -81,11 +81,13 @@ def test_handout_is_self_contained(tmp_path) -> None:
 def test_handout_fits_the_page_and_prints_in_sections(tmp_path) -> None:
     page = handout(tmp_path)
     svg = re.search(r"<svg[^>]*>", page).group(0)
-    assert 'viewBox="0 0 960 ' in svg
+    assert 'viewBox="0 0 720 ' in svg
     assert "width=" not in svg  # scaled by CSS to the page or phone width
     assert "svg { width: 100%; height: auto;" in page
     assert "@media print" in page
-    assert "section.page { break-before: page; }" in page
+    # no section of the patient's copy is forced onto a new page (that left pages half empty);
+    # only the clinician's page of sources, when asked for, starts on its own
+    assert re.findall(r"([\w.]+) \{ break-before: page; \}", page) == ["section.clinician"]
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
 
 
@@ -124,7 +126,8 @@ def test_each_routine_is_listed_once_under_its_phase_and_dates_are_in_order(tmp_
     listed = ("Thigh and ankle exercises", "Ice the back of the thigh", "Hamstring sets", "Strength training")
     routines = [t for t in titles if t in listed]
     assert len(routines) == len(set(routines)) == 4
-    table = document.findall(".//section[@aria-labelledby='milestones']//tbody/tr")
-    firsts = [datetime.strptime(row[0].text.split(" – ")[0], "%a %d %b %Y").date() for row in table]
+    table = document.findall(".//section[@aria-labelledby='course']//tbody/tr")
+    assert [row[0].text for row in table] == [str(n) for n in range(1, len(table) + 1)]  # the picture's numbers
+    firsts = [datetime.strptime(row[1].text.split(" – ")[0], "%a %d %b %Y").date() for row in table]
     assert firsts == sorted(firsts)
     assert len(table) == 13  # 8 milestones (4 of them the earliest days to ask for a clearance) and 5 visits

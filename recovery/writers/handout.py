@@ -8,6 +8,7 @@ A writer: it reads only the Schedule, lays out the timeline (inline SVG) in Pyth
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -16,7 +17,9 @@ from recovery.cache import Cache, digest
 from recovery.schedule.items import SURGEON_FIRST, Schedule, Series, Span
 from recovery.words import clock, long_date
 
-WIDTH, LABEL, ROW = 960, 230, 26  # the timeline's drawing units
+#: The timeline's drawing units. Printed, 720 units span the page's width (about 516 pt on A4 with
+#: its margins), so a 13-unit label prints at 9.3 pt: no label of the picture is smaller.
+WIDTH, LABEL, ROW, GAP = 720, 190, 28, 24
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,7 @@ class Mark:
     title: str
     when: str
     kind: str  # "milestone" or "visit"
+    detail: str = ""  # what to check first, or that a visit has a window
 
 
 @dataclass(frozen=True)
@@ -62,8 +66,16 @@ class PhaseSection:
     routines: list[tuple[Series, str]]  # the routine and its times of day ("08:00, 19:00")
 
 
-def render(schedule: Schedule, dated: bool = True, today: date | None = None, cache: Cache | None = None) -> str:
-    """The handout as one HTML document (UTF-8 text); with a `cache`, the template is compiled once."""
+def render(
+    schedule: Schedule,
+    dated: bool = True,
+    today: date | None = None,
+    cache: Cache | None = None,
+    sources: bool = False,
+) -> str:
+    """The handout as one HTML document (UTF-8 text); with a `cache`, the template is compiled once.
+    The protocol's sources are a page for the clinician, added with `sources` (and to every
+    undated preview, which is the surgeon's)."""
     import jinja2
 
     environment = jinja2.Environment(
@@ -92,12 +104,6 @@ def render(schedule: Schedule, dated: bool = True, today: date | None = None, ca
         )
         for phase in schedule.phases
     ]
-    dated_items = [
-        (m.date, m.date, m.title, "Check first: " + "; ".join(m.check) if m.check else "") for m in schedule.milestones
-    ]
-    dated_items += [
-        (a.first, a.last, a.title, "visit window" if a.first != a.last else "") for a in schedule.appointments
-    ]
     template = environment.get_template("handout.html.j2")
     return template.render(
         s=schedule,
@@ -105,8 +111,9 @@ def render(schedule: Schedule, dated: bool = True, today: date | None = None, ca
         dated=dated,
         when=when,
         sections=sections,
-        dated_items=sorted(dated_items, key=lambda item: (item[0], item[1])),
-        timeline=_timeline(schedule, dated, today),
+        timeline=_timeline(schedule, dated, today, when),
+        sources=sources or not dated,
+        width=WIDTH,
         surgeon_first=SURGEON_FIRST,
         day_number=schedule.day_number,
     )
@@ -140,7 +147,7 @@ def _compiled_templates(cache: Cache) -> Any:
 TEMPLATE_KIND = "template"
 
 
-def _timeline(schedule: Schedule, dated: bool, today: date | None) -> Timeline:
+def _timeline(schedule: Schedule, dated: bool, today: date | None, when: Callable[..., str]) -> Timeline:
     day0 = schedule.plan.surgery_date
     total = max((schedule.last_day - day0).days + 1, 7)
     scale = (WIDTH - LABEL - 20) / total
@@ -152,33 +159,23 @@ def _timeline(schedule: Schedule, dated: bool, today: date | None) -> Timeline:
     y = 30.0
     for phase in schedule.phases:
         width = max(round((phase.end - phase.start).days * scale, 1), 2)
-        label = f"{schedule.day_number(phase.start)}–{schedule.day_number(phase.end) - 1}"
-        timeline.bars.append(Bar(phase.title, x(phase.start), width, y, f"days {label}"))
+        timeline.bars.append(Bar(phase.title, x(phase.start), width, y, when(phase.start, phase.last)))
         y += ROW
     timeline.rows["milestones"] = y
-    number = 0
-    for milestone in schedule.milestones:
-        number += 1
-        timeline.marks.append(
-            Mark(
-                number,
-                x(milestone.date),
-                0,
-                y,
-                milestone.title,
-                f"day {schedule.day_number(milestone.date)}",
-                "milestone",
-            )
-        )
+    timeline.rows["visits"] = y + ROW
+    # Milestones and visits are numbered in the order of their days, as the table lists them.
+    on_days: list[tuple[date, date, str, str, str]] = [
+        (m.date, m.date, m.title, "Check first: " + "; ".join(m.check) if m.check else "", "milestone")
+        for m in schedule.milestones
+    ]
+    on_days += [
+        (a.first, a.last, a.title, "visit window" if a.first != a.last else "", "visit") for a in schedule.appointments
+    ]
+    for number, (first, last, title, detail, kind) in enumerate(sorted(on_days, key=lambda d: (d[0], d[1])), 1):
+        row = timeline.rows["milestones" if kind == "milestone" else "visits"]
+        width = 0.0 if kind == "milestone" else max(round(((last - first).days + 1) * scale, 1), 3)
+        timeline.marks.append(Mark(number, x(first), width, row, title, when(first, last), kind, detail))
     y += ROW
-    timeline.rows["visits"] = y
-    for visit in schedule.appointments:
-        number += 1
-        width = max(round(((visit.last - visit.first).days + 1) * scale, 1), 3)
-        when = f"day {schedule.day_number(visit.first)}" + (
-            f"–{schedule.day_number(visit.last)}" if visit.last != visit.first else ""
-        )
-        timeline.marks.append(Mark(number, x(visit.first), width, y, visit.title, when, "visit"))
     y += ROW
     for weeks in range(0, total // 7 + 1, 4 if total > 70 else 1):
         day = day0 + timedelta(weeks * 7)
@@ -196,9 +193,9 @@ def _spread(marks: list[Mark]) -> None:
     last: dict[float, float] = {}
     for mark in sorted(marks, key=lambda m: (m.y, m.x)):
         edge = last.get(mark.y)
-        if edge is not None and mark.x < edge + 19:
-            mark.x = round(edge + 19, 1)
-        last[mark.y] = mark.x + max(mark.width - 19, 0)
+        if edge is not None and mark.x < edge + GAP:
+            mark.x = round(edge + GAP, 1)
+        last[mark.y] = mark.x + max(mark.width - GAP, 0)
 
 
 def _weeks(days: int) -> str:
