@@ -9,7 +9,7 @@ import icalendar
 import pytest
 import recurring_ical_events
 
-from conftest import RED_FLAG, generate, occurrences, strict_occurrences
+from conftest import RED_FLAG, generate, occurrences, run, strict_occurrences
 
 
 @pytest.mark.parametrize(
@@ -22,14 +22,15 @@ from conftest import RED_FLAG, generate, occurrences, strict_occurrences
     ],
     ids=["hamstring", "hamstring-accelerated", "achilles", "achilles-longer-boot"],
 )
-def test_no_day_rings_more_than_three_alarms(tmp_path, protocol: str, variant: list[str]) -> None:
+def test_no_day_rings_more_than_three_alarms_besides_medicines(tmp_path, protocol: str, variant: list[str]) -> None:
+    """Exercises and care ring at most three times a day; a medicine the surgeon sets has its own."""
     data = generate(tmp_path, "--surgery-date", "2027-03-01", "--timezone", "Europe/Berlin", "--protocol", protocol,
                     "--set", "clot_prevention=as prescribed", *variant)  # fmt: skip
     calendar = icalendar.Calendar.from_ical(data)
     alarms = Counter()
     for occurrence in recurring_ical_events.of(calendar).between(date(2027, 1, 1), date(2029, 1, 1)):
         start = occurrence["DTSTART"].dt
-        if isinstance(start, datetime) and occurrence.walk("VALARM"):
+        if isinstance(start, datetime) and occurrence.walk("VALARM") and str(occurrence["SUMMARY"]) != "as prescribed":
             alarms[start.date()] += 1
     assert alarms
     assert max(alarms.values()) <= 3
@@ -88,3 +89,25 @@ def test_the_same_routines_on_the_same_days_stay_one_session(tmp_path) -> None:
     data = generate(tmp_path, "--surgery-date", "2027-03-05", "--timezone", "America/New_York")
     titles = [str(e["SUMMARY"]) for e in icalendar.Calendar.from_ical(data).walk("VEVENT")]
     assert titles.count("Strength training · 30 min") == 1
+
+
+def test_a_medicine_is_its_own_reminder_with_its_own_words(tmp_path) -> None:
+    """Set in a clinic's plan, clot prevention rings as the surgeon wrote it, never as "Evening
+    exercises · about 40 minutes"; discreet, it says "Medicine"; the handout gives no minutes."""
+    import icalendar
+
+    medicine = "Aspirin 325 mg once a day"
+    data = generate(tmp_path, "--surgery-date", "2027-03-01", "--set", f"clot_prevention={medicine}")
+    events = icalendar.Calendar.from_ical(data).walk("VEVENT")
+    (event,) = [e for e in events if medicine in str(e.get("DESCRIPTION", ""))]
+    assert str(event["SUMMARY"]) == medicine
+    assert str(event.walk("VALARM")[0]["DESCRIPTION"]) == medicine
+    assert "minutes" not in str(event["DESCRIPTION"])
+    assert not any(medicine in str(e.get("DESCRIPTION", "")) for e in events if e is not event)
+    discreet = generate(tmp_path, "--surgery-date", "2027-03-01", "--set", f"clot_prevention={medicine}", "--discreet")
+    assert b"SUMMARY:Medicine\r\n" in discreet
+    html = tmp_path / "plan.html"
+    run("handout", "--surgery-date", "2027-03-01", "--set", f"clot_prevention={medicine}", "-o", str(html))
+    row = html.read_text().split(f"<strong>{medicine}</strong>", 1)[1].split("</tr>", 1)[0]
+    assert "as prescribed" in row
+    assert " min<" not in row

@@ -325,6 +325,10 @@ class Routine(Item):
     ] = None
     dose: Dose | None = None
     minutes: Annotated[int, Bounds(ge=1, le=240), Doc("How long one session takes")] = 10
+    medication: Annotated[
+        bool,
+        Doc("A medicine reminder: its own event and alarm, titled exactly as written, never grouped with exercises"),
+    ] = False
 
     def __post_init__(self) -> None:
         if self.during is None and (self.start is None or self.end is None):

@@ -474,6 +474,7 @@ def _series(
                 description=fill(routine.description),
                 weekdays=weekdays,
                 phase=owning_phase(first, routine.during, phases),
+                medication=routine.medication,
             )
         )
     return made

@@ -98,6 +98,7 @@ class Series:
     description: str = ""
     weekdays: tuple[str, ...] = ()  # empty: every day
     phase: str = ""  # id of the phase the routine belongs to (see `owning_phase`), "" for none
+    medication: bool = False  # a medicine reminder: never grouped with exercises, never timed in minutes
 
     def occurs_on(self, day: date) -> bool:
         """Whether the reminder goes off on `day`."""
@@ -132,6 +133,11 @@ class Session:
     def minutes(self) -> int:
         """How long the whole session takes."""
         return sum(series.minutes for series in self.routines)
+
+    @property
+    def medication(self) -> bool:
+        """Whether the session is a medicine reminder (it then holds that one routine alone)."""
+        return any(series.medication for series in self.routines)
 
     def occurs_on(self, day: date) -> bool:
         """Whether the session's reminder goes off on `day`."""
@@ -169,11 +175,11 @@ def _count(first: date, last: date, weekdays: tuple[str, ...]) -> int:
 def sessions_of(routines: Iterable[Series]) -> tuple[Session, ...]:
     """The routines grouped by time of day into sessions. Cost grows with the number of routines'
     start and end days, not with the number of days."""
-    by_time: dict[tuple[str, time], list[Series]] = {}
-    for series in routines:
-        by_time.setdefault((series.slot, series.time), []).append(series)
+    by_time: dict[tuple[str, time, str], list[Series]] = {}
+    for series in routines:  # a medicine is a session of its own: its reminder says only what to take
+        by_time.setdefault((series.slot, series.time, series.id if series.medication else ""), []).append(series)
     found: list[Session] = []
-    for (slot, moment), group in by_time.items():
+    for (slot, moment, _), group in by_time.items():
         edges = sorted({s.first for s in group} | {s.last + timedelta(1) for s in group})
         spans: list[list[Any]] = []  # [first, last, weekdays, due]: due as positions in `group`
         going: dict[tuple[tuple[int, ...], tuple[str, ...]], int] = {}  # the spans of the edge before

@@ -127,7 +127,8 @@ def _day_items(schedule: Schedule, day: date, width: int, style: _Style) -> list
     for at in sorted(by_time):
         for i, series in enumerate(by_time[at]):
             dose = f" · {series.dose}" if series.dose else ""
-            text = f"{at if i == 0 else '':<5}  {series.title}{dose}" + style.dim(f" ({series.minutes} min)")
+            minutes = "" if series.medication else style.dim(f" ({series.minutes} min)")
+            text = f"{at if i == 0 else '':<5}  {series.title}{dose}" + minutes
             lines += _wrap(text, width + (len(text) - len(_plain(text))), 2, hang=9)
     if not lines:
         lines.append("  No reminders.")

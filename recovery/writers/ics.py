@@ -450,15 +450,18 @@ class _Writer:
 
         Each event's UID holds the session's key and a part number; `parts` counts the parts each
         key has used so far, so that a session that returns later in the course gets new UIDs."""
-        lines = ["What to do:"]
+        lines = ["What to take:" if session.medication else "What to do:"]
         for series in session.routines:
             dose = f" · {series.dose}" if series.dose else ""
-            lines.append(f"- {series.title}{dose} ({series.minutes} min)")
+            lines.append(f"- {series.title}{dose}" + ("" if series.medication else f" ({series.minutes} min)"))
             if series.description:
                 lines.append(f"  {series.description}")
-        lines.append(f"About {session.minutes} minutes in all, {_days(session)} until {long_date(session.last)}.")
+        if session.medication:
+            lines.append(f"{_days(session).capitalize()} until {long_date(session.last)}.")
+        else:
+            lines.append(f"About {session.minutes} minutes in all, {_days(session)} until {long_date(session.last)}.")
         phase = self.schedule.phase(session.routines[0].phase)
-        if phase is not None and phase.precautions:
+        if phase is not None and phase.precautions and not session.medication:
             lines += ["", f"During {phase.title}:", *[f"- {p}" for p in phase.precautions]]
         description = "\n".join([*lines, "", SURGEON_FIRST])
         key = f"{session.slot}|{'+'.join(sorted(s.id for s in session.routines))}|{''.join(session.weekdays)}"
@@ -469,6 +472,8 @@ class _Writer:
     def run(self, session: Session, key: str, part: int, first: date, count: int, description: str) -> _Event:
         title = session_title(session)
         shown = f"Reminder · {session.slot}" if self.plan.discreet else title
+        if session.medication and self.plan.discreet:
+            shown = "Medicine"
         event = self.base("session", shown, key, part)
         start = datetime.combine(first, session.time)  # local wall-clock time in the plan's zone (TZID)
         event.add("DTSTART", f"{start:%Y%m%dT%H%M%S}", self.tzid)
@@ -479,7 +484,7 @@ class _Writer:
             rule = f"FREQ=WEEKLY;COUNT={count};BYDAY={','.join(BYDAY_CODES[d] for d in session.weekdays)}"
         event.add("RRULE", rule)
         self.finish(event, description)
-        event.alarm = ["ACTION:DISPLAY", f"DESCRIPTION:{text('Reminder' if self.plan.discreet else title)}"]
+        event.alarm = ["ACTION:DISPLAY", f"DESCRIPTION:{text(shown if self.plan.discreet else title)}"]
         event.alarm.append(f"TRIGGER:{self.trigger}")
         return event
 
@@ -513,7 +518,10 @@ def session_title(session: Session) -> str:
 
 
 def routine_title(series: Series) -> str:
-    """What to do, in the title itself, since some calendars drop the alarm: "Quad sets · 3×10, hold 5 s"."""
+    """What to do, in the title itself, since some calendars drop the alarm: "Quad sets · 3×10, hold 5 s";
+    a medicine exactly as the surgeon wrote it."""
+    if series.medication:
+        return series.title
     return f"{series.title} · {series.dose}" if series.dose else f"{series.title} · {series.minutes} min"
 
 

@@ -92,6 +92,7 @@ def to_data(schedule: Schedule) -> dict[str, Any]:
                 "title": r.title,
                 "dose": r.dose,
                 "minutes": r.minutes,
+                "medication": r.medication,
                 "first_day": _day(r.first),
                 "last_day": _day(r.last),
                 "weekdays": list(r.weekdays),
