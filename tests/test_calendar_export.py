@@ -287,7 +287,12 @@ def test_every_rule_for_calendar_clients_holds(tmp_path) -> None:
             assert "TZID" not in start.params
             assert start.params.get("VALUE") == "DATE"
             assert event["DTEND"].dt > start.dt
-            assert alarms == []
+            if str(event["SUMMARY"]).startswith("Book: "):  # a reminder to book: 09:00 on a clinic day
+                (alarm,) = alarms
+                assert alarm["TRIGGER"].dt == timedelta(hours=9)
+                assert start.dt.weekday() < 5
+            else:
+                assert alarms == []
     assert b"FREQ=HOURLY" not in data
     assert b"RDATE" not in data
 
@@ -384,3 +389,48 @@ def test_calendar_level_texts_are_escaped_and_read_back_whole(tmp_path) -> None:
     assert b"X-WR-CALDESC:Proximal hamstring repair\\, version" in data
     assert str(vobject.readOne(data.decode()).x_wr_calname.value) == f"{name} (revision 1)"
     assert IcsCalendarStream.calendar_from_ics(data.decode()).prodid.startswith("-//recovery//")
+
+
+def test_whom_to_call_is_on_every_view_and_every_red_flag(tmp_path) -> None:
+    """--contact (or a protocol's contact) tops Read first, the handout and the agenda, ends every
+    red flag that is not a call to the emergency number, and the red flags are in every phase's
+    event, so they are at hand on any day, not only on day 0."""
+    contact = "Surgical team 555-0100, after hours 555-0199"
+    data = generate(tmp_path, "--surgery-date", "2027-03-01", "--contact", contact)
+    calendar = icalendar.Calendar.from_ical(data)
+    events = {str(e["SUMMARY"]): str(e["DESCRIPTION"]) for e in calendar.walk("VEVENT")}
+    welcome = next(text for title, text in events.items() if title.startswith("Read first"))
+    assert welcome.startswith(f"Questions, or a warning sign below: {contact}")
+    for title in ("Phase 1 · Protection", "Phase 3 · Strength"):
+        assert "RED FLAGS: when to get help" in events[title]
+        assert f"Call your surgical team today. Contact: {contact}." in events[title]
+    assert "Call your local emergency number now. This can be a blood clot in the lung.\n" in welcome
+    agenda = run("agenda", "--surgery-date", "2027-03-01", "--on", "2027-03-10", "--contact", contact).stdout
+    assert agenda.splitlines()[2] == f"Questions, or a red flag below: {contact}"
+    html = tmp_path / "plan.html"
+    run("handout", "--surgery-date", "2027-03-01", "--contact", contact, "-o", str(html))
+    assert f"Questions, or a red flag below: {contact}" in html.read_text()
+
+
+def test_a_clinic_protocol_gives_the_contact_and_a_plan_may_replace_it(tmp_path) -> None:
+    clinic = tmp_path / "clinic.toml"
+    clinic.write_text('id = "clinic"\nextends = "proximal-hamstring-repair"\ncontact = "Example Clinic 555-0142"\n')
+    data = generate(tmp_path, "--surgery-date", "2027-03-01", "--protocol", str(clinic))
+    assert b"Example Clinic 555-0142" in data
+    data = generate(
+        tmp_path, "--surgery-date", "2027-03-01", "--protocol", str(clinic), "--contact", "Ward 7: 555-0177"
+    )
+    assert b"Example Clinic" not in data
+    assert b"Ward 7: 555-0177" in data
+
+
+def test_booking_reminders_ring_on_a_clinic_day_after_the_surgery(tmp_path) -> None:
+    """A visit planned a week after a Friday surgery: its reminder to book is not on the surgery day
+    nor on a weekend."""
+    data = generate(tmp_path, "--surgery-date", "2027-03-05")
+    for event in icalendar.Calendar.from_ical(data).walk("VEVENT"):
+        if str(event["SUMMARY"]).startswith("Book: "):
+            day = event["DTSTART"].dt
+            assert day > date(2027, 3, 5)
+            assert day.weekday() < 5
+            assert event.walk("VALARM")

@@ -424,6 +424,9 @@ class Protocol:
     normal: Annotated[list[Normal], Doc("What is expected and needs no call, shown beside the red flags")] = field(
         default_factory=list
     )
+    contact: Annotated[
+        str, Doc("Whom the patient calls, such as the surgical team's numbers by day and after hours")
+    ] = ""
     clinic_days: Annotated[
         Annotated[list[Weekday], Bounds(min_length=1)],
         Doc("The days the clinic sees patients: visits are placed on them (default Monday to Friday)"),

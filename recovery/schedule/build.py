@@ -23,7 +23,7 @@ from recovery.protocol.timeexpr import TimeExpr
 from recovery.schedule.items import Day, Schedule, Series, Span, Window, on_weekdays, owning_phase
 from recovery.schedule.plan import Plan
 from recovery.schedule.zones import ClockChange, clock_changes
-from recovery.words import EARLIEST_DAY_TO_ASK, FROM_THIS_DAY_ASK, clock, quoted_choices
+from recovery.words import EARLIEST_DAY_TO_ASK, FROM_THIS_DAY_ASK, clock, quoted_choices, weekday
 
 T = TypeVar("T", Phase, Milestone, Appointment)
 
@@ -95,6 +95,7 @@ def build(protocol: Protocol, plan: Plan, *, facts: bool = True) -> Schedule:
     _check_actuals(protocol, plan, values)
     days = resolve_days(protocol, values, plan)
     fill = _Filler(protocol.shown(values), plan)
+    contact = fill(plan.contact or protocol.contact)
     phases, problems = _phases(protocol, days, fill, plan)
     in_order = tuple(sorted(phases, key=lambda p: (p.start, p.end)))
     milestones, more = _milestones(protocol, days, fill, plan)
@@ -122,10 +123,14 @@ def build(protocol: Protocol, plan: Plan, *, facts: bool = True) -> Schedule:
         milestones=tuple(sorted(milestones, key=lambda m: m.date)),
         routines=tuple(sorted(routines, key=lambda r: (r.first, r.time, r.id))),
         appointments=tuple(sorted(appointments, key=lambda a: a.first)),
-        red_flags=tuple((fill(f.sign), fill(f.action)) for f in protocol.red_flags),
+        red_flags=tuple(
+            (fill(f.sign), fill(f.action) + (f" Contact: {contact}." if contact and not f.emergency else ""))
+            for f in protocol.red_flags
+        ),
         references=tuple(protocol.references),
         values=values,
         normal=tuple(fill(expected.text) for expected in protocol.normal),
+        contact=contact,
     )
     return starting_from(schedule, plan.start_from) if plan.start_from else schedule
 
@@ -218,7 +223,7 @@ def _appointments(protocol: Protocol, days: Days, fill: _Filler, plan: Plan) -> 
                 first=first,
                 last=last,
                 description=fill(item.description),
-                book_by=max(first - timedelta(BOOKING_DAYS), plan.surgery_date),
+                book_by=_booking_day(first, plan.surgery_date, protocol.clinic_days),
             )
         )
     return made, problems
@@ -238,6 +243,20 @@ def _routines(
             continue
         made += series
     return made, problems
+
+
+def _booking_day(visit: date, surgery: date, clinic_days: Iterable[str]) -> date | None:
+    """The day to be reminded to book a visit: a clinic day about a week before it, after the
+    surgery day (on which no one books anything); None when there is no such day before the visit."""
+    days = set(clinic_days)
+    day = visit - timedelta(BOOKING_DAYS)
+    while day > surgery and weekday(day) not in days:
+        day -= timedelta(1)
+    if day <= surgery:  # too close to the surgery: the first clinic day after it
+        day = surgery + timedelta(1)
+        while day < visit and weekday(day) not in days:
+            day += timedelta(1)
+    return day if day < visit else None
 
 
 def _in_schedule(

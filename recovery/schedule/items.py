@@ -235,6 +235,7 @@ class Schedule:
     references: tuple[str, ...]
     values: dict[str, Any] = field(default_factory=dict)
     normal: tuple[str, ...] = ()  # what is expected and needs no call
+    contact: str = ""  # whom to call: the plan's contact, else the protocol's
 
     @property
     def last_day(self) -> date:

@@ -250,6 +250,13 @@ FIELDS: tuple[Field, ...] = (
         flag=True,
     ),
     Field(
+        "contact",
+        "contact",
+        optional(to_text),
+        "Whom to call: the surgical team's numbers (top of every view, and in each red flag). "
+        "[default: the protocol's]",
+    ),
+    Field(
         "alarm-minutes",
         "alarm_minutes",
         to_minutes,
@@ -292,6 +299,7 @@ class Plan:
     start_from: date | None = None  # skip what is before this day (a patient who starts late)
     actuals: dict[str, date] = field(default_factory=dict)  # milestone id → the day it happened
     plan_id: str = ""  # tells apart two plans meant for one calendar (both legs); never identifying data
+    contact: str | None = None  # whom to call (the surgical team's numbers); default: the protocol's
 
     def __post_init__(self) -> None:
         problems: list[Problem] = []

@@ -50,6 +50,8 @@ def render(schedule: Schedule, day: date, week: bool = False, color: bool = Fals
     days = [day + timedelta(n) for n in range(7 if week else 1)]
     out = [style.bold(f"{iso_date(day)} · {since_surgery(schedule, day)}")]
     out.append(f"{schedule.protocol_title}, version {schedule.protocol_version}")
+    if schedule.contact:
+        out += _wrap(f"Questions, or a red flag below: {schedule.contact}", width, 0, hang=2)
     out.append("")
     n = schedule.day_number(day)
     if n < 0:

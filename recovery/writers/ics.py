@@ -45,6 +45,8 @@ PACKAGE = "recovery"
 PRODID = f"-//{PACKAGE}//{PACKAGE} protocol calendar//EN"
 #: Outlook (and Exchange) refuse a series of more than 999 occurrences; longer ones are split.
 MAX_COUNT = 999
+#: When a "Book:" reminder rings: 09:00 on its day (an all-day event's alarm counts from the day's start).
+BOOKING_ALARM = "PT9H"
 #: Properties of our own, on the calendar and on each event.
 PLAN_PROPERTY = "X-RECOVERY-PLAN"  # which plan (family and plan id, hashed): --update refuses another's file
 REVISION_PROPERTY = "X-RECOVERY-REVISION"  # 1 for a new plan, one more with each --update
@@ -372,13 +374,21 @@ class _Writer:
             yield self.all_day(visit.id, title, visit.first, visit.last + timedelta(1), lines)
             if visit.book_by is not None and visit.book_by < visit.first and visit.book_by >= self.schedule.first_day:
                 booking = "Book an appointment" if self.plan.discreet else f"Book: {visit.title}"
-                yield self.all_day(
+                call = (
+                    f"call your clinic now ({self.schedule.contact})"
+                    if self.schedule.contact
+                    else "call your clinic now"
+                )
+                event = self.all_day(
                     f"book-{visit.id}",
                     booking,
                     visit.book_by,
                     visit.book_by + timedelta(1),
-                    [f"If this visit is not booked yet, call your clinic now: it should take place {when}."],
+                    [f"If this visit is not booked yet, {call}: it should take place {when}."],
                 )
+                # An alarm at 09:00 that day (all-day events count from the day's start), on a clinic day.
+                event.alarm = ["ACTION:DISPLAY", f"DESCRIPTION:{text(booking)}", f"TRIGGER:{BOOKING_ALARM}"]
+                yield event
         parts: dict[str, int] = {}  # the same routines at the same time can return later in the course
         for session in self.schedule.sessions:
             yield from self.session(session, parts)
@@ -406,7 +416,8 @@ class _Writer:
         made = f"Plan revision {self.revision}, made on {long_date(self.stamp.date())}"
         if self.revision > 1:
             made += f"; it replaces revision {self.revision - 1}"
-        lines = [
+        lines = [f"Questions, or a warning sign below: {schedule.contact}", ""] if schedule.contact else []
+        lines += [
             f"This calendar lays out {schedule.protocol_title} (protocol version {schedule.protocol_version}) "
             f"from your surgery on {long_date(self.plan.surgery_date)}.",
             f"{made}.",
@@ -443,7 +454,15 @@ class _Writer:
         days = (
             f"Days {self.schedule.day_number(phase.start)} to {self.schedule.day_number(phase.end) - 1} after surgery."
         )
-        return self.all_day(phase.id, title, phase.start, phase.end, [*lines, days])
+        # The warning signs on every day, not only in Read first on day 0.
+        flags = [
+            "",
+            "RED FLAGS: when to get help",
+            *[f"- {sign}: {action}" for sign, action in self.schedule.red_flags],
+        ]
+        return self.all_day(
+            phase.id, title, phase.start, phase.end, [*lines, days, *(flags if self.schedule.red_flags else [])]
+        )
 
     def session(self, session: Session, parts: dict[str, int]) -> Iterator[_Event]:
         """One event per run of at most MAX_COUNT occurrences (almost always one), with one alarm.
