@@ -332,7 +332,7 @@ def make_plan(options: dict[str, Any]) -> tuple[Protocol, Plan]:
     values = {
         f.attribute: {k: v for k, v in options[f.attribute] if v is not None} if f.pairs else options[f.attribute]
         for f in FIELDS
-        if f.attribute in options and options[f.attribute] is not None
+        if f.attribute in options and options[f.attribute] is not None and not (f.many and not options[f.attribute])
     }
     return protocol, Plan.from_json({BY_ATTRIBUTE[a].key: v for a, v in values.items()}, machine_zone=True)
 
@@ -404,7 +404,7 @@ def updated_plan(
     this command line in their place; what changed is said on standard error, one line."""
     context = click.get_current_context()
     given = {
-        f.key: dict(options[f.attribute]) if f.pairs else options[f.attribute]
+        f.key: dict(options[f.attribute]) if f.pairs else list(options[f.attribute]) if f.many else options[f.attribute]
         for f in FIELDS
         if f.attribute in options and context.get_parameter_source(f.attribute) == ParameterSource.COMMANDLINE
     }
@@ -425,7 +425,7 @@ def updated_plan(
     kept = [
         f"--{f.name}"
         for f in FIELDS
-        if f.key in recorded and f.key not in given and recorded[f.key] not in (None, "", {}, False)
+        if f.key in recorded and f.key not in given and recorded[f.key] not in (None, "", {}, [], False)
     ]
     shown = ", ".join(f"--{f.name} {old} → {new}" for f, old, new in differences) or "none"
     note = f"note: changed from revision {revision}: {shown}" + (f"; kept: {' '.join(kept)}" if kept else "")

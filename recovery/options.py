@@ -126,6 +126,16 @@ def _path_text(value: Any) -> str:
 def plan_option(name: str, **extra: Any) -> Callable[[Any], Any]:
     """The click option of the plan's field `name` (its parameter is the Plan's attribute)."""
     field = BY_NAME[name]
+    if field.many:
+        return click.option(
+            f"--{field.name}",
+            field.attribute,
+            type=ValueType(field.metavar, field.convert),
+            multiple=True,
+            help=field.help,
+            metavar=field.metavar,
+            **extra,
+        )
     if field.flag:
         return click.option(f"--{field.name}", field.attribute, is_flag=True, help=field.help, **extra)
     return click.option(

@@ -6,6 +6,7 @@ import json
 from datetime import date
 
 import icalendar
+import pytest
 
 from recovery import Plan, build, load
 
@@ -94,3 +95,36 @@ def test_visits_fall_on_clinic_days_with_a_reminder_to_book_them(tmp_path) -> No
     booking = titles["Book: Surgeon visit: end of protection"]
     assert booking["DTSTART"].dt == date(2027, 4, 12)
     assert "call your clinic now" in str(booking["DESCRIPTION"])
+
+
+@pytest.mark.parametrize(
+    ("actual", "expected"),
+    [
+        (
+            "brace-off=2027-01-13",
+            "day 1 is outside the days this protocol expects it (3 weeks to 12 weeks after surgery",
+        ),
+        ("brace-off=2027-04-20", "day 98 is outside the days this protocol expects it"),
+        ("cleared-to-drive=2027-01-20", "day 8 is before the earliest day to ask whether you may drive again (day 42"),
+    ],
+)
+def test_a_recorded_date_outside_what_the_protocol_expects_is_refused_with_the_window(
+    tmp_path, actual, expected
+) -> None:
+    """A mistyped brace-off (the day after surgery) must not silently end protection."""
+    name = actual.split("=")[0]
+    args = ("generate", "--surgery-date", "2027-01-12", "--actual", actual, "-o", str(tmp_path / "plan.ics"))
+    result = run(*args)
+    assert result.exit_code == 1
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"error: --actual {actual}: {expected}")
+    assert line.endswith(f"check the date; if it is right, confirm it: --confirm {name}")
+    assert not (tmp_path / "plan.ics").exists()
+    confirmed = run(*args, "--confirm", name)
+    assert confirmed.exit_code == 0, confirmed.stderr
+
+
+def test_a_confirmation_without_its_date_is_refused() -> None:
+    result = run("agenda", "--surgery-date", "2027-01-12", "--confirm", "brace-off")
+    assert result.exit_code == 1
+    assert "confirms no recorded date" in result.stderr

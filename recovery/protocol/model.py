@@ -286,6 +286,17 @@ class Milestone(Item):
     clearance: Annotated[
         Text | None, Doc('Makes it a gate: what the patient asks, e.g. "whether you may start running"')
     ] = None
+    recordable: Annotated[
+        tuple[When, When] | None,
+        Doc(
+            "[earliest, latest] day a real date may be recorded (--actual), counted from the surgery day; "
+            "outside, it is refused unless confirmed (--confirm). A clearance is never recorded before its day"
+        ),
+    ] = None
+
+    def __post_init__(self) -> None:
+        if self.recordable is not None and any(expr.anchor is not None for expr in self.recordable):
+            raise ValueError('recordable counts from the surgery day: write "6 weeks", not an item')
 
     def whens(self) -> Iterator[tuple[str, TimeExpr]]:
         yield "at", self.at

@@ -17,7 +17,7 @@ import string
 from collections.abc import Iterator
 
 from recovery.errors import Problem
-from recovery.protocol.model import Item, Protocol, Routine, where
+from recovery.protocol.model import Item, Milestone, Protocol, Routine, where
 
 #: A number with a unit of dose, duration or angle: "20 minutes", "30-90°", "25%", "3 × 10", "6-8 weeks".
 _MEASURE = re.compile(
@@ -74,6 +74,8 @@ def _item_number(item: Item) -> str | None:
         for term in expr.terms:
             if term.parameter is None and term.number:
                 return f'{key} = "{expr}"'
+    if isinstance(item, Milestone) and item.recordable is not None:
+        return f'recordable = ["{item.recordable[0]}", "{item.recordable[1]}"]'
     if isinstance(item, Routine):
         if item.dose is not None:
             return "a dose"

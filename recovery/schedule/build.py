@@ -423,8 +423,40 @@ def _check_actuals(protocol: Protocol, plan: Plan, values: dict[str, Any]) -> No
             problems.append(
                 Problem(f"before the surgery date {plan.surgery_date}", field="actuals", detail=f"{name}={day}")
             )
+        elif name not in plan.confirmed and (why := _outside_window(protocol, values, plan, name, day)):
+            problems.append(Problem(why, field="actuals", detail=f"{name}={day}"))
+    unknown = [name for name in plan.confirmed if name not in plan.actuals]
+    problems += [
+        Problem("confirms no recorded date: give its --actual too, or leave it out", field="confirmed", detail=name)
+        for name in unknown
+    ]
     if problems:
         raise PlanError(problems)
+
+
+def _outside_window(protocol: Protocol, values: dict[str, Any], plan: Plan, name: str, day: date) -> str:
+    """Why a recorded day is not one the protocol expects ("" when it is): before a clearance's
+    earliest day to ask, or outside a milestone's `recordable` days."""
+    milestone = next(m for m in protocol.milestones if m.id == name)
+    number = (day - plan.surgery_date).days
+    confirm = f"check the date; if it is right, confirm it: --confirm {name}"
+    if milestone.clearance is not None:
+        others = {k: v for k, v in plan.actuals.items() if k != name}
+        earliest = _resolve(protocol, values, replace(plan, actuals=others))[(name, "start")]
+        if day < earliest:
+            return (
+                f"day {number} is before the earliest day to ask {_Filler(protocol.shown(values), plan)(milestone.clearance)} "
+                f"(day {(earliest - plan.surgery_date).days}, {earliest}); {confirm}"
+            )
+    if milestone.recordable is not None:
+        first, last = (apply(expr, plan.surgery_date, values) for expr in milestone.recordable)
+        if not first <= day <= last:
+            low, high = milestone.recordable
+            return (
+                f"day {number} is outside the days this protocol expects it ({low} to {high} after surgery: "
+                f"{first} to {last}); {confirm}"
+            )
+    return ""
 
 
 def _resolve(protocol: Protocol, values: dict[str, Any], plan: Plan) -> dict[Point, date]:

@@ -109,6 +109,12 @@ def to_parameter_value(value: Any) -> str:
     return to_text(value).strip()
 
 
+def to_name(value: Any) -> str:
+    if isinstance(value, str) and re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", value.strip()):
+        return value.strip()
+    raise BadValueError(f"{_shown(value)} is not a milestone's id")
+
+
 def choice(*choices: str) -> Callable[[Any], str]:
     def to_choice(value: Any) -> str:
         if isinstance(value, str) and value.strip().lower() in choices:
@@ -153,6 +159,8 @@ class Field:
     pairs: bool = False
     names: tuple[str, ...] = ()
     names_are: str = "a name"  # what the names are, for a message: "a time of day"
+    #: Several values (--confirm a --confirm b; a batch cell "a b"; a JSON list), each converted.
+    many: bool = False
     flag: bool = False
     #: Only a calendar file has it (an alarm, a calendar's name, the plan's identity in a calendar).
     calendar_only: bool = False
@@ -164,6 +172,14 @@ class Field:
 
     def value_of(self, value: Any) -> Any:
         """The field's value from a plain value, or a PlanError naming the field (every bad entry)."""
+        if self.many:
+            values = value.replace(",", " ").split() if isinstance(value, str) else value
+            if not isinstance(values, list | tuple) or len(values) > MAX_PAIRS:
+                raise PlanError([Problem(f"{_shown(value)} is not a list of names", field=self.attribute)])
+            try:
+                return tuple(dict.fromkeys(self.convert(v) for v in values))
+            except BadValueError as error:
+                raise PlanError([Problem(str(error), field=self.attribute)]) from None
         if not self.pairs:
             try:
                 return self.convert(value)
@@ -250,6 +266,14 @@ FIELDS: tuple[Field, ...] = (
         flag=True,
     ),
     Field(
+        "confirm",
+        "confirmed",
+        to_name,
+        "A milestone whose --actual date is outside the days the protocol expects, recorded so on purpose (repeatable).",
+        "MILESTONE",
+        many=True,
+    ),
+    Field(
         "contact",
         "contact",
         optional(to_text),
@@ -300,6 +324,7 @@ class Plan:
     actuals: dict[str, date] = field(default_factory=dict)  # milestone id → the day it happened
     plan_id: str = ""  # tells apart two plans meant for one calendar (both legs); never identifying data
     contact: str | None = None  # whom to call (the surgical team's numbers); default: the protocol's
+    confirmed: tuple[str, ...] = ()  # milestones whose recorded dates are outside their windows on purpose
 
     def __post_init__(self) -> None:
         problems: list[Problem] = []
@@ -346,6 +371,8 @@ class Plan:
                     value = {name: v[:5] for name, v in value.items()}
             elif isinstance(value, date):
                 value = value.isoformat()
+            elif isinstance(value, tuple):
+                value = list(value)
             data[declared.key] = value
         return data
 
