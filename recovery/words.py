@@ -87,6 +87,11 @@ def weeks_and_days(days: int) -> str:
 
 #: The title of a clearance the plan has not recorded: the day the patient may first ask for it.
 EARLIEST_DAY_TO_ASK = "Earliest day to ask {clearance}"
+#: What an item that lasts until a clearance says (its end in the calendar is the latest day the
+#: protocol expects the clearance).
+KEEP_GOING = "Keep going until you are cleared: ask your surgeon or physio {clearance}."
+#: What a phase that lasts until a clearance says (a restriction such as "no driving" too).
+LASTS_UNTIL_CLEARED = "This lasts until you are cleared: ask your surgeon or physio {clearance}."
 #: What such a day says: what follows the clearance comes in a new calendar.
 FROM_THIS_DAY_ASK = (
     "From this day on, ask your surgeon or physio {clearance}. What comes after it is not in "

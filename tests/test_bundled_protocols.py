@@ -59,7 +59,10 @@ def test_hamstring_standard_course_matches_the_clinical_reference() -> None:
     for words in ("hips with your left knee straight", "back of your thigh to bend your knee", "3 weeks"):
         assert words in precautions
     # Driving is a gate: the restriction lasts until the day the patient is cleared is recorded.
-    assert (phases["no-driving"].start, phases["no-driving"].end) == (day(0), date(2027, 9, 2))
+    # So is sport: strength work goes on until return to sport is recorded, at the latest 12 months
+    # (H4), and the driving restriction as long as the calendar runs.
+    assert (phases["strengthening"].start, phases["strengthening"].end) == (day(84), date(2028, 3, 2))
+    assert (phases["no-driving"].start, phases["no-driving"].end) == (day(0), date(2028, 3, 2))
     assert "opioid" in phases["no-driving"].precautions[0]
     milestones = {m.id: m.date for m in schedule.milestones}
     assert milestones["brace-off"] == day(42)

@@ -343,7 +343,7 @@ def test_default_output_path_and_standard_output(tmp_path) -> None:
         (["--surgery-date", "2027-03-01", "--actual", "brace-of=2027-04-01"], 1, 'did you mean "brace-off"?'),
         (["--surgery-date", "2027-03-01", "--actual", "brace-off=2027-02-01"], 1, "before the surgery date"),
         (["--surgery-date", "2027-03-01", "--actual", "brace-off=April"], 2, "write it as YYYY-MM-DD"),
-        (["--surgery-date", "2027-03-01", "--from", "2028-01-01"], 1, "nothing is left to schedule"),
+        (["--surgery-date", "2027-03-01", "--from", "2028-06-01"], 1, "nothing is left to schedule"),
         (
             ["--surgery-date", "2027-03-01", "--timezone", "America/New_York", "--time", "morning=02:30"],
             1,

@@ -128,3 +128,49 @@ def test_a_confirmation_without_its_date_is_refused() -> None:
     result = run("agenda", "--surgery-date", "2027-01-12", "--confirm", "brace-off")
     assert result.exit_code == 1
     assert "confirms no recorded date" in result.stderr
+
+
+def exercise_days(schedule) -> set[date]:
+    """The days on which some exercise (not a medicine) is due."""
+    from datetime import timedelta
+
+    days = set()
+    for series in schedule.routines:
+        day = series.first
+        while day <= series.last:
+            if series.occurs_on(day) and not series.medication:
+                days.add(day)
+            day += timedelta(1)
+    return days
+
+
+@pytest.mark.parametrize(
+    "actuals",
+    [
+        {},  # not cleared for sport at 6 months: the work goes on
+        {"return-to-sport": date(2027, 10, 11)},  # cleared at week 32
+        {"walk-jog": date(2027, 9, 13), "return-to-sport": date(2027, 12, 20)},  # running cleared at week 28
+    ],
+    ids=["not-cleared", "sport-at-week-32", "running-at-week-28"],
+)
+def test_no_week_without_exercise_until_return_to_sport_whenever_it_is_cleared(actuals) -> None:
+    from datetime import timedelta
+
+    schedule = build(load("proximal-hamstring-repair"), Plan(date(2027, 3, 1), actuals=actuals))
+    days = exercise_days(schedule)
+    end = actuals.get("return-to-sport", date(2028, 3, 1))
+    week = date(2027, 3, 2)
+    while week + timedelta(7) <= end:
+        assert days & {week + timedelta(n) for n in range(7)}, f"no exercise in the week from {week}"
+        week += timedelta(7)
+    if "walk-jog" in actuals:
+        running = next(p for p in schedule.phases if p.id == "running")
+        assert running.start == actuals["walk-jog"]
+    if not actuals:
+        strength = next(p for p in schedule.phases if p.id == "strengthening")
+        assert any(text.startswith("This lasts until you are cleared") for text in strength.advice)
+        training = next(s for s in schedule.routines if s.id == "strength-training")
+        assert (
+            "Keep going until you are cleared: ask your surgeon or physio whether you may return to sport."
+            in training.description
+        )

@@ -10,7 +10,7 @@ omissions.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, time, timedelta
 from typing import Any, TypeVar
 
@@ -23,7 +23,15 @@ from recovery.protocol.timeexpr import TimeExpr
 from recovery.schedule.items import Day, Schedule, Series, Span, Window, on_weekdays, owning_phase
 from recovery.schedule.plan import Plan
 from recovery.schedule.zones import ClockChange, clock_changes
-from recovery.words import EARLIEST_DAY_TO_ASK, FROM_THIS_DAY_ASK, clock, quoted_choices, weekday
+from recovery.words import (
+    EARLIEST_DAY_TO_ASK,
+    FROM_THIS_DAY_ASK,
+    KEEP_GOING,
+    LASTS_UNTIL_CLEARED,
+    clock,
+    quoted_choices,
+    weekday,
+)
 
 T = TypeVar("T", Phase, Milestone, Appointment)
 
@@ -143,6 +151,8 @@ class Days:
     spans: dict[str, tuple[date, date]]
     #: The clearances the plan has not recorded: their day is the earliest day to ask.
     gates: frozenset[str]
+    #: Items that last until a clearance is recorded: item id → that clearance's milestone id.
+    until_cleared: dict[str, str] = field(default_factory=dict)
 
     def of(self, item: Item) -> tuple[date, date] | None:
         """The item's (start, end), or None when it is not in the schedule."""
@@ -152,7 +162,8 @@ class Days:
 def resolve_days(protocol: Protocol, values: dict[str, Any], plan: Plan) -> Days:
     """The days of every item in the schedule. What a parameter switches off is not in it; what
     starts after a clearance the plan has not recorded is not in it yet; what ends at such a
-    clearance lasts until the last day of everything else."""
+    clearance goes on until it is recorded: to the latest day the clearance may be recorded
+    (`recordable`), else to the last day of everything else."""
     dates = _resolve(protocol, values, plan)
     shown = {item.id for _, item in protocol.items() if item.only_if is None or values.get(item.only_if)}
     gates = {
@@ -162,18 +173,45 @@ def resolve_days(protocol: Protocol, values: dict[str, Any], plan: Plan) -> Days
     open_end = max(
         (day for point, day in dates.items() if point[0] in shown and point not in behind), default=plan.surgery_date
     )
+    scheduled = [item for _, item in protocol.items() if item.id in shown and (item.id, "start") not in behind]
+    waiting = {item.id: _gate_of(protocol, (item.id, "end"), gates) for item in scheduled if (item.id, "end") in behind}
+    latest = {name: _latest_recordable(protocol, gate, values, plan) for name, gate in waiting.items()}
+    # What lasts until a clearance with a latest day runs to it; the rest to the end of everything.
+    open_end = max([open_end, *(day for day in latest.values() if day is not None)])
     spans = {}
-    for _, item in protocol.items():
-        if item.id in shown and (item.id, "start") not in behind:
-            end = open_end + timedelta(1) if (item.id, "end") in behind else dates[(item.id, "end")]
-            spans[item.id] = (dates[(item.id, "start")], end)
-    return Days(spans, frozenset(gates))
+    for item in scheduled:
+        end = dates[(item.id, "end")]
+        if item.id in waiting:
+            end = (latest[item.id] or open_end) + timedelta(1)
+        spans[item.id] = (dates[(item.id, "start")], end)
+    return Days(spans, frozenset(gates), {name: gate for name, gate in waiting.items() if gate})
+
+
+def _gate_of(protocol: Protocol, point: Point, gates: set[str]) -> str:
+    """The unrecorded clearance a point is counted from, following its references ("" if none)."""
+    graph = protocol.references_graph
+    seen = 0
+    current: Point | None = graph.depends_on(point)
+    while current is not None and seen <= len(graph.definitions):
+        if current[0] in gates:
+            return current[0]
+        current, seen = graph.depends_on(current), seen + 1
+    return ""
+
+
+def _latest_recordable(protocol: Protocol, gate: str, values: dict[str, Any], plan: Plan) -> date | None:
+    """The latest day a clearance may be recorded, when its milestone says (`recordable`)."""
+    milestone = next((m for m in protocol.milestones if m.id == gate), None)
+    if milestone is None or milestone.recordable is None:
+        return None
+    return apply(milestone.recordable[1], plan.surgery_date, values)
 
 
 def _phases(protocol: Protocol, days: Days, fill: _Filler, plan: Plan) -> tuple[list[Span], list[Problem]]:
     made: list[Span] = []
     problems: list[Problem] = []
     for item, start, end in _in_schedule(protocol.phases, "phases", days, plan, problems):
+        waiting = _keep_going(protocol, days, item.id, fill, LASTS_UNTIL_CLEARED)
         made.append(
             Span(
                 id=item.id,
@@ -185,7 +223,7 @@ def _phases(protocol: Protocol, days: Days, fill: _Filler, plan: Plan) -> tuple[
                 brace=fill(item.brace),
                 precautions=tuple(map(fill, item.precautions)),
                 goals=tuple(map(fill, item.goals)),
-                advice=tuple(map(fill, item.advice)),
+                advice=(*map(fill, item.advice), *([waiting] if waiting else [])),
             )
         )
     return made, problems
@@ -238,6 +276,8 @@ def _routines(
             continue
         start, end = span
         series = _series(item, start, end, plan, fill, phases)
+        if waiting := _keep_going(protocol, days, item.id, fill):
+            series = [replace(s, description=f"{s.description} {waiting}".strip()) for s in series]
         if (wrong := _date_problem(item, start, end, plan.surgery_date, series)) is not None:
             problems.append(_problem(item, "routines", wrong, plan))
             continue
@@ -257,6 +297,15 @@ def _booking_day(visit: date, surgery: date, clinic_days: Iterable[str]) -> date
         while day < visit and weekday(day) not in days:
             day += timedelta(1)
     return day if day < visit else None
+
+
+def _keep_going(protocol: Protocol, days: Days, item_id: str, fill: _Filler, words: str = KEEP_GOING) -> str:
+    """What an item that lasts until a clearance tells the patient ("" for any other item)."""
+    gate = days.until_cleared.get(item_id)
+    milestone = next((m for m in protocol.milestones if m.id == gate), None)
+    if milestone is None or milestone.clearance is None:
+        return ""
+    return words.format(clearance=fill(milestone.clearance))
 
 
 def _in_schedule(
