@@ -20,6 +20,7 @@ from recovery.words import clock, long_date
 #: The timeline's drawing units. Printed, 720 units span the page's width (about 516 pt on A4 with
 #: its margins), so a 13-unit label prints at 9.3 pt: no label of the picture is smaller.
 WIDTH, LABEL, ROW, GAP = 720, 190, 28, 24
+MAX_TICKS = 8
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,12 @@ def render(
             "" if last is None or last == first else f" – {_weeks((last - day0).days)}"
         )
 
+    def span(first: date, last: date) -> str:
+        """A routine's days in a table, short: "02 Mar – 11 Apr" (its phase's heading has the years)."""
+        if not dated:
+            return when(first, last)
+        return first.strftime("%d %b") + ("" if last == first else f" – {last.strftime('%d %b')}")
+
     sections = [
         PhaseSection(
             phase,
@@ -110,6 +117,7 @@ def render(
         heading="Your plan" if schedule.plan.discreet else f"{schedule.protocol_title}: your recovery plan",
         dated=dated,
         when=when,
+        span=span,
         sections=sections,
         timeline=_timeline(schedule, dated, today, when),
         sources=sources or not dated,
@@ -177,7 +185,9 @@ def _timeline(schedule: Schedule, dated: bool, today: date | None, when: Callabl
         timeline.marks.append(Mark(number, x(first), width, row, title, when(first, last), kind, detail))
     y += ROW
     y += ROW
-    for weeks in range(0, total // 7 + 1, 4 if total > 70 else 1):
+    # A tick every week for a short course, else every 4 weeks or more: at most 8 labels, never crowded.
+    step = 1 if total <= 70 else 4 * -(-(total // 7 + 1) // (4 * MAX_TICKS))
+    for weeks in range(0, total // 7 + 1, step):
         day = day0 + timedelta(weeks * 7)
         label = day.strftime("%d %b") if dated else f"wk {weeks}"
         timeline.ticks.append(Tick(x(day), label))
