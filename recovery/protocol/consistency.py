@@ -27,6 +27,7 @@ from recovery.protocol.model import (
     Routine,
     where,
 )
+from recovery.protocol.timeexpr import TimeExpr
 from recovery.words import quoted_choices
 
 _PLAIN = re.compile(r"[a-z_][a-z0-9_]*")
@@ -130,19 +131,27 @@ def _time_expressions(context: _Context, section: str, item: Item) -> Iterator[P
             elif name not in numeric:
                 message = f'"{expr}" uses {{{name}}} as a number, but that parameter is not a whole number'
                 yield Problem(message, source, place, refers=(name,))
-        anchor = expr.anchor
-        if anchor is None:
-            continue
-        if anchor not in items:
-            said = "" if expr.text.strip() == anchor else f'"{expr}": '
-            message = f'{said}refers to "{anchor}", which is not an item in this protocol{did_you_mean(anchor, items)}'
-            yield Problem(message, source, place, refers=(anchor,))
-        elif expr.anchor_end and isinstance(items[anchor], Milestone):
-            message = f'"{expr}": "{anchor}" is a milestone, a single day with no end; refer to "{anchor}" itself'
-            yield Problem(message, source, place, refers=(anchor,))
-        elif expr.anchor_end and _is_one_day_visit(items[anchor]):
-            message = f'"{expr}": the appointment "{anchor}" is on one day; refer to "{anchor}" itself'
-            yield Problem(message, source, place, refers=(anchor,))
+        for part in expr.parts():
+            yield from _anchor_problems(expr, part, items, source, place)
+
+
+def _anchor_problems(
+    expr: TimeExpr, part: TimeExpr, items: dict[str, Item], source: str, place: str
+) -> Iterator[Problem]:
+    """What is wrong with the item one part of an expression counts from."""
+    anchor = part.anchor
+    if anchor is None:
+        return
+    if anchor not in items:
+        said = "" if expr.text.strip() == anchor else f'"{expr}": '
+        message = f'{said}refers to "{anchor}", which is not an item in this protocol{did_you_mean(anchor, items)}'
+        yield Problem(message, source, place, refers=(anchor,))
+    elif part.anchor_end and isinstance(items[anchor], Milestone):
+        message = f'"{expr}": "{anchor}" is a milestone, a single day with no end; refer to "{anchor}" itself'
+        yield Problem(message, source, place, refers=(anchor,))
+    elif part.anchor_end and _is_one_day_visit(items[anchor]):
+        message = f'"{expr}": the appointment "{anchor}" is on one day; refer to "{anchor}" itself'
+        yield Problem(message, source, place, refers=(anchor,))
 
 
 def _switches(context: _Context, section: str, item: Item) -> Iterator[Problem]:
@@ -332,7 +341,7 @@ def _check_variants(protocol: Protocol) -> list[Problem]:
         for section, item in protocol.items():
             if item.id in hidden:
                 continue
-            anchors = [(key, expr.anchor) for key, expr in item.whens() if expr.anchor is not None]
+            anchors = [(key, anchor) for key, expr in item.whens() for anchor in expr.anchors]
             if isinstance(item, Routine) and item.during is not None:
                 anchors.append(("during", item.during))
             for key, anchor in anchors:

@@ -295,7 +295,7 @@ class Milestone(Item):
     ] = None
 
     def __post_init__(self) -> None:
-        if self.recordable is not None and any(expr.anchor is not None for expr in self.recordable):
+        if self.recordable is not None and any(expr.anchors for expr in self.recordable):
             raise ValueError('recordable counts from the surgery day: write "6 weeks", not an item')
 
     def whens(self) -> Iterator[tuple[str, TimeExpr]]:

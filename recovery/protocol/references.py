@@ -1,12 +1,12 @@
 """The graph of references between items' dates, built once per protocol and used by everything.
 
 Every item has a start and an end (for a milestone or a one-day visit, the end is its start).
-Each of these points is defined by exactly one thing: a time expression counted from the surgery
-day, a time expression counted from another point ("brace-off + 2 weeks", "end of protection"),
-or another point itself (a routine that runs `during` a phase starts and ends with it). So every
-point depends on at most one other, and the graph is a set of chains. The consistency checks ask
-it for cycles; the scheduler asks it for an order in which each point comes after the point it
-depends on. Both walks are iterative: a chain of thousands of references costs no recursion.
+Each of these points is defined by one thing: a time expression counted from the surgery day, a
+time expression counted from other points ("brace-off + 2 weeks", "end of protection", "later of
+12 weeks, end of walking"), or another point itself (a routine that runs `during` a phase starts
+and ends with it). The consistency checks ask the graph for cycles; the scheduler asks it for an
+order in which each point comes after the points it depends on. Both walks are depth-first and
+iterative: a chain of thousands of references costs no recursion.
 """
 
 from __future__ import annotations
@@ -48,8 +48,8 @@ class Definition:
     """How one point's date is found, and where the file says so (`phases[id=x].end`)."""
 
     where: str
-    expression: TimeExpr | None = None  # None: the same day as `anchor`
-    anchor: Point | None = None  # None: counted from the surgery day
+    expression: TimeExpr | None = None  # None: the same day as its one anchor
+    anchors: tuple[Point, ...] = ()  # the points it is counted from; none: the surgery day
 
 
 @dataclass(frozen=True)
@@ -65,36 +65,45 @@ class ReferenceGraph:
         for section, item in items:
             for field, expression in item.whens():
                 point: Point = (item.id, "end" if field in _END_FIELDS else "start")
-                anchor: Point | None = None
-                if expression.anchor is not None:
-                    anchor = (expression.anchor, "end" if expression.anchor_end else "start")
-                definitions[point] = Definition(place(section, item.id, field), expression, anchor)
+                anchors = tuple(
+                    (part.anchor, "end" if part.anchor_end else "start")
+                    for part in expression.parts()
+                    if part.anchor is not None
+                )
+                definitions[point] = Definition(place(section, item.id, field), expression, anchors)  # type: ignore[arg-type]
             for end, other, field in item.same_days():
-                definitions[(item.id, end)] = Definition(place(section, item.id, field), anchor=other)
+                definitions[(item.id, end)] = Definition(place(section, item.id, field), anchors=(other,))
         return cls(definitions)
 
-    def depends_on(self, point: Point) -> Point | None:
-        """The point whose date this one is counted from, if it is defined in this protocol."""
+    def depends_on(self, point: Point) -> tuple[Point, ...]:
+        """The points whose dates this one is counted from, those defined in this protocol."""
         definition = self.definitions.get(point)
-        if definition is None or definition.anchor not in self.definitions:
-            return None
-        return definition.anchor
+        if definition is None:
+            return ()
+        return tuple(anchor for anchor in definition.anchors if anchor in self.definitions)
 
     def cycles(self) -> list[list[Point]]:
         """Every cycle of references, each listed once from the point first met in file order."""
         found: list[list[Point]] = []
         done: set[Point] = set()
         for first in self.definitions:
-            path: list[Point] = []
-            on_path: set[Point] = set()
-            point: Point | None = first
-            while point is not None and point not in done and point not in on_path:
-                path.append(point)
-                on_path.add(point)
-                point = self.depends_on(point)
-            if point is not None and point in on_path:
-                found.append(path[path.index(point) :])
-            done.update(path)
+            if first in done:
+                continue
+            path, on_path = [first], {first}
+            pending = [iter(self.depends_on(first))]
+            while pending:
+                following = next(pending[-1], None)
+                if following is None:
+                    point = path.pop()
+                    on_path.discard(point)
+                    done.add(point)
+                    pending.pop()
+                elif following in on_path:
+                    found.append(path[path.index(following) :])
+                elif following not in done:
+                    path.append(following)
+                    on_path.add(following)
+                    pending.append(iter(self.depends_on(following)))
         return found
 
     @cached_property
@@ -103,20 +112,29 @@ class ReferenceGraph:
         return self.order()
 
     def order(self, given: Iterable[Point] = ()) -> list[Point]:
-        """Every point after the one it depends on. Points in `given` (dates known from the plan,
-        such as a milestone that really happened) depend on nothing. There must be no cycle."""
+        """Every point after the points it depends on (a depth-first walk, without recursion).
+        Points in `given` (dates known from the plan, such as a milestone that really happened)
+        depend on nothing. There must be no cycle."""
         known = set(given)
         placed: set[Point] = set()
         ordered: list[Point] = []
         for first in self.definitions:
-            chain: list[Point] = []
-            point: Point | None = first
-            while point is not None and point not in placed:
-                chain.append(point)
-                if len(chain) > len(self.definitions):
-                    raise ValueError(f"a cycle of references through {first}")  # ruled out by the checks
-                point = None if point in known else self.depends_on(point)
-            for link in reversed(chain):
-                placed.add(link)
-                ordered.append(link)
+            if first in placed:
+                continue
+            path, on_path = [first], {first}
+            pending = [iter(() if first in known else self.depends_on(first))]
+            while pending:
+                following = next(pending[-1], None)
+                if following is None:
+                    point = path.pop()
+                    on_path.discard(point)
+                    pending.pop()
+                    placed.add(point)
+                    ordered.append(point)
+                elif following not in placed:
+                    if following in on_path:
+                        raise ValueError(f"a cycle of references through {following}")  # ruled out by the checks
+                    path.append(following)
+                    on_path.add(following)
+                    pending.append(iter(() if following in known else self.depends_on(following)))
         return ordered

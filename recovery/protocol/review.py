@@ -71,7 +71,7 @@ def _texts(choices: list[str] | dict[str, str] | None) -> list[str]:
 
 def _item_number(item: Item) -> str | None:
     for key, expr in item.whens():
-        for term in expr.terms:
+        for term in (term for part in expr.parts() for term in part.terms):
             if term.parameter is None and term.number:
                 return f'{key} = "{expr}"'
     if isinstance(item, Milestone) and item.recordable is not None:

@@ -4,6 +4,8 @@ Day 0 is the surgery day. An expression is an offset from day 0 ("6 weeks", "day
 "1 month 2 weeks", "{protection_weeks} weeks") or from another item ("brace-off + 2 weeks",
 "end of protection - 3 days"). "week N" means the same as "N weeks": day 7N, the day on which
 N whole weeks have passed. Months are calendar months (Jan 31 + 1 month = Feb 28 or 29).
+"later of 12 weeks, end of walking" is the later of several such days: a step that waits for
+another (strength work not before 12 weeks, and not before the walking phase is over).
 
 This module only reads expressions; it knows no dates. The scheduler applies them.
 """
@@ -54,17 +56,42 @@ class TimeExpr:
     anchor: str | None = None  # None: the surgery day; otherwise an item id
     anchor_end: bool = False  # "end of ID"
     terms: tuple[Term, ...] = ()
+    #: For "later of A, B": the expressions A and B (each simple); empty for a simple expression.
+    alternatives: tuple[TimeExpr, ...] = ()
 
     def __str__(self) -> str:
         return self.text
 
+    def parts(self) -> tuple[TimeExpr, ...]:
+        """The simple expressions whose latest day this one names: itself, or those of "later of"."""
+        return self.alternatives or (self,)
+
+    @property
+    def anchors(self) -> tuple[str, ...]:
+        """The items this expression counts from."""
+        return tuple(part.anchor for part in self.parts() if part.anchor is not None)
+
     @property
     def parameters(self) -> set[str]:
-        return {t.parameter for t in self.terms if t.parameter}
+        return {t.parameter for part in self.parts() for t in part.terms if t.parameter}
 
     @classmethod
     def parse(cls, text: str) -> TimeExpr:
-        return _Parser(text).parse()
+        later = re.match(r"\s*later\s+of\b(.*)", text)
+        if later is None:
+            return _Parser(text).parse()
+        pieces = [piece.strip() for piece in later.group(1).split(",")]
+        if len(pieces) < 2 or not all(pieces):
+            raise TimeExprError(f'"{text}": write "later of A, B", with two or more days separated by commas')
+        alternatives = []
+        for piece in pieces:
+            if re.match(r"\s*later\s+of\b", piece):
+                raise TimeExprError(f'"{text}": "later of" cannot hold another "later of"')
+            try:
+                alternatives.append(_Parser(piece).parse())
+            except TimeExprError as error:
+                raise TimeExprError(f'"{text}": {str(error).split(": ", 1)[1]} (in "{piece}")') from None
+        return cls(text, alternatives=tuple(alternatives))
 
 
 class _Parser:

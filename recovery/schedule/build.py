@@ -191,11 +191,15 @@ def _gate_of(protocol: Protocol, point: Point, gates: set[str]) -> str:
     """The unrecorded clearance a point is counted from, following its references ("" if none)."""
     graph = protocol.references_graph
     seen = 0
-    current: Point | None = graph.depends_on(point)
-    while current is not None and seen <= len(graph.definitions):
+    pending, visited = list(graph.depends_on(point)), set()
+    while pending and seen <= len(graph.definitions):
+        current = pending.pop(0)
         if current[0] in gates:
             return current[0]
-        current, seen = graph.depends_on(current), seen + 1
+        if current not in visited:
+            visited.add(current)
+            pending += graph.depends_on(current)
+        seen += 1
     return ""
 
 
@@ -326,7 +330,7 @@ def _in_schedule(
 def _problem(item: Item, section: str, wrong: tuple[str, str], plan: Plan) -> Problem:
     """A date problem of an item; it refers to the items its dates are counted from."""
     message, field_name = wrong
-    anchors = [expr.anchor for _, expr in item.whens() if expr.anchor is not None]
+    anchors = [anchor for _, expr in item.whens() for anchor in expr.anchors]
     if isinstance(item, Routine) and item.during:
         anchors.append(item.during)
     return Problem(
@@ -360,8 +364,8 @@ def _behind_gates(protocol: Protocol, plan: Plan, gates: set[str]) -> set[Point]
     given: list[Point] = [(name, "start") for name in plan.actuals]
     behind: set[Point] = set()
     for point in graph.order(given) if given else graph.plain_order:
-        anchor = None if point in given else graph.depends_on(point)
-        if anchor is not None and (anchor in behind or (anchor[0] in gates and anchor[0] != point[0])):
+        anchors = () if point in given else graph.depends_on(point)
+        if any(anchor in behind or (anchor[0] in gates and anchor[0] != point[0]) for anchor in anchors):
             behind.add(point)
     return behind
 
@@ -517,9 +521,14 @@ def _resolve(protocol: Protocol, values: dict[str, Any], plan: Plan) -> dict[Poi
         if point in given:
             continue
         definition = graph.definitions[point]
-        anchor = plan.surgery_date if definition.anchor is None else dates[definition.anchor]
         try:
-            day = anchor if definition.expression is None else apply(definition.expression, anchor, values)
+            if definition.expression is None:  # the same day as its one anchor
+                day = dates[definition.anchors[0]]
+            else:  # the latest of its parts, each counted from its own anchor
+                day = max(
+                    apply(part, _anchor_day(part, dates, plan.surgery_date), values)
+                    for part in definition.expression.parts()
+                )
         except (OverflowError, ValueError):
             day = date.max
         if not FIRST_DAY <= day <= LAST_DAY:
@@ -536,6 +545,13 @@ def _resolve(protocol: Protocol, values: dict[str, Any], plan: Plan) -> dict[Poi
             )
         dates[point] = day
     return dates
+
+
+def _anchor_day(part: TimeExpr, dates: dict[Point, date], surgery: date) -> date:
+    """The day a simple expression counts from: the surgery day, or its item's start or end."""
+    if part.anchor is None:
+        return surgery
+    return dates[(part.anchor, "end" if part.anchor_end else "start")]
 
 
 def apply(expr: TimeExpr, anchor: date, values: dict[str, Any]) -> date:
