@@ -174,3 +174,29 @@ def test_no_week_without_exercise_until_return_to_sport_whenever_it_is_cleared(a
             "Keep going until you are cleared: ask your surgeon or physio whether you may return to sport."
             in training.description
         )
+
+
+@pytest.mark.parametrize(
+    ("brace_off", "confirm"),
+    [(date(2027, 5, 17), ()), (date(2027, 6, 7), ("brace-off",))],  # week 11; week 14, outside the window
+    ids=["week-11", "week-14-confirmed"],
+)
+def test_a_late_brace_off_moves_every_later_step_in_order(brace_off: date, confirm: tuple[str, ...]) -> None:
+    """Phases follow the brace-off instead of their dates: phase 2 keeps its 6 weeks, strength
+    starts when it ends, crutches go before strength work, ankle weights come after the brace."""
+    from datetime import timedelta
+
+    schedule = build(
+        load("proximal-hamstring-repair"), Plan(date(2027, 3, 1), actuals={"brace-off": brace_off}, confirmed=confirm)
+    )
+    phases = {p.id: p for p in schedule.phases}
+    days = {m.id: m.date for m in schedule.milestones}
+    assert phases["protection"].end == phases["walking"].start == brace_off
+    assert phases["walking"].end == brace_off + timedelta(weeks=6)
+    assert phases["strengthening"].start == phases["walking"].end
+    assert days["crutches-away"] < phases["strengthening"].start
+    assert brace_off <= days["ankle-weights"] < phases["walking"].end
+    assert days["cleared-for-slow-lowering"] >= phases["walking"].end
+    assert days["walk-jog"] > phases["walking"].end
+    training = next(s for s in schedule.routines if s.id == "strength-training")
+    assert training.first >= phases["strengthening"].start

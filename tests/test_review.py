@@ -109,7 +109,9 @@ def test_a_clinic_that_changes_a_number_needs_its_own_source(tmp_path) -> None:
     )
     result = run("validate", str(path))
     assert "phases[id=protection]" not in result.stderr
-    assert 'phases[id=walking]: end = "12 weeks" without a source' in result.stderr  # its first number
+    assert (
+        'phases[id=walking]: end = "later of 12 weeks, end of protection + 6 weeks" without a source' in result.stderr
+    )
 
 
 def test_a_variant_may_not_keep_a_step_inside_a_phase_it_turns_off(tmp_path) -> None:

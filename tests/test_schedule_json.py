@@ -52,7 +52,7 @@ def test_json_agrees_with_the_calendar_course() -> None:
     first, last = date.fromisoformat(pumps[0]["first_day"]), date.fromisoformat(pumps[0]["last_day"])
     assert pumps[0]["count"] == (last - first).days + 1
     assert last == date(2027, 4, 20) - timedelta(1)
-    weekly = next(r for r in data["routines"] if r["weekdays"])
+    weekly = next(r for r in data["routines"] if r["id"] == "strength-training")
     assert weekly["weekdays"] == ["mon", "wed", "fri"]
     assert data["red_flags"][0] == {
         "sign": "Chest pain, or sudden shortness of breath or trouble breathing",

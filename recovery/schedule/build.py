@@ -112,7 +112,7 @@ def build(protocol: Protocol, plan: Plan, *, facts: bool = True) -> Schedule:
     problems += more
     routines, more = _routines(protocol, days, fill, plan, in_order)
     problems += more
-    problems = _one_cause(problems) + _overlaps(protocol, phases, plan)
+    problems = _one_cause(problems + _overlaps(protocol, phases, plan))
     if problems and plan.actuals and facts and _lays_out(protocol, _as_planned(protocol, values, plan)):
         # The patient's dates are facts: a late brace-off that leaves a later phase no days, or
         # makes two phases overlap, is what happened. What it leaves no room for is left out.
@@ -330,12 +330,17 @@ def _in_schedule(
 def _problem(item: Item, section: str, wrong: tuple[str, str], plan: Plan) -> Problem:
     """A date problem of an item; it refers to the items its dates are counted from."""
     message, field_name = wrong
+    return Problem(
+        message, item.source, where(section, item, field_name), item=item.id, plan=_chosen(plan), refers=_anchors(item)
+    )
+
+
+def _anchors(item: Item) -> tuple[str, ...]:
+    """The items an item's dates are counted from."""
     anchors = [anchor for _, expr in item.whens() for anchor in expr.anchors]
     if isinstance(item, Routine) and item.during:
         anchors.append(item.during)
-    return Problem(
-        message, item.source, where(section, item, field_name), item=item.id, plan=_chosen(plan), refers=tuple(anchors)
-    )
+    return tuple(anchors)
 
 
 def _one_cause(problems: list[Problem]) -> list[Problem]:
@@ -648,7 +653,12 @@ def _overlaps(protocol: Protocol, phases: list[Span], plan: Plan) -> list[Proble
                     )
                     problems.append(
                         Problem(
-                            message, first.source, f"phases[id={earlier.id}].end", item=earlier.id, plan=_chosen(plan)
+                            message,
+                            first.source,
+                            f"phases[id={earlier.id}].end",
+                            item=earlier.id,
+                            plan=_chosen(plan),
+                            refers=_anchors(first) + _anchors(second),
                         )
                     )
                     continue
@@ -658,7 +668,14 @@ def _overlaps(protocol: Protocol, phases: list[Span], plan: Plan) -> list[Proble
                     f'or add overlaps = ["{earlier.id}"] if both are meant to run at once'
                 )
                 problems.append(
-                    Problem(message, second.source, f"phases[id={later.id}]", item=later.id, plan=_chosen(plan))
+                    Problem(
+                        message,
+                        second.source,
+                        f"phases[id={later.id}]",
+                        item=later.id,
+                        plan=_chosen(plan),
+                        refers=_anchors(first) + _anchors(second),
+                    )
                 )
     return problems
 
