@@ -111,3 +111,46 @@ def test_every_allowed_plan_writes_a_calendar_with_exactly_its_occurrences(drawn
             all_day.append((start, end))
     assert sorted(timed) == expected_timed(schedule)
     assert sorted(all_day) == expected_all_day(schedule)
+
+
+HAMSTRING = load("proximal-hamstring-repair")
+
+
+@st.composite
+def recorded_courses(draw: st.DrawFn) -> Plan:
+    """A hamstring plan with its parameters anywhere within their bounds and the brace-off (and
+    perhaps the walk-jog and sport clearances) recorded on any day the protocol allows."""
+    surgery = draw(st.dates(min_value=date(2025, 1, 1), max_value=date(2030, 12, 31)))
+    overrides = {
+        name: str(draw(st.integers(parameter.min, parameter.max)))
+        for name, parameter in HAMSTRING.parameters.items()
+        if parameter.min is not None and parameter.max is not None and draw(st.booleans())
+    }
+    actuals = {"brace-off": surgery + timedelta(draw(st.integers(21, 84)))}  # recordable: 3 to 12 weeks
+    plan = Plan(surgery, overrides=overrides, actuals=actuals)
+    if draw(st.booleans()):  # cleared to run on or after its earliest day
+        earliest = next(m.date for m in build(HAMSTRING, plan).milestones if m.id == "walk-jog")
+        actuals["walk-jog"] = earliest + timedelta(draw(st.integers(0, 60)))
+        plan = Plan(surgery, overrides=overrides, actuals=actuals)
+    return plan
+
+
+@given(recorded_courses())
+def test_whatever_is_recorded_the_hamstring_course_stays_in_order(plan: Plan) -> None:
+    """Protection, walking and strength follow each other without a gap or an overlap; crutches go
+    before strength work starts; ankle weights and the clearances come after the brace; the running
+    phase starts on its recorded day and not before walking is over."""
+    schedule = build(HAMSTRING, plan)
+    phases = {p.id: p for p in schedule.phases}
+    days = {m.id: m.date for m in schedule.milestones}
+    brace_off = plan.actuals["brace-off"]
+    assert phases["protection"].end == phases["walking"].start == brace_off
+    assert phases["walking"].end == phases["strengthening"].start
+    assert phases["walking"].end - phases["walking"].start >= timedelta(weeks=6)
+    if "crutches-away" in days:
+        assert days["crutches-away"] < phases["strengthening"].start
+    assert brace_off <= days["ankle-weights"]
+    for clearance in ("cleared-for-slow-lowering", "walk-jog"):
+        assert days[clearance] >= phases["walking"].end
+    if "walk-jog" in plan.actuals:
+        assert phases["running"].start == plan.actuals["walk-jog"] >= phases["walking"].end
