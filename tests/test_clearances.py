@@ -200,3 +200,21 @@ def test_a_late_brace_off_moves_every_later_step_in_order(brace_off: date, confi
     assert days["walk-jog"] > phases["walking"].end
     training = next(s for s in schedule.routines if s.id == "strength-training")
     assert training.first >= phases["strengthening"].start
+
+
+def test_achilles_steps_follow_the_splint_and_the_shoe() -> None:
+    """A 4-week splint with the first wedge set for week 3: the wedge comes out in the boot, not
+    in the splint. A boot that comes off late: the jogging question waits for the 6 weeks in a shoe."""
+    from datetime import timedelta
+
+    achilles = load("achilles-tendon-repair")
+    surgery = date(2027, 3, 1)
+    plan = Plan(surgery, overrides={"splint_weeks": 4, "first_wedge_weeks": 3})
+    schedule = build(achilles, plan)
+    splint = next(p for p in schedule.phases if p.id == "splint")
+    wedge = next(m for m in schedule.milestones if m.id == "first-wedge-out")
+    assert wedge.date >= splint.end
+    late = build(achilles, Plan(surgery, actuals={"boot-off": surgery + timedelta(weeks=11)}))
+    shoe = next(p for p in late.phases if p.id == "shoe")
+    jog = next(m for m in late.milestones if m.id == "cleared-to-jog")
+    assert jog.date >= shoe.end
