@@ -458,9 +458,16 @@ class Protocol:
             for item in getattr(self, section):
                 yield section, item
 
-    def item(self, item_id: str) -> Item | None:
-        """The item with this id, or None."""
-        return next((item for _, item in self.items() if item.id == item_id), None)
+    @cached_property
+    def _by_id(self) -> dict[str, Item]:
+        found: dict[str, Item] = {}
+        for _, item in self.items():
+            found.setdefault(item.id, item)
+        return found
+
+    def item(self, item_id: str | None) -> Item | None:
+        """The item with this id (the first, in file order), or None."""
+        return self._by_id.get(item_id) if item_id is not None else None
 
     def reference_tags(self) -> dict[str, str]:
         """Each tagged reference by its tag: "H6: B. Forsythe MD, …" is cited as "H6"."""

@@ -12,7 +12,7 @@ iterative: a chain of thousands of references costs no recursion.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal, Protocol
 
@@ -57,22 +57,24 @@ class ReferenceGraph:
     """Each point's definition, and the order in which the points can be given dates."""
 
     definitions: dict[Point, Definition]
+    #: `order()` by the points given: the same few sets recur (each plan's recorded milestones).
+    _orders: dict[frozenset[Point], list[Point]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, items: Iterable[tuple[str, Dated]]) -> ReferenceGraph:
         """The graph of (section, item) pairs, in file order."""
         definitions: dict[Point, Definition] = {}
         for section, item in items:
-            for field, expression in item.whens():
-                point: Point = (item.id, "end" if field in _END_FIELDS else "start")
+            for key, expression in item.whens():
+                point: Point = (item.id, "end" if key in _END_FIELDS else "start")
                 anchors = tuple(
                     (part.anchor, "end" if part.anchor_end else "start")
                     for part in expression.parts()
                     if part.anchor is not None
                 )
-                definitions[point] = Definition(place(section, item.id, field), expression, anchors)  # type: ignore[arg-type]
-            for end, other, field in item.same_days():
-                definitions[(item.id, end)] = Definition(place(section, item.id, field), anchors=(other,))
+                definitions[point] = Definition(place(section, item.id, key), expression, anchors)  # type: ignore[arg-type]
+            for end, other, key in item.same_days():
+                definitions[(item.id, end)] = Definition(place(section, item.id, key), anchors=(other,))
         return cls(definitions)
 
     def depends_on(self, point: Point) -> tuple[Point, ...]:
@@ -115,7 +117,9 @@ class ReferenceGraph:
         """Every point after the points it depends on (a depth-first walk, without recursion).
         Points in `given` (dates known from the plan, such as a milestone that really happened)
         depend on nothing. There must be no cycle."""
-        known = set(given)
+        known = frozenset(given)
+        if known in self._orders:
+            return self._orders[known]
         placed: set[Point] = set()
         ordered: list[Point] = []
         for first in self.definitions:
@@ -137,4 +141,5 @@ class ReferenceGraph:
                     path.append(following)
                     on_path.add(following)
                     pending.append(iter(() if following in known else self.depends_on(following)))
+        self._orders[known] = ordered
         return ordered

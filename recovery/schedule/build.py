@@ -18,7 +18,7 @@ from dateutil.relativedelta import relativedelta
 
 from recovery.errors import PlanError, Problem, ProtocolError, did_you_mean
 from recovery.protocol.model import Appointment, Dose, Item, Milestone, Phase, Protocol, Routine, where
-from recovery.protocol.references import Point
+from recovery.protocol.references import Definition, Point
 from recovery.protocol.timeexpr import TimeExpr
 from recovery.schedule.items import Day, Schedule, Series, Span, Window, on_weekdays, owning_phase
 from recovery.schedule.plan import Plan
@@ -100,8 +100,9 @@ def build(protocol: Protocol, plan: Plan, *, facts: bool = True) -> Schedule:
     on their planned days would lay out (`facts=False` turns that off).
     """
     values = parameter_values(protocol, plan)
-    _check_actuals(protocol, plan, values)
-    days = resolve_days(protocol, values, plan)
+    dates = _resolve(protocol, values, plan)
+    _check_actuals(protocol, plan, values, dates)
+    days = resolve_days(protocol, values, plan, dates)
     fill = _Filler(protocol.shown(values), plan)
     contact = fill(plan.contact or protocol.contact)
     phases, problems = _phases(protocol, days, fill, plan)
@@ -159,12 +160,14 @@ class Days:
         return self.spans.get(item.id)
 
 
-def resolve_days(protocol: Protocol, values: dict[str, Any], plan: Plan) -> Days:
+def resolve_days(
+    protocol: Protocol, values: dict[str, Any], plan: Plan, dates: dict[Point, date] | None = None
+) -> Days:
     """The days of every item in the schedule. What a parameter switches off is not in it; what
     starts after a clearance the plan has not recorded is not in it yet; what ends at such a
     clearance goes on until it is recorded: to the latest day the clearance may be recorded
     (`recordable`), else to the last day of everything else."""
-    dates = _resolve(protocol, values, plan)
+    dates = dates if dates is not None else _resolve(protocol, values, plan)
     shown = {item.id for _, item in protocol.items() if item.only_if is None or values.get(item.only_if)}
     gates = {
         m.id for m in protocol.milestones if m.clearance is not None and m.id in shown and m.id not in plan.actuals
@@ -205,8 +208,8 @@ def _gate_of(protocol: Protocol, point: Point, gates: set[str]) -> str:
 
 def _latest_recordable(protocol: Protocol, gate: str, values: dict[str, Any], plan: Plan) -> date | None:
     """The latest day a clearance may be recorded, when its milestone says (`recordable`)."""
-    milestone = next((m for m in protocol.milestones if m.id == gate), None)
-    if milestone is None or milestone.recordable is None:
+    milestone = protocol.item(gate)
+    if not isinstance(milestone, Milestone) or milestone.recordable is None:
         return None
     return apply(milestone.recordable[1], plan.surgery_date, values)
 
@@ -305,9 +308,8 @@ def _booking_day(visit: date, surgery: date, clinic_days: Iterable[str]) -> date
 
 def _keep_going(protocol: Protocol, days: Days, item_id: str, fill: _Filler, words: str = KEEP_GOING) -> str:
     """What an item that lasts until a clearance tells the patient ("" for any other item)."""
-    gate = days.until_cleared.get(item_id)
-    milestone = next((m for m in protocol.milestones if m.id == gate), None)
-    if milestone is None or milestone.clearance is None:
+    milestone = protocol.item(days.until_cleared.get(item_id))
+    if not isinstance(milestone, Milestone) or milestone.clearance is None:
         return ""
     return words.format(clearance=fill(milestone.clearance))
 
@@ -456,7 +458,7 @@ class _Filler:
         return text.format_map(self.values) if "{" in text or "}" in text else text
 
 
-def _check_actuals(protocol: Protocol, plan: Plan, values: dict[str, Any]) -> None:
+def _check_actuals(protocol: Protocol, plan: Plan, values: dict[str, Any], resolved: dict[Point, date]) -> None:
     milestones = [m.id for m in protocol.milestones]
     hidden = {m.id: m.only_if for m in protocol.milestones if m.only_if and not values.get(m.only_if)}
     problems = []
@@ -481,7 +483,7 @@ def _check_actuals(protocol: Protocol, plan: Plan, values: dict[str, Any]) -> No
             problems.append(
                 Problem(f"before the surgery date {plan.surgery_date}", field="actuals", detail=f"{name}={day}")
             )
-        elif name not in plan.confirmed and (why := _outside_window(protocol, values, plan, name, day)):
+        elif name not in plan.confirmed and (why := _outside_window(protocol, values, plan, name, day, resolved)):
             problems.append(Problem(why, field="actuals", detail=f"{name}={day}"))
     unknown = [name for name in plan.confirmed if name not in plan.actuals]
     problems += [
@@ -492,15 +494,24 @@ def _check_actuals(protocol: Protocol, plan: Plan, values: dict[str, Any]) -> No
         raise PlanError(problems)
 
 
-def _outside_window(protocol: Protocol, values: dict[str, Any], plan: Plan, name: str, day: date) -> str:
+def _outside_window(
+    protocol: Protocol,
+    values: dict[str, Any],
+    plan: Plan,
+    name: str,
+    day: date,
+    dates: dict[Point, date],
+) -> str:
     """Why a recorded day is not one the protocol expects ("" when it is): before a clearance's
-    earliest day to ask, or outside a milestone's `recordable` days."""
-    milestone = next(m for m in protocol.milestones if m.id == name)
+    earliest day to ask (its own definition, counted from the plan's other dates), or outside a
+    milestone's `recordable` days."""
+    milestone = protocol.item(name)
+    assert isinstance(milestone, Milestone)
     number = (day - plan.surgery_date).days
     confirm = f"check the date; if it is right, confirm it: --confirm {name}"
     if milestone.clearance is not None:
-        others = {k: v for k, v in plan.actuals.items() if k != name}
-        earliest = _resolve(protocol, values, replace(plan, actuals=others))[(name, "start")]
+        definition = protocol.references_graph.definitions[(name, "start")]
+        earliest = _day_of(definition, dates, plan.surgery_date, values)
         if day < earliest:
             return (
                 f"day {number} is before the earliest day to ask {_Filler(protocol.shown(values), plan)(milestone.clearance)} "
@@ -527,13 +538,7 @@ def _resolve(protocol: Protocol, values: dict[str, Any], plan: Plan) -> dict[Poi
             continue
         definition = graph.definitions[point]
         try:
-            if definition.expression is None:  # the same day as its one anchor
-                day = dates[definition.anchors[0]]
-            else:  # the latest of its parts, each counted from its own anchor
-                day = max(
-                    apply(part, _anchor_day(part, dates, plan.surgery_date), values)
-                    for part in definition.expression.parts()
-                )
+            day = _day_of(definition, dates, plan.surgery_date, values)
         except (OverflowError, ValueError):
             day = date.max
         if not FIRST_DAY <= day <= LAST_DAY:
@@ -550,6 +555,14 @@ def _resolve(protocol: Protocol, values: dict[str, Any], plan: Plan) -> dict[Poi
             )
         dates[point] = day
     return dates
+
+
+def _day_of(definition: Definition, dates: dict[Point, date], surgery: date, values: dict[str, Any]) -> date:
+    """A point's day: the same as its one anchor's, or the latest of its expression's parts, each
+    counted from its own anchor."""
+    if definition.expression is None:
+        return dates[definition.anchors[0]]
+    return max(apply(part, _anchor_day(part, dates, surgery), values) for part in definition.expression.parts())
 
 
 def _anchor_day(part: TimeExpr, dates: dict[Point, date], surgery: date) -> date:
