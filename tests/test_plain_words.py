@@ -47,6 +47,8 @@ def passages(schedule: Schedule) -> Iterator[tuple[str, str]]:
         yield r.id, [r.title, r.description]
     for i, (sign, action) in enumerate(schedule.red_flags):
         yield f"red flag {i}", [sign, action]
+    for term, meaning in schedule.words:
+        yield f"word {term}", [meaning]
 
 
 def grades(texts: Iterator[tuple[str, list[str]]]) -> dict[str, float]:

@@ -24,7 +24,7 @@ def test_json_of_the_bundled_protocol_is_pinned(golden) -> None:
 def test_json_keys_are_the_documented_ones() -> None:
     data = schedule_json("--surgery-date", "2027-03-01", "--timezone", "UTC")
     top = ["format", "format_version", "notice", "protocol", "plan", "first_day", "last_day"]
-    top += ["phases", "milestones", "appointments", "routines", "red_flags", "normal", "contact"]
+    top += ["phases", "milestones", "appointments", "routines", "red_flags", "normal", "contact", "words"]
     assert list(data) == top
     assert (data["format"], data["format_version"]) == ("recovery-schedule", 2)
     documented = (HERE.parent / "docs" / "schedule-json.md").read_text()

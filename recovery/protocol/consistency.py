@@ -184,6 +184,10 @@ def _flag_placeholders_are_known(protocol: Protocol) -> Iterator[Problem]:
     for i, expected in enumerate(protocol.normal):
         for message, name in _placeholder_problems(expected.text, protocol):
             yield Problem(message, protocol.source, f"normal[{i}].text", refers=(name,))
+    for i, word in enumerate(protocol.words):
+        for key in ("term", "meaning"):
+            for message, name in _placeholder_problems(getattr(word, key), protocol):
+                yield Problem(message, protocol.source, f"words[{i}].{key}", refers=(name,))
 
 
 def _phases_named(context: _Context, section: str, item: Item) -> Iterator[Problem]:

@@ -414,6 +414,17 @@ class Normal:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Word:
+    """A word the plan uses that a patient may not know ("Nordic curls"), explained once in plain
+    words; the calendar's Read first, the handout and the JSON list them."""
+
+    __pydantic_config__ = STRICT
+    term: Text
+    meaning: Text
+    sources: Sources = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True)
 class Protocol:
     """A whole recovery course for one procedure."""
 
@@ -433,6 +444,9 @@ class Protocol:
     appointments: list[Appointment] = field(default_factory=list)
     red_flags: list[RedFlag] = field(default_factory=list)
     normal: Annotated[list[Normal], Doc("What is expected and needs no call, shown beside the red flags")] = field(
+        default_factory=list
+    )
+    words: Annotated[list[Word], Doc("Words the texts use, each explained once in plain words")] = field(
         default_factory=list
     )
     contact: Annotated[
@@ -490,6 +504,8 @@ class Protocol:
             yield flag.place(i), flag.sources
         for i, expected in enumerate(self.normal):
             yield f"normal[{i}]", expected.sources
+        for i, word in enumerate(self.words):
+            yield f"words[{i}]", word.sources
 
     def shown(self, values: dict[str, Any]) -> dict[str, Any]:
         """The values as texts fill them in: each named choice replaced by the text patients read."""

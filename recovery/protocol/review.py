@@ -63,6 +63,9 @@ def _numbers(protocol: Protocol) -> Iterator[tuple[str, str, list[str]]]:
     for i, expected in enumerate(protocol.normal):
         if number := _first_number([expected.text]):
             yield f"normal[{i}]", number, expected.sources
+    for i, word in enumerate(protocol.words):
+        if number := _first_number([word.meaning]):
+            yield f"words[{i}]", number, word.sources
 
 
 def _texts(choices: list[str] | dict[str, str] | None) -> list[str]:

@@ -139,6 +139,7 @@ def build(protocol: Protocol, plan: Plan, *, facts: bool = True) -> Schedule:
         references=tuple(protocol.references),
         values=values,
         normal=tuple(fill(expected.text) for expected in protocol.normal),
+        words=tuple((fill(word.term), fill(word.meaning)) for word in protocol.words),
         contact=contact,
     )
     return starting_from(schedule, plan.start_from) if plan.start_from else schedule

@@ -235,6 +235,7 @@ class Schedule:
     references: tuple[str, ...]
     values: dict[str, Any] = field(default_factory=dict)
     normal: tuple[str, ...] = ()  # what is expected and needs no call
+    words: tuple[tuple[str, str], ...] = ()  # (term, what it means): words the texts use, explained
     contact: str = ""  # whom to call: the plan's contact, else the protocol's
 
     @property

@@ -433,6 +433,9 @@ class _Writer:
         if schedule.normal:
             lines += ["", "NORMAL after surgery: no need to call"]
             lines += [f"- {text}" for text in schedule.normal]
+        if schedule.words:
+            lines += ["", "WORDS this plan uses"]
+            lines += [f"- {term}: {meaning}" for term, meaning in schedule.words]
         title = (
             "Read first" if self.plan.discreet else "Read first: how to use this calendar, and when to call for help"
         )

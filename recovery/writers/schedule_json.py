@@ -105,6 +105,7 @@ def to_data(schedule: Schedule) -> dict[str, Any]:
         "red_flags": [{"sign": sign, "action": action} for sign, action in schedule.red_flags],
         "normal": list(schedule.normal),
         "contact": schedule.contact,
+        "words": [{"term": term, "meaning": meaning} for term, meaning in schedule.words],
     }
 
 
