@@ -218,3 +218,13 @@ def test_achilles_steps_follow_the_splint_and_the_shoe() -> None:
     shoe = next(p for p in late.phases if p.id == "shoe")
     jog = next(m for m in late.milestones if m.id == "cleared-to-jog")
     assert jog.date >= shoe.end
+
+
+@pytest.mark.parametrize(("first", "last", "boot"), [(7, 5, 6), (4, 8, 6), (3, 5, 6)])
+def test_achilles_wedges_come_out_in_order_and_before_the_boot(first: int, last: int, boot: int) -> None:
+    """A first wedge at week 7 with the last at week 5, or a last wedge at week 8 with the boot off
+    at week 6: the wedges still come out one after the other, and before the boot does."""
+    overrides = {"first_wedge_weeks": first, "last_wedge_weeks": last, "boot_weeks": boot}
+    schedule = build(load("achilles-tendon-repair"), Plan(date(2027, 3, 1), overrides=overrides))
+    days = {m.id: m.date for m in schedule.milestones}
+    assert days["first-wedge-out"] < days["last-wedge-out"] <= days["boot-off"]
