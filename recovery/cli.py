@@ -328,9 +328,22 @@ def calendar_options(command: F) -> F:
 
 def make_plan(options: dict[str, Any]) -> tuple[Protocol, Plan]:
     """The protocol and the Plan described by the plan options (already converted by their fields)."""
+    forgotten = [
+        Problem(
+            "no value: NAME= only forgets what an earlier calendar recorded (with --update)",
+            field=f.attribute,
+            detail=f"{k}=",
+        )
+        for f in FIELDS
+        if f.pairs and f.attribute in options
+        for k, v in options[f.attribute]
+        if v is None
+    ]
+    if forgotten:
+        raise PlanError(forgotten)
     protocol = loader.load(options["protocol"], cache=program_cache())
     values = {
-        f.attribute: {k: v for k, v in options[f.attribute] if v is not None} if f.pairs else options[f.attribute]
+        f.attribute: dict(options[f.attribute]) if f.pairs else options[f.attribute]
         for f in FIELDS
         if f.attribute in options and options[f.attribute] is not None and not (f.many and not options[f.attribute])
     }

@@ -287,3 +287,13 @@ def test_update_keeps_the_earlier_choices_unless_the_command_changes_them(tmp_pa
     assert "--actual brace-off=2027-04-15 → brace-off (none)" in result.stderr
     planned = write(tmp_path, "planned.ics", *BASE, "--time", "morning=07:30", "--alarm-minutes", "10")
     assert UidCalendar().import_file(out).import_file(again).shown() == UidCalendar().import_file(planned).shown()
+
+
+def test_a_pair_without_a_value_is_refused_without_an_earlier_calendar(tmp_path) -> None:
+    out = tmp_path / "plan.ics"
+    result = run("generate", *BASE, "--actual", "brace-off=", "-o", str(out))
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: --actual brace-off=: no value: NAME= only forgets what an earlier calendar recorded (with --update)\n"
+    )
+    assert not out.exists()
