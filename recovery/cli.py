@@ -326,28 +326,38 @@ def calendar_options(command: F) -> F:
     return command
 
 
+def chosen(options: dict[str, Any], typed_only: bool = False) -> dict[str, Any]:
+    """The plan's choices among a command's options, in the plan's JSON form (keys as `Field.key`):
+    every one that has a value, or with `typed_only`, those typed on this command line."""
+    context = click.get_current_context()
+    return {
+        f.key: dict(value) if f.pairs else list(value) if f.many else value
+        for f in FIELDS
+        if f.attribute in options
+        for value in [options[f.attribute]]
+        if (context.get_parameter_source(f.attribute) == ParameterSource.COMMANDLINE)
+        or (not typed_only and value is not None and value != ())
+    }
+
+
 def make_plan(options: dict[str, Any]) -> tuple[Protocol, Plan]:
     """The protocol and the Plan described by the plan options (already converted by their fields)."""
+    values = chosen(options)
     forgotten = [
         Problem(
             "no value: NAME= only forgets what an earlier calendar recorded (with --update)",
             field=f.attribute,
-            detail=f"{k}=",
+            detail=f"{name}=",
         )
         for f in FIELDS
-        if f.pairs and f.attribute in options
-        for k, v in options[f.attribute]
-        if v is None
+        if f.pairs
+        for name, value in values.get(f.key, {}).items()
+        if value is None
     ]
     if forgotten:
         raise PlanError(forgotten)
     protocol = loader.load(options["protocol"], cache=program_cache())
-    values = {
-        f.attribute: dict(options[f.attribute]) if f.pairs else options[f.attribute]
-        for f in FIELDS
-        if f.attribute in options and options[f.attribute] is not None and not (f.many and not options[f.attribute])
-    }
-    return protocol, Plan.from_json({BY_ATTRIBUTE[a].key: v for a, v in values.items()}, machine_zone=True)
+    return protocol, Plan.from_json(values, machine_zone=True)
 
 
 @main.command(context_settings=CONTEXT)
@@ -415,12 +425,7 @@ def updated_plan(
 ) -> tuple[Protocol, Plan]:
     """The plan for `--update`: the choices the previous calendar recorded, with those given on
     this command line in their place; what changed is said on standard error, one line."""
-    context = click.get_current_context()
-    given = {
-        f.key: dict(options[f.attribute]) if f.pairs else list(options[f.attribute]) if f.many else options[f.attribute]
-        for f in FIELDS
-        if f.attribute in options and context.get_parameter_source(f.attribute) == ParameterSource.COMMANDLINE
-    }
+    given = chosen(options, typed_only=True)
     if not recorded:  # a calendar from before options were recorded: the command line alone
         return make_plan(options)
     try:
