@@ -27,13 +27,13 @@ from click.core import ParameterSource
 
 from recovery.cache import Cache, default_folder
 from recovery.errors import INTERNAL_ERROR_EXIT, OutputError, PlanError, Problem, ProtocolError, RecoveryError
-from recovery.options import DATE, PATH_TEXT, PROTOCOL, plan_option, printable
+from recovery.options import DATE, PATH_TEXT, PROTOCOL, plan_option
 from recovery.output import write_file
 from recovery.protocol import Protocol, loader
 from recovery.schedule import Plan, build
 from recovery.schedule.plan import BY_ATTRIBUTE, DEFAULT_PROTOCOL, FIELDS, changes, default_output_name, updated
 from recovery.schedule.zones import TZDATA_VERSION, zone
-from recovery.words import count
+from recovery.words import count, printable
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 F = TypeVar("F", bound=Callable[..., Any])

@@ -5,7 +5,6 @@ and a value the field refuses is a usage error (exit 2) in the field's words.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -14,18 +13,7 @@ from click.shell_completion import CompletionItem
 
 from recovery.errors import PlanError, RecoveryError
 from recovery.schedule.plan import BY_NAME, DEFAULT_PROTOCOL, BadValueError, Field, to_date, to_text
-
-
-def printable(text: str) -> str:
-    """Text with every control character (and every character that reorders text on a terminal)
-    shown as an escape, so that echoing a user's input can neither break a message into lines,
-    send a command to the terminal, nor make it read backwards."""
-    return CONTROL_CHARACTER.sub(_escaped, text)
-
-
-def _escaped(found: re.Match[str]) -> str:
-    code = ord(found.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+from recovery.words import CONTROL_CHARACTER, printable
 
 
 class FieldType(click.ParamType[Any]):
@@ -149,7 +137,6 @@ def plan_option(name: str, **extra: Any) -> Callable[[Any], Any]:
     )
 
 
-CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 DATE = ValueType("YYYY-MM-DD", to_date)
 TEXT = ValueType("TEXT", to_text)
 PATH_TEXT = ValueType("TEXT", _path_text)

@@ -7,6 +7,7 @@ none writes its own table of weekday names or its own plural.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from datetime import date, time
 
@@ -97,3 +98,19 @@ FROM_THIS_DAY_ASK = (
     "From this day on, ask your surgeon or physio {clearance}. What comes after it is not in "
     "this calendar until you are cleared: then ask for a new calendar from the day you were cleared."
 )
+
+
+#: Characters a one-line text from outside must not hold, and that are never echoed as they are:
+#: control characters (C0, DEL, C1) and the marks that reorder text (right-to-left overrides and
+#: isolates), which can break a message into lines, command a terminal or make it read backwards.
+CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """Text with every CONTROL_CHARACTER shown as an escape ("\\x1b", "\\u202e")."""
+    return CONTROL_CHARACTER.sub(_escaped, text)
+
+
+def _escaped(found: re.Match[str]) -> str:
+    code = ord(found.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"

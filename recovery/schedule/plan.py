@@ -19,7 +19,7 @@ from typing import Any
 
 from recovery.errors import PlanError, Problem, did_you_mean
 from recovery.schedule.zones import check_timezone, machine_timezone
-from recovery.words import CLOCK_PATTERN, SLOTS, quoted_choices
+from recovery.words import CLOCK_PATTERN, CONTROL_CHARACTER, SLOTS, printable, quoted_choices
 
 #: The protocol a plan uses when it names none.
 DEFAULT_PROTOCOL = "proximal-hamstring-repair"
@@ -29,7 +29,6 @@ FIRST_YEAR, LAST_YEAR = 1900, 2200
 MAX_TEXT = 200
 #: How many entries a field of NAME=VALUE pairs may hold.
 MAX_PAIRS = 100
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 class BadValueError(ValueError):
@@ -74,7 +73,7 @@ def to_zone(value: Any) -> str:
 def to_text(value: Any) -> str:
     if not isinstance(value, str):
         raise BadValueError(f"{_shown(value)} is not text")
-    found = _CONTROL.search(value)
+    found = CONTROL_CHARACTER.search(value)
     if found:
         raise BadValueError(f"a control character (U+{ord(found.group()):04X}) at character {found.start() + 1}")
     if len(value) > MAX_TEXT:
@@ -136,7 +135,7 @@ def optional(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
 def _shown(value: Any) -> str:
     """A value in a message: as typed, in quotes, with control characters escaped."""
     text = value if isinstance(value, str) else repr(value)
-    text = _CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}", text)
+    text = printable(text)
     text = text[:60] + ("…" if len(text) > 60 else "")
     return f'"{text}"' if isinstance(value, str) else text
 
