@@ -12,7 +12,7 @@ import click
 from click.shell_completion import CompletionItem
 
 from recovery.errors import PlanError, RecoveryError
-from recovery.schedule.plan import BY_NAME, DEFAULT_PROTOCOL, BadValueError, Field, to_date, to_text
+from recovery.schedule.plan import BY_NAME, DEFAULT_PROTOCOL, BadValueError, Field, to_date
 from recovery.words import CONTROL_CHARACTER, printable
 
 
@@ -138,6 +138,5 @@ def plan_option(name: str, **extra: Any) -> Callable[[Any], Any]:
 
 
 DATE = ValueType("YYYY-MM-DD", to_date)
-TEXT = ValueType("TEXT", to_text)
 PATH_TEXT = ValueType("TEXT", _path_text)
 PROTOCOL = ProtocolType()
