@@ -106,20 +106,15 @@ class Findings:
 
 
 def validate(reference: str | Path, strict: bool = False, cache: Cache | None = None) -> Findings:
-    """Check one protocol (a name or a path) as `recovery validate` does: its keys, its cross-item
-    checks, its layouts on the trial plans, then its sources (warnings, or errors when `strict`)."""
-    errors = check(reference, cache=cache)
-    if errors:
-        return Findings(errors=tuple(errors))
-    warnings = tuple(untagged_numbers(load(reference, cache=cache)))
-    return Findings(errors=warnings) if strict else Findings(warnings=warnings)
-
-
-def check(reference: str | Path, cache: Cache | None = None) -> list[Problem]:
-    """Every problem in one protocol (a name or a path): its keys, its cross-item checks, its trial
-    schedules. This is what `recovery validate` runs; problems always carry the file they are in."""
+    """Check one protocol (a name or a path) as `recovery validate` does, reading it once: its keys
+    and cross-item checks, its layouts on the trial plans, then its sources (warnings, or errors
+    when `strict`). Problems always carry the file they are in."""
     try:
         protocol = load(reference, cache=cache)
     except RecoveryError as error:
-        return [p if p.file else Problem(p.message, str(reference), p.where) for p in error.problems]
-    return trial_problems(protocol)
+        return Findings(errors=tuple(p if p.file else replace(p, file=str(reference)) for p in error.problems))
+    errors = trial_problems(protocol)
+    if errors:
+        return Findings(errors=tuple(errors))
+    warnings = tuple(untagged_numbers(protocol))
+    return Findings(errors=warnings) if strict else Findings(warnings=warnings)
