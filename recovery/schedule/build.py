@@ -194,16 +194,14 @@ def resolve_days(
 def _gate_of(protocol: Protocol, point: Point, gates: set[str]) -> str:
     """The unrecorded clearance a point is counted from, following its references ("" if none)."""
     graph = protocol.references_graph
-    seen = 0
     pending, visited = list(graph.depends_on(point)), set()
-    while pending and seen <= len(graph.definitions):
-        current = pending.pop(0)
+    while pending:
+        current = pending.pop()
         if current[0] in gates:
             return current[0]
         if current not in visited:
             visited.add(current)
             pending += graph.depends_on(current)
-        seen += 1
     return ""
 
 
