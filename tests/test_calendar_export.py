@@ -336,7 +336,7 @@ def test_default_output_path_and_standard_output(tmp_path) -> None:
         (["--surgery-date", "2027-03-01", "--timezone", "new york"], 2, '"America/New_York"'),
         (["--surgery-date", "2027-03-01", "--protocol", "hamstring"], 1, 'unknown protocol "hamstring"'),
         (["--surgery-date", "2027-03-01", "--variant", "acelerated"], 1, 'did you mean "accelerated"?'),
-        (["--surgery-date", "2027-03-01", "--set", "protection_weeks=2"], 1, "2 is below the minimum 3"),
+        (["--surgery-date", "2027-03-01", "--set", "protection_weeks=3"], 1, "3 is below the minimum 4"),
         (["--surgery-date", "2027-03-01", "--set", "brace=maybe"], 1, "--set brace=maybe: expected true or false"),
         (["--surgery-date", "2027-03-01", "--time", "noon=12:00"], 2, '"noon" is not a time of day'),
         (["--surgery-date", "2027-03-01", "--time", "morning=25:00"], 2, "is not a clock time"),

@@ -239,13 +239,13 @@ def test_counts_read_right_in_every_view() -> None:
 
 def test_show_parameters_lists_what_a_plan_can_choose() -> None:
     text = run("show", "proximal-hamstring-repair", "--parameters").stdout
-    assert "protection_weeks = 6  (whole number, 3 to 10)" in text
+    assert "protection_weeks = 6  (whole number, 4 to 10)" in text
     assert "  accelerated: " in text
     assert "  brace-off: Brace off, if your surgeon agrees" in text
     assert "  morning (default 08:00)" in text
     data = json.loads(run("show", "proximal-hamstring-repair", "--parameters", "--json").stdout)
     assert data["parameters"]["protection_weeks"] == {
-        "default": 6, "kind": "whole number", "min": 3, "max": 10, "choices": None,
+        "default": 6, "kind": "whole number", "min": 4, "max": 10, "choices": None,
         "description": data["parameters"]["protection_weeks"]["description"],
     }  # fmt: skip
     assert "brace-off" in data["milestones"]

@@ -19,6 +19,7 @@ from recovery.protocol.model import (
     LOADER_FIELDS,
     MAX_NUMBER,
     PLAN_PLACEHOLDERS,
+    SCALES,
     Appointment,
     Item,
     Milestone,
@@ -203,6 +204,111 @@ def _phases_named(context: _Context, section: str, item: Item) -> Iterator[Probl
                 where(section, item, key),
                 refers=(name,),
             )
+
+
+def _levels_are_known(context: _Context, section: str, item: Item) -> Iterator[Problem]:
+    """An item's `needs` and a phase's `permits` name levels of their scales, or choice
+    parameters whose every choice is such a level."""
+    declared = [("needs", item.needs)] + ([("permits", item.permits)] if isinstance(item, Phase) else [])
+    for key, levels in declared:
+        for scale, level in levels.items():
+            why = level_problem(context.protocol, scale, level)
+            if why:
+                yield Problem(why, item.source or context.protocol.source, where(section, item, f"{key}.{scale}"))
+
+
+def level_problem(protocol: Protocol, scale: str, level: str) -> str:
+    """Why `level` is not a level of `scale` (a placeholder: a choice parameter whose choices all
+    are), or "" when it is."""
+    levels = SCALES[scale]
+    if level.startswith("{") and level.endswith("}"):
+        name = level[1:-1]
+        parameter = protocol.parameters.get(name)
+        if parameter is None:
+            return f'"{level}" is not a parameter{did_you_mean(name, protocol.parameters)}'
+        choices = list(parameter.choices or ())
+        wrong = [choice for choice in choices if choice not in levels]
+        if not choices or wrong:
+            return f'"{level}" must be a parameter whose choices are {scale} levels ({_in_order(levels)})' + (
+                f'; "{wrong[0]}" is not one' if wrong else ""
+            )
+        return ""
+    if level not in levels:
+        return f'"{level}" is not a {scale} level; the levels are {_in_order(levels)}{did_you_mean(level, levels)}'
+    return ""
+
+
+def _in_order(levels: tuple[str, ...]) -> str:
+    """A scale's levels as a surgeon reads them: from the most careful to the freest."""
+    return "from the most careful, " + ", ".join(f'"{level}"' for level in levels)
+
+
+def _check_coherence_keys(protocol: Protocol) -> list[Problem]:
+    """`not_before` names levels and counts from items that exist; `order` names milestones;
+    each of `conflicts` names parameters and values they can take."""
+    problems = []
+    context = _Context.of(protocol)
+    for entry in protocol.not_before:
+        place = f"{entry.place}.level"
+        why = (
+            f'"{entry.level}": name a level itself'
+            if "{" in entry.level
+            else level_problem(protocol, entry.scale, entry.level)
+        )
+        if why:
+            problems.append(Problem(why, protocol.source, place))
+        place, expr = f"{entry.place}.at", entry.at
+        for name in sorted(expr.parameters - context.numeric):
+            hint = did_you_mean(name, protocol.parameters)
+            problems.append(
+                Problem(
+                    f'"{expr}" uses {{{name}}}, which is not a whole-number parameter{hint}', protocol.source, place
+                )
+            )
+        for part in expr.parts():
+            problems += _anchor_problems(expr, part, context.items, protocol.source, place)
+    milestones = [m.id for m in protocol.milestones]
+    for i, ordered in enumerate(protocol.order):
+        name = ordered.removeprefix("end of ")
+        if name == ordered and name not in milestones:
+            problems.append(
+                Problem(
+                    f'"{name}" is not a milestone{did_you_mean(name, milestones)}',
+                    protocol.source,
+                    f"order[{i}]",
+                    refers=(name,),
+                )
+            )
+        elif name != ordered and name not in context.phase_ids:
+            hint = did_you_mean(name, context.phase_ids)
+            problems.append(
+                Problem(f'"{ordered}": "{name}" is not a phase{hint}', protocol.source, f"order[{i}]", refers=(name,))
+            )
+    for section, item in protocol.items():
+        if isinstance(item, Milestone) and item.recordable is not None:
+            place = where(section, item, "recordable[0]")
+            for name in sorted(item.recordable[0].parameters - context.numeric):
+                hint = did_you_mean(name, protocol.parameters)
+                problems.append(
+                    Problem(f"uses {{{name}}}, which is not a whole-number parameter{hint}", item.source, place)
+                )
+            for part in item.recordable[0].parts():
+                problems += _anchor_problems(item.recordable[0], part, context.items, item.source, place)
+    for i, conflict in enumerate(protocol.conflicts):
+        for name, wanted in conflict.set.items():
+            place = f"conflicts[{i}].set.{name}"
+            parameter = protocol.parameters.get(name)
+            if parameter is None:
+                problems.append(
+                    Problem(
+                        f'"{name}" is not a parameter{did_you_mean(name, protocol.parameters)}', protocol.source, place
+                    )
+                )
+                continue
+            for value in wanted if isinstance(wanted, list) else [wanted]:
+                if wrong := parameter.problems_with(value):
+                    problems.append(Problem(wrong, protocol.source, place))
+    return problems
 
 
 def _check_parameters(protocol: Protocol) -> list[Problem]:
@@ -414,10 +520,12 @@ ITEM_RULES: tuple[Callable[[_Context, str, Item], Iterable[Problem]], ...] = (
     _switches,
     _placeholders_are_known,
     _phases_named,
+    _levels_are_known,
 )
 LIST_RULES: tuple[Callable[[Protocol], Iterable[Problem]], ...] = (
     _flag_placeholders_are_known,
     _check_red_flags,
     _check_sources,
     _check_variants,
+    _check_coherence_keys,
 )

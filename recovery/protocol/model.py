@@ -28,6 +28,14 @@ PLAN_PLACEHOLDERS = frozenset({"side"})
 SECTIONS = ("phases", "milestones", "routines", "appointments")
 #: Unknown keys are errors: a typo must never be ignored silently.
 STRICT = {"extra": "forbid"}
+#: What a phase permits and an instruction needs, each on a scale from the most careful level to
+#: the freest. The coherence check (`schedule.coherence`) compares them day by day.
+SCALES: dict[str, tuple[str, ...]] = {
+    "weight_bearing": ("none", "toe-touch", "partial", "step-by-step", "as-tolerated", "full"),
+    "brace": ("worn", "off"),
+    "loading": ("none", "isometric", "light", "moderate", "heavy"),
+    "impact": ("none", "jogging", "full"),
+}
 
 
 # ---- Annotations that pydantic reads when it validates or writes the schema (imported lazily).
@@ -145,6 +153,16 @@ Sources = Annotated[
 ]
 #: The file an item or protocol came from, recorded by the loader for messages (see `located`).
 Source = Annotated[str, _NotInFile()]
+#: Levels on the SCALES: {weight_bearing = "toe-touch", loading = "light"}; a level may be a
+#: choice parameter's placeholder ("{early_weight_bearing}") whose choices are levels.
+Levels = Annotated[
+    dict[Literal["weight_bearing", "brace", "loading", "impact"], str],  # SCALES; a test keeps them equal
+    Doc(
+        "Levels by scale: weight_bearing (none, toe-touch, partial, step-by-step, as-tolerated, full), "
+        "brace (worn, off), loading (none, isometric, light, moderate, heavy), impact (none, jogging, full); "
+        'a level may be a choice parameter such as "{early_weight_bearing}"'
+    ),
+]
 
 
 # ---- The model.
@@ -222,6 +240,13 @@ class Item:
     title: Text
     description: Text = ""
     only_if: Annotated[str | None, Doc("Shown only when this parameter is non-zero, non-empty or true")] = None
+    needs: Annotated[
+        Levels,
+        Doc(
+            'The least each scale must allow for this item\'s instructions, e.g. {loading = "light"}: '
+            "the coherence check finds days where a phase or `not_before` allows less"
+        ),
+    ] = field(default_factory=dict)
     sources: Sources = field(default_factory=list)
     source: Source = field(default="", compare=False, repr=False)
 
@@ -254,6 +279,13 @@ class Phase(Item):
         Doc("Day-to-day answers for the phase: sitting, sleeping, washing, stairs, work, and what is normal"),
     ] = field(default_factory=list)
     overlaps: Annotated[list[ItemId], Doc("Phases this one may overlap")] = field(default_factory=list)
+    permits: Annotated[
+        Levels,
+        Doc(
+            'The most each scale allows while this phase runs, e.g. {weight_bearing = "toe-touch", '
+            'loading = "isometric"}; a later phase never permits less than an earlier one'
+        ),
+    ] = field(default_factory=dict)
 
     def whens(self) -> Iterator[tuple[str, TimeExpr]]:
         yield "start", self.start
@@ -289,14 +321,17 @@ class Milestone(Item):
     recordable: Annotated[
         tuple[When, When] | None,
         Doc(
-            "[earliest, latest] day a real date may be recorded (--actual), counted from the surgery day; "
-            "outside, it is refused unless confirmed (--confirm). A clearance is never recorded before its day"
+            "[earliest, latest] day a real date may be recorded (--actual); the latest counts from the surgery "
+            'day, the earliest may count from another milestone ("later of 6 weeks, last-wedge-out"); outside, '
+            "it is refused unless confirmed (--confirm). A clearance is never recorded before its day"
         ),
     ] = None
 
     def __post_init__(self) -> None:
-        if self.recordable is not None and any(expr.anchors for expr in self.recordable):
-            raise ValueError('recordable counts from the surgery day: write "6 weeks", not an item')
+        if self.recordable is not None and self.recordable[1].anchors:
+            raise ValueError('the latest recordable day counts from the surgery day: write "12 weeks", not an item')
+        if self.recordable is not None and self.id in self.recordable[0].anchors:
+            raise ValueError("the earliest recordable day cannot count from the milestone itself")
 
     def whens(self) -> Iterator[tuple[str, TimeExpr]]:
         yield "at", self.at
@@ -425,6 +460,36 @@ class Word:
 
 
 @dataclass(frozen=True, kw_only=True)
+class NotBefore:
+    """The earliest day any item may need a level: strength work not before 6 weeks, jogging not
+    before the walk-to-jog clearance (`at` may count from a milestone, recorded or not)."""
+
+    __pydantic_config__ = STRICT
+    scale: Literal["weight_bearing", "brace", "loading", "impact"]
+    level: str
+    at: When
+    sources: Sources = field(default_factory=list)
+
+    @property
+    def place(self) -> str:
+        """Where the entry is, as a surgeon finds it: not_before[loading=light]."""
+        return f"not_before[{self.scale}={self.level}]"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Conflict:
+    """Parameter values that cannot be chosen together (as-tolerated weight bearing, then
+    step-by-step): a plan that sets them all is refused with `reason`."""
+
+    __pydantic_config__ = STRICT
+    set: Annotated[
+        dict[str, Value | list[Value]],
+        Doc("Parameter values; a list matches any of its values. A plan matching all of them is refused"),
+    ]
+    reason: Text
+
+
+@dataclass(frozen=True, kw_only=True)
 class Protocol:
     """A whole recovery course for one procedure."""
 
@@ -449,6 +514,16 @@ class Protocol:
     words: Annotated[list[Word], Doc("Words the texts use, each explained once in plain words")] = field(
         default_factory=list
     )
+    not_before: Annotated[
+        list[NotBefore], Doc("The earliest day any item may need a level, whatever the parameters and recorded dates")
+    ] = field(default_factory=list)
+    order: Annotated[
+        list[Annotated[str, Pattern(f"^(end of )?{ID_PATTERN}$")]],
+        Doc('Milestones (or "end of PHASE") in the order they must happen, whatever the parameters and recorded dates'),
+    ] = field(default_factory=list)
+    conflicts: Annotated[list[Conflict], Doc("Parameter values that cannot be chosen together")] = field(
+        default_factory=list
+    )
     contact: Annotated[
         str, Doc("Whom the patient calls, such as the surgical team's numbers by day and after hours")
     ] = ""
@@ -465,6 +540,16 @@ class Protocol:
     def references_graph(self) -> ReferenceGraph:
         """How the items' dates depend on each other, built once per protocol."""
         return ReferenceGraph.of(self.items())
+
+    @cached_property
+    def declared_levels(self) -> tuple[tuple[str, Item, str, str, str], ...]:
+        """(section, item, "needs" or "permits", scale, level) for every level the items declare."""
+        found = []
+        for section, item in self.items():
+            found += [(section, item, "needs", scale, level) for scale, level in item.needs.items()]
+            if isinstance(item, Phase):
+                found += [(section, item, "permits", scale, level) for scale, level in item.permits.items()]
+        return tuple(found)
 
     def items(self) -> Iterator[tuple[str, Item]]:
         """(section, item) for every item, in file order."""
@@ -506,6 +591,8 @@ class Protocol:
             yield f"normal[{i}]", expected.sources
         for i, word in enumerate(self.words):
             yield f"words[{i}]", word.sources
+        for entry in self.not_before:
+            yield entry.place, entry.sources
 
     def shown(self, values: dict[str, Any]) -> dict[str, Any]:
         """The values as texts fill them in: each named choice replaced by the text patients read."""

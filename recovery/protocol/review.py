@@ -66,6 +66,9 @@ def _numbers(protocol: Protocol) -> Iterator[tuple[str, str, list[str]]]:
     for i, word in enumerate(protocol.words):
         if number := _first_number([word.meaning]):
             yield f"words[{i}]", number, word.sources
+    for entry in protocol.not_before:
+        if any(term.parameter is None and term.number for part in entry.at.parts() for term in part.terms):
+            yield entry.place, f'at = "{entry.at}"', entry.sources
 
 
 def _texts(choices: list[str] | dict[str, str] | None) -> list[str]:

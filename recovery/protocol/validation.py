@@ -23,8 +23,10 @@ from recovery.protocol.model import (
     LOADER_FIELDS,
     SECTIONS,
     Appointment,
+    Conflict,
     Dose,
     Milestone,
+    NotBefore,
     Parameter,
     Phase,
     Protocol,
@@ -182,6 +184,10 @@ def _model_at(loc: list[Any]) -> type | None:
         return Variant
     if shape == ("red_flags", "#"):
         return RedFlag
+    if shape == ("not_before", "#"):
+        return NotBefore
+    if shape == ("conflicts", "#"):
+        return Conflict
     return None
 
 
@@ -200,6 +206,11 @@ def _message(detail: ErrorDetails, model: type, loc: list[Any]) -> str:
     field = str(loc[-1]) if loc else ""
     if kind in ("extra_forbidden", "unexpected_keyword_argument"):
         keys = _file_keys(model)
+        if model not in (None, Protocol) and field in _file_keys(Protocol):
+            return (
+                f'unknown key "{field}" here; it is a key of the whole file: TOML puts every key after a '
+                "[table] or [[list]] header into it, so write it above the first header"
+            )
         return f'unknown key "{field}"' + (did_you_mean(field, keys) or f"; expected one of {quoted_choices(keys)}")
     if kind == "missing":
         return f'missing the required key "{field}"'

@@ -9,7 +9,7 @@ omissions.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date, time, timedelta
 from typing import Any, TypeVar
@@ -20,6 +20,7 @@ from recovery.errors import PlanError, Problem, ProtocolError, did_you_mean
 from recovery.protocol.model import Appointment, Dose, Item, Milestone, Phase, Protocol, Routine, where
 from recovery.protocol.references import Definition, Point
 from recovery.protocol.timeexpr import TimeExpr
+from recovery.schedule.coherence import contradictions
 from recovery.schedule.items import Day, Schedule, Series, Span, Window, on_weekdays, owning_phase
 from recovery.schedule.plan import Plan
 from recovery.schedule.zones import ClockChange, clock_changes
@@ -88,7 +89,21 @@ def parameter_values(protocol: Protocol, plan: Plan) -> dict[str, Any]:
         overrides[name] = value
     if problems:
         raise PlanError(problems)
-    return protocol.values(plan.variant, overrides)
+    values = protocol.values(plan.variant, overrides)
+    for conflict in protocol.conflicts:
+        if all(
+            values.get(name) in (wanted if isinstance(wanted, list) else [wanted])
+            for name, wanted in conflict.set.items()
+        ):
+            chosen = ", ".join(f"{name}={_plain(values[name])}" for name in conflict.set)
+            raise PlanError(
+                [Problem(f"these cannot be chosen together: {conflict.reason}", field="overrides", detail=chosen)]
+            )
+    return values
+
+
+def _plain(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def build(protocol: Protocol, plan: Plan, *, facts: bool = True) -> Schedule:
@@ -120,6 +135,7 @@ def build(protocol: Protocol, plan: Plan, *, facts: bool = True) -> Schedule:
         problems = []
     if problems:
         raise ProtocolError(problems)
+    _check_coherence(protocol, values, plan, dates, days)
     _check_clock_times(routines, plan)
     schedule = Schedule(
         protocol_id=protocol.id,
@@ -143,6 +159,49 @@ def build(protocol: Protocol, plan: Plan, *, facts: bool = True) -> Schedule:
         contact=contact,
     )
     return starting_from(schedule, plan.start_from) if plan.start_from else schedule
+
+
+def check_coherence(protocol: Protocol, plan: Plan) -> dict[str, tuple[date, date] | None]:
+    """Only the first steps of `build`: the days of a plan's items, refused as `build` would
+    refuse them when they contradict each other (see `coherence`). Returns, for each scheduled
+    milestone, the first and last day its real date may be recorded without --confirm (a
+    clearance: from its earliest day to ask; without `recordable`, that day alone), or None
+    when the protocol gives no window."""
+    values = parameter_values(protocol, plan)
+    dates = _resolve(protocol, values, plan)
+    _check_actuals(protocol, plan, values, dates)
+    days = resolve_days(protocol, values, plan, dates)
+    _check_coherence(protocol, values, plan, dates, days)
+    day_of = day_finder(dates, plan.surgery_date, values)
+    windows: dict[str, tuple[date, date] | None] = {}
+    for milestone in protocol.milestones:
+        if milestone.id not in days.spans:
+            continue
+        planned = days.spans[milestone.id][0]
+        if milestone.recordable is None:
+            windows[milestone.id] = (planned, planned) if milestone.clearance is not None else None
+        else:
+            first, last = (day_of(expr) for expr in milestone.recordable)
+            windows[milestone.id] = (max(first, planned) if milestone.clearance is not None else first), last
+    return windows
+
+
+def _check_coherence(
+    protocol: Protocol, values: dict[str, Any], plan: Plan, dates: dict[Point, date], days: Days
+) -> None:
+    """Refuse a plan that would tell the patient two opposite things on one day (see `coherence`)."""
+    problems = contradictions(
+        protocol, values, days.spans, day_finder(dates, plan.surgery_date, values), plan.surgery_date
+    )
+    if problems:
+        recorded = [f"{name} recorded on day {(day - plan.surgery_date).days}" for name, day in plan.actuals.items()]
+        shown = ", ".join(filter(None, [_chosen(plan), *recorded]))
+        raise ProtocolError([replace(problem, plan=shown) for problem in problems])
+
+
+def day_finder(dates: dict[Point, date], surgery: date, values: dict[str, Any]) -> Callable[[TimeExpr], date]:
+    """The day of any time expression, counted from the plan's dates."""
+    return lambda expr: max(apply(part, _anchor_day(part, dates, surgery), values) for part in expr.parts())
 
 
 @dataclass(frozen=True)
@@ -363,14 +422,16 @@ def _on_clinic_days(first: date, last: date, clinic_days: Iterable[str]) -> tupl
 
 
 def _behind_gates(protocol: Protocol, plan: Plan, gates: set[str]) -> set[Point]:
-    """The points whose dates are counted from a clearance that the plan has not recorded."""
+    """The points whose dates are counted from a clearance that the plan has not recorded. An
+    unrecorded clearance itself is never behind one: it is a checkpoint, shown on its earliest
+    day to ask, counted from the other's earliest day (return to sport not before walk-jog)."""
     if not gates:
         return set()
     graph = protocol.references_graph
     given: list[Point] = [(name, "start") for name in plan.actuals]
     behind: set[Point] = set()
     for point in graph.order(given) if given else graph.plain_order:
-        anchors = () if point in given else graph.depends_on(point)
+        anchors = () if point in given or point[0] in gates else graph.depends_on(point)
         if any(anchor in behind or (anchor[0] in gates and anchor[0] != point[0]) for anchor in anchors):
             behind.add(point)
     return behind
@@ -517,7 +578,7 @@ def _outside_window(
                 f"(day {(earliest - plan.surgery_date).days}, {earliest}); {confirm}"
             )
     if milestone.recordable is not None:
-        first, last = (apply(expr, plan.surgery_date, values) for expr in milestone.recordable)
+        first, last = map(day_finder(dates, plan.surgery_date, values), milestone.recordable)
         if not first <= day <= last:
             low, high = milestone.recordable
             return (

@@ -211,10 +211,12 @@ def sessions_of(routines: Iterable[Series]) -> tuple[Session, ...]:
 
 
 def owning_phase(first: date, during: str | None, phases: Iterable[Span]) -> str:
-    """The phase a routine belongs to: the one it runs `during`, else the first under way on its first day."""
+    """The phase a routine belongs to: the one it runs `during`, else, of those under way on its
+    first day, the one that started last (the most particular), the shortest of equals."""
     if during:
         return during
-    return next((p.id for p in phases if p.holds(first)), "")
+    under_way = [p for p in phases if p.holds(first)]
+    return min(under_way, key=lambda p: (-p.start.toordinal(), p.end)).id if under_way else ""
 
 
 @dataclass(frozen=True)

@@ -11,16 +11,19 @@ changes in each hemisphere.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
+from itertools import product
 from pathlib import Path
+from typing import Any
 
 from recovery.cache import Cache
 from recovery.errors import Problem, RecoveryError
 from recovery.protocol.loader import load
-from recovery.protocol.model import Protocol
+from recovery.protocol.model import Item, Phase, Protocol
 from recovery.protocol.review import untagged_numbers
-from recovery.schedule.build import build
+from recovery.schedule.build import build, check_coherence
 from recovery.schedule.plan import Plan
 
 #: (surgery date, zone, why this one): the surgery dates every protocol is tried on.
@@ -88,7 +91,120 @@ def trial_problems(protocol: Protocol) -> list[Problem]:
                     shown_with = [problem.plan] if problem.plan else []
                     shown_with.append(f"for a surgery on {plan.surgery_date} in {plan.timezone}")
                     found[key] = replace(problem, file=problem.file or protocol.source, plan=", ".join(shown_with))
+    # One cause, one message, across plans too: what follows from an item that is itself broken
+    # on some plan is left out.
+    broken = {problem.item for problem in found.values() if problem.item}
+    return [problem for problem in found.values() if not broken.intersection(problem.refers)]
+
+
+#: Up to this many parameters are tried at every combination of their bounds; beyond it, each at
+#: its bounds alone and all together at their minimums and maximums.
+MAX_CORNERS = 6
+#: At most this many combinations of choices are tried (each choice parameter is also tried alone).
+MAX_CHOICE_SETS = 64
+
+
+def coherence_plans(protocol: Protocol) -> list[Plan]:
+    """The plans the coherence check tries, on the first trial date: per variant, the parameters
+    it leaves free at their bounds (every combination of them, up to MAX_CORNERS) and the
+    choices that decide levels or switch items (every combination, up to MAX_CHOICE_SETS), with
+    the defaults, all at their minimums and all at their maximums. Combinations the protocol
+    declares as `conflicts` are refused for patients, so they are not tried."""
+    surgery_date, zone, _ = TRIAL_PLANS[0]
+    moving = {name for _, item in protocol.items() for _, expr in item.whens() for name in expr.parameters}
+    moving |= {name for entry in protocol.not_before for name in entry.at.parameters}
+    moving |= {name for m in protocol.milestones for expr in m.recordable or () for name in expr.parameters}
+    deciding = {level[1:-1] for _, item in protocol.items() for level in _levels(item) if level.startswith("{")}
+    deciding |= {item.only_if for _, item in protocol.items() if item.only_if}
+    plans, seen = [], set()
+    for variant in (None, *protocol.variants):
+        fixed = set(protocol.variants[variant].set) if variant else set()
+        numbers = [
+            (name, [b for b in (p.min, p.max) if b is not None])
+            for name, p in protocol.parameters.items()
+            if name in moving
+            and name not in fixed
+            and type(p.default) is int
+            and (p.min is not None or p.max is not None)
+        ]
+        choices = [
+            (name, [True, False] if type(p.default) is bool else list(p.choices or ()))
+            for name, p in protocol.parameters.items()
+            if name in deciding and name not in fixed and (type(p.default) is bool or p.choices)
+        ]
+        if len(numbers) <= MAX_CORNERS:
+            corners = [dict(zip([n for n, _ in numbers], c, strict=True)) for c in product(*(b for _, b in numbers))]
+        else:
+            corners = [{name: bound} for name, bounds in numbers for bound in bounds]
+        corners += [{name: bounds[0] for name, bounds in numbers}, {name: bounds[-1] for name, bounds in numbers}]
+        choice_sets = [dict(zip([n for n, _ in choices], c, strict=True)) for c in product(*(v for _, v in choices))]
+        if len(choice_sets) > MAX_CHOICE_SETS:
+            choice_sets = [{name: value} for name, values in choices for value in values]
+        for chosen in [{}, *choice_sets]:
+            for numbers_at in [{}, *corners] if not chosen else [{}, corners[-2], corners[-1]]:
+                overrides = {
+                    name: str(value).lower() if isinstance(value, bool) else str(value)
+                    for name, value in {**chosen, **numbers_at}.items()
+                }
+                key = (variant, tuple(sorted(overrides.items())))
+                values = protocol.values(variant, {**chosen, **numbers_at})
+                if key in seen or any(_matches(conflict.set, values) for conflict in protocol.conflicts):
+                    continue
+                seen.add(key)
+                plans.append(Plan(surgery_date, timezone=zone, variant=variant, overrides=overrides))
+    return plans
+
+
+def _levels(item: Item) -> list[str]:
+    return [*item.needs.values(), *(item.permits.values() if isinstance(item, Phase) else ())]
+
+
+def _matches(wanted: dict[str, Any], values: dict[str, Any]) -> bool:
+    return all(values.get(name) in (w if isinstance(w, list) else [w]) for name, w in wanted.items())
+
+
+def coherence_problems(protocol: Protocol) -> list[Problem]:
+    """Every contradiction (see `schedule.coherence`) on the coherence plans, each with no
+    milestone recorded, with every clearance recorded on its earliest day, and with each
+    milestone that has a window recorded on its first and last day (the clearances after it
+    then recorded on their earliest days). Each problem is reported once, with the first
+    combination that shows it."""
+    found: dict[tuple[str, str], Problem] = {}
+    for plan in coherence_plans(protocol):
+        try:
+            windows = check_coherence(protocol, plan)
+        except RecoveryError as error:
+            _keep(found, error.problems, protocol)
+            continue
+        scenarios: list[dict[str, date]] = [{}]
+        for name, window in windows.items():
+            scenarios += [{name: recorded} for recorded in dict.fromkeys(window or ())]
+        for recorded in scenarios:
+            try:
+                _record_clearances(protocol, replace(plan, actuals=recorded))
+            except RecoveryError as error:
+                _keep(found, error.problems, protocol)
     return list(found.values())
+
+
+def _record_clearances(protocol: Protocol, plan: Plan) -> None:
+    """Check the plan, then the same plan with its clearances recorded on their earliest days (an
+    unrecorded clearance is shown on that day, so recording them all at once moves nothing)."""
+    windows = check_coherence(protocol, plan)
+    waiting = {
+        m.id: window[0]
+        for m in protocol.milestones
+        if m.clearance and m.id not in plan.actuals and (window := windows.get(m.id)) is not None
+    }
+    if waiting:
+        check_coherence(protocol, replace(plan, actuals={**plan.actuals, **waiting}))
+
+
+def _keep(found: dict[tuple[str, str], Problem], problems: Iterable[Problem], protocol: Protocol) -> None:
+    for problem in problems:
+        found.setdefault(
+            (problem.where, problem.message.split(" on day")[0]), replace(problem, file=problem.file or protocol.source)
+        )
 
 
 @dataclass(frozen=True)
@@ -113,7 +229,7 @@ def validate(reference: str | Path, strict: bool = False, cache: Cache | None = 
         protocol = load(reference, cache=cache)
     except RecoveryError as error:
         return Findings(errors=tuple(p if p.file else replace(p, file=str(reference)) for p in error.problems))
-    errors = trial_problems(protocol)
+    errors = trial_problems(protocol) or coherence_problems(protocol)
     if errors:
         return Findings(errors=tuple(errors))
     warnings = tuple(untagged_numbers(protocol))
