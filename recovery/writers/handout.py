@@ -97,8 +97,11 @@ def render(
             "" if last is None or last == first else f" – {_weeks((last - day0).days)}"
         )
 
-    def span(first: date, last: date) -> str:
-        """A routine's days in a table, short: "02 Mar – 11 Apr" (its phase's heading has the years)."""
+    def span(first: date, last: date, phase: Span) -> str:
+        """A routine's days in a table, short: "02 Mar – 11 Apr" (its phase's heading has the years);
+        nothing for a routine that runs for the whole phase (its first and last week)."""
+        if (first - phase.start).days < 7 and (phase.last - last).days < 7:
+            return ""
         if not dated:
             return when(first, last)
         return first.strftime("%d %b") + ("" if last == first else f" – {last.strftime('%d %b')}")
