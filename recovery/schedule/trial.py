@@ -22,6 +22,7 @@ from recovery.cache import Cache
 from recovery.errors import Problem, RecoveryError
 from recovery.protocol.loader import load
 from recovery.protocol.model import Item, Phase, Protocol
+from recovery.protocol.references import Point
 from recovery.protocol.review import untagged_numbers
 from recovery.schedule.build import build, check_coherence
 from recovery.schedule.plan import Plan
@@ -111,9 +112,7 @@ def coherence_plans(protocol: Protocol) -> list[Plan]:
     the defaults, all at their minimums and all at their maximums. Combinations the protocol
     declares as `conflicts` are refused for patients, so they are not tried."""
     surgery_date, zone, _ = TRIAL_PLANS[0]
-    moving = {name for _, item in protocol.items() for _, expr in item.whens() for name in expr.parameters}
-    moving |= {name for entry in protocol.not_before for name in entry.at.parameters}
-    moving |= {name for m in protocol.milestones for expr in m.recordable or () for name in expr.parameters}
+    moving = _moving_what_is_compared(protocol)
     deciding = {level[1:-1] for _, item in protocol.items() for level in _levels(item) if level.startswith("{")}
     deciding |= {item.only_if for _, item in protocol.items() if item.only_if}
     plans, seen = [], set()
@@ -153,6 +152,30 @@ def coherence_plans(protocol: Protocol) -> list[Plan]:
                 seen.add(key)
                 plans.append(Plan(surgery_date, timezone=zone, variant=variant, overrides=overrides))
     return plans
+
+
+def _moving_what_is_compared(protocol: Protocol) -> set[str]:
+    """The parameters that move a day the coherence check compares: the days of items that
+    declare levels or are in `order`, of what `not_before` counts from, and of every point
+    those are counted from, and the windows of the milestones among them. A parameter that only
+    moves something nothing is compared with (the week of the driving question, say) cannot make
+    a contradiction, so its bounds are not tried."""
+    graph = protocol.references_graph
+    compared = {item.id for _, item, *_ in protocol.declared_levels}
+    compared |= {entry.removeprefix("end of ") for entry in protocol.order}
+    compared |= {anchor for entry in protocol.not_before for anchor in entry.at.anchors}
+    pending = [point for point in graph.definitions if point[0] in compared]
+    seen: set[Point] = set()
+    while pending:
+        point = pending.pop()
+        if point not in seen:
+            seen.add(point)
+            pending += graph.depends_on(point)
+    moving = {name for point in seen if (expr := graph.definitions[point].expression) for name in expr.parameters}
+    moving |= {name for entry in protocol.not_before for name in entry.at.parameters}
+    ids = {point[0] for point in seen}
+    moving |= {name for m in protocol.milestones if m.id in ids for e in m.recordable or () for name in e.parameters}
+    return moving
 
 
 def _levels(item: Item) -> list[str]:
