@@ -95,11 +95,20 @@ def parameter_values(protocol: Protocol, plan: Plan) -> dict[str, Any]:
             values.get(name) in (wanted if isinstance(wanted, list) else [wanted])
             for name, wanted in conflict.set.items()
         ):
-            chosen = ", ".join(f"{name}={_plain(values[name])}" for name in conflict.set)
+            chosen = ", ".join(f"{name}={_plain(values[name])}{_origin(protocol, plan, name)}" for name in conflict.set)
             raise PlanError(
                 [Problem(f"these cannot be chosen together: {conflict.reason}", field="overrides", detail=chosen)]
             )
     return values
+
+
+def _origin(protocol: Protocol, plan: Plan, name: str) -> str:
+    """Where a value the plan did not set comes from: " (variant accelerated)", " (default)"."""
+    if name in plan.overrides:
+        return ""
+    if plan.variant is not None and name in protocol.variants[plan.variant].set:
+        return f" (variant {plan.variant})"
+    return " (default)"
 
 
 def _plain(value: Any) -> str:
