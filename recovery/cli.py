@@ -615,3 +615,160 @@ class TerminatedError(Exception):
 
 def _stop(signum: int, frame: object) -> None:
     raise TerminatedError
+
+
+# ---- The living plan (pip install 'recovery[serve]').
+
+DATABASE = click.option(
+    "--database",
+    metavar="URL",
+    default="sqlite:///recovery.db",
+    show_default=True,
+    envvar="RECOVERY_DATABASE",
+    help="The database: sqlite:///FILE, or postgresql+psycopg://USER@HOST/NAME.",
+)
+
+
+def _serving() -> Any:
+    """The server's modules, or a one-line error naming the extra to install."""
+    try:
+        from recovery.serve import app, store
+    except ImportError as missing:
+        raise click.ClickException(
+            f"the server needs its extra packages ({missing.name} is missing): pip install 'recovery[serve]'"
+        ) from None
+    return app, store
+
+
+@main.command(context_settings=CONTEXT)
+@click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="The port.")
+@DATABASE
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Processes serving requests.")
+@click.option(
+    "--base-url", default="", metavar="URL", help="The public address links and QR codes use (default: as requested)."
+)
+@click.option(
+    "--secure-cookies/--no-secure-cookies",
+    default=False,
+    help="Send the session cookie over HTTPS only (behind a TLS proxy; see docs/serve.md).",
+)
+def serve(host: str, port: int, database: str, workers: int, base_url: str, secure_cookies: bool) -> None:
+    """Serve the clinic's living plans: pages, patient links, calendar feeds and the JSON API.
+
+    Applies the database's migrations first. Sessions are signed with $RECOVERY_SECRET_KEY;
+    without it, a new key is made at each start (everyone logs in again after a restart).
+
+    \b
+    Examples:
+      recovery serve
+      recovery serve --port 8080 --base-url https://plans.clinic.example --secure-cookies
+      recovery serve --database postgresql+psycopg://recovery@localhost/recovery --workers 4
+    """
+    import secrets
+
+    import uvicorn
+
+    app, store = _serving()
+    store.upgrade(store.connect(database))
+    os.environ["RECOVERY_DATABASE"] = database
+    os.environ.setdefault("RECOVERY_SECRET_KEY", secrets.token_urlsafe(32))
+    os.environ["RECOVERY_BASE_URL"] = base_url
+    os.environ["RECOVERY_SECURE_COOKIES"] = "1" if secure_cookies else "0"
+    uvicorn.run(
+        "recovery.serve.app:from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=app.log_config(),
+        proxy_headers=True,
+        server_header=False,
+    )
+
+
+@main.group(context_settings=CONTEXT)
+def users() -> None:
+    """Clinicians' accounts for `recovery serve`.
+
+    \b
+    Example:
+      printf '%s' "$PASSWORD" | recovery users add ana@clinic.example --password-stdin
+    """
+
+
+@users.command("add", context_settings=CONTEXT)
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, required=True, help="Read the password from standard input.")
+@DATABASE
+def users_add(email: str, password_stdin: bool, database: str) -> None:
+    """Add a clinician who can log in (the password is kept only as an argon2 hash).
+
+    \b
+    Example:
+      printf '%s' "$PASSWORD" | recovery users add ana@clinic.example --password-stdin
+    """
+    _, store = _serving()
+    password = sys.stdin.read(1024).rstrip("\r\n")
+    engine = store.connect(database)
+    store.upgrade(engine)
+    try:
+        store.Store(engine).add_user(email, password)
+    except store.ConflictError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"added {email.strip().lower()}")
+
+
+@main.group("api-keys", context_settings=CONTEXT)
+def api_keys() -> None:
+    """Keys for clinic systems that use the JSON API.
+
+    \b
+    Example:
+      recovery api-keys add clinic-ehr
+    """
+
+
+@api_keys.command("add", context_settings=CONTEXT)
+@click.argument("name")
+@DATABASE
+def api_keys_add(name: str, database: str) -> None:
+    """Make an API key and print it once (only its hash is kept).
+
+    \b
+    Example:
+      recovery api-keys add clinic-ehr
+    """
+    _, store = _serving()
+    engine = store.connect(database)
+    store.upgrade(engine)
+    try:
+        key = store.Store(engine).add_api_key(name)
+    except store.ConflictError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(key)
+    click.echo("Keep it now: it is not shown again. Send it as: Authorization: Bearer KEY", err=True)
+
+
+@main.group(context_settings=CONTEXT)
+def db() -> None:
+    """The server's database.
+
+    \b
+    Example:
+      recovery db upgrade --database sqlite:///recovery.db
+    """
+
+
+@db.command("upgrade", context_settings=CONTEXT)
+@DATABASE
+def db_upgrade(database: str) -> None:
+    """Apply the database's migrations (`recovery serve` also does, on start).
+
+    \b
+    Example:
+      recovery db upgrade --database postgresql+psycopg://recovery@localhost/recovery
+    """
+    _, store = _serving()
+    store.upgrade(store.connect(database))
+    click.echo("the database is up to date")

@@ -15,7 +15,8 @@ MAY_IMPORT = {
     "protocol": {"base"},
     "schedule": {"base", "protocol"},
     "writers": {"base", "schedule"},  # a writer reads only the Schedule
-    "cli": {"base", "protocol", "schedule", "writers"},
+    "serve": {"base", "protocol", "schedule", "writers"},  # the server is a front end, like the command line
+    "cli": {"base", "protocol", "schedule", "writers", "serve"},
 }
 BASE = {"errors", "cache", "words", "output", "__init__"}
 

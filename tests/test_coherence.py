@@ -190,7 +190,9 @@ def test_a_mistyped_brace_off_is_refused_with_its_window() -> None:
 def test_choices_that_contradict_each_other_are_refused() -> None:
     result = run("generate", "--surgery-date", "2027-01-12", "--set", "walking_weight_bearing=full", "-o", "-")
     assert result.exit_code == 1
-    assert result.stderr.startswith("error: --set walking_weight_bearing=full, crutch_weaning_weeks=2 (default): these cannot")
+    assert result.stderr.startswith(
+        "error: --set walking_weight_bearing=full, crutch_weaning_weeks=2 (default): these cannot"
+    )
     assert "set crutch_weaning_weeks=0" in result.stderr
     assert run(
         "generate", "--surgery-date", "2027-01-12", "--set", "walking_weight_bearing=full",

@@ -61,7 +61,11 @@ def example_commands() -> list[tuple[str, str]]:
                 line = line.strip().rpartition("&& ")[2]  # the quick start installs first
                 if language in ("sh", "text", "") and re.match(r"([A-Z_]+=\S+ )?recovery ", line):
                     found.append((document.name, line))
-    return found
+    # A server runs until it is stopped, and one on PostgreSQL needs that database: tests/test_serve.py
+    # starts `recovery serve` as a process and stops it; the rest run here.
+    return [
+        (d, line) for d, line in found if not re.match(r"recovery serve|recovery db upgrade --database postgres", line)
+    ]
 
 
 def test_every_example_command_is_found() -> None:

@@ -1,0 +1,818 @@
+"""The web application: pages for clinicians and patients, the calendar feed and the JSON API.
+
+Starlette rather than FastAPI: the plan schema already validates requests and words its errors
+as the command line does (a 422 lists `{"field", "message"}` in those words), so FastAPI's own
+request models would be a second, differently worded copy; the OpenAPI document is written from
+the plan schema's fields instead. The pages are server-rendered (Jinja2, escaped) and work
+without JavaScript; the Content-Security-Policy allows no script at all.
+
+A process keeps no state of its own: sessions live in signed cookies (the key from
+$RECOVERY_SECRET_KEY, shared by every process), everything else in the database, so several
+processes or machines can serve one PostgreSQL database.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import secrets
+from datetime import UTC, date, datetime
+from email.utils import format_datetime, parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from recovery.errors import PlanError, RecoveryError
+from recovery.schedule.plan import BY_ATTRIBUTE, DEFAULT_PROTOCOL, FIELDS
+from recovery.serve.store import ConflictError, GoneError, NotFoundError, Store, TooManyAttemptsError, connect, upgrade
+
+log = logging.getLogger("recovery.serve")
+HERE = Path(__file__).parent
+#: The largest request body the application reads (the API's 413 above it).
+MAX_BODY = 64 * 1024
+#: Everything a page may load: its own style sheet and pictures, nothing else, and no script.
+CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+SECURITY_HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+]
+#: What the access log shows instead of a token in a path.
+TOKEN_PATH = re.compile(r"/(feed|p)/[^/\s?]+")
+
+
+def redact(path: str) -> str:
+    """A path as logs may show it: `/feed/TOKEN.ics` → `/feed/…`."""
+    return TOKEN_PATH.sub(lambda m: f"/{m.group(1)}/…", path)
+
+
+class RedactTokens(logging.Filter):
+    """Keeps feed and patient tokens out of uvicorn's access log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
+class Guard:
+    """ASGI middleware: security headers on every response, and no request body over MAX_BODY
+    (refused with 413 before the application reads it)."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope["headers"]).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+            await _too_large(scope, receive, send)
+            return
+        seen = 0
+
+        async def bounded() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > MAX_BODY:
+                raise _BodyTooLargeError()
+            return message
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                message["headers"] = headers + [(n, v) for n, v in SECURITY_HEADERS if n not in present]
+            await send(message)
+
+        try:
+            await self.app(scope, bounded, with_headers)
+        except _BodyTooLargeError:
+            await _too_large(scope, receive, send)
+
+
+class _BodyTooLargeError(Exception):
+    pass
+
+
+async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
+    response = JSONResponse({"errors": [{"field": "", "message": f"the request is over {MAX_BODY // 1024} KB"}]}, 413)
+    await response(scope, receive, send)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _templates() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True), auto_reload=False
+    )
+
+
+def _base_url(request: Request) -> str:
+    configured: str = request.app.state.base_url
+    return configured.rstrip("/") if configured else str(request.base_url).rstrip("/")
+
+
+def _links(request: Request, token: str) -> dict[str, str]:
+    base = _base_url(request)
+    feed = f"{base}/feed/{token}.ics"
+    webcal = "webcal://" + feed.split("://", 1)[1]
+    return {
+        "feed_url": feed,
+        "patient_url": f"{base}/p/{token}",
+        "webcal": webcal,
+        "google": "https://calendar.google.com/calendar/render?cid=" + quote(webcal, safe=""),
+        "outlook": "https://outlook.live.com/calendar/0/addfromweb?url=" + quote(feed, safe="") + "&name=Recovery",
+        "download": f"{base}/p/{token}/calendar.ics",
+        "handout": f"{base}/p/{token}/handout",
+    }
+
+
+def _errors(error: RecoveryError) -> list[dict[str, str]]:
+    """A problem as the API and the forms show it: the field, and the command line's words."""
+    return [
+        {
+            "field": BY_ATTRIBUTE[problem.field].key if problem.field in BY_ATTRIBUTE else problem.field,
+            "message": problem.shown(name=lambda _: ""),
+        }
+        for problem in error.problems
+    ]
+
+
+def _page(request: Request, name: str, status: int = 200, **values: Any) -> HTMLResponse:
+    template = request.app.state.templates.get_template(name)
+    user = request.session.get("user")
+    html = template.render(user=user, csrf=_csrf(request) if user else "", **values)
+    return HTMLResponse(html, status)
+
+
+def _csrf(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not token:
+        token = request.session["csrf"] = secrets.token_urlsafe(24)
+    return str(token)
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """A clinician's form, once its CSRF token is checked (PermissionError otherwise)."""
+    form = await request.form()
+    values = {key: str(value) for key, value in form.items()}
+    expected = request.session.get("csrf")
+    if not expected or not secrets.compare_digest(values.get("csrf", ""), str(expected)):
+        raise PermissionError("csrf")
+    return values
+
+
+def _who(request: Request) -> str | None:
+    user = request.session.get("user")
+    return f"user:{user}" if user else None
+
+
+def _login_required(request: Request) -> Response | None:
+    if not request.session.get("user"):
+        return RedirectResponse("/login", 303)
+    return None
+
+
+def _store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+# ---------------------------------------------------------------- the feed and the patient
+
+
+def _feed_response(request: Request, token: str, download: bool = False) -> Response:
+    try:
+        feed = _store(request).feed(token)
+    except NotFoundError:
+        return PlainTextResponse("No such calendar.", 404)
+    except GoneError:
+        return PlainTextResponse("This calendar has been removed by the clinic.", 410)
+    headers = {
+        "ETag": feed.etag,
+        "Last-Modified": format_datetime(feed.modified.astimezone(UTC), usegmt=True),
+        "Cache-Control": "private, max-age=300",
+    }
+    if download:
+        headers["Content-Disposition"] = 'attachment; filename="recovery.ics"'
+    if _not_modified(request, feed.etag, feed.modified):
+        return Response(status_code=304, headers=headers)
+    body = b"" if request.method == "HEAD" else feed.calendar
+    headers["Content-Length"] = str(len(feed.calendar))
+    return Response(body, 200, headers=headers, media_type="text/calendar; charset=utf-8")
+
+
+def _not_modified(request: Request, etag: str, modified: datetime) -> bool:
+    match = request.headers.get("if-none-match")
+    if match is not None:
+        return etag in [tag.strip().removeprefix("W/") for tag in match.split(",")] or match.strip() == "*"
+    since = request.headers.get("if-modified-since")
+    if since:
+        try:
+            return modified.astimezone(UTC).replace(microsecond=0) <= parsedate_to_datetime(since)
+        except (TypeError, ValueError):
+            return False
+    return False
+
+
+async def feed(request: Request) -> Response:
+    return _feed_response(request, request.path_params["token"])
+
+
+async def patient_calendar(request: Request) -> Response:
+    return _feed_response(request, request.path_params["token"], download=True)
+
+
+async def patient_page(request: Request) -> Response:
+    token = request.path_params["token"]
+    try:
+        row, revision = _store(request).plan_for_token(token)
+    except NotFoundError:
+        return _page(request, "gone.html.j2", 404, message="This link does not work. Ask your clinic for a new one.")
+    except GoneError:
+        return _page(request, "gone.html.j2", 410, message="Your clinic has removed this plan.")
+    from recovery.writers.agenda import render as agenda
+
+    schedule = _schedule(row.protocol, revision.options)
+    links = _links(request, token)
+    return _page(
+        request,
+        "patient.html.j2",
+        links=links,
+        qr=_qr(links["patient_url"]),
+        today=agenda(schedule, _today(revision.options)),
+        revision=revision.number,
+        discreet=schedule.plan.discreet,
+        title=schedule.protocol_title,
+    )
+
+
+async def patient_handout(request: Request) -> Response:
+    try:
+        row, revision = _store(request).plan_for_token(request.path_params["token"])
+    except NotFoundError:
+        return PlainTextResponse("No such plan.", 404)
+    except GoneError:
+        return PlainTextResponse("This plan has been removed by the clinic.", 410)
+    return _handout(row.protocol, revision.options)
+
+
+def _handout(protocol: str, options: dict[str, Any]) -> Response:
+    from recovery.writers.handout import render
+
+    html = render(_schedule(protocol, options), dated=True)
+    # The handout is one self-contained page with its own style sheet inside: its policy allows
+    # that style and the timeline's pictures, and still no script.
+    policy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'"
+    return HTMLResponse(html, headers={"Content-Security-Policy": policy})
+
+
+def _schedule(protocol: str, options: dict[str, Any]) -> Any:
+    from recovery.protocol.loader import load
+    from recovery.schedule.build import build
+    from recovery.schedule.plan import Plan
+
+    return build(load(protocol), Plan.from_json(options))
+
+
+def _today(options: dict[str, Any]) -> date:
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo(str(options.get("timezone") or "UTC"))).date()
+
+
+def _qr(url: str) -> str:
+    """The link as a QR code, an SVG element to put in the page (no script, no external file)."""
+    import segno
+
+    svg: str = segno.make(url, error="m").svg_inline(scale=6, border=2, title="QR code of this page's link")
+    return svg
+
+
+# ---------------------------------------------------------------- clinicians
+
+
+async def login_page(request: Request) -> Response:
+    return _page(request, "login.html.j2", error="")
+
+
+async def login(request: Request) -> Response:
+    form = await request.form()
+    email, password = str(form.get("email", "")), str(form.get("password", ""))
+    address = request.client.host if request.client else ""
+    try:
+        ok = _store(request).check_login(email, password, address)
+    except TooManyAttemptsError:
+        return _page(request, "login.html.j2", 429, error="Too many failed attempts. Wait 15 minutes and try again.")
+    if not ok:
+        return _page(request, "login.html.j2", 401, error="That email address and password do not match.")
+    request.session.clear()
+    request.session["user"] = email.strip().lower()
+    request.session["csrf"] = secrets.token_urlsafe(24)
+    return RedirectResponse("/", 303)
+
+
+async def logout(request: Request) -> Response:
+    try:
+        await _form(request)
+    except PermissionError:
+        return PlainTextResponse("The form has expired. Go back and try again.", 403)
+    request.session.clear()
+    return RedirectResponse("/login", 303)
+
+
+async def plans_page(request: Request) -> Response:
+    if (redirect := _login_required(request)) is not None:
+        return redirect
+    search = request.query_params.get("q", "")[:100]
+    return _page(request, "plans.html.j2", plans=_store(request).plans(search), q=search)
+
+
+async def new_plan_page(request: Request) -> Response:
+    if (redirect := _login_required(request)) is not None:
+        return redirect
+    return _new_plan_form(request, request.query_params.get("protocol", DEFAULT_PROTOCOL), {}, [])
+
+
+def _new_plan_form(request: Request, protocol: str, values: dict[str, str], errors: list[dict[str, str]]) -> Response:
+    from recovery.protocol.loader import available, load
+    from recovery.protocol.summary import choices
+
+    names = sorted(entry.name for entry in available() if not entry.problem)
+    if protocol not in names:
+        protocol = DEFAULT_PROTOCOL
+    listed = choices(load(protocol))
+    by_field: dict[str, list[str]] = {}
+    for error in errors:
+        by_field.setdefault(error["field"], []).append(error["message"])
+    return _page(
+        request,
+        "new_plan.html.j2",
+        400 if errors else 200,
+        protocols=names,
+        protocol=protocol,
+        choices=listed,
+        values=values,
+        errors=by_field,
+    )
+
+
+def _plan_data(values: dict[str, str], listed: dict[str, Any]) -> dict[str, Any]:
+    """The plan schema's JSON form from the new-plan form's fields."""
+    data: dict[str, Any] = {"protocol": values.get("protocol") or DEFAULT_PROTOCOL}
+    for key in ("surgery_date", "timezone", "side", "variant", "plan_id", "contact"):
+        if values.get(key):
+            data[key] = values[key].strip()
+    data["discreet"] = values.get("discreet") == "on"
+    data["set"] = {
+        name: values[f"set.{name}"]
+        for name, parameter in listed["parameters"].items()
+        if values.get(f"set.{name}", "") not in ("", str(parameter["default"]).lower(), str(parameter["default"]))
+    }
+    data["time"] = {
+        slot: values[f"time.{slot}"]
+        for slot, default in listed["times_of_day"].items()
+        if values.get(f"time.{slot}") and values[f"time.{slot}"] != default
+    }
+    return data
+
+
+async def create_plan_form(request: Request) -> Response:
+    if (redirect := _login_required(request)) is not None:
+        return redirect
+    try:
+        values = await _form(request)
+    except PermissionError:
+        return PlainTextResponse("The form has expired. Go back and try again.", 403)
+    from recovery.protocol.loader import load
+    from recovery.protocol.summary import choices
+
+    protocol = values.get("protocol") or DEFAULT_PROTOCOL
+    try:
+        listed = choices(load(protocol))
+        made = _store(request).create_plan(_plan_data(values, listed), str(_who(request)))
+    except RecoveryError as error:
+        return _new_plan_form(request, protocol, values, _errors(error))
+    except ConflictError as error:
+        return _new_plan_form(request, protocol, values, [{"field": "plan_id", "message": str(error)}])
+    request.session["new_token"] = made.token
+    return RedirectResponse(f"/plans/{made.public_id}", 303)
+
+
+async def plan_page(request: Request) -> Response:
+    if (redirect := _login_required(request)) is not None:
+        return redirect
+    return _plan_page(request, request.path_params["id"])
+
+
+def _plan_page(request: Request, public_id: str, error: str = "", status: int = 200) -> Response:
+    store = _store(request)
+    try:
+        row, revision = store.plan(public_id)
+    except NotFoundError:
+        return PlainTextResponse("No such plan.", 404)
+    except GoneError:
+        return PlainTextResponse("This plan was deleted.", 410)
+    from recovery.protocol.loader import load
+    from recovery.writers.timeline import render as timeline
+
+    revisions, audit = store.history(public_id)
+    schedule = _schedule(row.protocol, revision.options)
+    token = request.session.pop("new_token", None)
+    return _page(
+        request,
+        "plan.html.j2",
+        status,
+        row=row,
+        revision=revision,
+        revisions=revisions,
+        audit=audit,
+        timeline=timeline(schedule, dated=True),
+        milestones=[(m.id, m.title) for m in load(row.protocol).milestones],
+        recorded=revision.options.get("actual") or {},
+        links=_links(request, token) if token else None,
+        qr=_qr(_links(request, token)["patient_url"]) if token else "",
+        error=error,
+    )
+
+
+async def record_form(request: Request) -> Response:
+    if (redirect := _login_required(request)) is not None:
+        return redirect
+    try:
+        values = await _form(request)
+    except PermissionError:
+        return PlainTextResponse("The form has expired. Go back and try again.", 403)
+    public_id = request.path_params["id"]
+    try:
+        _store(request).record(
+            public_id,
+            values.get("milestone", ""),
+            values.get("date", ""),
+            str(_who(request)),
+            values.get("confirm") == "on",
+        )
+    except RecoveryError as error:
+        return _plan_page(request, public_id, "; ".join(e["message"] for e in _errors(error)), 400)
+    except (NotFoundError, GoneError):
+        return PlainTextResponse("No such plan.", 404)
+    return RedirectResponse(f"/plans/{public_id}", 303)
+
+
+async def feed_form(request: Request) -> Response:
+    if (redirect := _login_required(request)) is not None:
+        return redirect
+    try:
+        await _form(request)
+    except PermissionError:
+        return PlainTextResponse("The form has expired. Go back and try again.", 403)
+    public_id, action = request.path_params["id"], request.path_params["action"]
+    store = _store(request)
+    try:
+        if action == "rotate":
+            request.session["new_token"] = store.rotate_token(public_id, str(_who(request))).token
+        elif action == "revoke":
+            store.revoke_tokens(public_id, str(_who(request)))
+        elif action == "delete":
+            store.delete_plan(public_id, str(_who(request)))
+            return RedirectResponse("/", 303)
+        else:
+            return PlainTextResponse("No such action.", 404)
+    except (NotFoundError, GoneError):
+        return PlainTextResponse("No such plan.", 404)
+    return RedirectResponse(f"/plans/{public_id}", 303)
+
+
+async def plan_handout(request: Request) -> Response:
+    if (redirect := _login_required(request)) is not None:
+        return redirect
+    try:
+        row, revision = _store(request).plan(request.path_params["id"])
+    except (NotFoundError, GoneError):
+        return PlainTextResponse("No such plan.", 404)
+    return _handout(row.protocol, revision.options)
+
+
+# ---------------------------------------------------------------- the JSON API
+
+
+def _api_caller(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, key = header.partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        return None
+    return _store(request).api_caller(key.strip())
+
+
+def _unauthorized() -> JSONResponse:
+    return JSONResponse(
+        {"errors": [{"field": "", "message": "a valid API key is needed: Authorization: Bearer KEY"}]},
+        401,
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+async def _json(request: Request) -> dict[str, Any]:
+    try:
+        data = json.loads(await request.body())
+    except (ValueError, RecursionError):
+        raise PlanError("the body is not JSON") from None
+    if not isinstance(data, dict):
+        raise PlanError("the body must be a JSON object")
+    return data
+
+
+def _plan_json(request: Request, public_id: str, token: str | None = None) -> dict[str, Any]:
+    row, revision = _store(request).plan(public_id)
+    found: dict[str, Any] = {
+        "id": row.public_id,
+        "plan_id": row.plan_id,
+        "protocol": row.protocol,
+        "revision": revision.number,
+        "protocol_version": revision.protocol_version,
+        "protocol_hash": revision.protocol_hash,
+        "options": revision.options,
+    }
+    if token is not None:
+        links = _links(request, token)
+        found |= {"feed_url": links["feed_url"], "patient_url": links["patient_url"]}
+    return found
+
+
+def _api_error(error: Exception) -> JSONResponse:
+    if isinstance(error, RecoveryError):
+        return JSONResponse({"errors": _errors(error)}, 422)
+    if isinstance(error, NotFoundError):
+        return JSONResponse({"errors": [{"field": "", "message": "no such plan"}]}, 404)
+    if isinstance(error, GoneError):
+        return JSONResponse({"errors": [{"field": "", "message": "this plan was deleted"}]}, 410)
+    if isinstance(error, ConflictError):
+        return JSONResponse({"errors": [{"field": "plan_id", "message": str(error)}]}, 409)
+    raise error
+
+
+async def api_create(request: Request) -> Response:
+    who = _api_caller(request)
+    if who is None:
+        return _unauthorized()
+    try:
+        made = _store(request).create_plan(await _json(request), who)
+        assert made.token is not None
+        body = _plan_json(request, made.public_id, made.token)
+    except (RecoveryError, NotFoundError, GoneError, ConflictError) as error:
+        return _api_error(error)
+    return JSONResponse(body, 201)
+
+
+async def api_plan(request: Request) -> Response:
+    if _api_caller(request) is None:
+        return _unauthorized()
+    try:
+        return JSONResponse(_plan_json(request, request.path_params["id"]))
+    except (NotFoundError, GoneError) as error:
+        return _api_error(error)
+
+
+async def api_delete(request: Request) -> Response:
+    who = _api_caller(request)
+    if who is None:
+        return _unauthorized()
+    try:
+        _store(request).delete_plan(request.path_params["id"], who)
+    except (NotFoundError, GoneError) as error:
+        return _api_error(error)
+    return Response(status_code=204)
+
+
+async def api_actuals(request: Request) -> Response:
+    who = _api_caller(request)
+    if who is None:
+        return _unauthorized()
+    try:
+        data = await _json(request)
+        unknown = set(data) - {"milestone", "date", "confirm"}
+        if unknown or not isinstance(data.get("milestone"), str) or not isinstance(data.get("date"), str):
+            raise PlanError(
+                'give {"milestone": "brace-off", "date": "2027-04-20"} (and "confirm": true to record a date outside its window)'
+            )
+        made = _store(request).record(
+            request.path_params["id"], data["milestone"], data["date"], who, data.get("confirm") is True
+        )
+        return JSONResponse(_plan_json(request, made.public_id))
+    except (RecoveryError, NotFoundError, GoneError) as error:
+        return _api_error(error)
+
+
+async def api_token(request: Request) -> Response:
+    who = _api_caller(request)
+    if who is None:
+        return _unauthorized()
+    try:
+        made = _store(request).rotate_token(request.path_params["id"], who)
+        assert made.token is not None
+        return JSONResponse(_plan_json(request, made.public_id, made.token))
+    except (NotFoundError, GoneError) as error:
+        return _api_error(error)
+
+
+async def openapi(request: Request) -> Response:
+    return JSONResponse(openapi_document())
+
+
+def openapi_document() -> dict[str, Any]:
+    """The API's OpenAPI 3.1 description, its plan fields written from the plan schema."""
+    fields: dict[str, Any] = {
+        "protocol": {"type": "string", "description": "A protocol's name", "default": DEFAULT_PROTOCOL}
+    }
+    for declared in FIELDS:
+        if declared.calendar_only and declared.key not in ("plan_id", "calendar_name", "alarm_minutes", "discreet"):
+            continue
+        fields[declared.key] = {"description": declared.help}
+    plan = {
+        "type": "object",
+        "properties": fields,
+        "required": ["surgery_date", "plan_id"],
+        "additionalProperties": False,
+    }
+    error = {
+        "type": "object",
+        "properties": {
+            "errors": {
+                "type": "array",
+                "items": {"type": "object", "properties": {"field": {"type": "string"}, "message": {"type": "string"}}},
+            }
+        },
+    }
+    made = {
+        "type": "object",
+        "properties": {k: {"type": "string"} for k in ("id", "plan_id", "feed_url", "patient_url", "protocol")}
+        | {"revision": {"type": "integer"}, "options": {"type": "object"}},
+    }
+    errors = {str(code): {"description": why, "content": {"application/json": {"schema": error}}} for code, why in (
+        (401, "no valid API key"), (404, "no such plan"), (410, "the plan was deleted"), (413, "the body is over 64 KB"),
+        (422, "the plan's fields, each with the command line's words"),
+    )}  # fmt: skip
+    ok = {"content": {"application/json": {"schema": made}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "recovery: a clinic's living plans", "version": "1"},
+        "components": {"securitySchemes": {"key": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"key": []}],
+        "paths": {
+            "/api/plans": {
+                "post": {
+                    "summary": "Make a plan",
+                    "requestBody": {"content": {"application/json": {"schema": plan}}},
+                    "responses": {"201": {"description": "made", **ok}, **errors},
+                }
+            },
+            "/api/plans/{id}": {
+                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "get": {"summary": "A plan", "responses": {"200": {"description": "the plan", **ok}, **errors}},
+                "delete": {"summary": "Delete a plan", "responses": {"204": {"description": "deleted"}, **errors}},
+            },
+            "/api/plans/{id}/actuals": {
+                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "post": {
+                    "summary": "Record the day a milestone or clearance happened",
+                    "requestBody": {
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "milestone": {"type": "string"},
+                                        "date": {"type": "string", "format": "date"},
+                                        "confirm": {"type": "boolean"},
+                                    },
+                                    "required": ["milestone", "date"],
+                                }
+                            }
+                        }
+                    },
+                    "responses": {"200": {"description": "the new revision", **ok}, **errors},
+                },
+            },
+            "/api/plans/{id}/feed-token": {
+                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "post": {
+                    "summary": "A new feed link; the old one stops working",
+                    "responses": {"200": {"description": "new links", **ok}, **errors},
+                },
+            },
+        },
+    }
+
+
+async def healthz(request: Request) -> Response:
+    from sqlalchemy import text
+
+    with _store(request).engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+    return JSONResponse({"ok": True})
+
+
+async def server_error(request: Request, error: Exception) -> Response:
+    log.exception("error while answering %s %s", request.method, redact(request.url.path))
+    return PlainTextResponse("Internal server error.", 500)
+
+
+def create_app(
+    database: str = "sqlite:///recovery.db",
+    secret_key: str | None = None,
+    base_url: str = "",
+    secure_cookies: bool = False,
+    migrate: bool = True,
+) -> Starlette:
+    """The application for one database. `secret_key` signs the session cookies (every process
+    of one site needs the same); `secure_cookies` when served over HTTPS (behind a TLS proxy)."""
+    engine = connect(database)
+    if migrate:
+        upgrade(engine)
+    routes = [
+        Route("/healthz", healthz),
+        Route("/feed/{token}.ics", feed, methods=["GET", "HEAD"]),
+        Route("/p/{token}", patient_page),
+        Route("/p/{token}/calendar.ics", patient_calendar, methods=["GET", "HEAD"]),
+        Route("/p/{token}/handout", patient_handout),
+        Route("/login", login_page),
+        Route("/login", login, methods=["POST"]),
+        Route("/logout", logout, methods=["POST"]),
+        Route("/", plans_page),
+        Route("/plans/new", new_plan_page),
+        Route("/plans", create_plan_form, methods=["POST"]),
+        Route("/plans/{id}", plan_page),
+        Route("/plans/{id}/handout", plan_handout),
+        Route("/plans/{id}/actuals", record_form, methods=["POST"]),
+        Route("/plans/{id}/feed/{action}", feed_form, methods=["POST"]),
+        Route("/api/openapi.json", openapi),
+        Route("/api/plans", api_create, methods=["POST"]),
+        Route("/api/plans/{id}", api_plan, methods=["GET"]),
+        Route("/api/plans/{id}", api_delete, methods=["DELETE"]),
+        Route("/api/plans/{id}/actuals", api_actuals, methods=["POST"]),
+        Route("/api/plans/{id}/feed-token", api_token, methods=["POST"]),
+        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+    middleware = [
+        Middleware(Guard),
+        Middleware(
+            SessionMiddleware,
+            secret_key=secret_key or secrets.token_urlsafe(32),
+            session_cookie="recovery_session",
+            max_age=8 * 3600,
+            same_site="strict",
+            https_only=secure_cookies,
+        ),
+    ]
+    app = Starlette(routes=routes, middleware=middleware, exception_handlers={500: server_error})
+    app.state.store = Store(engine)
+    app.state.base_url = base_url
+    app.state.templates = _templates()
+    return app
+
+
+#: The environment `recovery serve` hands its worker processes (each builds the same app).
+ENVIRONMENT = ("RECOVERY_DATABASE", "RECOVERY_SECRET_KEY", "RECOVERY_BASE_URL", "RECOVERY_SECURE_COOKIES")
+
+
+def from_environment() -> Starlette:
+    """The app as `recovery serve` configured it, for uvicorn's worker processes (migrations
+    were applied once, before the workers started)."""
+    import os
+
+    return create_app(
+        os.environ.get("RECOVERY_DATABASE", "sqlite:///recovery.db"),
+        secret_key=os.environ.get("RECOVERY_SECRET_KEY"),
+        base_url=os.environ.get("RECOVERY_BASE_URL", ""),
+        secure_cookies=os.environ.get("RECOVERY_SECURE_COOKIES") == "1",
+        migrate=False,
+    )
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging, with tokens kept out of the access log."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config: dict[str, Any] = json.loads(json.dumps(LOGGING_CONFIG))
+    config["filters"] = {"redact": {"()": "recovery.serve.app.RedactTokens"}}
+    config["handlers"]["access"]["filters"] = ["redact"]
+    return config

@@ -1,0 +1,505 @@
+"""The clinic's database and what the clinic does with it.
+
+Tables (see `migrations` for their history): users and API keys (kept only as hashes), plans
+(known by the clinic's `plan_id`, never by a name), revisions (each change is one: who, when,
+what, the plan's options, the protocol's id, version and content hash, and the calendar made
+for it, stored, so a feed is never rebuilt per request), feed tokens (only their SHA-256; at
+least 128 random bits each, so a fast hash is safe and a slow one would only slow every feed),
+and an audit log.
+
+Every action takes the one who acts ("user:ana@clinic.example", "api:EHR") and runs in one
+transaction: it either happens whole, with its revision and audit entry, or not at all. The
+calendar of a revision is the one `generate --update` would write over the revision before it:
+the same events, a SEQUENCE one higher where something changed, cancellations for what went away.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    create_engine,
+    event,
+    func,
+    select,
+)
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+
+from recovery.errors import PlanError, Problem, RecoveryError
+from recovery.protocol.loader import find, is_path, load
+from recovery.protocol.model import Protocol
+from recovery.protocol.timeexpr import ID_PATTERN
+from recovery.schedule.build import build
+from recovery.schedule.plan import DEFAULT_PROTOCOL, Plan
+from recovery.writers.ics import read_previous, write
+
+#: The default database: a SQLite file in the current folder.
+DEFAULT_DATABASE = "sqlite:///recovery.db"
+#: How often a subscribed calendar should look for changes (RFC 7986 REFRESH-INTERVAL).
+REFRESH = "PT1H"
+#: Failed logins for one address within LOGIN_WINDOW before more are refused for the rest of it.
+LOGIN_LIMIT, LOGIN_WINDOW = 5, timedelta(minutes=15)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))  # argon2id
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256 of a 256-bit key
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
+class PlanRow(Base):
+    __tablename__ = "plans"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)  # what URLs and the API use
+    plan_id: Mapped[str] = mapped_column(String(100), index=True)  # the clinic's id: never a name
+    protocol: Mapped[str] = mapped_column(String(100))
+    revision: Mapped[int] = mapped_column(Integer)  # the current revision's number
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    deleted: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
+class Revision(Base):
+    __tablename__ = "revisions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan: Mapped[int] = mapped_column(ForeignKey("plans.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    who: Mapped[str] = mapped_column(String(300))
+    what: Mapped[str] = mapped_column(Text)
+    options: Mapped[dict[str, Any]] = mapped_column(JSON)  # the plan's JSON form (Plan.to_json)
+    protocol_version: Mapped[str] = mapped_column(String(100))
+    protocol_hash: Mapped[str] = mapped_column(String(64))
+    calendar: Mapped[bytes] = mapped_column(LargeBinary)
+    etag: Mapped[str] = mapped_column(String(80))
+
+
+class FeedToken(Base):
+    __tablename__ = "feed_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan: Mapped[int] = mapped_column(ForeignKey("plans.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
+class Audit(Base):
+    __tablename__ = "audit"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    who: Mapped[str] = mapped_column(String(300))
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    plan: Mapped[int | None] = mapped_column(ForeignKey("plans.id"), default=None, index=True)
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+def now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def digest(secret: str) -> str:
+    """The SHA-256 of a random token or key: what is stored instead of it."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def connect(url: str = DEFAULT_DATABASE) -> Engine:
+    """An engine for a database URL (sqlite:///file.db, postgresql+psycopg://user@host/db)."""
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    engine = create_engine(url, pool_pre_ping=True)
+    if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(connection: Any, _: Any) -> None:
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")  # readers never wait for a writer
+            cursor.execute("PRAGMA busy_timeout=5000")
+            cursor.close()
+
+    return engine
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the database's tables up to date (Alembic migrations; a new database gets them all)."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).with_name("migrations")))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+# ---------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class Made:
+    """A plan as an action left it: its ids, current revision and (when one was made) a feed token."""
+
+    public_id: str
+    plan_id: str
+    revision: int
+    token: str | None = None
+
+
+@dataclass(frozen=True)
+class Feed:
+    """What a feed URL serves: the current revision's calendar and its validators."""
+
+    calendar: bytes
+    etag: str
+    modified: datetime
+    revision: int
+
+
+class GoneError(Exception):
+    """The plan behind a feed or page was deleted (410)."""
+
+
+class NotFoundError(Exception):
+    """No such plan, or a revoked or unknown token (404)."""
+
+
+class ConflictError(Exception):
+    """The action clashes with what is stored (a plan_id in use): 409."""
+
+
+# ---------------------------------------------------------------- the store
+
+
+class Store:
+    """The clinic's actions on one database."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self.sessions.begin() as session:
+            yield session
+
+    # ---- accounts
+
+    def add_user(self, email: str, password: str) -> None:
+        from argon2 import PasswordHasher
+
+        email = email.strip().lower()
+        if "@" not in email or len(email) > 254:
+            raise PlanError([Problem("is not an email address", field="email", detail=email)])
+        if len(password) < 12:
+            raise PlanError([Problem("is too short: use at least 12 characters", field="password")])
+        with self.session() as session:
+            if session.scalar(select(User).where(User.email == email)) is not None:
+                raise ConflictError(f"a user {email} exists already")
+            session.add(User(email=email, password_hash=PasswordHasher().hash(password), created=now()))
+            session.add(Audit(at=now(), who="command line", action="user-added", detail=email))
+
+    def check_login(self, email: str, password: str, address: str = "") -> bool:
+        """Whether the password is the user's; refused without trying while too many recent
+        attempts for that address failed. Every attempt is audited (never the password)."""
+        from argon2 import PasswordHasher
+        from argon2.exceptions import InvalidHashError, VerificationError
+
+        email = email.strip().lower()[:254]
+        with self.session() as session:
+            since = now() - LOGIN_WINDOW
+            failed = session.scalar(
+                select(func.count(Audit.id)).where(
+                    Audit.action == "login-failed", Audit.detail == email, Audit.at >= since
+                )
+            )
+            if failed is not None and failed >= LOGIN_LIMIT:
+                raise TooManyAttemptsError()
+            user = session.scalar(select(User).where(User.email == email))
+            hasher = PasswordHasher()
+            try:
+                ok = user is not None and hasher.verify(user.password_hash, password)
+            except (VerificationError, InvalidHashError):
+                ok = False
+            if user is None:  # spend the same time as for a real user
+                with suppress(VerificationError, InvalidHashError):
+                    hasher.verify(_dummy_hash(), password)
+            session.add(Audit(at=now(), who=address or "?", action="login" if ok else "login-failed", detail=email))
+            return ok
+
+    def add_api_key(self, name: str) -> str:
+        """A new API key (printed once; only its hash is kept)."""
+        key = "rk_" + secrets.token_urlsafe(32)
+        with self.session() as session:
+            if session.scalar(select(ApiKey).where(ApiKey.name == name)) is not None:
+                raise ConflictError(f"an API key named {name} exists already")
+            session.add(ApiKey(name=name, key_hash=digest(key), created=now()))
+            session.add(Audit(at=now(), who="command line", action="api-key-added", detail=name))
+        return key
+
+    def api_caller(self, key: str) -> str | None:
+        """Who an API key belongs to ("api:NAME"), or None for an unknown or revoked key."""
+        with self.session() as session:
+            found = session.scalar(select(ApiKey).where(ApiKey.key_hash == digest(key), ApiKey.revoked.is_(None)))
+            return f"api:{found.name}" if found is not None else None
+
+    # ---- plans
+
+    def create_plan(self, data: dict[str, Any], who: str) -> Made:
+        """A new plan from the plan schema's JSON form (plus `protocol`), its first revision and
+        feed token; a PlanError names each bad field as the command line would."""
+        data = dict(data)
+        protocol_name = str(data.pop("protocol", None) or DEFAULT_PROTOCOL)
+        protocol = _protocol(protocol_name)
+        plan = Plan.from_json(data)
+        if not plan.plan_id:
+            raise PlanError([Problem("missing: the clinic's id for this plan (never a name)", field="plan_id")])
+        calendar = _calendar(protocol, plan, previous=None)
+        with self.session() as session:
+            taken = session.scalar(select(PlanRow).where(PlanRow.plan_id == plan.plan_id, PlanRow.deleted.is_(None)))
+            if taken is not None:
+                raise ConflictError(f'plan_id "{plan.plan_id}" is in use by another plan')
+            row = PlanRow(
+                public_id=secrets.token_hex(8),
+                plan_id=plan.plan_id,
+                protocol=protocol_name,
+                revision=1,
+                created=now(),
+            )
+            session.add(row)
+            session.flush()
+            session.add(_revision(row, 1, who, "plan made", plan, protocol, calendar))
+            token = _new_token(session, row)
+            session.add(Audit(at=now(), who=who, action="plan-created", plan=row.id, detail=row.plan_id))
+            return Made(row.public_id, row.plan_id, 1, token)
+
+    def plan(self, public_id: str) -> tuple[PlanRow, Revision]:
+        """A live plan and its current revision (NotFoundError, or GoneError when deleted)."""
+        with self.session() as session:
+            row = session.scalar(select(PlanRow).where(PlanRow.public_id == public_id))
+            if row is None:
+                raise NotFoundError()
+            if row.deleted is not None:
+                raise GoneError()
+            return row, _current(session, row)
+
+    def plans(self, search: str = "", limit: int = 100) -> list[PlanRow]:
+        """Live plans, newest first; `search` finds a plan_id that starts with it."""
+        with self.session() as session:
+            query = select(PlanRow).where(PlanRow.deleted.is_(None))
+            if search:
+                escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                query = query.where(PlanRow.plan_id.like(f"{escaped}%", escape="\\"))
+            return list(session.scalars(query.order_by(PlanRow.created.desc(), PlanRow.id.desc()).limit(limit)))
+
+    def history(self, public_id: str) -> tuple[list[Revision], list[Audit]]:
+        with self.session() as session:
+            row = session.scalar(select(PlanRow).where(PlanRow.public_id == public_id))
+            if row is None:
+                raise NotFoundError()
+            revisions = list(
+                session.scalars(select(Revision).where(Revision.plan == row.id).order_by(Revision.number.desc()))
+            )
+            audit = list(session.scalars(select(Audit).where(Audit.plan == row.id).order_by(Audit.id.desc())))
+            return revisions, audit
+
+    def record(self, public_id: str, milestone: str, day: date | str, who: str, confirm: bool = False) -> Made:
+        """Record the day a milestone or clearance really happened: a new revision, whose
+        calendar moves everything that depends on it."""
+
+        def change(options: dict[str, Any]) -> str:
+            options["actual"] = {**(options.get("actual") or {}), milestone: str(day)}
+            if confirm:
+                options["confirm"] = sorted({*(options.get("confirm") or []), milestone})
+            return f"{milestone} recorded on {day}"
+
+        return self._revise(public_id, who, change)
+
+    def _revise(self, public_id: str, who: str, change: Any) -> Made:
+        with self.session() as session:
+            row = session.scalar(select(PlanRow).where(PlanRow.public_id == public_id).with_for_update())
+            if row is None:
+                raise NotFoundError()
+            if row.deleted is not None:
+                raise GoneError()
+            current = _current(session, row)
+            options = json.loads(json.dumps(current.options))
+            what = change(options)
+            protocol = _protocol(row.protocol)
+            plan = Plan.from_json(options)
+            calendar = _calendar(protocol, plan, previous=current.calendar)
+            row.revision += 1
+            session.add(_revision(row, row.revision, who, what, plan, protocol, calendar))
+            session.add(Audit(at=now(), who=who, action="plan-revised", plan=row.id, detail=what))
+            return Made(row.public_id, row.plan_id, row.revision)
+
+    def rotate_token(self, public_id: str, who: str) -> Made:
+        """A new feed token; every older one of the plan stops working."""
+        with self.session() as session:
+            row = _live(session, public_id)
+            _revoke_tokens(session, row)
+            token = _new_token(session, row)
+            session.add(Audit(at=now(), who=who, action="feed-rotated", plan=row.id))
+            return Made(row.public_id, row.plan_id, row.revision, token)
+
+    def revoke_tokens(self, public_id: str, who: str) -> None:
+        with self.session() as session:
+            row = _live(session, public_id)
+            _revoke_tokens(session, row)
+            session.add(Audit(at=now(), who=who, action="feed-revoked", plan=row.id))
+
+    def delete_plan(self, public_id: str, who: str) -> None:
+        """Delete a plan: its feed answers 410 from now on; its revisions' calendars are erased."""
+        with self.session() as session:
+            row = _live(session, public_id)
+            row.deleted = now()
+            for revision in session.scalars(select(Revision).where(Revision.plan == row.id)):
+                revision.calendar = b""
+                revision.options = {}
+            session.add(Audit(at=now(), who=who, action="plan-deleted", plan=row.id))
+
+    def feed(self, token: str) -> Feed:
+        """The calendar a feed token serves (NotFoundError for an unknown or revoked token, GoneError for a
+        deleted plan). One indexed lookup and one row: the calendar was made with its revision."""
+        with self.session() as session:
+            found = session.execute(
+                select(PlanRow, FeedToken.revoked)
+                .join(FeedToken, FeedToken.plan == PlanRow.id)
+                .where(FeedToken.token_hash == digest(token))
+            ).first()
+            if found is None or found[1] is not None:
+                raise NotFoundError()
+            row = found[0]
+            if row.deleted is not None:
+                raise GoneError()
+            revision = _current(session, row)
+            return Feed(revision.calendar, revision.etag, revision.created, revision.number)
+
+    def plan_for_token(self, token: str) -> tuple[PlanRow, Revision]:
+        """The plan and current revision behind a patient's link (the patient's page)."""
+        with self.session() as session:
+            found = session.execute(
+                select(PlanRow, FeedToken.revoked)
+                .join(FeedToken, FeedToken.plan == PlanRow.id)
+                .where(FeedToken.token_hash == digest(token))
+            ).first()
+            if found is None or found[1] is not None:
+                raise NotFoundError()
+            if found[0].deleted is not None:
+                raise GoneError()
+            return found[0], _current(session, found[0])
+
+
+class TooManyAttemptsError(Exception):
+    """Too many failed logins for one address lately (429)."""
+
+
+@cache
+def _dummy_hash() -> str:
+    """A hash of nothing anyone knows, checked for an unknown address so it takes as long as a real one."""
+    from argon2 import PasswordHasher
+
+    return PasswordHasher().hash(secrets.token_hex(16))
+
+
+def _protocol(name: str) -> Protocol:
+    """A protocol by name only (the bundled ones and the server's $RECOVERY_PROTOCOLS): a client
+    never names a file path."""
+    import re
+
+    if is_path(name) or not re.fullmatch(ID_PATTERN, name):
+        raise PlanError(
+            [Problem("is not a protocol name such as proximal-hamstring-repair", field="protocol", detail=name)]
+        )
+    try:
+        find(name)
+    except RecoveryError as error:
+        raise PlanError([Problem(error.problems[0].message, field="protocol", detail=name)]) from None
+    return load(name)
+
+
+def protocol_hash(protocol: Protocol) -> str:
+    """The SHA-256 of the protocol's file: a changed file shows as a new revision's hash."""
+    return hashlib.sha256(Path(protocol.source).read_bytes()).hexdigest()
+
+
+def _calendar(protocol: Protocol, plan: Plan, previous: bytes | None) -> bytes:
+    schedule = build(protocol, plan)
+    before = read_previous(previous, "the previous revision") if previous else None
+    calendar = write(schedule, stamp=now(), previous=before)
+    head, _, rest = calendar.partition(b"METHOD:PUBLISH\r\n")
+    lines = f"REFRESH-INTERVAL;VALUE=DURATION:{REFRESH}\r\nX-PUBLISHED-TTL:{REFRESH}\r\n".encode()
+    return head + b"METHOD:PUBLISH\r\n" + lines + rest
+
+
+def _revision(
+    row: PlanRow, number: int, who: str, what: str, plan: Plan, protocol: Protocol, calendar: bytes
+) -> Revision:
+    return Revision(
+        plan=row.id,
+        number=number,
+        created=now(),
+        who=who,
+        what=what,
+        options=plan.to_json(),
+        protocol_version=protocol.version,
+        protocol_hash=protocol_hash(protocol),
+        calendar=calendar,
+        etag='"' + hashlib.sha256(calendar).hexdigest()[:32] + '"',
+    )
+
+
+def _current(session: Session, row: PlanRow) -> Revision:
+    found = session.scalar(select(Revision).where(Revision.plan == row.id, Revision.number == row.revision))
+    assert found is not None
+    return found
+
+
+def _live(session: Session, public_id: str) -> PlanRow:
+    row = session.scalar(select(PlanRow).where(PlanRow.public_id == public_id))
+    if row is None:
+        raise NotFoundError()
+    if row.deleted is not None:
+        raise GoneError()
+    return row
+
+
+def _new_token(session: Session, row: PlanRow) -> str:
+    token = secrets.token_urlsafe(24)  # 192 random bits
+    session.add(FeedToken(plan=row.id, token_hash=digest(token), created=now()))
+    return token
+
+
+def _revoke_tokens(session: Session, row: PlanRow) -> None:
+    for token in session.scalars(select(FeedToken).where(FeedToken.plan == row.id, FeedToken.revoked.is_(None))):
+        token.revoked = now()

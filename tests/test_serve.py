@@ -1,0 +1,517 @@
+"""`recovery serve`, in process: every endpoint and page with its errors, on SQLite and (when
+$RECOVERY_TEST_POSTGRES names a database, as CI does) on PostgreSQL.
+
+The feed is checked as a subscribed calendar meets it: polled with the validators ICSx⁵ sends
+(304 when nothing changed), and after each of 20 recorded changes, imported by UID into the
+same model of a calendar as the `--update` tests use, which must then hold exactly the current
+plan as `generate` writes it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import icalendar
+import pytest
+from starlette.testclient import TestClient
+from test_calendar_readers import timed_occurrences_by_vobject
+from test_calendar_updates import UidCalendar, content
+
+from recovery import Plan, build, load, to_ics
+from recovery.serve.app import create_app, openapi_document, redact
+from recovery.serve.store import Store, connect
+
+from conftest import occurrences, run, strict_occurrences
+
+BASE = "http://clinic.test"
+PASSWORD = "correct horse battery staple"
+PLAN = {"surgery_date": "2027-03-01", "timezone": "Europe/Berlin", "side": "left", "plan_id": "A-17"}
+DATABASES = ["sqlite", *(["postgresql"] if os.environ.get("RECOVERY_TEST_POSTGRES") else [])]
+
+
+@pytest.fixture(params=DATABASES)
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'recovery.db'}"
+    from sqlalchemy import text
+
+    url = os.environ["RECOVERY_TEST_POSTGRES"]
+    with connect(url).begin() as connection:  # a clean database for each test
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    return url
+
+
+@pytest.fixture
+def client(database: str) -> TestClient:
+    return TestClient(create_app(database, secret_key="test-secret"), base_url=BASE)
+
+
+@pytest.fixture
+def store(client: TestClient) -> Store:
+    found: Store = client.app.state.store  # type: ignore[attr-defined]
+    return found
+
+
+@pytest.fixture
+def key(store: Store) -> dict[str, str]:
+    return {"Authorization": f"Bearer {store.add_api_key('ehr')}"}
+
+
+def make(client: TestClient, key: dict[str, str], **changes: object) -> dict[str, object]:
+    response = client.post("/api/plans", json={**PLAN, **changes}, headers=key)
+    assert response.status_code == 201, response.text
+    made: dict[str, object] = response.json()
+    return made
+
+
+def token_of(made: dict[str, object]) -> str:
+    return str(made["feed_url"]).rsplit("/", 1)[1].removesuffix(".ics")
+
+
+# ---------------------------------------------------------------- the API
+
+
+def test_healthz(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"ok": True}
+
+
+def test_the_api_needs_a_valid_key(client: TestClient, store: Store) -> None:
+    assert client.post("/api/plans", json=PLAN).status_code == 401
+    assert client.post("/api/plans", json=PLAN, headers={"Authorization": "Bearer nope"}).status_code == 401
+    assert client.get("/api/plans/x", headers={"Authorization": "Basic abc"}).status_code == 401
+    response = client.delete("/api/plans/x")
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_a_plan_made_by_the_api(client: TestClient, key: dict[str, str]) -> None:
+    made = make(client, key)
+    assert made["plan_id"] == "A-17"
+    assert made["revision"] == 1
+    assert str(made["feed_url"]).startswith(f"{BASE}/feed/")
+    assert str(made["patient_url"]).startswith(f"{BASE}/p/")
+    assert len(token_of(made)) >= 22  # at least 128 random bits
+    again = client.get(f"/api/plans/{made['id']}", headers=key).json()
+    assert again["options"]["side"] == "left"
+    assert "feed_url" not in again  # a token is shown once, when it is made
+    assert len(again["protocol_hash"]) == 64
+
+
+def test_api_errors_use_the_command_lines_words(client: TestClient, key: dict[str, str], tmp_path: Path) -> None:
+    response = client.post(
+        "/api/plans", json={**PLAN, "surgery_date": "2027-02-30", "set": {"protection_weeks": "2"}}, headers=key
+    )
+    assert response.status_code == 422
+    errors = response.json()["errors"]
+    cli = run("generate", "--surgery-date", "2027-02-30", "-o", str(tmp_path / "x.ics")).stderr
+    date_error = next(e for e in errors if e["field"] == "surgery_date")
+    assert date_error["message"] in cli  # the same words as the command line's
+    response = client.post("/api/plans", json={**PLAN, "sett": {}}, headers=key)
+    assert response.json()["errors"] == [{"field": "sett", "message": 'unknown field "sett"; did you mean "set"?'}]
+    response = client.post("/api/plans", json={**PLAN, "set": {"protection_weeks": "2"}}, headers=key)
+    assert response.json()["errors"] == [{"field": "set", "message": "protection_weeks=2: 2 is below the minimum 4"}]
+    assert client.post("/api/plans", content=b"[1", headers=key).status_code == 422
+    assert client.post("/api/plans", json=[1], headers=key).status_code == 422
+    assert client.post("/api/plans", json={**PLAN, "protocol": "../../etc/passwd"}, headers=key).status_code == 422
+    assert (
+        client.post("/api/plans", json={k: v for k, v in PLAN.items() if k != "plan_id"}, headers=key).status_code
+        == 422
+    )
+
+
+def test_a_plan_id_in_use_is_refused(client: TestClient, key: dict[str, str]) -> None:
+    make(client, key)
+    assert client.post("/api/plans", json=PLAN, headers=key).status_code == 409
+
+
+def test_a_body_over_64_kb_is_refused(client: TestClient, key: dict[str, str]) -> None:
+    response = client.post("/api/plans", json={**PLAN, "contact": "x" * 70_000}, headers=key)
+    assert response.status_code == 413
+
+    def chunks():  # no Content-Length: the body is counted as it arrives
+        for _ in range(70):
+            yield b"x" * 1024
+
+    assert client.post("/api/plans", content=chunks(), headers=key).status_code == 413
+
+
+def test_recording_a_milestone_makes_a_revision_that_moves_the_plan(client: TestClient, key: dict[str, str]) -> None:
+    made = make(client, key)
+    before = client.get(f"/feed/{token_of(made)}.ics").content
+    response = client.post(
+        f"/api/plans/{made['id']}/actuals", json={"milestone": "brace-off", "date": "2027-04-26"}, headers=key
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["revision"] == 2
+    after = client.get(f"/feed/{token_of(made)}.ics").content
+    expected = to_ics(
+        build(load("proximal-hamstring-repair"), Plan.from_json({**PLAN, "actual": {"brace-off": "2027-04-26"}}))
+    )
+    assert events(after) == events(expected)
+    assert events(before) != events(after)
+
+
+def test_recording_a_date_outside_its_window_needs_confirm(client: TestClient, key: dict[str, str]) -> None:
+    made = make(client, key)
+    path = f"/api/plans/{made['id']}/actuals"
+    response = client.post(path, json={"milestone": "brace-off", "date": "2027-03-02"}, headers=key)
+    assert response.status_code == 422
+    assert "3 weeks to 12 weeks after surgery" in response.json()["errors"][0]["message"]
+    response = client.post(path, json={"milestone": "brace-of", "date": "2027-04-02"}, headers=key)
+    assert 'did you mean "brace-off"' in response.json()["errors"][0]["message"]
+    assert client.post(path, json={"milestone": "brace-off"}, headers=key).status_code == 422
+    response = client.post(path, json={"milestone": "brace-off", "date": "2027-06-07", "confirm": True}, headers=key)
+    assert response.status_code == 200
+
+
+def test_a_new_token_stops_the_old_one(client: TestClient, key: dict[str, str]) -> None:
+    made = make(client, key)
+    old = token_of(made)
+    renewed = client.post(f"/api/plans/{made['id']}/feed-token", headers=key).json()
+    assert client.get(f"/feed/{old}.ics").status_code == 404
+    assert client.get(f"/p/{old}").status_code == 404
+    assert client.get(f"/feed/{token_of(renewed)}.ics").status_code == 200
+
+
+def test_a_deleted_plan_is_gone(client: TestClient, key: dict[str, str]) -> None:
+    made = make(client, key)
+    assert client.delete(f"/api/plans/{made['id']}", headers=key).status_code == 204
+    assert client.get(f"/feed/{token_of(made)}.ics").status_code == 410
+    assert client.get(f"/p/{token_of(made)}").status_code == 410
+    assert client.get(f"/api/plans/{made['id']}", headers=key).status_code == 410
+    assert client.get("/api/plans/nosuchplan", headers=key).status_code == 404
+    make(client, key)  # its plan_id is free again
+
+
+def test_the_openapi_document_describes_the_plan_fields(client: TestClient) -> None:
+    document = client.get("/api/openapi.json").json()
+    assert document == openapi_document()
+    fields = document["paths"]["/api/plans"]["post"]["requestBody"]["content"]["application/json"]["schema"][
+        "properties"
+    ]
+    assert {
+        "protocol",
+        "surgery_date",
+        "timezone",
+        "side",
+        "variant",
+        "set",
+        "time",
+        "actual",
+        "plan_id",
+        "discreet",
+        "contact",
+    } <= set(fields)
+
+
+# ---------------------------------------------------------------- the feed
+
+
+def events(data: bytes) -> dict[str, tuple[str, ...]]:
+    """Each event by UID as the patient sees it (not what changes with the moment it is written)."""
+    return {str(event["UID"]): content(event) for event in icalendar.Calendar.from_ical(data).walk("VEVENT")}
+
+
+def test_the_feed_has_its_headers_and_refresh_interval(client: TestClient, key: dict[str, str]) -> None:
+    made = make(client, key)
+    response = client.get(f"/feed/{token_of(made)}.ics")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/calendar; charset=utf-8"
+    assert response.headers["cache-control"].startswith("private")
+    assert re.fullmatch(r'"[0-9a-f]{32}"', response.headers["etag"])
+    assert response.headers["last-modified"].endswith("GMT")
+    calendar = icalendar.Calendar.from_ical(response.content)
+    assert str(calendar["REFRESH-INTERVAL"].dt) == "1:00:00"
+    assert str(calendar["X-PUBLISHED-TTL"]) == "PT1H"
+    head = client.head(f"/feed/{token_of(made)}.ics")
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["etag"] == response.headers["etag"]
+    assert client.get("/feed/unknown.ics").status_code == 404
+
+
+def test_the_feed_answers_304_to_its_validators(client: TestClient, key: dict[str, str]) -> None:
+    made = make(client, key)
+    path = f"/feed/{token_of(made)}.ics"
+    first = client.get(path)
+    assert client.get(path, headers={"If-None-Match": first.headers["etag"]}).status_code == 304
+    assert client.get(path, headers={"If-None-Match": f'"other", {first.headers["etag"]}'}).status_code == 304
+    assert client.get(path, headers={"If-Modified-Since": first.headers["last-modified"]}).status_code == 304
+    assert client.get(path, headers={"If-Modified-Since": "Mon, 01 Jan 2001 00:00:00 GMT"}).status_code == 200
+    assert client.get(path, headers={"If-None-Match": '"other"'}).status_code == 200
+    assert client.get(path, headers={"If-Modified-Since": "garbage"}).status_code == 200
+
+
+def test_a_feed_polled_through_20_changes_holds_exactly_the_current_plan(
+    client: TestClient, key: dict[str, str], tmp_path: Path
+) -> None:
+    made = make(client, key)
+    path = f"/feed/{token_of(made)}.ics"
+    phone = UidCalendar()
+    etag = ""
+    protocol = load("proximal-hamstring-repair")
+    surgery = date(2027, 3, 1)
+    for change in range(21):
+        if change:  # a new brace-off day each time, within its window
+            day = surgery + timedelta(days=22 + change * 3)
+            response = client.post(
+                f"/api/plans/{made['id']}/actuals", json={"milestone": "brace-off", "date": str(day)}, headers=key
+            )
+            assert response.status_code == 200
+        polled = client.get(path, headers={"If-None-Match": etag} if etag else {})
+        assert polled.status_code == 200
+        assert client.get(path, headers={"If-None-Match": polled.headers["etag"]}).status_code == 304
+        etag = polled.headers["etag"]
+        file = tmp_path / f"revision-{change}.ics"
+        file.write_bytes(polled.content)
+        phone.import_file(file)
+        options = client.get(f"/api/plans/{made['id']}", headers=key).json()["options"]
+        fresh = tmp_path / "fresh.ics"
+        fresh.write_bytes(to_ics(build(protocol, Plan.from_json(options))))
+        assert phone.shown() == UidCalendar().import_file(fresh).shown()
+        # Every reader reads this revision alike.
+        expanded = occurrences(polled.content)
+        assert strict_occurrences(polled.content) == expanded
+        timed = sorted(start.astimezone(UTC) for _, start, _ in expanded if isinstance(start, datetime))
+        assert timed_occurrences_by_vobject(polled.content) == timed
+
+
+# ---------------------------------------------------------------- pages
+
+
+def log_in(client: TestClient, store: Store, email: str = "ana@clinic.example") -> str:
+    store.add_user(email, PASSWORD)
+    response = client.post("/login", data={"email": email, "password": PASSWORD}, follow_redirects=False)
+    assert response.status_code == 303
+    page = client.get("/").text
+    return re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+
+
+def test_pages_need_a_login(client: TestClient) -> None:
+    for path in ("/", "/plans/new", "/plans/abc"):
+        response = client.get(path, follow_redirects=False)
+        assert response.status_code == 303
+        assert response.headers["location"] == "/login"
+
+
+def test_a_wrong_password_and_then_throttling(client: TestClient, store: Store) -> None:
+    store.add_user("ana@clinic.example", PASSWORD)
+    for _ in range(5):
+        assert client.post("/login", data={"email": "ana@clinic.example", "password": "wrong"}).status_code == 401
+    response = client.post("/login", data={"email": "ana@clinic.example", "password": PASSWORD})
+    assert response.status_code == 429  # even the right password waits now
+    assert "Too many failed attempts" in response.text
+
+
+def test_a_clinician_makes_a_plan_records_a_clearance_and_rotates_the_link(client: TestClient, store: Store) -> None:
+    csrf = log_in(client, store)
+    form = {
+        "csrf": csrf, "protocol": "proximal-hamstring-repair", "plan_id": "B-2", "surgery_date": "2027-03-01",
+        "timezone": "Europe/Berlin", "side": "right", "set.protection_weeks": "6", "time.morning": "07:30",
+    }  # fmt: skip
+    response = client.post("/plans", data=form, follow_redirects=False)
+    assert response.status_code == 303
+    page = client.get(response.headers["location"])
+    assert "The patient's link" in page.text
+    patient_url = re.search(r'href="(http://clinic.test/p/[^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    assert "<svg" in page.text  # the QR code
+    plan_path = response.headers["location"]
+    assert "The patient's link" not in client.get(plan_path).text.split("Record what happened")[0]  # shown once
+    recorded = client.post(
+        f"{plan_path}/actuals", data={"csrf": csrf, "milestone": "cleared-to-drive", "date": "2027-04-15"}
+    )
+    assert recorded.status_code == 200
+    assert "cleared-to-drive recorded on 2027-04-15" in recorded.text
+    bad = client.post(
+        f"{plan_path}/actuals", data={"csrf": csrf, "milestone": "cleared-to-drive", "date": "2027-03-05"}
+    )
+    assert bad.status_code == 400
+    assert "before the earliest day to ask" in bad.text
+    patient = client.get(patient_url)
+    assert patient.status_code == 200
+    assert "webcal://clinic.test/feed/" in patient.text
+    assert "ICSx⁵" in patient.text
+    rotated = client.post(f"{plan_path}/feed/rotate", data={"csrf": csrf}, follow_redirects=True)
+    assert "The patient's link" in rotated.text
+    assert client.get(patient_url).status_code == 404
+
+
+def test_forms_without_the_csrf_token_are_refused(client: TestClient, store: Store) -> None:
+    log_in(client, store)
+    response = client.post(
+        "/plans", data={"protocol": "proximal-hamstring-repair", "plan_id": "C", "surgery_date": "2027-03-01"}
+    )
+    assert response.status_code == 403
+    assert client.post("/logout", data={"csrf": "forged"}).status_code == 403
+
+
+def test_form_errors_are_shown_next_to_their_field(client: TestClient, store: Store) -> None:
+    csrf = log_in(client, store)
+    response = client.post(
+        "/plans",
+        data={
+            "csrf": csrf,
+            "protocol": "proximal-hamstring-repair",
+            "plan_id": "D",
+            "surgery_date": "2027-02-30",
+            "timezone": "Europe/Berlin",
+        },
+    )
+    assert response.status_code == 400
+    assert re.search(r'name="surgery_date"[^>]*>\s*</label><span class="error" role="alert">', response.text)
+
+
+def test_every_value_is_escaped(client: TestClient, store: Store, key: dict[str, str]) -> None:
+    made = make(client, key, plan_id="<script>alert(1)</script>", contact="<b>555</b>")
+    csrf = log_in(client, store)
+    assert csrf
+    page = client.get(f"/plans/{made['id']}").text
+    listing = client.get("/").text
+    patient = client.get(f"/p/{token_of(made)}").text
+    for html in (page, listing, patient):
+        assert "<script>" not in html
+    assert "&lt;script&gt;" in page
+
+
+def test_every_page_has_a_policy_with_no_script(client: TestClient, key: dict[str, str]) -> None:
+    made = make(client, key)
+    for path in ("/login", f"/p/{token_of(made)}", f"/p/{token_of(made)}/handout"):
+        response = client.get(path)
+        assert response.status_code == 200
+        policy = response.headers["content-security-policy"]
+        assert "script" not in policy.replace("default-src 'none'", "")
+        assert "<script" not in response.text
+        assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_the_session_cookie_is_httponly_and_samesite(client: TestClient, store: Store) -> None:
+    store.add_user("ana@clinic.example", PASSWORD)
+    response = client.post("/login", data={"email": "ana@clinic.example", "password": PASSWORD}, follow_redirects=False)
+    cookie = response.headers["set-cookie"].lower()
+    assert "httponly" in cookie
+    assert "samesite=strict" in cookie
+
+
+def test_secrets_are_stored_only_as_hashes(client: TestClient, store: Store, database: str) -> None:
+    from sqlalchemy import text
+
+    from recovery.serve.store import Base
+
+    api_key = store.add_api_key("ehr")
+    store.add_user("ana@clinic.example", PASSWORD)
+    made = make(client, {"Authorization": f"Bearer {api_key}"})
+    with store.engine.connect() as connection:
+        stored = repr([list(connection.execute(text(f"SELECT * FROM {table}"))) for table in Base.metadata.tables])
+    if database.startswith("sqlite"):
+        path = Path(database.removeprefix("sqlite:///"))
+        stored += repr([p.read_bytes() for p in path.parent.glob(path.name + "*")])  # the file and its WAL
+    for secret in (api_key, PASSWORD, token_of(made)):
+        assert secret not in stored
+    assert "argon2id" in stored
+
+
+def test_tokens_are_kept_out_of_logs() -> None:
+    assert redact("/feed/AbC-123_x.ics") == "/feed/…"
+    assert redact("/p/AbC-123_x/handout") == "/p/…/handout"
+    assert redact("GET /feed/abc.ics?x=1 HTTP/1.1") == "GET /feed/…?x=1 HTTP/1.1"
+    assert redact("/plans/abc") == "/plans/abc"
+
+
+def test_a_500_says_only_that(database: str) -> None:
+    app = create_app(database, secret_key="s")
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("secret detail")
+
+    app.state.store.plans = broken  # type: ignore[attr-defined]
+    client = TestClient(app, base_url=BASE, raise_server_exceptions=False)
+    store: Store = app.state.store  # type: ignore[attr-defined]
+    store.add_user("ana@clinic.example", PASSWORD)
+    client.post("/login", data={"email": "ana@clinic.example", "password": PASSWORD})
+    response = client.get("/")
+    assert response.status_code == 500
+    assert response.text == "Internal server error."
+
+
+# ---------------------------------------------------------------- the command line
+
+
+def test_users_and_api_keys_from_the_command_line(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'r.db'}"
+    added = run("users", "add", "Ana@Clinic.example", "--password-stdin", "--database", database, env={})
+    assert added.exit_code == 1  # no password on standard input: too short
+    from click.testing import CliRunner
+
+    from recovery.cli import main
+
+    result = CliRunner().invoke(
+        main, ["users", "add", "ana@clinic.example", "--password-stdin", "--database", database], input=PASSWORD + "\n"
+    )
+    assert result.exit_code == 0, result.output
+    again = CliRunner().invoke(
+        main, ["users", "add", "ana@clinic.example", "--password-stdin", "--database", database], input=PASSWORD
+    )
+    assert again.exit_code == 1
+    assert "exists already" in again.output
+    key = run("api-keys", "add", "ehr", "--database", database)
+    assert key.exit_code == 0
+    assert key.stdout.startswith("rk_")
+    assert Store(connect(database)).api_caller(key.stdout.strip()) == "api:ehr"
+    assert run("db", "upgrade", "--database", database).stdout == "the database is up to date\n"
+
+
+def test_postgresql_is_tested_in_ci() -> None:
+    if os.environ.get("CI"):
+        assert os.environ.get("RECOVERY_TEST_POSTGRES"), "CI must run the server tests on PostgreSQL too (see .ci/run)"
+    assert json.dumps(DATABASES)
+
+
+def test_the_server_process_starts_serves_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    """`recovery serve` as a clinic starts it: migrations, a feed, tokens kept out of the access
+    log, and a clean stop on SIGTERM."""
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    database = f"sqlite:///{tmp_path / 'recovery.db'}"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    store = Store(connect(database))
+    from recovery.serve.store import upgrade
+
+    upgrade(store.engine)
+    token = store.create_plan(PLAN, "test").token
+    process = subprocess.Popen(
+        [sys.executable, "-m", "recovery", "serve", "--port", str(port), "--database", database],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        cwd=tmp_path,
+    )
+    try:
+        for _ in range(100):
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        assert httpx.get(f"http://127.0.0.1:{port}/feed/{token}.ics").status_code == 200
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+    log = output.decode()
+    # uvicorn finishes the requests under way, shuts the application down, then ends by the
+    # signal it was sent (as a process stopped by SIGTERM should).
+    assert process.returncode in (0, -signal.SIGTERM), log
+    assert "Application shutdown complete" in log
+    assert "GET /feed/… HTTP/1.1" in log
+    assert str(token) not in log
