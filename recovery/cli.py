@@ -670,7 +670,11 @@ def serve(host: str, port: int, database: str, workers: int, base_url: str, secu
     import uvicorn
 
     app, store = _serving()
-    store.upgrade(store.connect(database))
+    engine = store.connect(database)
+    store.upgrade(engine)
+    revised = store.Store(engine).refresh_protocols()
+    if revised:
+        click.echo(f"{len(revised)} plans have a new revision: their protocol file changed", err=True)
     os.environ["RECOVERY_DATABASE"] = database
     os.environ.setdefault("RECOVERY_SECRET_KEY", secrets.token_urlsafe(32))
     os.environ["RECOVERY_BASE_URL"] = base_url

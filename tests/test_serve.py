@@ -515,3 +515,24 @@ def test_the_server_process_starts_serves_and_stops_cleanly_on_sigterm(tmp_path:
     assert "Application shutdown complete" in log
     assert "GET /feed/… HTTP/1.1" in log
     assert str(token) not in log
+
+
+def test_a_changed_protocol_file_is_a_new_revision(
+    client: TestClient, store: Store, key: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    library = tmp_path / "library"
+    library.mkdir()
+    source = (Path(__file__).parent.parent / "protocols" / "proximal-hamstring-repair.toml").read_text()
+    clinic = library / "clinic-hamstring.toml"
+    clinic.write_text(source.replace('id = "proximal-hamstring-repair"', 'id = "clinic-hamstring"', 1))
+    monkeypatch.setenv("RECOVERY_PROTOCOLS", str(library))
+    made = make(client, key, protocol="clinic-hamstring")
+    assert store.refresh_protocols() == []  # nothing changed
+    clinic.write_text(clinic.read_text().replace('version = "2026.2"', 'version = "2026.3"', 1))
+    (revised,) = store.refresh_protocols()
+    assert revised.revision == 2
+    plan = client.get(f"/api/plans/{made['id']}", headers=key).json()
+    assert plan["protocol_version"] == "2026.3"
+    revisions, _ = store.history(str(made["id"]))
+    assert revisions[0].what == "protocol clinic-hamstring changed from version 2026.2 to 2026.3"
+    assert b"version 2026.3" in client.get(f"/feed/{token_of(made)}.ics").content.replace(b"\r\n ", b"")

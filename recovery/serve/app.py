@@ -247,9 +247,15 @@ async def patient_page(request: Request) -> Response:
     try:
         row, revision = _store(request).plan_for_token(token)
     except NotFoundError:
-        return _page(request, "gone.html.j2", 404, message="This link does not work. Ask your clinic for a new one.")
+        return _page(
+            request,
+            "gone.html.j2",
+            404,
+            patient=True,
+            message="This link does not work. Ask your clinic for a new one.",
+        )
     except GoneError:
-        return _page(request, "gone.html.j2", 410, message="Your clinic has removed this plan.")
+        return _page(request, "gone.html.j2", 410, patient=True, message="Your clinic has removed this plan.")
     from recovery.writers.agenda import render as agenda
 
     schedule = _schedule(row.protocol, revision.options)
@@ -257,6 +263,7 @@ async def patient_page(request: Request) -> Response:
     return _page(
         request,
         "patient.html.j2",
+        patient=True,
         links=links,
         qr=_qr(links["patient_url"]),
         today=agenda(schedule, _today(revision.options)),

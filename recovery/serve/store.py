@@ -363,6 +363,45 @@ class Store:
             session.add(Audit(at=now(), who=who, action="plan-revised", plan=row.id, detail=what))
             return Made(row.public_id, row.plan_id, row.revision)
 
+    def refresh_protocols(self, who: str = "server") -> list[Made]:
+        """A new revision for every live plan whose protocol file changed since its current
+        revision (another version, or the same version edited): a changed protocol is never a
+        silent change. A plan the changed protocol can no longer lay out keeps its revision and
+        is reported in the audit log."""
+        hashes: dict[str, str | None] = {}
+        with self.session() as session:
+            rows = list(session.execute(
+                select(PlanRow.public_id, PlanRow.protocol, Revision.protocol_hash, Revision.protocol_version)
+                .join(Revision, (Revision.plan == PlanRow.id) & (Revision.number == PlanRow.revision))
+                .where(PlanRow.deleted.is_(None))
+            ))  # fmt: skip
+        made = []
+        for public_id, name, stored_hash, stored_version in rows:
+            if name not in hashes:
+                try:
+                    hashes[name] = protocol_hash(_protocol(name))
+                except RecoveryError:
+                    hashes[name] = None
+            if hashes[name] is None or hashes[name] == stored_hash:
+                continue
+            version = _protocol(name).version
+            if stored_version == version:
+                what = f"protocol {name} {version} changed (same version, new content)"
+            else:
+                what = f"protocol {name} changed from version {stored_version} to {version}"
+
+            def change(options: dict[str, Any], what: str = what) -> str:
+                return what
+
+            try:
+                made.append(self._revise(public_id, who, change))
+            except RecoveryError as error:
+                with self.session() as session:
+                    row = _live(session, public_id)
+                    detail = "; ".join(p.shown() for p in error.problems)[:2000]
+                    session.add(Audit(at=now(), who=who, action="protocol-refused", plan=row.id, detail=detail))
+        return made
+
     def rotate_token(self, public_id: str, who: str) -> Made:
         """A new feed token; every older one of the plan stops working."""
         with self.session() as session:

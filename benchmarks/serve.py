@@ -1,0 +1,218 @@
+"""`recovery serve` under load: feeds per second (full 200s and 304s), p50/p99 latency at 50
+connections, memory; and, side by side in the same run, Radicale serving the same calendar.
+
+Makes PLANS plans in a fresh SQLite database (or --database URL), starts `recovery serve
+--workers 2` on loopback, and drives it with wrk (Debian's package) for a bounded time per
+figure, each request for a random plan's feed. Radicale (from PyPI, installed into a temporary
+virtual environment, never into the project) serves one plan's calendar from its file storage,
+and wrk asks it for that one calendar. The load generator shares the machine's cores with the
+servers: the figures are what one machine does, client included.
+
+    python benchmarks/serve.py [--plans 10000] [--seconds 10] [--database URL]
+
+Measured, never asserted: these are not tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PLAN = {"surgery_date": "2027-03-01", "timezone": "Europe/Berlin", "side": "left"}
+#: wrk's report of a run: requests, microseconds, p50 and p99 latency (µs), non-2xx/3xx answers.
+DONE = """
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %d %d %d %d %d\\n", summary.requests, summary.duration,
+    latency:percentile(50), latency:percentile(99), summary.errors.status))
+end
+"""
+#: Each request asks for a random plan's feed; with `conditional`, with that feed's ETag.
+WRK_SCRIPT = """
+local tokens = {}
+for line in io.lines("%(tokens)s") do tokens[#tokens + 1] = line end
+local etags = {}
+for line in io.lines("%(etags)s") do etags[#etags + 1] = line end
+local conditional = %(conditional)s
+math.randomseed(os.time())
+request = function()
+  local i = math.random(#tokens)
+  local headers = {}
+  if conditional then headers["If-None-Match"] = etags[i] end
+  return wrk.format("GET", "/feed/" .. tokens[i] .. ".ics", headers)
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_for(url: str) -> None:
+    for _ in range(300):
+        try:
+            httpx.get(url, timeout=2)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise SystemExit(f"{url} did not answer")
+
+
+def memory_mib(pid: int) -> float:
+    """The resident memory of a process and its children, in MiB."""
+    total = 0
+    pids = [pid]
+    while pids:
+        current = pids.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            total += int(re.search(r"VmRSS:\s+(\d+)", status).group(1))  # type: ignore[union-attr]
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except (OSError, AttributeError):
+            continue
+        pids += [int(child) for child in children]
+    return total / 1024
+
+
+def wrk(url: str, script: Path, seconds: int, connections: int = 50) -> dict[str, float]:
+    out = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", str(script), url],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    found = re.search(r"RESULT (\d+) (\d+) (\d+) (\d+) (\d+)", out.stdout)
+    assert found is not None, out.stdout
+    requests, micros, p50, p99, bad = map(int, found.groups())
+    return {"per_second": requests / (micros / 1e6), "p50_ms": p50 / 1000, "p99_ms": p99 / 1000, "bad": bad}
+
+
+def make_plans(database: str, count: int, folder: Path) -> tuple[list[str], list[str]]:
+    from recovery.serve.store import Store, connect, upgrade
+
+    engine = connect(database)
+    upgrade(engine)
+    store = Store(engine)
+    tokens, etags = [], []
+    started = time.perf_counter()
+    for number in range(count):
+        made = store.create_plan({**PLAN, "plan_id": f"bench-{number}"}, "benchmark")
+        assert made.token is not None
+        tokens.append(made.token)
+        etags.append(store.feed(made.token).etag)
+    print(f"made {count} plans in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    return tokens, etags
+
+
+def radicale(folder: Path, calendar: bytes, seconds: int) -> dict[str, float]:
+    """Radicale serving the same calendar from its file storage, asked for it whole."""
+    venv = folder / "radicale-venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run([venv / "bin" / "pip", "install", "-q", "radicale>=3.2,<4"], check=True, capture_output=True)
+    collection = folder / "radicale" / "collection-root" / "bench" / "plan"
+    collection.mkdir(parents=True)
+    (collection / ".Radicale.props").write_text(json.dumps({"tag": "VCALENDAR"}))
+    import icalendar
+
+    parsed = icalendar.Calendar.from_ical(calendar)
+    zones = [c for c in parsed.subcomponents if c.name == "VTIMEZONE"]
+    for number, event in enumerate(parsed.walk("VEVENT")):
+        item = icalendar.Calendar()
+        item.add("prodid", "-//bench//EN")
+        item.add("version", "2.0")
+        for zone in zones:
+            item.add_component(zone)
+        item.add_component(event)
+        (collection / f"{number}.ics").write_bytes(item.to_ical())
+    port = free_port()
+    config = folder / "radicale.conf"
+    config.write_text(
+        f"[server]\nhosts = 127.0.0.1:{port}\n[auth]\ntype = none\n[storage]\nfilesystem_folder = {folder / 'radicale'}\n"
+        f"[rights]\ntype = from_file\nfile = {folder / 'rights'}\n[logging]\nlevel = warning\n"
+    )
+    (folder / "rights").write_text("[everyone]\nuser: .*\ncollection: .*\npermissions: RrWw\n")
+    process = subprocess.Popen(
+        [venv / "bin" / "python", "-m", "radicale", "--config", str(config)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}/bench/plan/"
+        wait_for(url)
+        size = len(httpx.get(url).content)
+        script = folder / "radicale.lua"
+        script.write_text('request = function() return wrk.format("GET", "/bench/plan/") end\n' + DONE)
+        result = wrk(f"http://127.0.0.1:{port}", script, seconds)
+        result["bytes"] = size
+        result["memory_mib"] = memory_mib(process.pid)
+        return result
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--plans", type=int, default=10_000)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--database", default="")
+    arguments = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("needs wrk: apt-get install wrk")
+    with tempfile.TemporaryDirectory() as temporary:
+        folder = Path(temporary)
+        database = arguments.database or f"sqlite:///{folder / 'recovery.db'}"
+        tokens, etags = make_plans(database, arguments.plans, folder)
+        (folder / "tokens").write_text("\n".join(tokens) + "\n")
+        (folder / "etags").write_text("\n".join(etags) + "\n")
+        port = free_port()
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        server = subprocess.Popen(
+            [sys.executable, "-m", "recovery", "serve", "--port", str(port), "--workers", "2", "--database", database],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=folder,
+        )  # fmt: skip
+        results: dict[str, dict[str, float]] = {}
+        try:
+            base = f"http://127.0.0.1:{port}"
+            wait_for(f"{base}/healthz")
+            calendar = httpx.get(f"{base}/feed/{tokens[0]}.ics").content
+            for name, conditional in (("feed 200", "false"), ("feed 304", "true")):
+                script = folder / f"{name[-3:]}.lua"
+                values = {"tokens": folder / "tokens", "etags": folder / "etags", "conditional": conditional}
+                script.write_text(WRK_SCRIPT % values + DONE)
+                results[name] = wrk(base, script, arguments.seconds)
+            results["feed 200"]["bytes"] = len(calendar)
+            results["feed 200"]["memory_mib"] = memory_mib(server.pid)
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=60)
+        results["Radicale, the same calendar"] = radicale(folder, calendar, arguments.seconds)
+    print(
+        f"| what ({arguments.plans:,} plans, 2 workers, 50 connections, {arguments.seconds} s each) | per second | p50 | p99 | errors | memory |"
+    )
+    print("|---|---|---|---|---|---|")
+    for name, result in results.items():
+        memory = f"{result['memory_mib']:.0f} MiB" if "memory_mib" in result else ""
+        print(
+            f"| {name} | {result['per_second']:,.0f} | {result['p50_ms']:.1f} ms | {result['p99_ms']:.1f} ms | "
+            f"{result['bad']:.0f} | {memory} |"
+        )
+    ratio = results["feed 200"]["per_second"] / results["Radicale, the same calendar"]["per_second"]
+    print(f"\nfull feeds: {ratio:.1f} × Radicale's rate for the same calendar")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,132 @@
+"""`recovery serve` in a real browser: Debian's Chromium, driven by Debian's chromium-driver.
+
+A clinician logs in, makes a plan, records a clearance; the patient opens the link at phone
+width. Screenshots of each step are kept in test-artifacts/ (CI keeps them with its log).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from recovery.serve.store import Store, connect, upgrade
+
+from conftest import HERE
+
+CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+ARTIFACTS = Path(os.environ.get("RECOVERY_TEST_ARTIFACTS", HERE.parent / "test-artifacts"))
+PASSWORD = "correct horse battery staple"
+
+pytestmark = pytest.mark.skipif(
+    (CHROMIUM is None or DRIVER is None) and not os.environ.get("CI"),
+    reason="Debian's chromium and chromium-driver are not installed",
+)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    database = f"sqlite:///{tmp_path / 'recovery.db'}"
+    engine = connect(database)
+    upgrade(engine)
+    Store(engine).add_user("ana@clinic.example", PASSWORD)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "recovery", "serve", "--port", str(port), "--database", database],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=tmp_path,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            httpx.get(f"{base}/healthz")
+            break
+        except httpx.TransportError:
+            time.sleep(0.1)
+    yield base
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=30)
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[object]:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    assert CHROMIUM is not None, "CI must install Debian's chromium"
+    assert DRIVER is not None, "CI must install Debian's chromium-driver"
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,1000",
+    ):  # fmt: skip
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=DRIVER))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def shot(driver: object, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"serve-{name}.png"
+    driver.save_screenshot(str(path))  # type: ignore[attr-defined]
+    assert path.stat().st_size > 5_000
+    return path
+
+
+def test_a_clinician_and_a_patient_in_a_browser(server: str, browser: object) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver = browser
+    driver.get(f"{server}/login")  # type: ignore[attr-defined]
+    driver.find_element(By.NAME, "email").send_keys("ana@clinic.example")  # type: ignore[attr-defined]
+    driver.find_element(By.NAME, "password").send_keys(PASSWORD)  # type: ignore[attr-defined]
+    driver.find_element(By.CSS_SELECTOR, "form button").click()  # type: ignore[attr-defined]
+    assert "Plans" in driver.find_element(By.TAG_NAME, "h1").text  # type: ignore[attr-defined]
+
+    driver.get(f"{server}/plans/new")  # type: ignore[attr-defined]
+    form = driver.find_element(By.CSS_SELECTOR, "form[action='/plans']")  # type: ignore[attr-defined]
+    form.find_element(By.NAME, "plan_id").send_keys("B-7")
+    # A date field's typing order depends on the browser's locale: set its value as a date picker would.
+    driver.execute_script("arguments[0].value = '2027-03-01'", form.find_element(By.NAME, "surgery_date"))  # type: ignore[attr-defined]
+    form.find_element(By.NAME, "timezone").send_keys("Europe/Berlin")
+    shot(driver, "1-new-plan")
+    form.find_element(By.CSS_SELECTOR, "button").click()
+    assert "Plan B-7" in driver.find_element(By.TAG_NAME, "h1").text  # type: ignore[attr-defined]
+    link = driver.find_element(By.CSS_SELECTOR, ".notice a").get_attribute("href")  # type: ignore[attr-defined]
+    assert driver.find_element(By.CSS_SELECTOR, ".qr svg")  # type: ignore[attr-defined]
+    shot(driver, "2-plan-with-link")
+
+    record = driver.find_element(By.CSS_SELECTOR, "form[action$='/actuals']")  # type: ignore[attr-defined]
+    record.find_element(By.CSS_SELECTOR, "option[value='cleared-to-drive']").click()
+    driver.execute_script("arguments[0].value = '2027-04-15'", record.find_element(By.NAME, "date"))  # type: ignore[attr-defined]
+    record.find_element(By.CSS_SELECTOR, "button").click()
+    page = driver.find_element(By.TAG_NAME, "body").text  # type: ignore[attr-defined]
+    assert "revision 2" in page
+    assert "cleared-to-drive recorded on 2027-04-15" in page
+    shot(driver, "3-clearance-recorded")
+
+    driver.set_window_size(390, 844)  # type: ignore[attr-defined]
+    driver.get(link)  # type: ignore[attr-defined]
+    page = driver.find_element(By.TAG_NAME, "body").text  # type: ignore[attr-defined]
+    assert "Add the plan to your calendar" in page
+    assert "iPhone, iPad or Mac" in page
+    width = driver.execute_script("return document.documentElement.scrollWidth")  # type: ignore[attr-defined]
+    assert width <= 390, "the patient's page must not scroll sideways on a phone"
+    shot(driver, "4-patient-phone")
