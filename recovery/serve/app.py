@@ -6,7 +6,8 @@ request models would be a second, differently worded copy; the OpenAPI document 
 the plan schema's fields instead. The pages are server-rendered (Jinja2, escaped) and work
 without JavaScript; the Content-Security-Policy allows no script at all.
 
-A process keeps no state of its own: sessions live in signed cookies (the key from
+Work that takes long (an argon2 check, laying a plan out) runs in a thread, so that the feeds
+of other patients are not kept waiting. A process keeps no state of its own: sessions live in signed cookies (the key from
 $RECOVERY_SECRET_KEY, shared by every process), everything else in the database, so several
 processes or machines can serve one PostgreSQL database.
 """
@@ -25,6 +26,7 @@ from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
@@ -327,7 +329,7 @@ async def login(request: Request) -> Response:
     email, password = str(form.get("email", "")), str(form.get("password", ""))
     address = request.client.host if request.client else ""
     try:
-        ok = _store(request).check_login(email, password, address)
+        ok = await run_in_threadpool(_store(request).check_login, email, password, address)
     except TooManyAttemptsError:
         return _page(request, "login.html.j2", 429, error="Too many failed attempts. Wait 15 minutes and try again.")
     if not ok:
@@ -416,7 +418,7 @@ async def create_plan_form(request: Request) -> Response:
     protocol = values.get("protocol") or DEFAULT_PROTOCOL
     try:
         listed = choices(load(protocol))
-        made = _store(request).create_plan(_plan_data(values, listed), str(_who(request)))
+        made = await run_in_threadpool(_store(request).create_plan, _plan_data(values, listed), str(_who(request)))
     except RecoveryError as error:
         return _new_plan_form(request, protocol, values, _errors(error))
     except ConflictError as error:
@@ -471,7 +473,8 @@ async def record_form(request: Request) -> Response:
         return PlainTextResponse("The form has expired. Go back and try again.", 403)
     public_id = request.path_params["id"]
     try:
-        _store(request).record(
+        await run_in_threadpool(
+            _store(request).record,
             public_id,
             values.get("milestone", ""),
             values.get("date", ""),
@@ -582,7 +585,7 @@ async def api_create(request: Request) -> Response:
     if who is None:
         return _unauthorized()
     try:
-        made = _store(request).create_plan(await _json(request), who)
+        made = await run_in_threadpool(_store(request).create_plan, await _json(request), who)
         assert made.token is not None
         body = _plan_json(request, made.public_id, made.token)
     except (RecoveryError, NotFoundError, GoneError, ConflictError) as error:
@@ -621,8 +624,13 @@ async def api_actuals(request: Request) -> Response:
             raise PlanError(
                 'give {"milestone": "brace-off", "date": "2027-04-20"} (and "confirm": true to record a date outside its window)'
             )
-        made = _store(request).record(
-            request.path_params["id"], data["milestone"], data["date"], who, data.get("confirm") is True
+        made = await run_in_threadpool(
+            _store(request).record,
+            request.path_params["id"],
+            data["milestone"],
+            data["date"],
+            who,
+            data.get("confirm") is True,
         )
         return JSONResponse(_plan_json(request, made.public_id))
     except (RecoveryError, NotFoundError, GoneError) as error:
