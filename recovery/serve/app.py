@@ -183,6 +183,23 @@ async def _form(request: Request) -> dict[str, str]:
     return values
 
 
+def clinician_form(handler: Any) -> Any:
+    """A clinician's POST: logged in (else to the login page) and carrying the session's CSRF
+    token (else 403); the handler gets the form's values and who acts."""
+
+    async def checked(request: Request) -> Response:
+        if (redirect := _login_required(request)) is not None:
+            return redirect
+        try:
+            values = await _form(request)
+        except PermissionError:
+            return PlainTextResponse("The form has expired. Go back and try again.", 403)
+        response: Response = await handler(request, values, str(_who(request)))
+        return response
+
+    return checked
+
+
 def _who(request: Request) -> str | None:
     user = request.session.get("user")
     return f"user:{user}" if user else None
@@ -340,11 +357,8 @@ async def login(request: Request) -> Response:
     return RedirectResponse("/", 303)
 
 
-async def logout(request: Request) -> Response:
-    try:
-        await _form(request)
-    except PermissionError:
-        return PlainTextResponse("The form has expired. Go back and try again.", 403)
+@clinician_form
+async def logout(request: Request, values: dict[str, str], who: str) -> Response:
     request.session.clear()
     return RedirectResponse("/login", 303)
 
@@ -405,20 +419,15 @@ def _plan_data(values: dict[str, str], listed: dict[str, Any]) -> dict[str, Any]
     return data
 
 
-async def create_plan_form(request: Request) -> Response:
-    if (redirect := _login_required(request)) is not None:
-        return redirect
-    try:
-        values = await _form(request)
-    except PermissionError:
-        return PlainTextResponse("The form has expired. Go back and try again.", 403)
+@clinician_form
+async def create_plan_form(request: Request, values: dict[str, str], who: str) -> Response:
     from recovery.protocol.loader import load
     from recovery.protocol.summary import choices
 
     protocol = values.get("protocol") or DEFAULT_PROTOCOL
     try:
         listed = choices(load(protocol))
-        made = await run_in_threadpool(_store(request).create_plan, _plan_data(values, listed), str(_who(request)))
+        made = await run_in_threadpool(_store(request).create_plan, _plan_data(values, listed), who)
     except RecoveryError as error:
         return _new_plan_form(request, protocol, values, _errors(error))
     except ConflictError as error:
@@ -464,13 +473,8 @@ def _plan_page(request: Request, public_id: str, error: str = "", status: int = 
     )
 
 
-async def record_form(request: Request) -> Response:
-    if (redirect := _login_required(request)) is not None:
-        return redirect
-    try:
-        values = await _form(request)
-    except PermissionError:
-        return PlainTextResponse("The form has expired. Go back and try again.", 403)
+@clinician_form
+async def record_form(request: Request, values: dict[str, str], who: str) -> Response:
     public_id = request.path_params["id"]
     try:
         await run_in_threadpool(
@@ -478,7 +482,7 @@ async def record_form(request: Request) -> Response:
             public_id,
             values.get("milestone", ""),
             values.get("date", ""),
-            str(_who(request)),
+            who,
             values.get("confirm") == "on",
         )
     except RecoveryError as error:
@@ -488,22 +492,17 @@ async def record_form(request: Request) -> Response:
     return RedirectResponse(f"/plans/{public_id}", 303)
 
 
-async def feed_form(request: Request) -> Response:
-    if (redirect := _login_required(request)) is not None:
-        return redirect
-    try:
-        await _form(request)
-    except PermissionError:
-        return PlainTextResponse("The form has expired. Go back and try again.", 403)
+@clinician_form
+async def feed_form(request: Request, values: dict[str, str], who: str) -> Response:
     public_id, action = request.path_params["id"], request.path_params["action"]
     store = _store(request)
     try:
         if action == "rotate":
-            request.session["new_token"] = store.rotate_token(public_id, str(_who(request))).token
+            request.session["new_token"] = store.rotate_token(public_id, who).token
         elif action == "revoke":
-            store.revoke_tokens(public_id, str(_who(request)))
+            store.revoke_tokens(public_id, who)
         elif action == "delete":
-            store.delete_plan(public_id, str(_who(request)))
+            store.delete_plan(public_id, who)
             return RedirectResponse("/", 303)
         else:
             return PlainTextResponse("No such action.", 404)

@@ -428,24 +428,13 @@ class Store:
             session.add(Audit(at=now(), who=who, action="plan-deleted", plan=row.id))
 
     def feed(self, token: str) -> Feed:
-        """The calendar a feed token serves (NotFoundError for an unknown or revoked token, GoneError for a
-        deleted plan). One indexed lookup and one row: the calendar was made with its revision."""
-        with self.session() as session:
-            found = session.execute(
-                select(PlanRow, FeedToken.revoked)
-                .join(FeedToken, FeedToken.plan == PlanRow.id)
-                .where(FeedToken.token_hash == digest(token))
-            ).first()
-            if found is None or found[1] is not None:
-                raise NotFoundError()
-            row = found[0]
-            if row.deleted is not None:
-                raise GoneError()
-            revision = _current(session, row)
-            return Feed(revision.calendar, revision.etag, revision.created, revision.number)
+        """The calendar a feed token serves (NotFoundError for an unknown or revoked token,
+        GoneError for a deleted plan): the calendar was made with its revision and stored."""
+        _, revision = self.plan_for_token(token)
+        return Feed(revision.calendar, revision.etag, revision.created, revision.number)
 
     def plan_for_token(self, token: str) -> tuple[PlanRow, Revision]:
-        """The plan and current revision behind a patient's link (the patient's page)."""
+        """The plan and current revision behind a patient's link: one indexed lookup."""
         with self.session() as session:
             found = session.execute(
                 select(PlanRow, FeedToken.revoked)
