@@ -90,6 +90,21 @@ def shot(driver: object, name: str) -> Path:
     return path
 
 
+def page_with(driver: object, text: str) -> str:
+    """The page's text once it shows `text`: a click that submits a form returns before the next
+    page has loaded, and the old page's elements go stale under the reader."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def shown(d: object) -> str | bool:
+        body: str = d.find_element(By.TAG_NAME, "body").text  # type: ignore[attr-defined]
+        return body if text in body else False
+
+    found: str = WebDriverWait(driver, 15, ignored_exceptions=[StaleElementReferenceException]).until(shown)  # type: ignore[arg-type]
+    return found
+
+
 def test_a_clinician_and_a_patient_in_a_browser(server: str, browser: object) -> None:
     from selenium.webdriver.common.by import By
 
@@ -98,7 +113,7 @@ def test_a_clinician_and_a_patient_in_a_browser(server: str, browser: object) ->
     driver.find_element(By.NAME, "email").send_keys("ana@clinic.example")  # type: ignore[attr-defined]
     driver.find_element(By.NAME, "password").send_keys(PASSWORD)  # type: ignore[attr-defined]
     driver.find_element(By.CSS_SELECTOR, "form button").click()  # type: ignore[attr-defined]
-    assert "Plans" in driver.find_element(By.TAG_NAME, "h1").text  # type: ignore[attr-defined]
+    page_with(driver, "Find a plan id")
 
     driver.get(f"{server}/plans/new")  # type: ignore[attr-defined]
     form = driver.find_element(By.CSS_SELECTOR, "form[action='/plans']")  # type: ignore[attr-defined]
@@ -108,7 +123,7 @@ def test_a_clinician_and_a_patient_in_a_browser(server: str, browser: object) ->
     form.find_element(By.NAME, "timezone").send_keys("Europe/Berlin")
     shot(driver, "1-new-plan")
     form.find_element(By.CSS_SELECTOR, "button").click()
-    assert "Plan B-7" in driver.find_element(By.TAG_NAME, "h1").text  # type: ignore[attr-defined]
+    page_with(driver, "Plan B-7")
     link = driver.find_element(By.CSS_SELECTOR, ".notice a").get_attribute("href")  # type: ignore[attr-defined]
     assert driver.find_element(By.CSS_SELECTOR, ".qr svg")  # type: ignore[attr-defined]
     shot(driver, "2-plan-with-link")
@@ -117,15 +132,13 @@ def test_a_clinician_and_a_patient_in_a_browser(server: str, browser: object) ->
     record.find_element(By.CSS_SELECTOR, "option[value='cleared-to-drive']").click()
     driver.execute_script("arguments[0].value = '2027-04-15'", record.find_element(By.NAME, "date"))  # type: ignore[attr-defined]
     record.find_element(By.CSS_SELECTOR, "button").click()
-    page = driver.find_element(By.TAG_NAME, "body").text  # type: ignore[attr-defined]
-    assert "revision 2" in page
+    page = page_with(driver, "revision 2")
     assert "cleared-to-drive recorded on 2027-04-15" in page
     shot(driver, "3-clearance-recorded")
 
     driver.set_window_size(390, 844)  # type: ignore[attr-defined]
     driver.get(link)  # type: ignore[attr-defined]
-    page = driver.find_element(By.TAG_NAME, "body").text  # type: ignore[attr-defined]
-    assert "Add the plan to your calendar" in page
+    page = page_with(driver, "Add the plan to your calendar")
     assert "iPhone, iPad or Mac" in page
     width = driver.execute_script("return document.documentElement.scrollWidth")  # type: ignore[attr-defined]
     assert width <= 390, "the patient's page must not scroll sideways on a phone"
