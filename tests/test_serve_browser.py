@@ -120,7 +120,10 @@ def test_a_clinician_and_a_patient_in_a_browser(server: str, browser: object) ->
     form.find_element(By.NAME, "plan_id").send_keys("B-7")
     # A date field's typing order depends on the browser's locale: set its value as a date picker would.
     driver.execute_script("arguments[0].value = '2027-03-01'", form.find_element(By.NAME, "surgery_date"))  # type: ignore[attr-defined]
-    form.find_element(By.NAME, "timezone").send_keys("Europe/Berlin")
+    zone = form.find_element(By.NAME, "timezone")
+    assert zone.get_attribute("value")  # the server's zone, to be changed to the patient's
+    zone.clear()
+    zone.send_keys("Europe/Berlin")
     shot(driver, "1-new-plan")
     form.find_element(By.CSS_SELECTOR, "button").click()
     page_with(driver, "Plan B-7")

@@ -379,6 +379,7 @@ async def new_plan_page(request: Request) -> Response:
 def _new_plan_form(request: Request, protocol: str, values: dict[str, str], errors: list[dict[str, str]]) -> Response:
     from recovery.protocol.loader import available, load
     from recovery.protocol.summary import choices
+    from recovery.schedule.zones import machine_timezone
 
     names = sorted(entry.name for entry in available() if not entry.problem)
     if protocol not in names:
@@ -395,6 +396,7 @@ def _new_plan_form(request: Request, protocol: str, values: dict[str, str], erro
         protocol=protocol,
         choices=listed,
         values=values,
+        zone=machine_timezone(),
         errors=by_field,
     )
 

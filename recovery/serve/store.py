@@ -259,6 +259,10 @@ class Store:
 
     def add_api_key(self, name: str) -> str:
         """A new API key (printed once; only its hash is kept)."""
+        if not 1 <= len(name) <= 100 or not name.isprintable():
+            raise PlanError(
+                [Problem("an API key's name is 1 to 100 printable characters", field="name", detail=name[:100])]
+            )
         key = "rk_" + secrets.token_urlsafe(32)
         with self.session() as session:
             if session.scalar(select(ApiKey).where(ApiKey.name == name)) is not None:
@@ -284,6 +288,8 @@ class Store:
         plan = Plan.from_json(data)
         if not plan.plan_id:
             raise PlanError([Problem("missing: the clinic's id for this plan (never a name)", field="plan_id")])
+        if len(plan.plan_id) > 100:
+            raise PlanError([Problem("is longer than 100 characters", field="plan_id")])
         calendar = _calendar(protocol, plan, previous=None)
         with self.session() as session:
             taken = session.scalar(select(PlanRow).where(PlanRow.plan_id == plan.plan_id, PlanRow.deleted.is_(None)))
