@@ -206,3 +206,24 @@ def test_a_late_boot_off_moves_the_jogging_question() -> None:
     schedule = build(protocol, Plan(SURGERY, timezone="UTC", actuals={"boot-off": boot_off}))
     jog = next(m for m in schedule.milestones if m.id == "cleared-to-jog")
     assert jog.date >= boot_off + timedelta(weeks=6)
+
+
+EXTREMES = {
+    "shortest protection": {"overrides": {"protection_weeks": "4"}},
+    "brace off at 3 weeks": {"actuals": {"brace-off": SURGERY + timedelta(weeks=3)}},
+    "brace off at 12 weeks": {"actuals": {"brace-off": SURGERY + timedelta(weeks=12)}},
+    "longest everything": {"overrides": {"protection_weeks": "10", "running_weeks": "21", "return_months": "12"}},
+    "accelerated": {"variant": "accelerated"},
+}
+
+
+@pytest.mark.parametrize("plan", EXTREMES.values(), ids=EXTREMES.keys())
+def test_no_week_without_exercise_at_the_extremes(plan: dict[str, object]) -> None:
+    """Item 4: from the day after surgery to the return-to-sport question, every week has exercise."""
+    schedule = build(load("proximal-hamstring-repair"), Plan(SURGERY, timezone="UTC", **plan))  # type: ignore[arg-type]
+    sport = next(m.date for m in schedule.milestones if m.id == "return-to-sport")
+    week_start = SURGERY + timedelta(1)
+    while week_start < sport:
+        week = [week_start + timedelta(n) for n in range(7) if week_start + timedelta(n) < sport]
+        assert any(s.occurs_on(d) for s in schedule.sessions for d in week), f"no exercise in the week of {week_start}"
+        week_start += timedelta(7)
