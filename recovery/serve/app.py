@@ -54,6 +54,8 @@ SECURITY_HEADERS = [
     (b"referrer-policy", b"no-referrer"),
     (b"x-frame-options", b"DENY"),
 ]
+#: The agenda's width on the patient's page: what a phone shows across without wrapping.
+PHONE_COLUMNS = 32
 #: What the access log shows instead of a token in a path.
 TOKEN_PATH = re.compile(r"/(feed|p)/[^/\s?]+")
 
@@ -285,7 +287,7 @@ async def patient_page(request: Request) -> Response:
         patient=True,
         links=links,
         qr=_qr(links["patient_url"]),
-        today=agenda(schedule, _today(revision.options)),
+        today=agenda(schedule, _today(revision.options), width=PHONE_COLUMNS),
         revision=revision.number,
         discreet=schedule.plan.discreet,
         title=schedule.protocol_title,
