@@ -670,9 +670,7 @@ def serve(host: str, port: int, database: str, workers: int, base_url: str, secu
     import uvicorn
 
     app, store = _serving()
-    engine = store.connect(database)
-    store.upgrade(engine)
-    revised = store.Store(engine).refresh_protocols()
+    revised = store.open_store(database).refresh_protocols()
     if revised:
         click.echo(f"{len(revised)} plans have a new revision: their protocol file changed", err=True)
     os.environ["RECOVERY_DATABASE"] = database
@@ -714,10 +712,9 @@ def users_add(email: str, password_stdin: bool, database: str) -> None:
     """
     _, store = _serving()
     password = sys.stdin.read(1024).rstrip("\r\n")
-    engine = store.connect(database)
-    store.upgrade(engine)
+    store.check_user(email, password)  # before any database is made
     try:
-        store.Store(engine).add_user(email, password)
+        store.open_store(database).add_user(email, password)
     except store.ConflictError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"added {email.strip().lower()}")
@@ -744,10 +741,9 @@ def api_keys_add(name: str, database: str) -> None:
       recovery api-keys add clinic-ehr
     """
     _, store = _serving()
-    engine = store.connect(database)
-    store.upgrade(engine)
+    store.check_key_name(name)
     try:
-        key = store.Store(engine).add_api_key(name)
+        key = store.open_store(database).add_api_key(name)
     except store.ConflictError as error:
         raise click.ClickException(str(error)) from None
     click.echo(key)
@@ -774,5 +770,5 @@ def db_upgrade(database: str) -> None:
       recovery db upgrade --database postgresql+psycopg://recovery@localhost/recovery
     """
     _, store = _serving()
-    store.upgrade(store.connect(database))
+    store.open_store(database)
     click.echo("the database is up to date")

@@ -536,3 +536,48 @@ def test_a_changed_protocol_file_is_a_new_revision(
     revisions, _ = store.history(str(made["id"]))
     assert revisions[0].what == "protocol clinic-hamstring changed from version 2026.2 to 2026.3"
     assert b"version 2026.3" in client.get(f"/feed/{token_of(made)}.ics").content.replace(b"\r\n ", b"")
+
+
+def test_a_database_that_cannot_be_opened_is_one_line(tmp_path: Path) -> None:
+    for url, words in (
+        ("bogus://x", "is not a database URL"),
+        (f"sqlite:///{tmp_path}/no/such/folder/r.db", "cannot open the database"),
+        ("postgresql+psycopg://someone:hunter2hunter2@127.0.0.1:1/x", "cannot open the database"),
+    ):
+        result = run("db", "upgrade", "--database", url)
+        assert result.exit_code == 1
+        (line,) = result.stderr.splitlines()
+        assert line.startswith("error: --database ")
+        assert words in line
+        assert "hunter2" not in line  # a password in the URL is never shown
+
+
+def test_a_refused_user_or_key_makes_no_database(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from recovery.cli import main
+
+    database = tmp_path / "r.db"
+    short = CliRunner().invoke(
+        main, ["users", "add", "a@b.example", "--password-stdin", "--database", f"sqlite:///{database}"], input="short"
+    )
+    assert short.exit_code == 1
+    assert "too short" in short.output
+    assert run("api-keys", "add", "", "--database", f"sqlite:///{database}").exit_code == 1
+    assert not database.exists()
+
+
+def test_changes_made_at_the_same_moment_all_land(store: Store) -> None:
+    """Twelve dates recorded at once, from eight threads: twelve revisions, numbered without a gap."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    made = store.create_plan(PLAN, "test")
+
+    def record(day: int) -> int:
+        return store.record(made.public_id, "brace-off", f"2027-04-{10 + day:02d}", "test").revision
+
+    with ThreadPoolExecutor(8) as pool:
+        revisions = sorted(pool.map(record, range(12)))
+    assert revisions == list(range(2, 14))
+    history, _ = store.history(made.public_id)
+    assert [r.number for r in history] == list(range(13, 0, -1))

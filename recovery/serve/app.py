@@ -493,6 +493,8 @@ async def record_form(request: Request, values: dict[str, str], who: str) -> Res
         return _plan_page(request, public_id, "; ".join(e["message"] for e in _errors(error)), 400)
     except (NotFoundError, GoneError):
         return PlainTextResponse("No such plan.", 404)
+    except ConflictError as conflict:
+        return _plan_page(request, public_id, str(conflict), 409)
     return RedirectResponse(f"/plans/{public_id}", 303)
 
 
@@ -636,7 +638,7 @@ async def api_actuals(request: Request) -> Response:
             data.get("confirm") is True,
         )
         return JSONResponse(_plan_json(request, made.public_id))
-    except (RecoveryError, NotFoundError, GoneError) as error:
+    except (RecoveryError, NotFoundError, GoneError, ConflictError) as error:
         return _api_error(error)
 
 

@@ -56,6 +56,8 @@ DEFAULT_DATABASE = "sqlite:///recovery.db"
 REFRESH = "PT1H"
 #: Failed logins for one address within LOGIN_WINDOW before more are refused for the rest of it.
 LOGIN_LIMIT, LOGIN_WINDOW = 5, timedelta(minutes=15)
+#: How often a revision that met another made at the same moment is tried again.
+REVISE_ATTEMPTS = 20
 
 
 class Base(DeclarativeBase):
@@ -151,6 +153,35 @@ def connect(url: str = DEFAULT_DATABASE) -> Engine:
     return engine
 
 
+def open_store(url: str = DEFAULT_DATABASE) -> Store:
+    """The store of a database URL with its migrations applied. A URL that names no database,
+    or a database that cannot be reached, is a PlanError naming the URL (never its password)."""
+    from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+    shown = _shown_url(url)
+    try:
+        engine = connect(url)
+        upgrade(engine)
+    except (ArgumentError, NoSuchModuleError) as error:
+        message = f"is not a database URL such as sqlite:///recovery.db ({error})"
+        raise PlanError([Problem(message, detail=f"--database {shown}")]) from None
+    except DBAPIError as error:
+        why = str(error.orig).strip().splitlines()[0] if error.orig is not None else "it does not answer"
+        raise PlanError([Problem(f"cannot open the database: {why}", detail=f"--database {shown}")]) from None
+    return Store(engine)
+
+
+def _shown_url(url: str) -> str:
+    """A database URL as messages show it: never its password."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url.rpartition("@")[2]
+
+
 def upgrade(engine: Engine) -> None:
     """Bring the database's tables up to date (Alembic migrations; a new database gets them all)."""
     from alembic import command
@@ -218,11 +249,7 @@ class Store:
     def add_user(self, email: str, password: str) -> None:
         from argon2 import PasswordHasher
 
-        email = email.strip().lower()
-        if "@" not in email or len(email) > 254:
-            raise PlanError([Problem("is not an email address", field="email", detail=email)])
-        if len(password) < 12:
-            raise PlanError([Problem("is too short: use at least 12 characters", field="password")])
+        email = check_user(email, password)
         with self.session() as session:
             if session.scalar(select(User).where(User.email == email)) is not None:
                 raise ConflictError(f"a user {email} exists already")
@@ -259,10 +286,7 @@ class Store:
 
     def add_api_key(self, name: str) -> str:
         """A new API key (printed once; only its hash is kept)."""
-        if not 1 <= len(name) <= 100 or not name.isprintable():
-            raise PlanError(
-                [Problem("an API key's name is 1 to 100 printable characters", field="name", detail=name[:100])]
-            )
+        check_key_name(name)
         key = "rk_" + secrets.token_urlsafe(32)
         with self.session() as session:
             if session.scalar(select(ApiKey).where(ApiKey.name == name)) is not None:
@@ -352,6 +376,23 @@ class Store:
         return self._revise(public_id, who, change)
 
     def _revise(self, public_id: str, who: str, change: Any) -> Made:
+        """One new revision made by `change` (which edits the plan's options and says what it
+        did). Two changes at once both land, one after the other: PostgreSQL locks the plan's
+        row; SQLite cannot, so the one that finds its revision number taken starts again from
+        the revision that took it."""
+        from sqlalchemy.exc import IntegrityError
+
+        for _ in range(REVISE_ATTEMPTS - 1):
+            try:
+                return self._revise_once(public_id, who, change)
+            except IntegrityError:
+                continue
+        try:
+            return self._revise_once(public_id, who, change)
+        except IntegrityError:
+            raise ConflictError("the plan was changed by someone else at the same moment; try again") from None
+
+    def _revise_once(self, public_id: str, who: str, change: Any) -> Made:
         with self.session() as session:
             row = session.scalar(select(PlanRow).where(PlanRow.public_id == public_id).with_for_update())
             if row is None:
@@ -452,6 +493,23 @@ class Store:
             if found[0].deleted is not None:
                 raise GoneError()
             return found[0], _current(session, found[0])
+
+
+def check_user(email: str, password: str) -> str:
+    """The address as stored (lower case), or a PlanError for an address or password not allowed."""
+    email = email.strip().lower()
+    if "@" not in email or len(email) > 254:
+        raise PlanError([Problem("is not an email address", field="email", detail=email)])
+    if len(password) < 12:
+        raise PlanError([Problem("is too short: use at least 12 characters", field="password")])
+    return email
+
+
+def check_key_name(name: str) -> None:
+    """A PlanError for an API key's name that its column cannot hold or a log cannot show."""
+    if not 1 <= len(name) <= 100 or not name.isprintable():
+        message = "an API key's name is 1 to 100 printable characters"
+        raise PlanError([Problem(message, field="name", detail=name[:100])])
 
 
 class TooManyAttemptsError(Exception):
