@@ -488,6 +488,10 @@ class Conflict:
     ]
     reason: Text
 
+    def matches(self, values: dict[str, Any]) -> bool:
+        """Whether parameter values are the ones this conflict refuses (a list: any of its values)."""
+        return all(values.get(name) in (w if isinstance(w, list) else [w]) for name, w in self.set.items())
+
 
 @dataclass(frozen=True, kw_only=True)
 class Protocol:

@@ -91,10 +91,7 @@ def parameter_values(protocol: Protocol, plan: Plan) -> dict[str, Any]:
         raise PlanError(problems)
     values = protocol.values(plan.variant, overrides)
     for conflict in protocol.conflicts:
-        if all(
-            values.get(name) in (wanted if isinstance(wanted, list) else [wanted])
-            for name, wanted in conflict.set.items()
-        ):
+        if conflict.matches(values):
             chosen = ", ".join(f"{name}={_plain(values[name])}{_origin(protocol, plan, name)}" for name in conflict.set)
             raise PlanError(
                 [Problem(f"these cannot be chosen together: {conflict.reason}", field="overrides", detail=chosen)]

@@ -16,12 +16,11 @@ from dataclasses import dataclass, replace
 from datetime import date
 from itertools import product
 from pathlib import Path
-from typing import Any
 
 from recovery.cache import Cache
 from recovery.errors import Problem, RecoveryError
 from recovery.protocol.loader import load
-from recovery.protocol.model import Item, Phase, Protocol
+from recovery.protocol.model import Protocol
 from recovery.protocol.references import Point
 from recovery.protocol.review import untagged_numbers
 from recovery.schedule.build import build, check_coherence
@@ -113,7 +112,7 @@ def coherence_plans(protocol: Protocol) -> list[Plan]:
     declares as `conflicts` are refused for patients, so they are not tried."""
     surgery_date, zone, _ = TRIAL_PLANS[0]
     moving = _moving_what_is_compared(protocol)
-    deciding = {level[1:-1] for _, item in protocol.items() for level in _levels(item) if level.startswith("{")}
+    deciding = {level[1:-1] for *_, level in protocol.declared_levels if level.startswith("{")}
     deciding |= {item.only_if for _, item in protocol.items() if item.only_if}
     plans, seen = [], set()
     for variant in (None, *protocol.variants):
@@ -147,7 +146,7 @@ def coherence_plans(protocol: Protocol) -> list[Plan]:
                 }
                 key = (variant, tuple(sorted(overrides.items())))
                 values = protocol.values(variant, {**chosen, **numbers_at})
-                if key in seen or any(_matches(conflict.set, values) for conflict in protocol.conflicts):
+                if key in seen or any(conflict.matches(values) for conflict in protocol.conflicts):
                     continue
                 seen.add(key)
                 plans.append(Plan(surgery_date, timezone=zone, variant=variant, overrides=overrides))
@@ -176,14 +175,6 @@ def _moving_what_is_compared(protocol: Protocol) -> set[str]:
     ids = {point[0] for point in seen}
     moving |= {name for m in protocol.milestones if m.id in ids for e in m.recordable or () for name in e.parameters}
     return moving
-
-
-def _levels(item: Item) -> list[str]:
-    return [*item.needs.values(), *(item.permits.values() if isinstance(item, Phase) else ())]
-
-
-def _matches(wanted: dict[str, Any], values: dict[str, Any]) -> bool:
-    return all(values.get(name) in (w if isinstance(w, list) else [w]) for name, w in wanted.items())
 
 
 def coherence_problems(protocol: Protocol) -> list[Problem]:

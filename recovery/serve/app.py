@@ -573,85 +573,67 @@ def _plan_json(request: Request, public_id: str, token: str | None = None) -> di
     return found
 
 
-def _api_error(error: Exception) -> JSONResponse:
-    if isinstance(error, RecoveryError):
-        return JSONResponse({"errors": _errors(error)}, 422)
-    if isinstance(error, NotFoundError):
-        return JSONResponse({"errors": [{"field": "", "message": "no such plan"}]}, 404)
-    if isinstance(error, GoneError):
-        return JSONResponse({"errors": [{"field": "", "message": "this plan was deleted"}]}, 410)
-    if isinstance(error, ConflictError):
-        return JSONResponse({"errors": [{"field": "plan_id", "message": str(error)}]}, 409)
-    raise error
+def api_call(handler: Any) -> Any:
+    """A JSON API request: a valid key (else 401), and each failure answered as the API
+    describes it (422 with the command line's words, 404, 409, 410)."""
+
+    async def checked(request: Request) -> Response:
+        who = _api_caller(request)
+        if who is None:
+            return _unauthorized()
+        try:
+            response: Response = await handler(request, who)
+        except RecoveryError as error:
+            return JSONResponse({"errors": _errors(error)}, 422)
+        except NotFoundError:
+            return JSONResponse({"errors": [{"field": "", "message": "no such plan"}]}, 404)
+        except GoneError:
+            return JSONResponse({"errors": [{"field": "", "message": "this plan was deleted"}]}, 410)
+        except ConflictError as error:
+            return JSONResponse({"errors": [{"field": "plan_id", "message": str(error)}]}, 409)
+        return response
+
+    return checked
 
 
-async def api_create(request: Request) -> Response:
-    who = _api_caller(request)
-    if who is None:
-        return _unauthorized()
-    try:
-        made = await run_in_threadpool(_store(request).create_plan, await _json(request), who)
-        assert made.token is not None
-        body = _plan_json(request, made.public_id, made.token)
-    except (RecoveryError, NotFoundError, GoneError, ConflictError) as error:
-        return _api_error(error)
-    return JSONResponse(body, 201)
+@api_call
+async def api_create(request: Request, who: str) -> Response:
+    made = await run_in_threadpool(_store(request).create_plan, await _json(request), who)
+    assert made.token is not None
+    return JSONResponse(_plan_json(request, made.public_id, made.token), 201)
 
 
-async def api_plan(request: Request) -> Response:
-    if _api_caller(request) is None:
-        return _unauthorized()
-    try:
-        return JSONResponse(_plan_json(request, request.path_params["id"]))
-    except (NotFoundError, GoneError) as error:
-        return _api_error(error)
+@api_call
+async def api_plan(request: Request, who: str) -> Response:
+    return JSONResponse(_plan_json(request, request.path_params["id"]))
 
 
-async def api_delete(request: Request) -> Response:
-    who = _api_caller(request)
-    if who is None:
-        return _unauthorized()
-    try:
-        _store(request).delete_plan(request.path_params["id"], who)
-    except (NotFoundError, GoneError) as error:
-        return _api_error(error)
+@api_call
+async def api_delete(request: Request, who: str) -> Response:
+    _store(request).delete_plan(request.path_params["id"], who)
     return Response(status_code=204)
 
 
-async def api_actuals(request: Request) -> Response:
-    who = _api_caller(request)
-    if who is None:
-        return _unauthorized()
-    try:
-        data = await _json(request)
-        unknown = set(data) - {"milestone", "date", "confirm"}
-        if unknown or not isinstance(data.get("milestone"), str) or not isinstance(data.get("date"), str):
-            raise PlanError(
-                'give {"milestone": "brace-off", "date": "2027-04-20"} (and "confirm": true to record a date outside its window)'
-            )
-        made = await run_in_threadpool(
-            _store(request).record,
-            request.path_params["id"],
-            data["milestone"],
-            data["date"],
-            who,
-            data.get("confirm") is True,
+@api_call
+async def api_actuals(request: Request, who: str) -> Response:
+    data = await _json(request)
+    unknown = set(data) - {"milestone", "date", "confirm"}
+    if unknown or not isinstance(data.get("milestone"), str) or not isinstance(data.get("date"), str):
+        raise PlanError(
+            'give {"milestone": "brace-off", "date": "2027-04-20"} (and "confirm": true to record a date outside its window)'
         )
-        return JSONResponse(_plan_json(request, made.public_id))
-    except (RecoveryError, NotFoundError, GoneError, ConflictError) as error:
-        return _api_error(error)
+    record = _store(request).record
+    made = await run_in_threadpool(
+        record, request.path_params["id"], data["milestone"], data["date"], who, data.get("confirm") is True
+    )
+    return JSONResponse(_plan_json(request, made.public_id))
 
 
-async def api_token(request: Request) -> Response:
-    who = _api_caller(request)
-    if who is None:
-        return _unauthorized()
-    try:
-        made = _store(request).rotate_token(request.path_params["id"], who)
-        assert made.token is not None
-        return JSONResponse(_plan_json(request, made.public_id, made.token))
-    except (NotFoundError, GoneError) as error:
-        return _api_error(error)
+@api_call
+async def api_token(request: Request, who: str) -> Response:
+    made = _store(request).rotate_token(request.path_params["id"], who)
+    assert made.token is not None
+    return JSONResponse(_plan_json(request, made.public_id, made.token))
 
 
 async def openapi(request: Request) -> Response:

@@ -336,11 +336,7 @@ class Store:
     def plan(self, public_id: str) -> tuple[PlanRow, Revision]:
         """A live plan and its current revision (NotFoundError, or GoneError when deleted)."""
         with self.session() as session:
-            row = session.scalar(select(PlanRow).where(PlanRow.public_id == public_id))
-            if row is None:
-                raise NotFoundError()
-            if row.deleted is not None:
-                raise GoneError()
+            row = _live(session, public_id)
             return row, _current(session, row)
 
     def plans(self, search: str = "", limit: int = 100) -> list[PlanRow]:
@@ -394,11 +390,7 @@ class Store:
 
     def _revise_once(self, public_id: str, who: str, change: Any) -> Made:
         with self.session() as session:
-            row = session.scalar(select(PlanRow).where(PlanRow.public_id == public_id).with_for_update())
-            if row is None:
-                raise NotFoundError()
-            if row.deleted is not None:
-                raise GoneError()
+            row = _live(session, public_id, lock=True)
             current = _current(session, row)
             options = json.loads(json.dumps(current.options))
             what = change(options)
@@ -577,8 +569,11 @@ def _current(session: Session, row: PlanRow) -> Revision:
     return found
 
 
-def _live(session: Session, public_id: str) -> PlanRow:
-    row = session.scalar(select(PlanRow).where(PlanRow.public_id == public_id))
+def _live(session: Session, public_id: str, lock: bool = False) -> PlanRow:
+    """A plan that is not deleted (NotFoundError, GoneError); `lock` holds its row (PostgreSQL)
+    until the session ends."""
+    query = select(PlanRow).where(PlanRow.public_id == public_id)
+    row = session.scalar(query.with_for_update() if lock else query)
     if row is None:
         raise NotFoundError()
     if row.deleted is not None:
