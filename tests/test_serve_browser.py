@@ -90,19 +90,26 @@ def shot(driver: object, name: str) -> Path:
     return path
 
 
-def page_with(driver: object, text: str) -> str:
-    """The page's text once it shows `text`: a click that submits a form returns before the next
-    page has loaded, and the old page's elements go stale under the reader."""
-    from selenium.common.exceptions import StaleElementReferenceException
+def submit(driver: object, button: object) -> None:
+    """Click a form's button and wait until the next page has replaced this one: the click
+    returns before the page loads, and reading the old page then fails under the reader."""
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
-    def shown(d: object) -> str | bool:
-        body: str = d.find_element(By.TAG_NAME, "body").text  # type: ignore[attr-defined]
-        return body if text in body else False
+    old = driver.find_element(By.TAG_NAME, "html")  # type: ignore[attr-defined]
+    button.click()  # type: ignore[attr-defined]
+    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(old))  # type: ignore[arg-type]
+    WebDriverWait(driver, 15).until(lambda d: d.execute_script("return document.readyState") == "complete")  # type: ignore[attr-defined]
 
-    found: str = WebDriverWait(driver, 15, ignored_exceptions=[StaleElementReferenceException]).until(shown)  # type: ignore[arg-type]
-    return found
+
+def page_with(driver: object, text: str) -> str:
+    """The page's text, which must show `text`."""
+    from selenium.webdriver.common.by import By
+
+    body: str = driver.find_element(By.TAG_NAME, "body").text  # type: ignore[attr-defined]
+    assert text in body, body
+    return body
 
 
 def test_a_clinician_and_a_patient_in_a_browser(server: str, browser: object) -> None:
@@ -112,7 +119,7 @@ def test_a_clinician_and_a_patient_in_a_browser(server: str, browser: object) ->
     driver.get(f"{server}/login")  # type: ignore[attr-defined]
     driver.find_element(By.NAME, "email").send_keys("ana@clinic.example")  # type: ignore[attr-defined]
     driver.find_element(By.NAME, "password").send_keys(PASSWORD)  # type: ignore[attr-defined]
-    driver.find_element(By.CSS_SELECTOR, "form button").click()  # type: ignore[attr-defined]
+    submit(driver, driver.find_element(By.CSS_SELECTOR, "form button"))  # type: ignore[attr-defined]
     page_with(driver, "Find a plan id")
 
     driver.get(f"{server}/plans/new")  # type: ignore[attr-defined]
@@ -125,7 +132,7 @@ def test_a_clinician_and_a_patient_in_a_browser(server: str, browser: object) ->
     zone.clear()
     zone.send_keys("Europe/Berlin")
     shot(driver, "1-new-plan")
-    form.find_element(By.CSS_SELECTOR, "button").click()
+    submit(driver, form.find_element(By.CSS_SELECTOR, "button"))
     page_with(driver, "Plan B-7")
     link = driver.find_element(By.CSS_SELECTOR, ".notice a").get_attribute("href")  # type: ignore[attr-defined]
     assert driver.find_element(By.CSS_SELECTOR, ".qr svg")  # type: ignore[attr-defined]
@@ -134,7 +141,7 @@ def test_a_clinician_and_a_patient_in_a_browser(server: str, browser: object) ->
     record = driver.find_element(By.CSS_SELECTOR, "form[action$='/actuals']")  # type: ignore[attr-defined]
     record.find_element(By.CSS_SELECTOR, "option[value='cleared-to-drive']").click()
     driver.execute_script("arguments[0].value = '2027-04-15'", record.find_element(By.NAME, "date"))  # type: ignore[attr-defined]
-    record.find_element(By.CSS_SELECTOR, "button").click()
+    submit(driver, record.find_element(By.CSS_SELECTOR, "button"))
     page = page_with(driver, "revision 2")
     assert "cleared-to-drive recorded on 2027-04-15" in page
     shot(driver, "3-clearance-recorded")
