@@ -66,14 +66,38 @@ class Outcome:
 MAX_FILE_BYTES = 50_000_000
 
 
-def read_rows(path: Path) -> Iterator[Row]:
+@dataclass(frozen=True)
+class Sheet:
+    """A batch file as read: its plans, the separator its values use (the manifest uses it
+    too), and the lines left out because every value on them was empty (a spreadsheet exports
+    the blank rows below a table as rows of separators)."""
+
+    rows: tuple[Row, ...]
+    delimiter: str = ","
+    blank_lines: tuple[int, ...] = ()
+
+
+def read_sheet(path: Path) -> Sheet:
+    """The rows of a batch file, as a spreadsheet saves it (see `read_rows`), without its blank rows."""
+    text = _text_of(path)
+    delimiter = _delimiter(text)
+    rows, blank = [], []
+    for row in read_rows(path, text):
+        (blank.append(row.line) if not any(row.options.values()) else rows.append(row))
+    return Sheet(tuple(rows), delimiter, tuple(blank))
+
+
+def _delimiter(text: str) -> str:
+    first = text.split("\n", 1)[0]
+    return max((",", ";", "\t"), key=first.count)
+
+
+def read_rows(path: Path, text: str | None = None) -> Iterator[Row]:
     """The rows of a batch file, as a spreadsheet saves it: UTF-8 (with or without a byte-order
     mark) or UTF-16 ("Unicode text"), the values separated by commas, semicolons (the export in
     many countries) or tabs. A wrong header is a usage error naming the column."""
-    text = _text_of(path)
-    first = text.split("\n", 1)[0]
-    delimiter = max((",", ";", "\t"), key=first.count)
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+    text = _text_of(path) if text is None else text
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
     try:
         header = reader.fieldnames or []
     except csv.Error as error:
@@ -246,10 +270,12 @@ def _ignore_interrupts() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-def manifest(outcomes: list[Outcome]) -> bytes:
-    """DIR/manifest.csv: one row per line of the batch file: line, plan id, output, status, message."""
+def manifest(outcomes: list[Outcome], delimiter: str = ",") -> bytes:
+    """DIR/manifest.csv: one row per line of the batch file: line, plan id, output, status,
+    message; its values separated as the batch file's are, so the spreadsheet that wrote one
+    opens the other."""
     buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer)
+    writer = csv.writer(buffer, delimiter=delimiter)
     writer.writerow(["line", "plan-id", "output", "status", "message"])
     for outcome in sorted(outcomes, key=lambda o: o.line):
         if outcome.problems:

@@ -239,3 +239,19 @@ def processes_in_group(group: int) -> list[int]:
         if int(fields[2]) == group and fields[0] != "Z":
             found.append(int(stat_file.parent.name))
     return found
+
+
+def test_blank_rows_of_a_spreadsheet_are_skipped_and_said_once(tmp_path) -> None:
+    """A spreadsheet saves the empty rows below a table as separators only: they are no plans,
+    neither written nor failed, and the manifest keeps the file's own separator."""
+    rows = "surgery-date;side;output\n2027-03-01;left;a.ics\n;;\n2027-03-02;right;b.ics\n;;\n;;\n"
+    (tmp_path / "plans.csv").write_text(rows, encoding="utf-8")
+    result = run("batch", str(tmp_path / "plans.csv"), "--out-dir", str(tmp_path / "out"), cwd=tmp_path)
+    assert result.exit_code == 0, result.stderr
+    assert "wrote 2 of 2 plans" in result.stdout
+    assert "failed" not in result.stdout
+    assert result.stderr.count("skipped 3 blank rows") == 1
+    assert "line 3, 5, 6" in result.stderr
+    manifest = (tmp_path / "out" / "manifest.csv").read_text().splitlines()
+    assert manifest[0] == "line;plan-id;output;status;message"
+    assert manifest[1:] == ["2;;a.ics;written;", "4;;b.ics;written;"]
