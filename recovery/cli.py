@@ -181,6 +181,8 @@ def validate(protocols: tuple[str, ...], strict: bool) -> None:
         failed.extend(findings.errors)
         for warning in findings.warnings:
             click.echo(f"warning: {printable(str(warning))}", err=True)
+        for note in findings.notes:
+            click.echo(f"note: {reference}: {printable(note)}", err=True)
         if findings.ok:
             warnings = len(findings.warnings)
             click.echo(f"ok: {reference}" + (f" ({count(warnings, 'warning')})" if warnings else ""))
@@ -556,10 +558,14 @@ def batch(plans: Path, out_dir: Path, output_format: str, jobs: int, force: bool
       recovery batch examples/plans.csv --out-dir calendars
       recovery batch plans.csv --out-dir schedules --format json --jobs 2
     """
-    from recovery.batch import Outcome, Run, column_name, manifest, read_rows
+    from recovery.batch import Outcome, Run, column_name, manifest, read_sheet
 
     program_cache()  # warns, once, about a cache folder that is not safe to use
-    rows = list(read_rows(plans))
+    sheet = read_sheet(plans)
+    rows = list(sheet.rows)
+    if sheet.blank_lines:
+        lines = ", ".join(map(str, sheet.blank_lines[:5])) + (", …" if len(sheet.blank_lines) > 5 else "")
+        click.echo(f"skipped {count(len(sheet.blank_lines), 'blank row')} of {plans} (line {lines})", err=True)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
@@ -592,7 +598,7 @@ def batch(plans: Path, out_dir: Path, output_format: str, jobs: int, force: bool
         done += batch_run.stop()  # the rows not started are cancelled; those under way finish whole
     finally:
         signal.signal(signal.SIGTERM, previous_handler)
-    write_file(out_dir / "manifest.csv", manifest(done), force=True)
+    write_file(out_dir / "manifest.csv", manifest(done, sheet.delimiter), force=True)
     failed = sorted((p for outcome in done for p in outcome.problems), key=lambda problem: problem.line)
     for problem in failed:
         click.echo(f"error: {printable(f'{plans}:{problem.line}: {problem.shown(column_name)}')}", err=True)

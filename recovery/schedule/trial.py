@@ -16,15 +16,16 @@ from dataclasses import dataclass, replace
 from datetime import date
 from itertools import product
 from pathlib import Path
+from typing import Any
 
 from recovery.cache import Cache
 from recovery.errors import Problem, RecoveryError
 from recovery.protocol.loader import load
 from recovery.protocol.model import Protocol
-from recovery.protocol.references import Point
 from recovery.protocol.review import untagged_numbers
 from recovery.schedule.build import build, check_coherence
 from recovery.schedule.plan import Plan
+from recovery.schedule.proof import Variable, groups, related
 
 #: (surgery date, zone, why this one): the surgery dates every protocol is tried on.
 TRIAL_PLANS: tuple[tuple[date, str, str], ...] = (
@@ -104,40 +105,52 @@ MAX_CORNERS = 6
 MAX_CHOICE_SETS = 64
 
 
-def coherence_plans(protocol: Protocol) -> list[Plan]:
-    """The plans the coherence check tries, on the first trial date: per variant, the parameters
-    it leaves free at their bounds (every combination of them, up to MAX_CORNERS) and the
-    choices that decide levels or switch items (every combination, up to MAX_CHOICE_SETS), with
-    the defaults, all at their minimums and all at their maximums. Combinations the protocol
+def coherence_plans(protocol: Protocol) -> tuple[list[Plan], list[str]]:
+    """The plans the coherence check tries, on the first trial date, and a note for each part it
+    cannot try in full. Per variant: the parameters it leaves free at their bounds, every
+    combination of the bounds of those that meet in one comparison (`proof.groups`; a group of
+    more than MAX_CORNERS is tried one at a time, and noted), with all at their minimums and all
+    at their maximums; the choices that decide levels or switch items, every combination of those
+    that meet (up to MAX_CHOICE_SETS, else one at a time, noted). Combinations the protocol
     declares as `conflicts` are refused for patients, so they are not tried."""
     surgery_date, zone, _ = TRIAL_PLANS[0]
-    moving = _moving_what_is_compared(protocol)
+    together = related(protocol)
+    read: set[Variable] = set().union(*together)
     deciding = {level[1:-1] for *_, level in protocol.declared_levels if level.startswith("{")}
     deciding |= {item.only_if for _, item in protocol.items() if item.only_if}
-    plans, seen = [], set()
+    plans, seen, notes = [], set(), []
     for variant in (None, *protocol.variants):
         fixed = set(protocol.variants[variant].set) if variant else set()
-        numbers = [
-            (name, [b for b in (p.min, p.max) if b is not None])
+        numbers = {
+            name: [b for b in (p.min, p.max) if b is not None]
             for name, p in protocol.parameters.items()
-            if name in moving
+            if ("number", name) in read
             and name not in fixed
             and type(p.default) is int
             and (p.min is not None or p.max is not None)
-        ]
-        choices = [
-            (name, [True, False] if type(p.default) is bool else list(p.choices or ()))
+        }
+        choices = {
+            name: [True, False] if type(p.default) is bool else list(p.choices or ())
             for name, p in protocol.parameters.items()
             if name in deciding and name not in fixed and (type(p.default) is bool or p.choices)
-        ]
-        if len(numbers) <= MAX_CORNERS:
-            corners = [dict(zip([n for n, _ in numbers], c, strict=True)) for c in product(*(b for _, b in numbers))]
-        else:
-            corners = [{name: bound} for name, bounds in numbers for bound in bounds]
-        corners += [{name: bounds[0] for name, bounds in numbers}, {name: bounds[-1] for name, bounds in numbers}]
-        choice_sets = [dict(zip([n for n, _ in choices], c, strict=True)) for c in product(*(v for _, v in choices))]
-        if len(choice_sets) > MAX_CHOICE_SETS:
-            choice_sets = [{name: value} for name, values in choices for value in values]
+        }
+        corners: list[dict[str, Any]] = []
+        for group in groups([("number", name) for name in numbers], together):
+            names = [name for _, name in group]
+            if len(names) <= MAX_CORNERS:
+                corners += [dict(zip(names, c, strict=True)) for c in product(*(numbers[n] for n in names))]
+            else:
+                corners += [{name: bound} for name in names for bound in numbers[name]]
+                notes.append(_not_combined("parameters", names, MAX_CORNERS, variant))
+        corners += [{name: bounds[0] for name, bounds in numbers.items()}, {name: b[-1] for name, b in numbers.items()}]
+        choice_sets: list[dict[str, Any]] = []
+        for group in groups([("choice", name) for name in choices], together):
+            names = [name for _, name in group]
+            combined = [dict(zip(names, c, strict=True)) for c in product(*(choices[n] for n in names))]
+            if len(combined) > MAX_CHOICE_SETS:
+                combined = [{name: value} for name in names for value in choices[name]]
+                notes.append(_not_combined("choices", names, MAX_CHOICE_SETS, variant))
+            choice_sets += combined
         for chosen in [{}, *choice_sets]:
             for numbers_at in [{}, *corners] if not chosen else [{}, corners[-2], corners[-1]]:
                 overrides = {
@@ -150,55 +163,49 @@ def coherence_plans(protocol: Protocol) -> list[Plan]:
                     continue
                 seen.add(key)
                 plans.append(Plan(surgery_date, timezone=zone, variant=variant, overrides=overrides))
-    return plans
+    return plans, notes
 
 
-def _moving_what_is_compared(protocol: Protocol) -> set[str]:
-    """The parameters that move a day the coherence check compares: the days of items that
-    declare levels or are in `order`, of what `not_before` counts from, and of every point
-    those are counted from, and the windows of the milestones among them. A parameter that only
-    moves something nothing is compared with (the week of the driving question, say) cannot make
-    a contradiction, so its bounds are not tried."""
-    graph = protocol.references_graph
-    compared = {item.id for _, item, *_ in protocol.declared_levels}
-    compared |= {entry.removeprefix("end of ") for entry in protocol.order}
-    compared |= {anchor for entry in protocol.not_before for anchor in entry.at.anchors}
-    pending = [point for point in graph.definitions if point[0] in compared]
-    seen: set[Point] = set()
-    while pending:
-        point = pending.pop()
-        if point not in seen:
-            seen.add(point)
-            pending += graph.depends_on(point)
-    moving = {name for point in seen if (expr := graph.definitions[point].expression) for name in expr.parameters}
-    moving |= {name for entry in protocol.not_before for name in entry.at.parameters}
-    ids = {point[0] for point in seen}
-    moving |= {name for m in protocol.milestones if m.id in ids for e in m.recordable or () for name in e.parameters}
-    return moving
+def _not_combined(what: str, names: list[str], most: int, variant: str | None) -> str:
+    shown = ", ".join(names)
+    return (
+        f"the {what} {shown}{f' (variant {variant})' if variant else ''} meet in the coherence checks, but are more "
+        f"than {most} combinations: each was tried alone at its bounds, not every combination of them"
+    )
 
 
-def coherence_problems(protocol: Protocol) -> list[Problem]:
+def coherence_problems(protocol: Protocol) -> tuple[list[Problem], list[str]]:
     """Every contradiction (see `schedule.coherence`) on the coherence plans, each with no
     milestone recorded, with every clearance recorded on its earliest day, and with each
     milestone that has a window recorded on its first and last day (the clearances after it
-    then recorded on their earliest days). Each problem is reported once, with the first
-    combination that shows it."""
+    then recorded on their earliest days), and the notes of `coherence_plans`. A milestone is
+    recorded on a plan that changes the defaults only where a comparison reads both it and a
+    changed value (`proof.related`): elsewhere the plan with the defaults has tried it. Each
+    problem is reported once, with the first combination that shows it."""
     found: dict[tuple[str, str], Problem] = {}
-    for plan in coherence_plans(protocol):
+    meets: dict[Variable, set[Variable]] = {}
+    for read in related(protocol):
+        for variable in read:
+            meets.setdefault(variable, set()).update(read)
+    plans, notes = coherence_plans(protocol)
+    for plan in plans:
         try:
             windows = check_coherence(protocol, plan)
         except RecoveryError as error:
             _keep(found, error.problems, protocol)
             continue
+        changed = [("number", n) for n in plan.overrides] + [("choice", n) for n in plan.overrides]
         scenarios: list[dict[str, date]] = [{}]
         for name, window in windows.items():
+            if changed and not any(("recorded", name) in meets.get(variable, ()) for variable in changed):
+                continue
             scenarios += [{name: recorded} for recorded in dict.fromkeys(window or ())]
         for recorded in scenarios:
             try:
                 _record_clearances(protocol, replace(plan, actuals=recorded))
             except RecoveryError as error:
                 _keep(found, error.problems, protocol)
-    return list(found.values())
+    return list(found.values()), notes
 
 
 def _record_clearances(protocol: Protocol, plan: Plan) -> None:
@@ -228,6 +235,8 @@ class Findings:
 
     errors: tuple[Problem, ...] = ()
     warnings: tuple[Problem, ...] = ()
+    #: What the coherence proof could not try in full (see `coherence_plans`): said, not hidden.
+    notes: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -243,8 +252,12 @@ def validate(reference: str | Path, strict: bool = False, cache: Cache | None = 
         protocol = load(reference, cache=cache)
     except RecoveryError as error:
         return Findings(errors=tuple(p if p.file else replace(p, file=str(reference)) for p in error.problems))
-    errors = trial_problems(protocol) or coherence_problems(protocol)
+    errors = trial_problems(protocol)
+    notes: tuple[str, ...] = ()
+    if not errors:
+        errors, listed = coherence_problems(protocol)
+        notes = tuple(listed)
     if errors:
-        return Findings(errors=tuple(errors))
+        return Findings(errors=tuple(errors), notes=notes)
     warnings = tuple(untagged_numbers(protocol))
-    return Findings(errors=warnings) if strict else Findings(warnings=warnings)
+    return Findings(errors=warnings, notes=notes) if strict else Findings(warnings=warnings, notes=notes)
