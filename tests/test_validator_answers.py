@@ -32,30 +32,47 @@ def test_validate_finds_the_same_problems_in_every_kept_file(golden: Golden) -> 
 
 
 def test_validate_says_when_values_that_meet_are_not_tried_in_every_combination(tmp_path: Path) -> None:
-    # Three more parameters that meet the bundled four in one comparison each: seven together are
-    # more than the proof combines, so it tries each alone and says so instead of staying silent.
+    # One routine whose start is the latest of seven parameters: the comparisons of its level read
+    # all seven, 128 combinations of their bounds, more than the proof combines; it tries each
+    # alone and says so instead of staying silent.
+    names = [f"wait_{n}_weeks" for n in range(7)]
     lines = [
-        'id = "hamstring-plus-3"',
+        'id = "hamstring-seven-waits"',
         f'extends = "{BUNDLED / "proximal-hamstring-repair.toml"}"',
-        'title = "Hamstring repair with 3 extra checks"',
+        'title = "Hamstring repair with a routine after seven waits"',
         'version = "1"',
         'references = ["B1: a test, not a clinical source"]',
+        *(f'[parameters.{name}]\ndefault = 8\nmin = 7\nmax = 11\nsources = ["B1"]' for name in names),
+        '[[routines]]\nid = "after-the-waits"\ntitle = "Exercise"\ndescription = "Slowly."\n'
+        f'start = "later of end of protection, {", ".join(f"{{{name}}} weeks" for name in names)}"\n'
+        'end = "end of strengthening"\nneeds = { loading = "light" }\ntimes = ["morning"]\nminutes = 5\nsources = ["B1"]',
     ]
-    for n in range(3):
-        lines += [
-            f'[parameters.check_{n}_weeks]\ndefault = 8\nmin = 7\nmax = 11\nsources = ["B1"]',
-            f'[[milestones]]\nid = "check-{n}"\ntitle = "Check {n}"\nat = "{{check_{n}_weeks}} weeks"\n'
-            'recordable = ["7 weeks", "12 weeks"]\nsources = ["B1"]',
-            f'[[routines]]\nid = "after-check-{n}"\ntitle = "Exercise {n}"\ndescription = "Slowly."\n'
-            f'start = "later of check-{n}, end of protection"\nend = "end of strengthening"\n'
-            'needs = { loading = "light" }\ntimes = ["morning"]\nminutes = 5\nsources = ["B1"]',
-        ]
-    path = tmp_path / "hamstring-plus-3.toml"
+    path = tmp_path / "hamstring-seven-waits.toml"
     path.write_text("\n\n".join(lines), encoding="utf-8")
     findings = validate(path)
-    assert findings.ok
-    assert any("check_2_weeks" in note and "each was tried alone" in note for note in findings.notes)
+    assert findings.ok, findings.errors
+    assert any("wait_6_weeks" in note and "each was tried alone" in note for note in findings.notes)
     result = run("validate", str(path))
     assert result.exit_code == 0
     assert "note: " in result.stderr
     assert "not every combination" in result.stderr
+
+
+def test_a_kept_answer_is_the_answer_and_a_changed_file_is_proved_again(tmp_path: Path, monkeypatch) -> None:
+    from recovery.cache import Cache
+    from recovery.schedule import trial
+
+    cache, warning = Cache.open(tmp_path / "cache")
+    assert cache is not None, warning
+    source = (BUNDLED / "proximal-hamstring-repair.toml").read_text()
+    path = tmp_path / "mine.toml"
+    path.write_text(source)
+    first = validate(path, cache=cache)
+    proved = []
+    monkeypatch.setattr(trial, "_check", lambda protocol: proved.append(protocol.id) or trial.Findings())
+    assert validate(path, cache=cache) == first  # kept: not proved again
+    assert validate(path, strict=True, cache=cache).errors == first.warnings
+    assert proved == []
+    path.write_text(source.replace("default = 6        # S4", "default = 7        # S4"))
+    validate(path, cache=cache)
+    assert proved == ["proximal-hamstring-repair"]

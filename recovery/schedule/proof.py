@@ -229,6 +229,15 @@ def related(protocol: Protocol) -> list[frozenset[Variable]]:
     return found
 
 
+def counted_from(protocol: Protocol) -> list[frozenset[Variable]]:
+    """For each milestone, itself with the values its own day and window move with: a milestone
+    recorded on some day moves the window of one counted from it."""
+    return [
+        frozenset({("recorded", milestone.id), *_point_depends(protocol, start(milestone))})
+        for milestone in protocol.milestones
+    ]
+
+
 def groups(variables: Iterable[Variable], together: list[frozenset[Variable]]) -> list[list[Variable]]:
     """`variables` in groups that meet in some comparison, directly or through each other (the
     connected parts of the graph whose edges are the comparisons), each in the order given."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from dataclasses import fields as dataclass_fields
 from datetime import date
 from itertools import product
 from pathlib import Path
@@ -25,7 +26,7 @@ from recovery.protocol.model import Protocol
 from recovery.protocol.review import untagged_numbers
 from recovery.schedule.build import build, check_coherence
 from recovery.schedule.plan import Plan
-from recovery.schedule.proof import Variable, groups, related
+from recovery.schedule.proof import Variable, counted_from, related
 
 #: (surgery date, zone, why this one): the surgery dates every protocol is tried on.
 TRIAL_PLANS: tuple[tuple[date, str, str], ...] = (
@@ -105,20 +106,24 @@ MAX_CORNERS = 6
 MAX_CHOICE_SETS = 64
 
 
-def coherence_plans(protocol: Protocol) -> tuple[list[Plan], list[str]]:
-    """The plans the coherence check tries, on the first trial date, and a note for each part it
-    cannot try in full. Per variant: the parameters it leaves free at their bounds, every
-    combination of the bounds of those that meet in one comparison (`proof.groups`; a group of
-    more than MAX_CORNERS is tried one at a time, and noted), with all at their minimums and all
-    at their maximums; the choices that decide levels or switch items, every combination of those
-    that meet (up to MAX_CHOICE_SETS, else one at a time, noted). Combinations the protocol
+def coherence_plans(protocol: Protocol) -> tuple[list[tuple[Plan, list[dict[str, str]]]], list[str]]:
+    """The plans the coherence check tries, on the first trial date, each with the combinations
+    it holds, and a note for each part it cannot try in full. Per variant: for each comparison
+    (`proof.related`), every combination of the bounds of the free parameters it reads (more
+    than MAX_CORNERS: each alone, noted), with all at their minimums and all at their maximums;
+    and every combination of the choices it reads that decide levels or switch items (more than
+    MAX_CHOICE_SETS: each alone, noted), each with the defaults and the two extremes. What one
+    comparison needs does not depend on the values it does not read, so the combinations of
+    different comparisons are packed into as few plans as agree (`_packed`): the number of plans
+    follows the largest combination, not the number of parameters. Combinations the protocol
     declares as `conflicts` are refused for patients, so they are not tried."""
     surgery_date, zone, _ = TRIAL_PLANS[0]
     together = related(protocol)
     read: set[Variable] = set().union(*together)
     deciding = {level[1:-1] for *_, level in protocol.declared_levels if level.startswith("{")}
     deciding |= {item.only_if for _, item in protocol.items() if item.only_if}
-    plans, seen, notes = [], set(), []
+    plans, seen = [], set()
+    notes: list[str] = []
     for variant in (None, *protocol.variants):
         fixed = set(protocol.variants[variant].set) if variant else set()
         numbers = {
@@ -134,36 +139,68 @@ def coherence_plans(protocol: Protocol) -> tuple[list[Plan], list[str]]:
             for name, p in protocol.parameters.items()
             if name in deciding and name not in fixed and (type(p.default) is bool or p.choices)
         }
-        corners: list[dict[str, Any]] = []
-        for group in groups([("number", name) for name in numbers], together):
-            names = [name for _, name in group]
-            if len(names) <= MAX_CORNERS:
-                corners += [dict(zip(names, c, strict=True)) for c in product(*(numbers[n] for n in names))]
-            else:
-                corners += [{name: bound} for name in names for bound in numbers[name]]
-                notes.append(_not_combined("parameters", names, MAX_CORNERS, variant))
-        corners += [{name: bounds[0] for name, bounds in numbers.items()}, {name: b[-1] for name, b in numbers.items()}]
-        choice_sets: list[dict[str, Any]] = []
-        for group in groups([("choice", name) for name in choices], together):
-            names = [name for _, name in group]
-            combined = [dict(zip(names, c, strict=True)) for c in product(*(choices[n] for n in names))]
-            if len(combined) > MAX_CHOICE_SETS:
-                combined = [{name: value} for name in names for value in choices[name]]
-                notes.append(_not_combined("choices", names, MAX_CHOICE_SETS, variant))
-            choice_sets += combined
-        for chosen in [{}, *choice_sets]:
-            for numbers_at in [{}, *corners] if not chosen else [{}, corners[-2], corners[-1]]:
-                overrides = {
-                    name: str(value).lower() if isinstance(value, bool) else str(value)
-                    for name, value in {**chosen, **numbers_at}.items()
-                }
-                key = (variant, tuple(sorted(overrides.items())))
+        corners = _packed(protocol, variant, numbers, together, 2**MAX_CORNERS, "parameters", notes)
+        corners += [
+            ({name: bounds[0] for name, bounds in numbers.items()}, []),
+            ({name: bounds[-1] for name, bounds in numbers.items()}, []),
+        ]
+        choice_sets = _packed(protocol, variant, choices, together, MAX_CHOICE_SETS, "choices", notes)
+        for chosen, chosen_parts in [({}, []), *choice_sets]:
+            for numbers_at, number_parts in [({}, []), *corners] if not chosen else [({}, []), *corners[-2:]]:
+                key = (variant, tuple(sorted(_texts({**chosen, **numbers_at}).items())))
                 values = protocol.values(variant, {**chosen, **numbers_at})
                 if key in seen or any(conflict.matches(values) for conflict in protocol.conflicts):
                     continue
                 seen.add(key)
-                plans.append(Plan(surgery_date, timezone=zone, variant=variant, overrides=overrides))
-    return plans, notes
+                parts = [_texts(part) for part in (*chosen_parts, *number_parts)]
+                plans.append(
+                    (
+                        Plan(surgery_date, timezone=zone, variant=variant, overrides=_texts({**chosen, **numbers_at})),
+                        parts,
+                    )
+                )
+    return plans, list(dict.fromkeys(notes))
+
+
+def _texts(values: dict[str, Any]) -> dict[str, str]:
+    """Parameter values as a plan's overrides take them."""
+    return {name: str(value).lower() if isinstance(value, bool) else str(value) for name, value in values.items()}
+
+
+def _packed(
+    protocol: Protocol,
+    variant: str | None,
+    values: dict[str, list[Any]],
+    together: list[frozenset[Variable]],
+    most: int,
+    what: str,
+    notes: list[str],
+) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
+    """Every combination of the values one comparison reads together (`proof.related`; more than
+    `most` combinations: each value alone, noted), packed first fit into as few combinations as
+    agree with each other and are no declared conflict, each with the combinations it holds."""
+    kind = "number" if what == "parameters" else "choice"
+    wanted: list[dict[str, Any]] = []
+    for read in together:
+        names = [name for name in values if (kind, name) in read]
+        combined = [dict(zip(names, c, strict=True)) for c in product(*(values[n] for n in names))] if names else []
+        if len(combined) > most:
+            combined = [{name: value} for name in names for value in values[name]]
+            notes.append(_not_combined(what, names, most, variant))
+        wanted += combined
+    packed: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
+    for combination in dict.fromkeys(tuple(c.items()) for c in wanted):
+        part = dict(combination)
+        for joined, parts in packed:
+            if all(joined.get(name, value) == value for name, value in part.items()) and not any(
+                conflict.matches(protocol.values(variant, {**joined, **part})) for conflict in protocol.conflicts
+            ):
+                joined.update(part)
+                parts.append(part)
+                break
+        else:
+            packed.append((dict(part), [part]))
+    return packed
 
 
 def _not_combined(what: str, names: list[str], most: int, variant: str | None) -> str:
@@ -178,34 +215,86 @@ def coherence_problems(protocol: Protocol) -> tuple[list[Problem], list[str]]:
     """Every contradiction (see `schedule.coherence`) on the coherence plans, each with no
     milestone recorded, with every clearance recorded on its earliest day, and with each
     milestone that has a window recorded on its first and last day (the clearances after it
-    then recorded on their earliest days), and the notes of `coherence_plans`. A milestone is
-    recorded on a plan that changes the defaults only where a comparison reads both it and a
-    changed value (`proof.related`): elsewhere the plan with the defaults has tried it. Each
-    problem is reported once, with the first combination that shows it."""
+    then recorded on their earliest days), and the notes of `coherence_plans`.
+
+    Two shortcuts keep this linear, both from `proof.related` (which values each comparison
+    reads): a milestone is recorded on a plan that changes the defaults only where a comparison
+    reads both it and a changed value (elsewhere the plan with the defaults has tried it), and
+    milestones that no comparison reads together are recorded in the same layout (each
+    comparison then sees exactly what it would see with its own milestone recorded alone).
+    A layout that shows a problem is tried again one milestone at a time, so that a message
+    names only the milestone that shows it. Each problem is reported once, with the first
+    combination that shows it."""
     found: dict[tuple[str, str], Problem] = {}
     meets: dict[Variable, set[Variable]] = {}
-    for read in related(protocol):
+    for read in related(protocol) + counted_from(protocol):
         for variable in read:
             meets.setdefault(variable, set()).update(read)
     plans, notes = coherence_plans(protocol)
-    for plan in plans:
-        try:
-            windows = check_coherence(protocol, plan)
-        except RecoveryError as error:
-            _keep(found, error.problems, protocol)
-            continue
-        changed = [("number", n) for n in plan.overrides] + [("choice", n) for n in plan.overrides]
-        scenarios: list[dict[str, date]] = [{}]
-        for name, window in windows.items():
-            if changed and not any(("recorded", name) in meets.get(variable, ()) for variable in changed):
-                continue
-            scenarios += [{name: recorded} for recorded in dict.fromkeys(window or ())]
-        for recorded in scenarios:
-            try:
-                _record_clearances(protocol, replace(plan, actuals=recorded))
-            except RecoveryError as error:
-                _keep(found, error.problems, protocol)
+    for plan, parts in plans:
+        shown: dict[tuple[str, str], Problem] = {}
+        _prove_plan(protocol, plan, meets, shown)
+        if shown and len(parts) > 1:
+            # a plan holding several combinations: name the one that shows each problem
+            for part in parts:
+                _prove_plan(protocol, replace(plan, overrides=part), meets, found)
+        for key, problem in shown.items():
+            found.setdefault(key, problem)
     return list(found.values()), notes
+
+
+def _prove_plan(
+    protocol: Protocol, plan: Plan, meets: dict[Variable, set[Variable]], found: dict[tuple[str, str], Problem]
+) -> None:
+    """One coherence plan, with its milestones recorded as `coherence_problems` says."""
+    try:
+        windows = check_coherence(protocol, plan)
+    except RecoveryError as error:
+        _keep(found, error.problems, protocol)
+        return
+    changed = [("number", n) for n in plan.overrides] + [("choice", n) for n in plan.overrides]
+    recordable = [
+        name
+        for name, window in windows.items()
+        if window is not None
+        and (not changed or any(("recorded", name) in meets.get(variable, ()) for variable in changed))
+    ]
+    scenarios: list[dict[str, date]] = [{}]
+    for batch in _apart(recordable, meets):
+        for end in (0, 1):
+            scenarios.append({name: window[end] for name in batch if (window := windows[name]) is not None})
+    for recorded in dict.fromkeys(tuple(sorted(s.items())) for s in scenarios):
+        shown: dict[tuple[str, str], Problem] = {}
+        if _shows_problems(protocol, replace(plan, actuals=dict(recorded)), shown) and len(recorded) > 1:
+            for single in recorded:  # name the milestone that shows each problem
+                _shows_problems(protocol, replace(plan, actuals=dict([single])), found)
+        for key, problem in shown.items():
+            found.setdefault(key, problem)
+
+
+def _shows_problems(protocol: Protocol, plan: Plan, found: dict[tuple[str, str], Problem]) -> bool:
+    """Check a plan (its clearances then recorded, see `_record_clearances`), keeping what it shows."""
+    try:
+        _record_clearances(protocol, plan)
+    except RecoveryError as error:
+        _keep(found, error.problems, protocol)
+        return True
+    return False
+
+
+def _apart(names: list[str], meets: dict[Variable, set[Variable]]) -> list[list[str]]:
+    """The milestones in groups of which no two meet in a comparison or count one from the
+    other (first fit, in the order given): each group can be recorded in one layout."""
+    groups: list[list[str]] = []
+    for name in names:
+        near = meets.get(("recorded", name), set())
+        for group in groups:
+            if not any(("recorded", other) in near for other in group):
+                group.append(name)
+                break
+        else:
+            groups.append([name])
+    return groups
 
 
 def _record_clearances(protocol: Protocol, plan: Plan) -> None:
@@ -246,18 +335,82 @@ class Findings:
 
 def validate(reference: str | Path, strict: bool = False, cache: Cache | None = None) -> Findings:
     """Check one protocol (a name or a path) as `recovery validate` does, reading it once: its keys
-    and cross-item checks, its layouts on the trial plans, then its sources (warnings, or errors
-    when `strict`). Problems always carry the file they are in."""
+    and cross-item checks, its layouts on the trial plans, its coherence, then its sources
+    (warnings, or errors when `strict`). Problems always carry the file they are in. With a
+    `cache`, the answer for a protocol this code has checked before is the one found then (see
+    `_answer_key`): the trial dates are fixed, so it could only be the same."""
     try:
         protocol = load(reference, cache=cache)
     except RecoveryError as error:
         return Findings(errors=tuple(p if p.file else replace(p, file=str(reference)) for p in error.problems))
+    entry = _answer_key(protocol) if cache is not None else ""
+    kept = cache.get(ANSWER, entry) if cache is not None else None
+    found = _findings_from(kept) if kept is not None else None
+    if found is None:
+        found = _check(protocol)
+        if cache is not None:
+            cache.put(ANSWER, entry, _findings_data(found))
+    if strict and not found.errors:
+        return Findings(errors=found.warnings, notes=found.notes)
+    return found
+
+
+def _check(protocol: Protocol) -> Findings:
+    """What `validate` finds in a loaded protocol: the trial layouts' problems and the coherence
+    proof's (both, so that one run shows every problem; a contradiction at a place whose layout
+    is already broken is left out, as a consequence), else the sources review's warnings."""
     errors = trial_problems(protocol)
-    notes: tuple[str, ...] = ()
-    if not errors:
-        errors, listed = coherence_problems(protocol)
-        notes = tuple(listed)
+    contradictions, notes = coherence_problems(protocol)
+    broken = {problem.where for problem in errors}
+    errors += [problem for problem in contradictions if problem.where not in broken]
     if errors:
-        return Findings(errors=tuple(errors), notes=notes)
-    warnings = tuple(untagged_numbers(protocol))
-    return Findings(errors=warnings, notes=notes) if strict else Findings(warnings=warnings, notes=notes)
+        return Findings(errors=tuple(errors), notes=tuple(notes))
+    return Findings(warnings=tuple(untagged_numbers(protocol)), notes=tuple(notes))
+
+
+#: The kind of the cache's entries that hold validate's answer for one protocol.
+ANSWER = "validated"
+
+
+def _answer_key(protocol: Protocol) -> str:
+    """The key of validate's answer: the protocol's data and where each item came from (messages
+    name the file), the code that lays out and checks plans, and the zone data the trial dates use."""
+    import json
+
+    from recovery import __version__
+    from recovery.cache import digest
+    from recovery.protocol import plain
+
+    folders = [Path(__file__).parent, Path(plain.__file__).parent]
+    code = [module.read_bytes() for folder in folders for module in sorted(folder.glob("*.py"))]
+    try:
+        import tzdata
+
+        zones = str(tzdata.IANA_VERSION)
+    except ImportError:  # pragma: no cover - tzdata is a dependency
+        zones = ""
+    placed = [protocol.source, protocol.family, *(item.source for _, item in protocol.items())]
+    data = json.dumps([plain.to_data(protocol), placed], sort_keys=True, default=str, ensure_ascii=False)
+    return digest(__version__.encode(), zones.encode(), *code, data.encode())
+
+
+def _findings_data(findings: Findings) -> dict[str, Any]:
+    names = [f.name for f in dataclass_fields(Problem)]
+    kept = {
+        key: [{name: getattr(p, name) for name in names} for p in getattr(findings, key)]
+        for key in ("errors", "warnings")
+    }
+    return {**kept, "notes": list(findings.notes)}
+
+
+def _findings_from(data: Any) -> Findings | None:
+    """Findings kept by `_findings_data`, or None when the entry is not of that shape."""
+    try:
+        made = {
+            key: tuple(Problem(**{**p, "refers": tuple(p.get("refers", ()))}) for p in data[key])
+            for key in ("errors", "warnings")
+        }
+        notes = tuple(str(note) for note in data["notes"])
+    except (TypeError, KeyError, AttributeError):
+        return None
+    return Findings(errors=made["errors"], warnings=made["warnings"], notes=notes)
