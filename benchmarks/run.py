@@ -199,7 +199,31 @@ def main() -> None:
         sizes, layout_times([synthetic(scratch, *size) for size in sizes]), strict=True
     ):
         print(f"| {routines:>8} | {chain:>19} | {seconds * 1000:>6.0f} ms | {seconds / routines * 1e6:>8.0f} µs |")
+    print()
+    proof_growth(scratch, env, 3 if args.quick else 5)
     shutil.rmtree(scratch, ignore_errors=True)
+
+
+def proof_growth(scratch: Path, env: dict[str, str], runs: int) -> None:
+    """`validate` of the hamstring protocol with N extra parameters and N recordable milestones
+    (benchmarks/synthetic_validate.py), whole process, nothing kept in the cache (a surgeon's
+    edited file), against the number of comparisons the proof makes."""
+    sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from synthetic_validate import extra_checks
+
+    import recovery
+    from recovery.schedule.proof import relations
+
+    cold = {**env, "RECOVERY_CACHE_DIR": ""}
+    print("validate against a protocol's size (hamstring + N parameters + N recordable milestones; no cache):")
+    print(f"| {'N':>3} | {'compared pairs':>14} | {'validate':>9} | {'per 100 pairs':>13} |")
+    print(f"|{'-' * 5}|{'-' * 16}|{'-' * 11}|{'-' * 15}|")
+    for extra in (0, 6, 12, 24, 48):
+        path = extra_checks(scratch, extra)
+        pairs = sum(1 for _ in relations(recovery.load(path)))
+        seconds = statistics.median(timed([*CLI, "validate", str(path)], cold) for _ in range(runs))
+        print(f"| {extra:>3} | {pairs:>14} | {seconds * 1000:>6.0f} ms | {seconds / pairs * 100 * 1000:>10.0f} ms |")
 
 
 if __name__ == "__main__":

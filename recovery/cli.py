@@ -33,6 +33,7 @@ from recovery.protocol import Protocol, loader
 from recovery.schedule import Plan, build
 from recovery.schedule.plan import BY_ATTRIBUTE, DEFAULT_PROTOCOL, FIELDS, changes, default_output_name, updated
 from recovery.schedule.zones import TZDATA_VERSION, zone
+from recovery.serve import DEFAULT_DATABASE
 from recovery.words import count, printable
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -628,7 +629,7 @@ def _stop(signum: int, frame: object) -> None:
 DATABASE = click.option(
     "--database",
     metavar="URL",
-    default="sqlite:///recovery.db",
+    default=DEFAULT_DATABASE,
     show_default=True,
     envvar="RECOVERY_DATABASE",
     help="The database: sqlite:///FILE, or postgresql+psycopg://USER@HOST/NAME.",

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import get_args
 
 from recovery import Plan, build, load
-from recovery.protocol.model import Weekday
+from recovery.protocol.model import SCALES, Scale, Weekday
 from recovery.words import WEEKDAYS
 
 from conftest import RED_FLAG, run
@@ -86,3 +86,8 @@ def test_a_cycle_through_later_of_is_found(tmp_path) -> None:
 
 def test_the_model_and_the_vocabulary_name_the_same_weekdays() -> None:
     assert get_args(Weekday) == WEEKDAYS
+
+
+def test_the_scales_are_declared_once() -> None:
+    # the type a file's keys are checked against, and the levels the coherence check compares
+    assert get_args(Scale) == tuple(SCALES)

@@ -30,6 +30,7 @@ SECTIONS = ("phases", "milestones", "routines", "appointments")
 STRICT = {"extra": "forbid"}
 #: What a phase permits and an instruction needs, each on a scale from the most careful level to
 #: the freest. The coherence check (`schedule.coherence`) compares them day by day.
+Scale = Literal["weight_bearing", "brace", "loading", "impact"]  # the keys of SCALES; a test keeps them equal
 SCALES: dict[str, tuple[str, ...]] = {
     "weight_bearing": ("none", "toe-touch", "partial", "step-by-step", "as-tolerated", "full"),
     "brace": ("worn", "off"),
@@ -156,11 +157,11 @@ Source = Annotated[str, _NotInFile()]
 #: Levels on the SCALES: {weight_bearing = "toe-touch", loading = "light"}; a level may be a
 #: choice parameter's placeholder ("{early_weight_bearing}") whose choices are levels.
 Levels = Annotated[
-    dict[Literal["weight_bearing", "brace", "loading", "impact"], str],  # SCALES; a test keeps them equal
+    dict[Scale, str],
     Doc(
-        "Levels by scale: weight_bearing (none, toe-touch, partial, step-by-step, as-tolerated, full), "
-        "brace (worn, off), loading (none, isometric, light, moderate, heavy), impact (none, jogging, full); "
-        'a level may be a choice parameter such as "{early_weight_bearing}"'
+        "Levels by scale: "
+        + ", ".join(f"{scale} ({', '.join(levels)})" for scale, levels in SCALES.items())
+        + '; a level may be a choice parameter such as "{early_weight_bearing}"'
     ),
 ]
 
@@ -465,7 +466,7 @@ class NotBefore:
     before the walk-to-jog clearance (`at` may count from a milestone, recorded or not)."""
 
     __pydantic_config__ = STRICT
-    scale: Literal["weight_bearing", "brace", "loading", "impact"]
+    scale: Scale
     level: str
     at: When
     sources: Sources = field(default_factory=list)

@@ -238,23 +238,6 @@ def counted_from(protocol: Protocol) -> list[frozenset[Variable]]:
     ]
 
 
-def groups(variables: Iterable[Variable], together: list[frozenset[Variable]]) -> list[list[Variable]]:
-    """`variables` in groups that meet in some comparison, directly or through each other (the
-    connected parts of the graph whose edges are the comparisons), each in the order given."""
-    given = list(dict.fromkeys(variables))
-    parent = {variable: variable for variable in given}
-
-    def root(variable: Variable) -> Variable:
-        while parent[variable] != variable:
-            parent[variable] = parent[parent[variable]]
-            variable = parent[variable]
-        return variable
-
-    for read in together:
-        present = [variable for variable in read if variable in parent]
-        for other in present[1:]:
-            parent[root(other)] = root(present[0])
-    found: dict[Variable, list[Variable]] = {}
-    for variable in given:
-        found.setdefault(root(variable), []).append(variable)
-    return list(found.values())
+def moves(protocol: Protocol, point: Point) -> set[Variable]:
+    """The parameters and recorded milestones that move a point's day."""
+    return set(_point_depends(protocol, point))

@@ -27,6 +27,7 @@ from recovery.protocol.review import untagged_numbers
 from recovery.schedule.build import build, check_coherence
 from recovery.schedule.plan import Plan
 from recovery.schedule.proof import Variable, counted_from, related
+from recovery.schedule.proof import moves as _moves
 
 #: (surgery date, zone, why this one): the surgery dates every protocol is tried on.
 TRIAL_PLANS: tuple[tuple[date, str, str], ...] = (
@@ -42,61 +43,97 @@ TRIAL_PLANS: tuple[tuple[date, str, str], ...] = (
 )
 
 
-#: Up to this many parameters that move dates are tried one at a time at each bound; beyond it,
-#: all of them together at their minimums and at their maximums (so validating stays linear).
+#: Up to this many plans hold the parameters' bounds (those that move no item in common share
+#: one); beyond it, all of them together at their minimums and at their maximums (so validating
+#: stays linear when thousands of parameters move the same items).
 MAX_SINGLE_BOUNDS = 100
 
 
-def trial_plans(protocol: Protocol) -> list[Plan]:
-    """The plans a protocol is tried on: every trial date with the defaults and with each variant,
-    and the first trial date with each whole-number parameter that moves a date at its minimum and
-    at its maximum (a surgeon's bounds promise that every value between them lays out). A
-    parameter that only fills a text cannot change a layout, so it is not tried."""
-    plans = [
-        Plan(surgery_date, timezone=zone, variant=variant)
+def trial_plans(protocol: Protocol) -> list[tuple[Plan, list[dict[str, str]]]]:
+    """The plans a protocol is tried on, each with the parameter bounds it holds: every trial
+    date with the defaults and with each variant, and the first trial date with each
+    whole-number parameter that moves a date at its minimum and at its maximum (a surgeon's
+    bounds promise that every value between them lays out). A parameter that only fills a text
+    cannot change a layout, so it is not tried. Bounds of parameters that move no item in common
+    (and not both a phase: phases are checked against each other) share a plan: each item is
+    then laid out as with its own parameter's bound alone."""
+    plans: list[tuple[Plan, list[dict[str, str]]]] = [
+        (Plan(surgery_date, timezone=zone, variant=variant), [])
         for variant in (None, *protocol.variants)
         for surgery_date, zone, _ in TRIAL_PLANS
     ]
     surgery_date, zone, _ = TRIAL_PLANS[0]
-    moving = {name for _, item in protocol.items() for _, expr in item.whens() for name in expr.parameters}
-    bounded = [
-        (name, parameter)
-        for name, parameter in protocol.parameters.items()
-        if name in moving and isinstance(parameter.default, int) and not isinstance(parameter.default, bool)
+    moved: dict[str, set[str]] = {}
+    for section, item in protocol.items():
+        for end in ("start", "end"):
+            for kind, name in _moves(protocol, (item.id, end)):
+                if kind == "number":
+                    moved.setdefault(name, set()).update({item.id, *(["(phases)"] if section == "phases" else [])})
+    packed: list[tuple[dict[str, str], set[str]]] = []
+    parts: list[list[dict[str, str]]] = []
+    for name, parameter in protocol.parameters.items():
+        if name not in moved or not isinstance(parameter.default, int) or isinstance(parameter.default, bool):
+            continue
+        for bound in (parameter.min, parameter.max):
+            if bound is None:
+                continue
+            for index, (overrides, items) in enumerate(packed):
+                if name not in overrides and not items & moved[name]:
+                    overrides[name] = str(bound)
+                    items |= moved[name]
+                    parts[index].append({name: str(bound)})
+                    break
+            else:
+                packed.append(({name: str(bound)}, set(moved[name])))
+                parts.append([{name: str(bound)}])
+    if len(packed) > MAX_SINGLE_BOUNDS:  # so many that move the same items: all at once, both ways
+        every = [(name, p) for name, p in protocol.parameters.items() if name in moved and type(p.default) is int]
+        packed = [
+            ({n: str(getattr(p, side)) for n, p in every if getattr(p, side) is not None}, set())
+            for side in ("min", "max")
+        ]
+        parts = [[], []]
+    plans += [
+        (Plan(surgery_date, timezone=zone, overrides=overrides), held)
+        for (overrides, _), held in zip(packed, parts, strict=True)
     ]
-    if len(bounded) <= MAX_SINGLE_BOUNDS:
-        for name, parameter in bounded:
-            for bound in (parameter.min, parameter.max):
-                if bound is not None:
-                    plans.append(Plan(surgery_date, timezone=zone, overrides={name: str(bound)}))
-        return plans
-    for side in ("min", "max"):
-        chosen = {name: str(getattr(p, side)) for name, p in bounded if getattr(p, side) is not None}
-        plans.append(Plan(surgery_date, timezone=zone, overrides=chosen))
     return plans
 
 
 def trial_problems(protocol: Protocol) -> list[Problem]:
     """Every problem the protocol's schedules have on the trial plans, each reported once, with
-    the first plan that shows it."""
+    the first plan that shows it (for a plan that holds several bounds, the bound alone)."""
     found: dict[tuple[str, str, str], Problem] = {}
-    for plan in trial_plans(protocol):
-        try:
-            schedule = build(protocol, plan)
-            cleared = {day.id: day.date for day in schedule.milestones if day.waiting}
-            if cleared:  # also lay out what waits behind each clearance, cleared on its earliest day
-                build(protocol, replace(plan, actuals=cleared))
-        except RecoveryError as error:
-            for problem in error.problems:
-                key = (problem.file, problem.where, "")  # one place, one message: the first plan that shows it
-                if key not in found:
-                    shown_with = [problem.plan] if problem.plan else []
-                    shown_with.append(f"for a surgery on {plan.surgery_date} in {plan.timezone}")
-                    found[key] = replace(problem, file=problem.file or protocol.source, plan=", ".join(shown_with))
+    for plan, parts in trial_plans(protocol):
+        shown: dict[tuple[str, str, str], Problem] = {}
+        if _lay_out(protocol, plan, shown) and len(parts) > 1:
+            for part in parts:
+                _lay_out(protocol, replace(plan, overrides=part), found)
+        for key, problem in shown.items():
+            found.setdefault(key, problem)
     # One cause, one message, across plans too: what follows from an item that is itself broken
     # on some plan is left out.
     broken = {problem.item for problem in found.values() if problem.item}
     return [problem for problem in found.values() if not broken.intersection(problem.refers)]
+
+
+def _lay_out(protocol: Protocol, plan: Plan, found: dict[tuple[str, str, str], Problem]) -> bool:
+    """Lay a trial plan out (and again with its clearances on their earliest days), keeping the
+    problems it shows, one per place."""
+    try:
+        schedule = build(protocol, plan)
+        cleared = {day.id: day.date for day in schedule.milestones if day.waiting}
+        if cleared:  # also lay out what waits behind each clearance, cleared on its earliest day
+            build(protocol, replace(plan, actuals=cleared))
+    except RecoveryError as error:
+        for problem in error.problems:
+            key = (problem.file, problem.where, "")  # one place, one message: the first plan that shows it
+            if key not in found:
+                shown_with = [problem.plan] if problem.plan else []
+                shown_with.append(f"for a surgery on {plan.surgery_date} in {plan.timezone}")
+                found[key] = replace(problem, file=problem.file or protocol.source, plan=", ".join(shown_with))
+        return True
+    return False
 
 
 #: Up to this many parameters are tried at every combination of their bounds; beyond it, each at
@@ -356,15 +393,15 @@ def validate(reference: str | Path, strict: bool = False, cache: Cache | None = 
 
 
 def _check(protocol: Protocol) -> Findings:
-    """What `validate` finds in a loaded protocol: the trial layouts' problems and the coherence
-    proof's (both, so that one run shows every problem; a contradiction at a place whose layout
-    is already broken is left out, as a consequence), else the sources review's warnings."""
+    """What `validate` finds in a loaded protocol: the trial layouts' problems, else the coherence
+    proof's (a layout that is broken moves the days every comparison reads: its contradictions
+    would be consequences), else the sources review's warnings."""
     errors = trial_problems(protocol)
-    contradictions, notes = coherence_problems(protocol)
-    broken = {problem.where for problem in errors}
-    errors += [problem for problem in contradictions if problem.where not in broken]
     if errors:
-        return Findings(errors=tuple(errors), notes=tuple(notes))
+        return Findings(errors=tuple(errors))
+    contradictions, notes = coherence_problems(protocol)
+    if contradictions:
+        return Findings(errors=tuple(contradictions), notes=tuple(notes))
     return Findings(warnings=tuple(untagged_numbers(protocol)), notes=tuple(notes))
 
 

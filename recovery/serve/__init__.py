@@ -8,5 +8,9 @@
 - `app`: the ASGI application (Starlette): the clinician's pages, the patient's page, the feed
   and the JSON API. It only reads requests and writes responses; `store` does the work.
 
-Installed with `pip install 'recovery[serve]'`; nothing else in the package imports it.
+Installed with `pip install '.[serve]'`; nothing else in the package imports it, except this
+module's default database, which the command line shows in its help without loading the server.
 """
+
+#: The database `recovery serve` and its commands use unless told (`--database`, RECOVERY_DATABASE).
+DEFAULT_DATABASE = "sqlite:///recovery.db"

@@ -37,6 +37,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from recovery.errors import PlanError, RecoveryError
 from recovery.schedule.plan import BY_ATTRIBUTE, DEFAULT_PROTOCOL, FIELDS
+from recovery.serve import DEFAULT_DATABASE
 from recovery.serve.store import ConflictError, GoneError, NotFoundError, Store, TooManyAttemptsError, connect, upgrade
 
 log = logging.getLogger("recovery.serve")
@@ -739,7 +740,7 @@ async def server_error(request: Request, error: Exception) -> Response:
 
 
 def create_app(
-    database: str = "sqlite:///recovery.db",
+    database: str = DEFAULT_DATABASE,
     secret_key: str | None = None,
     base_url: str = "",
     secure_cookies: bool = False,
@@ -802,7 +803,7 @@ def from_environment() -> Starlette:
     import os
 
     return create_app(
-        os.environ.get("RECOVERY_DATABASE", "sqlite:///recovery.db"),
+        os.environ.get("RECOVERY_DATABASE", DEFAULT_DATABASE),
         secret_key=os.environ.get("RECOVERY_SECRET_KEY"),
         base_url=os.environ.get("RECOVERY_BASE_URL", ""),
         secure_cookies=os.environ.get("RECOVERY_SECURE_COOKIES") == "1",

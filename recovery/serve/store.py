@@ -48,10 +48,10 @@ from recovery.protocol.model import Protocol
 from recovery.protocol.timeexpr import ID_PATTERN
 from recovery.schedule.build import build
 from recovery.schedule.plan import DEFAULT_PROTOCOL, Plan
+from recovery.serve import DEFAULT_DATABASE
 from recovery.writers.ics import read_previous, write
 
 #: The default database: a SQLite file in the current folder.
-DEFAULT_DATABASE = "sqlite:///recovery.db"
 #: How often a subscribed calendar should look for changes (RFC 7986 REFRESH-INTERVAL).
 REFRESH = "PT1H"
 #: Failed logins for one address within LOGIN_WINDOW before more are refused for the rest of it.
@@ -163,7 +163,7 @@ def open_store(url: str = DEFAULT_DATABASE) -> Store:
         engine = connect(url)
         upgrade(engine)
     except (ArgumentError, NoSuchModuleError) as error:
-        message = f"is not a database URL such as sqlite:///recovery.db ({error})"
+        message = f"is not a database URL such as {DEFAULT_DATABASE} ({error})"
         raise PlanError([Problem(message, detail=f"--database {shown}")]) from None
     except DBAPIError as error:
         why = str(error.orig).strip().splitlines()[0] if error.orig is not None else "it does not answer"
