@@ -9,7 +9,6 @@ plan as `generate` writes it.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from datetime import UTC, date, datetime, timedelta
@@ -22,7 +21,7 @@ from test_calendar_readers import timed_occurrences_by_vobject
 from test_calendar_updates import UidCalendar, content
 
 from recovery import Plan, build, load, to_ics
-from recovery.serve.app import create_app, openapi_document, redact
+from recovery.serve.app import create_app, redact
 from recovery.serve.store import Store, connect
 
 from conftest import occurrences, run, strict_occurrences
@@ -188,9 +187,9 @@ def test_a_deleted_plan_is_gone(client: TestClient, key: dict[str, str]) -> None
     make(client, key)  # its plan_id is free again
 
 
-def test_the_openapi_document_describes_the_plan_fields(client: TestClient) -> None:
+def test_the_openapi_document_describes_the_plan_fields(client: TestClient, key: dict[str, str]) -> None:
     document = client.get("/api/openapi.json").json()
-    assert document == openapi_document()
+    assert document["openapi"].startswith("3.1")
     fields = document["paths"]["/api/plans"]["post"]["requestBody"]["content"]["application/json"]["schema"][
         "properties"
     ]
@@ -207,6 +206,13 @@ def test_the_openapi_document_describes_the_plan_fields(client: TestClient) -> N
         "discreet",
         "contact",
     } <= set(fields)
+    # what it lists is what the API takes: no documented field is refused as unknown, and a
+    # field it does not list is
+    body = {**dict.fromkeys(fields, "x"), **PLAN}
+    answer = client.post("/api/plans", json=body, headers=key).json()
+    assert not [e for e in answer.get("errors", ()) if "unknown field" in e["message"]], answer
+    answer = client.post("/api/plans", json={**PLAN, "colour": "x"}, headers=key).json()
+    assert answer["errors"] == [{"field": "colour", "message": 'unknown field "colour"'}]
 
 
 # ---------------------------------------------------------------- the feed
@@ -466,9 +472,10 @@ def test_users_and_api_keys_from_the_command_line(tmp_path: Path) -> None:
 
 
 def test_postgresql_is_tested_in_ci() -> None:
-    if os.environ.get("CI"):
-        assert os.environ.get("RECOVERY_TEST_POSTGRES"), "CI must run the server tests on PostgreSQL too (see .ci/run)"
-    assert json.dumps(DATABASES)
+    if not os.environ.get("CI"):
+        pytest.skip("CI runs the server tests on PostgreSQL (.ci/run starts it); set RECOVERY_TEST_POSTGRES here")
+    assert os.environ.get("RECOVERY_TEST_POSTGRES"), "CI must run the server tests on PostgreSQL too (see .ci/run)"
+    assert DATABASES == ["sqlite", "postgresql"]
 
 
 def test_the_server_process_starts_serves_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
