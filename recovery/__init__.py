@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from recovery.schedule.build import build
     from recovery.schedule.items import Schedule
     from recovery.schedule.plan import Plan
-    from recovery.schedule.trial import Findings, validate
+    from recovery.schedule.validate import Findings, validate
     from recovery.schedule.zones import check_timezone
     from recovery.writers.agenda import render as agenda
     from recovery.writers.handout import render as to_handout
@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 
 _WHERE = {  # public name: (module, name there)
     "Cache": ("recovery.cache", "Cache"),
-    "Findings": ("recovery.schedule.trial", "Findings"),
+    "Findings": ("recovery.schedule.validate", "Findings"),
     "OutputError": ("recovery.errors", "OutputError"),
     "Plan": ("recovery.schedule.plan", "Plan"),
     "PlanError": ("recovery.errors", "PlanError"),
@@ -63,7 +63,7 @@ _WHERE = {  # public name: (module, name there)
     "to_handout": ("recovery.writers.handout", "render"),
     "to_ics": ("recovery.writers.ics", "write"),
     "to_json": ("recovery.writers.schedule_json", "write"),
-    "validate": ("recovery.schedule.trial", "validate"),
+    "validate": ("recovery.schedule.validate", "validate"),
 }
 __all__ = [
     "Cache",

@@ -174,7 +174,7 @@ def validate(protocols: tuple[str, ...], strict: bool) -> None:
       recovery validate proximal-hamstring-repair
     """
 
-    from recovery.schedule.trial import validate as validate_protocol
+    from recovery.schedule.validate import validate as validate_protocol
 
     failed: list[Problem] = []
     for reference in protocols:

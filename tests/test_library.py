@@ -57,5 +57,5 @@ def test_a_type_checker_sees_the_api_types(tmp_path) -> None:
         '"recovery.protocol.model.Protocol"',
         '"recovery.schedule.items.Schedule"',
         '"bytes"',
-        '"recovery.schedule.trial.Findings"',
+        '"recovery.schedule.validate.Findings"',
     ], done.stdout

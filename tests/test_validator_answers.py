@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from recovery.schedule.trial import validate
+from recovery.schedule.validate import validate
 
 from conftest import BUNDLED, PROTOCOLS, Golden, run
 
@@ -60,7 +60,7 @@ def test_validate_says_when_values_that_meet_are_not_tried_in_every_combination(
 
 def test_a_kept_answer_is_the_answer_and_a_changed_file_is_proved_again(tmp_path: Path, monkeypatch) -> None:
     from recovery.cache import Cache
-    from recovery.schedule import trial
+    from recovery.schedule import validate as checking
 
     cache, warning = Cache.open(tmp_path / "cache")
     assert cache is not None, warning
@@ -69,7 +69,7 @@ def test_a_kept_answer_is_the_answer_and_a_changed_file_is_proved_again(tmp_path
     path.write_text(source)
     first = validate(path, cache=cache)
     proved = []
-    monkeypatch.setattr(trial, "_check", lambda protocol: proved.append(protocol.id) or trial.Findings())
+    monkeypatch.setattr(checking, "_check", lambda protocol: proved.append(protocol.id) or checking.Findings())
     assert validate(path, cache=cache) == first  # kept: not proved again
     assert validate(path, strict=True, cache=cache).errors == first.warnings
     assert proved == []

@@ -11,9 +11,9 @@ with a previous file (`--update`), the new file replaces it under any calendar t
 UID: unchanged events keep their SEQUENCE, changed ones get SEQUENCE + 1, and every event that
 left the plan comes back as STATUS:CANCELLED, without its alarm.
 
-One model of an event: `_Event`, its content lines. icalendar encodes every value (TEXT escaping,
-durations, the VTIMEZONE, the properties of a previous file's event); the lines are assembled and
-folded here. Writing a calendar through icalendar's components took 17 ms a calendar against 2 ms
+One model of an event: `_Event`, its content lines. TEXT values are escaped by `values.text`
+(icalendar's vText misreads a backslash before N); icalendar encodes durations, the VTIMEZONE
+and the properties of a previous file's event; the lines are assembled and folded here. Writing a calendar through icalendar's components took 17 ms a calendar against 2 ms
 this way (measured in one process, 30 calendars), which is most of a command's own time and of a
 clinic batch's: see `fold`.
 """

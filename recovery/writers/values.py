@@ -1,13 +1,13 @@
-"""iCalendar values as text, encoded by icalendar: the calendar writer and the VTIMEZONE writer
-assemble their lines from these, without icalendar's component objects (see docs/performance.md)."""
+"""iCalendar values as text for the calendar writer, which assembles its lines from them without
+icalendar's component objects (see docs/performance.md): TEXT escaped here (icalendar's vText
+misreads a backslash before N), DURATION encoded by icalendar."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from functools import lru_cache
-from typing import Any
 
-from icalendar.prop import vDuration, vUTCOffset
+from icalendar.prop import vDuration
 
 
 @lru_cache(maxsize=8192)
@@ -20,12 +20,6 @@ def text(value: str) -> str:
     return (
         value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\r\n", "\n").replace("\n", "\\n")
     )
-
-
-def utc_offset(offset: timedelta) -> str:
-    """A UTC-OFFSET value: "-0500", "+055328"."""
-    encoded: Any = vUTCOffset(offset).to_ical()  # str in icalendar 7, bytes in 6
-    return encoded.decode() if isinstance(encoded, bytes) else str(encoded)
 
 
 def duration(value: timedelta) -> str:
