@@ -78,14 +78,16 @@ def _all_texts(value: object, place: str = "") -> list[tuple[str, str]]:
 def check_protocol(protocol: Protocol) -> list[Problem]:
     """Every problem that looks across items (pydantic has already checked each key alone), in the
     order a surgeon reads the file: the rules of the whole file (FILE_RULES), each item's rules
-    (ITEM_RULES) item by item, the rules of its lists (LIST_RULES); then, when they found
-    nothing, the cycles of references."""
+    (ITEM_RULES) item by item, the rules of its lists (LIST_RULES); then the cycles of
+    references, unless two items share an id (the graph of references is then not the file's).
+    A reference to an unknown item is not in the graph, so it neither hides nor makes a cycle."""
     context = _Context.of(protocol)
-    problems = [problem for rule in FILE_RULES for problem in rule(protocol)]
+    twice = list(_unique_ids(protocol))
+    problems = twice + [problem for rule in FILE_RULES if rule is not _unique_ids for problem in rule(protocol)]
     for section, item in protocol.items():
         problems += [problem for rule in ITEM_RULES for problem in rule(context, section, item)]
     problems += [problem for rule in LIST_RULES for problem in rule(protocol)]
-    return problems or _check_cycles(protocol)
+    return problems if twice else problems + _check_cycles(protocol)
 
 
 @dataclass(frozen=True)

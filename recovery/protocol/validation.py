@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
-from recovery.errors import Problem, ProtocolError, did_you_mean
+from recovery.errors import Problem, ProtocolError, did_you_mean, place
 from recovery.protocol.consistency import check_protocol
 from recovery.protocol.model import (
     LOADER_FIELDS,
@@ -108,14 +108,41 @@ def _problems_in_the_rest(
 ) -> list[Problem]:
     """The cross-item problems of the items whose fields are valid, so that one run reports all.
 
-    Items with field errors are left out; what refers to them is not reported again."""
+    Items with field errors are left out, and what refers to them is not reported again; except
+    an item whose only errors are unknown keys or unreadable dates: those keys are left out and
+    those dates read as day 0, so that the item's other fields are checked too (a bad `end`
+    behind the same item's bad `start`), and nothing is reported at the dates read as day 0."""
     broken: dict[str, set[Any]] = {}
+    mended: dict[tuple[str, int], dict[str, Any]] = {}
     for detail in error.errors():
         loc = detail["loc"]
         if len(loc) >= 2 and loc[0] in (*SECTIONS, "parameters", "variants", "red_flags"):
             broken.setdefault(loc[0], set()).add(loc[1])
         elif loc:
             return []  # a top-level field is wrong: nothing else can be checked reliably
+    for detail in error.errors():
+        loc = detail["loc"]
+        if loc[0] not in SECTIONS or not isinstance(loc[1], int) or not isinstance(raw.get(loc[0]), list):
+            continue
+        item = raw[loc[0]][loc[1]] if loc[1] < len(raw[loc[0]]) else None
+        if not isinstance(item, dict):
+            continue
+        fix = mended.setdefault((loc[0], loc[1]), dict(item))
+        if len(loc) == 3 and detail["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
+            fix.pop(str(loc[2]), None)
+        elif len(loc) == 3 and loc[2] in _DATES and detail["type"] == "time_expr":
+            fix[str(loc[2])] = "day 0"
+            fix.setdefault("__mended__", []).append(str(loc[2]))
+        else:
+            fix["__whole__"] = True
+    guessed: set[tuple[str, str]] = set()
+    for (section, position), fix in mended.items():
+        if fix.pop("__whole__", False):
+            continue
+        for key in fix.pop("__mended__", []):
+            guessed.add((str(fix.get("id")), key))
+        raw = {**raw, section: [fix if i == position else x for i, x in enumerate(raw[section])]}
+        broken[section].discard(position)
     rest = dict(raw)
     dropped: set[str] = set()
     for key, positions in broken.items():
@@ -130,7 +157,16 @@ def _problems_in_the_rest(
     except ValidationError:
         return []
     protocol = located(protocol, source, sources)
-    return [p for p in check_protocol(protocol) if not dropped.intersection(p.refers)]
+    return [
+        p
+        for p in check_protocol(protocol)
+        if not dropped.intersection(p.refers)
+        and not any(p.where == place(s, i, k) for s in SECTIONS for i, k in guessed)
+    ]
+
+
+#: The fields of an item that hold a date (a time expression).
+_DATES = ("start", "end", "at")
 
 
 def _explain(
