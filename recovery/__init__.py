@@ -40,8 +40,8 @@ if TYPE_CHECKING:
     from recovery.schedule.zones import check_timezone
     from recovery.writers.agenda import render as agenda
     from recovery.writers.handout import render as to_handout
-    from recovery.writers.ics import read_previous
     from recovery.writers.ics import write as to_ics
+    from recovery.writers.previous import read_previous
     from recovery.writers.schedule_json import write as to_json
 
 _WHERE = {  # public name: (module, name there)
@@ -59,7 +59,7 @@ _WHERE = {  # public name: (module, name there)
     "build": ("recovery.schedule.build", "build"),
     "check_timezone": ("recovery.schedule.zones", "check_timezone"),
     "load": ("recovery.protocol.loader", "load"),
-    "read_previous": ("recovery.writers.ics", "read_previous"),
+    "read_previous": ("recovery.writers.previous", "read_previous"),
     "to_handout": ("recovery.writers.handout", "render"),
     "to_ics": ("recovery.writers.ics", "write"),
     "to_json": ("recovery.writers.schedule_json", "write"),

@@ -16,7 +16,7 @@ import io
 import os
 import re
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -24,7 +24,7 @@ from pathlib import Path
 import click
 
 from recovery.cache import Cache, default_folder
-from recovery.errors import PlanError, Problem, ProtocolError, RecoveryError, did_you_mean
+from recovery.errors import OutputError, PlanError, Problem, ProtocolError, RecoveryError, did_you_mean
 from recovery.output import write_file
 from recovery.protocol import Protocol, loader
 from recovery.schedule import Plan, build
@@ -284,3 +284,77 @@ def manifest(outcomes: list[Outcome], delimiter: str = ",") -> bytes:
         else:
             writer.writerow([outcome.line, outcome.plan_id, Path(outcome.written).name, "written", ""])
     return buffer.getvalue().encode()
+
+
+class TerminatedError(Exception):
+    """Raised (by the program's SIGTERM handler) to stop a batch being written."""
+
+
+@dataclass(frozen=True)
+class Report:
+    """What `write_batch` did: every row's outcome, the rows of the file, the blank lines left
+    out, and "interrupted" or "terminated" when it was stopped before the end."""
+
+    outcomes: tuple[Outcome, ...]
+    rows: int
+    blank_lines: tuple[int, ...] = ()
+    stopped: str = ""
+
+    @property
+    def written(self) -> int:
+        """How many plans were written."""
+        return sum(1 for outcome in self.outcomes if not outcome.problems)
+
+    @property
+    def problems(self) -> list[Problem]:
+        """Every row's problems, in the order of the file's lines."""
+        return sorted((p for outcome in self.outcomes for p in outcome.problems), key=lambda problem: problem.line)
+
+
+def write_batch(
+    path: Path,
+    out_dir: Path,
+    output_format: str = "ics",
+    force: bool = False,
+    jobs: int = 1,
+    started: Callable[[int], None] | None = None,
+    done: Callable[[Outcome], None] | None = None,
+) -> Report:
+    """Write the plans of a batch file into `out_dir`, with `jobs` processes, and its manifest.
+
+    Rows whose outputs clash are refused; every other row is written or reported on its own.
+    `started` is told how many rows will be written, `done` each outcome as it comes. A
+    KeyboardInterrupt or `TerminatedError` stops the batch: the rows under way finish whole, the
+    rest are not started, and the report says so. The file's own problems (a bad header, not
+    text) are usage errors (click.BadParameter); a folder that cannot be made is an OutputError."""
+    sheet = read_sheet(path)
+    rows = list(sheet.rows)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OutputError(f"cannot make the folder {out_dir}: {error.strerror}") from None
+    seen: dict[str, int] = {}
+    clashes: list[Outcome] = []
+    for row in rows:
+        output = row.options.get("output", "")
+        if output and output in seen:
+            problem = Problem(f'"{output}" is also the output of line {seen[output]}', field="output", line=row.line)
+            clashes.append(Outcome(row.line, problems=(problem,), plan_id=row.options.get("plan-id", "")))
+        seen.setdefault(output, row.line)
+    clashing = {outcome.line for outcome in clashes}
+    todo = [row for row in rows if row.line not in clashing]
+    outcomes: list[Outcome] = list(clashes)
+    stopped = ""
+    if started is not None:
+        started(len(todo))
+    batch_run = Run(todo, out_dir, output_format, force, jobs, folder=path.parent)
+    try:
+        for outcome in batch_run:
+            outcomes.append(outcome)
+            if done is not None:
+                done(outcome)
+    except (KeyboardInterrupt, TerminatedError) as why:
+        stopped = "terminated" if isinstance(why, TerminatedError) else "interrupted"
+        outcomes += batch_run.stop()  # the rows not started are cancelled; those under way finish whole
+    write_file(out_dir / "manifest.csv", manifest(outcomes, sheet.delimiter), force=True)
+    return Report(tuple(outcomes), len(rows), sheet.blank_lines, stopped)

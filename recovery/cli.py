@@ -11,6 +11,7 @@ turns every library error into its exit code and one line per problem (see `reco
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -26,7 +27,7 @@ import click
 from click.core import ParameterSource
 
 from recovery.cache import Cache, default_folder
-from recovery.errors import INTERNAL_ERROR_EXIT, OutputError, PlanError, Problem, ProtocolError, RecoveryError
+from recovery.errors import INTERNAL_ERROR_EXIT, PlanError, Problem, ProtocolError, RecoveryError
 from recovery.options import DATE, PATH_TEXT, PROTOCOL, plan_option
 from recovery.output import write_file
 from recovery.protocol import Protocol, loader
@@ -407,9 +408,9 @@ def generate(output: str | None, output_format: str, previous: str | None, force
         protocol, plan = make_plan(options)
         earlier = None
     else:
-        from recovery.writers import ics
+        from recovery.writers.previous import read_previous
 
-        earlier = ics.read_previous(read_calendar_file(Path(previous)), previous)
+        earlier = read_previous(read_calendar_file(Path(previous)), previous)
         protocol, plan = updated_plan(options, earlier.options, f"--update {previous}", earlier.revision)
     schedule = build(protocol, plan)
     if output_format == "json":
@@ -559,68 +560,45 @@ def batch(plans: Path, out_dir: Path, output_format: str, jobs: int, force: bool
       recovery batch examples/plans.csv --out-dir calendars
       recovery batch plans.csv --out-dir schedules --format json --jobs 2
     """
-    from recovery.batch import Outcome, Run, column_name, manifest, read_sheet
+    from recovery import batch as batches
 
     program_cache()  # warns, once, about a cache folder that is not safe to use
-    sheet = read_sheet(plans)
-    rows = list(sheet.rows)
-    if sheet.blank_lines:
-        lines = ", ".join(map(str, sheet.blank_lines[:5])) + (", …" if len(sheet.blank_lines) > 5 else "")
-        click.echo(f"skipped {count(len(sheet.blank_lines), 'blank row')} of {plans} (line {lines})", err=True)
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise OutputError(f"cannot make the folder {out_dir}: {error.strerror}") from None
-    seen: dict[str, int] = {}
-    clashes: list[Outcome] = []
-    for row in rows:
-        output = row.options.get("output", "")
-        if output and output in seen:
-            problem = Problem(f'"{output}" is also the output of line {seen[output]}', field="output", line=row.line)
-            clashes.append(Outcome(row.line, problems=(problem,), plan_id=row.options.get("plan-id", "")))
-        seen.setdefault(output, row.line)
-    clashing = {outcome.line for outcome in clashes}
-    todo = [row for row in rows if row.line not in clashing]
-    done: list[Outcome] = list(clashes)
-    stopped = ""
-    batch_run = Run(todo, out_dir, output_format, force, jobs, folder=plans.parent)
     previous_handler = signal.signal(signal.SIGTERM, _stop)
-    try:
-        with click.progressbar(
-            batch_run,
-            length=len(todo),
-            label="Writing plans",
-            file=sys.stderr if sys.stderr.isatty() else open(os.devnull, "w"),
-        ) as shown:
-            for outcome in shown:
-                done.append(outcome)
-    except (KeyboardInterrupt, TerminatedError) as why:
-        stopped = "terminated" if isinstance(why, TerminatedError) else "interrupted"
-        done += batch_run.stop()  # the rows not started are cancelled; those under way finish whole
-    finally:
-        signal.signal(signal.SIGTERM, previous_handler)
-    write_file(out_dir / "manifest.csv", manifest(done, sheet.delimiter), force=True)
-    failed = sorted((p for outcome in done for p in outcome.problems), key=lambda problem: problem.line)
-    for problem in failed:
-        click.echo(f"error: {printable(f'{plans}:{problem.line}: {problem.shown(column_name)}')}", err=True)
-    written = sum(1 for outcome in done if not outcome.problems)
-    summary = f"wrote {written} of {len(rows)} plans to {out_dir}"
-    if failed:
-        summary += f"; {len({p.line for p in failed})} failed"
-    if stopped:
-        summary += f"; {stopped} before {len(rows) - len(done)} were started"
+    with contextlib.ExitStack() as shown_while:
+        bars: list[Any] = []
+
+        def started(count_of_rows: int) -> None:  # the file is read: show the progress from now on
+            out = sys.stderr if sys.stderr.isatty() else shown_while.enter_context(open(os.devnull, "w"))
+            bars.append(
+                shown_while.enter_context(click.progressbar(length=count_of_rows, label="Writing plans", file=out))
+            )
+
+        try:
+            report = batches.write_batch(
+                plans, out_dir, output_format, force, jobs, started=started, done=lambda _: bars[0].update(1)
+            )
+        finally:
+            signal.signal(signal.SIGTERM, previous_handler)
+    if report.blank_lines:
+        lines = ", ".join(map(str, report.blank_lines[:5])) + (", …" if len(report.blank_lines) > 5 else "")
+        click.echo(f"skipped {count(len(report.blank_lines), 'blank row')} of {plans} (line {lines})", err=True)
+    for problem in report.problems:
+        click.echo(f"error: {printable(f'{plans}:{problem.line}: {problem.shown(batches.column_name)}')}", err=True)
+    summary = f"wrote {report.written} of {report.rows} plans to {out_dir}"
+    if report.problems:
+        summary += f"; {len({p.line for p in report.problems})} failed"
+    if report.stopped:
+        summary += f"; {report.stopped} before {report.rows - len(report.outcomes)} were started"
     click.echo(summary + f" (see {out_dir / 'manifest.csv'})")
-    if stopped:
-        sys.exit(130 if stopped == "interrupted" else 143)
-    if failed:
+    if report.stopped:
+        sys.exit(130 if report.stopped == "interrupted" else 143)
+    if report.problems:
         sys.exit(1)
 
 
-class TerminatedError(Exception):
-    """The batch was asked to stop (SIGTERM)."""
-
-
 def _stop(signum: int, frame: object) -> None:
+    from recovery.batch import TerminatedError
+
     raise TerminatedError
 
 

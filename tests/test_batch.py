@@ -255,3 +255,18 @@ def test_blank_rows_of_a_spreadsheet_are_skipped_and_said_once(tmp_path) -> None
     manifest = (tmp_path / "out" / "manifest.csv").read_text().splitlines()
     assert manifest[0] == "line;plan-id;output;status;message"
     assert manifest[1:] == ["2;;a.ics;written;", "4;;b.ics;written;"]
+
+
+def test_the_batch_is_one_library_function_the_command_calls(tmp_path) -> None:
+    from recovery.batch import write_batch
+
+    rows = "surgery-date,side,output\n2027-03-01,left,a.ics\n2027-02-30,right,b.ics\n,,\n"
+    (tmp_path / "plans.csv").write_text(rows, encoding="utf-8")
+    counted, seen = [], []
+    report = write_batch(tmp_path / "plans.csv", tmp_path / "out", started=counted.append, done=seen.append)
+    assert (counted, len(seen)) == ([2], 2)
+    assert (report.rows, report.written, report.blank_lines, report.stopped) == (2, 1, (4,), "")
+    (problem,) = report.problems
+    assert (problem.line, problem.field) == (3, "surgery_date")
+    assert (tmp_path / "out" / "a.ics").is_file()
+    assert (tmp_path / "out" / "manifest.csv").read_text().splitlines()[2].startswith("3,,,failed,")

@@ -49,12 +49,19 @@ def server(tmp_path: Path) -> Iterator[str]:
         cwd=tmp_path,
     )
     base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
+    # Wait until the server answers (or has stopped), not for a fixed time: on a busy machine its
+    # start-up took more than the 10 s this waited before, and the browser then met a closed port.
+    deadline = time.monotonic() + 120
+    while True:
         try:
-            httpx.get(f"{base}/healthz")
-            break
+            if httpx.get(f"{base}/healthz").status_code == 200:
+                break
         except httpx.TransportError:
-            time.sleep(0.1)
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"recovery serve did not start (exit code {process.poll()})")
+        time.sleep(0.1)
     yield base
     process.send_signal(signal.SIGTERM)
     process.wait(timeout=30)

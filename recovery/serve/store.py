@@ -49,7 +49,8 @@ from recovery.protocol.timeexpr import ID_PATTERN
 from recovery.schedule.build import build
 from recovery.schedule.plan import DEFAULT_PROTOCOL, Plan
 from recovery.serve import DEFAULT_DATABASE
-from recovery.writers.ics import read_previous, write
+from recovery.writers.ics import write
+from recovery.writers.previous import read_previous
 
 #: The default database: a SQLite file in the current folder.
 #: How often a subscribed calendar should look for changes (RFC 7986 REFRESH-INTERVAL).

@@ -8,7 +8,7 @@ for a fixed generation time.
 UIDs come from the protocol family, the plan id, the item and its time of day, and from nothing
 a patient or clinic may correct later, so a corrected plan updates the same events. Written
 with a previous file (`--update`), the new file replaces it under any calendar that imports by
-UID: unchanged events keep their SEQUENCE, changed ones get SEQUENCE + 1, and every event that
+UID (the previous file is read by `writers.previous`): unchanged events keep their SEQUENCE, changed ones get SEQUENCE + 1, and every event that
 left the plan comes back as STATUS:CANCELLED, without its alarm.
 
 One model of an event: `_Event`, its content lines. TEXT values are escaped by `values.text`
@@ -35,27 +35,33 @@ from recovery.schedule.items import CARE_TEAM_FIRST, SURGEON_FIRST, Schedule, Se
 from recovery.schedule.zones import TZDATA_VERSION
 from recovery.words import SLOTS as SLOT_NAMES
 from recovery.words import WEEKDAY_NAMES, listing, long_date
+from recovery.writers.previous import (
+    CONTENT_PROPERTY,
+    OPTIONS_PROPERTY,
+    PACKAGE,
+    PLAN_PROPERTY,
+    REVISION_PROPERTY,
+    UID_DOMAIN,
+    Previous,
+    PreviousEvent,
+)
 from recovery.writers.values import duration, text
 from recovery.writers.vtimezone import BYDAY_CODES, vtimezone
 
 if TYPE_CHECKING:  # icalendar's components are loaded only to read a previous file (--update)
     from icalendar import Event
 
-PACKAGE = "recovery"
 PRODID = f"-//{PACKAGE}//{PACKAGE} protocol calendar//EN"
 #: Outlook (and Exchange) refuse a series of more than 999 occurrences; longer ones are split.
 MAX_COUNT = 999
 #: When a "Book:" reminder rings: 09:00 on its day (an all-day event's alarm counts from the day's start).
 BOOKING_ALARM = "PT9H"
 #: Properties of our own, on the calendar and on each event.
-PLAN_PROPERTY = "X-RECOVERY-PLAN"  # which plan (family and plan id, hashed): --update refuses another's file
-REVISION_PROPERTY = "X-RECOVERY-REVISION"  # 1 for a new plan, one more with each --update
 TZDATA_PROPERTY = "X-RECOVERY-TZDATA"  # the IANA release of the zone data the file was written with
-CONTENT_PROPERTY = "X-RECOVERY-CONTENT"  # hash of an event's content: what --update compares
-OPTIONS_PROPERTY = "X-RECOVERY-OPTIONS"  # the plan's options (its JSON form, in base64): what --update keeps
 #: Every UID this program makes ends so (a reserved domain: no one else's events end so).
-UID_DOMAIN = "@plan.invalid"
 _NOT_CONTENT = frozenset({"DTSTAMP", "SEQUENCE", CONTENT_PROPERTY})
+#: The properties of this program's events that a cancellation repeats (never ATTENDEE, URL, …).
+_REPEATED = ("SUMMARY", "DTSTART", "DTEND", "RRULE", "CLASS", "DESCRIPTION", "TRANSP", "X-MICROSOFT-CDO-BUSYSTATUS")
 _FOLD_AT = 74  # a line is folded before it reaches 75 octets
 
 
@@ -92,91 +98,6 @@ def calendar_name(schedule: Schedule, revision: int = 1) -> str:
     plan = schedule.plan
     name = plan.calendar_name or ("Plan" if plan.discreet else f"Recovery: {schedule.protocol_title}")
     return f"{name} (revision {revision})"
-
-
-@dataclass(frozen=True)
-class PreviousEvent:
-    """An event of the calendar written before, as --update needs it."""
-
-    sequence: int
-    content: str
-    cancelled: bool
-    event: Event
-
-
-@dataclass(frozen=True)
-class Previous:
-    """The calendar a patient imported before: what `--update` replaces."""
-
-    plan: str
-    revision: int
-    events: dict[str, PreviousEvent] = field(default_factory=dict)
-    #: The plan's options as the previous calendar recorded them (Plan's JSON form), or {}.
-    options: dict[str, Any] = field(default_factory=dict)
-
-
-#: What a previous calendar may hold: a plan's file has about 60 events and 1,000 lines, and a
-#: plan updated a hundred times stays far below these. Reading one costs about what writing it did.
-MAX_PREVIOUS_EVENTS = 2_000
-MAX_PREVIOUS_LINES = 50_000
-#: The properties of this program's events that a cancellation repeats (never ATTENDEE, URL, …).
-_REPEATED = ("SUMMARY", "DTSTART", "DTEND", "RRULE", "CLASS", "DESCRIPTION", "TRANSP", "X-MICROSOFT-CDO-BUSYSTATUS")
-
-
-def read_previous(data: bytes, name: str) -> Previous:
-    """A calendar this program wrote, read for --update; a PlanError for anything else.
-
-    Only this program's own events are kept (a UID it makes, a content hash): any other event in
-    the file is left alone, never cancelled or copied. What is over the bounds above is refused
-    before it is parsed."""
-    from icalendar import Calendar, Event
-
-    lines, events_in_file = data.count(b"\n") + 1, data.count(b"BEGIN:VEVENT")
-    if lines > MAX_PREVIOUS_LINES or events_in_file > MAX_PREVIOUS_EVENTS:
-        raise PlanError(
-            f"--update {name}: {lines:,} lines and {events_in_file:,} events is more than a plan's calendar holds "
-            f"(at most {MAX_PREVIOUS_LINES:,} and {MAX_PREVIOUS_EVENTS:,}); give the file this program wrote"
-        )
-    try:
-        calendar = Calendar.from_ical(data)
-    except (ValueError, IndexError, KeyError, TypeError, RecursionError) as error:
-        raise PlanError(f"--update {name}: cannot be read as a calendar ({error})") from None
-    plan = str(calendar.get(PLAN_PROPERTY, ""))
-    if not str(calendar.get("PRODID", "")).startswith(f"-//{PACKAGE}//") or not plan:
-        raise PlanError(f"--update {name}: this calendar was not written by {PACKAGE}; give the file it wrote last")
-    try:
-        revision = int(str(calendar.get(REVISION_PROPERTY, "1")))
-        events = {
-            str(event["UID"]): PreviousEvent(
-                int(event.get("SEQUENCE", 0)),
-                str(event.get(CONTENT_PROPERTY, "")),
-                str(event.get("STATUS", "")).upper() == "CANCELLED",
-                event,
-            )
-            for event in calendar.walk("VEVENT")
-            if isinstance(event, Event) and _is_ours(event)
-        }
-    except (ValueError, KeyError, TypeError) as error:
-        raise PlanError(f"--update {name}: an event cannot be read ({error})") from None
-    if not 1 <= revision < 1_000_000:
-        raise PlanError(f"--update {name}: revision {revision} is not one this program writes")
-    return Previous(plan, revision, events, options=_options(calendar))
-
-
-def _is_ours(event: Event) -> bool:
-    """Whether an event is one this program wrote: its UID and its content hash."""
-    return str(event.get("UID", "")).endswith(UID_DOMAIN) and CONTENT_PROPERTY in event
-
-
-def _options(calendar: Any) -> dict[str, Any]:
-    """The plan's options the previous calendar recorded ({} when it recorded none or they cannot be read)."""
-    import binascii
-
-    try:
-        options = json.loads(base64.b64decode(str(calendar.get(OPTIONS_PROPERTY, "")), validate=True) or b"{}")
-    except (ValueError, binascii.Error, RecursionError):
-        return {}
-    return options if isinstance(options, dict) else {}
 
 
 def write(schedule: Schedule, stamp: datetime | None = None, previous: Previous | None = None) -> bytes:

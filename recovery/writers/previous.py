@@ -1,0 +1,105 @@
+"""Reading back a calendar this program wrote, for `--update`: its plan, revision, options and
+own events (`read_previous`), bounded before it is parsed. The markers it reads are the ones
+the writer (`writers.ics`) puts in every file, declared here once for both."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from recovery.errors import PlanError
+
+if TYPE_CHECKING:
+    from icalendar import Event
+
+PACKAGE = "recovery"
+PLAN_PROPERTY = "X-RECOVERY-PLAN"  # which plan (family and plan id, hashed): --update refuses another's file
+REVISION_PROPERTY = "X-RECOVERY-REVISION"  # 1 for a new plan, one more with each --update
+CONTENT_PROPERTY = "X-RECOVERY-CONTENT"  # hash of an event's content: what --update compares
+OPTIONS_PROPERTY = "X-RECOVERY-OPTIONS"  # the plan's options (its JSON form, in base64): what --update keeps
+UID_DOMAIN = "@plan.invalid"
+
+
+@dataclass(frozen=True)
+class PreviousEvent:
+    """An event of the calendar written before, as --update needs it."""
+
+    sequence: int
+    content: str
+    cancelled: bool
+    event: Event
+
+
+@dataclass(frozen=True)
+class Previous:
+    """The calendar a patient imported before: what `--update` replaces."""
+
+    plan: str
+    revision: int
+    events: dict[str, PreviousEvent] = field(default_factory=dict)
+    #: The plan's options as the previous calendar recorded them (Plan's JSON form), or {}.
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+#: What a previous calendar may hold: a plan's file has about 60 events and 1,000 lines, and a
+#: plan updated a hundred times stays far below these. Reading one costs about what writing it did.
+MAX_PREVIOUS_EVENTS = 2_000
+MAX_PREVIOUS_LINES = 50_000
+
+
+def read_previous(data: bytes, name: str) -> Previous:
+    """A calendar this program wrote, read for --update; a PlanError for anything else.
+
+    Only this program's own events are kept (a UID it makes, a content hash): any other event in
+    the file is left alone, never cancelled or copied. What is over the bounds above is refused
+    before it is parsed."""
+    from icalendar import Calendar, Event
+
+    lines, events_in_file = data.count(b"\n") + 1, data.count(b"BEGIN:VEVENT")
+    if lines > MAX_PREVIOUS_LINES or events_in_file > MAX_PREVIOUS_EVENTS:
+        raise PlanError(
+            f"--update {name}: {lines:,} lines and {events_in_file:,} events is more than a plan's calendar holds "
+            f"(at most {MAX_PREVIOUS_LINES:,} and {MAX_PREVIOUS_EVENTS:,}); give the file this program wrote"
+        )
+    try:
+        calendar = Calendar.from_ical(data)
+    except (ValueError, IndexError, KeyError, TypeError, RecursionError) as error:
+        raise PlanError(f"--update {name}: cannot be read as a calendar ({error})") from None
+    plan = str(calendar.get(PLAN_PROPERTY, ""))
+    if not str(calendar.get("PRODID", "")).startswith(f"-//{PACKAGE}//") or not plan:
+        raise PlanError(f"--update {name}: this calendar was not written by {PACKAGE}; give the file it wrote last")
+    try:
+        revision = int(str(calendar.get(REVISION_PROPERTY, "1")))
+        events = {
+            str(event["UID"]): PreviousEvent(
+                int(event.get("SEQUENCE", 0)),
+                str(event.get(CONTENT_PROPERTY, "")),
+                str(event.get("STATUS", "")).upper() == "CANCELLED",
+                event,
+            )
+            for event in calendar.walk("VEVENT")
+            if isinstance(event, Event) and _is_ours(event)
+        }
+    except (ValueError, KeyError, TypeError) as error:
+        raise PlanError(f"--update {name}: an event cannot be read ({error})") from None
+    if not 1 <= revision < 1_000_000:
+        raise PlanError(f"--update {name}: revision {revision} is not one this program writes")
+    return Previous(plan, revision, events, options=_options(calendar))
+
+
+def _is_ours(event: Event) -> bool:
+    """Whether an event is one this program wrote: its UID and its content hash."""
+    return str(event.get("UID", "")).endswith(UID_DOMAIN) and CONTENT_PROPERTY in event
+
+
+def _options(calendar: Any) -> dict[str, Any]:
+    """The plan's options the previous calendar recorded ({} when it recorded none or they cannot be read)."""
+    import binascii
+
+    try:
+        options = json.loads(base64.b64decode(str(calendar.get(OPTIONS_PROPERTY, "")), validate=True) or b"{}")
+    except (ValueError, binascii.Error, RecursionError):
+        return {}
+    return options if isinstance(options, dict) else {}
