@@ -29,6 +29,9 @@ GOLDEN = HERE / "golden"
 #: The red flag every protocol needs (one the patient calls the emergency number for), for test files made in code.
 RED_FLAG = '[[red_flags]]\nsign = "Chest pain"\naction = "Call your local emergency number now."\nemergency = true\n'
 BUNDLED = HERE.parent / "protocols"
+#: The plan most command-line tests lay out: a surgery on 1 March 2027 in Berlin (`LEFT`: on the left leg).
+PLAN = ("--surgery-date", "2027-03-01", "--timezone", "Europe/Berlin")
+LEFT = (*PLAN, "--side", "left")
 
 
 def protocol_file(name: str) -> str:

@@ -7,9 +7,8 @@ import pytest
 from recovery import Plan, build, load
 from recovery.writers.agenda import render
 
+from conftest import LEFT as PLAN
 from conftest import run
-
-PLAN = ("--surgery-date", "2027-03-01", "--timezone", "Europe/Berlin", "--side", "left")
 
 
 def agenda(*args: str) -> str:

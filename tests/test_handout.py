@@ -8,9 +8,8 @@ import pytest
 
 from recovery import Plan, build, load
 
+from conftest import LEFT as PLAN
 from conftest import protocol_file, run
-
-PLAN = ("--surgery-date", "2027-03-01", "--timezone", "Europe/Berlin", "--side", "left")
 
 
 def handout(tmp_path, *args: str) -> str:

@@ -23,9 +23,7 @@ from hypothesis import strategies as st
 
 from recovery.schedule.zones import zone
 
-from conftest import BUNDLED, RED_FLAG, run
-
-PLAN = ("--surgery-date", "2027-03-01", "--timezone", "Europe/Berlin")
+from conftest import BUNDLED, PLAN, RED_FLAG, run
 
 
 def protocol(tmp_path: Path, text: str, name: str = "clinic.toml") -> Path:
