@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from dataclasses import fields as dataclass_fields
 from datetime import date, time
 from typing import Any
 
@@ -226,104 +227,105 @@ def _pairs(value: Any, attribute: str, metavar: str) -> list[tuple[str, Any]]:
     return items
 
 
-FIELDS: tuple[Field, ...] = (
-    Field("surgery-date", "surgery_date", to_date, "The day of surgery (day 0).", "YYYY-MM-DD"),
-    Field(
-        "timezone",
+def _declared(name: str, convert: Callable[[Any], Any], help: str, metavar: str = "TEXT", **more: Any) -> Any:
+    """A `Plan` field declared with what every front end needs of it (see `Field`): `default` or
+    `default_factory` go to the dataclass, the rest to the Field that `FIELDS` lists."""
+    defaults = {key: more.pop(key) for key in ("default", "default_factory") if key in more}
+    return field(**defaults, metadata={_FIELD: Field(name, "", convert, help, metavar, **more)})
+
+
+_FIELD = "recovery.plan"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one patient's calendar is built from; every field takes plain values. Each field is
+    declared here once, with its option, batch column, JSON key, help and conversion (`FIELDS`
+    lists them, in this order, for the command line, batch files, the JSON form and the server)."""
+
+    surgery_date: date = _declared("surgery-date", to_date, "The day of surgery (day 0).", "YYYY-MM-DD")
+    # the command line and batch default to this machine's zone instead
+    timezone: str = _declared(
         "timezone",
         to_zone,
         "IANA time zone of the reminders, e.g. Europe/Berlin. [default: this machine's]",
         "ZONE",
-    ),
-    Field("side", "side", optional(choice("left", "right")), "The operated side, used in the texts.", "[left|right]"),
-    Field("variant", "variant", optional(to_text), "A variant of the protocol, such as accelerated."),
-    Field("set", "overrides", to_parameter_value, "Change a parameter (repeatable).", "NAME=VALUE", pairs=True),
-    Field(
+        default="UTC",
+    )
+    side: str | None = _declared(
+        "side", optional(choice("left", "right")), "The operated side, used in the texts.", "[left|right]", default=None
+    )
+    variant: str | None = _declared(
+        "variant", optional(to_text), "A variant of the protocol, such as accelerated.", default=None
+    )
+    overrides: dict[str, str] = _declared(  # parameter name → value as typed
+        "set", to_parameter_value, "Change a parameter (repeatable).", "NAME=VALUE", pairs=True, default_factory=dict
+    )
+    slot_times: dict[str, time] = _declared(  # given ones replace the defaults
         "time",
-        "slot_times",
         to_clock_time,
         "Clock time of a named slot: morning (08:00), midday (13:00), evening (19:00). Repeatable.",
         "SLOT=HH:MM",
         pairs=True,
         names=tuple(SLOTS),
         names_are="a time of day",
-    ),
-    Field(
+        default_factory=lambda: dict(SLOTS),
+    )
+    actuals: dict[str, date] = _declared(  # milestone id → the day it happened
         "actual",
-        "actuals",
         to_date,
         "The day a milestone really happened; what depends on it moves (repeatable).",
         "MILESTONE=DATE",
         pairs=True,
-    ),
-    Field("from", "start_from", optional(to_date), "Leave out what is before this day (a late start).", "YYYY-MM-DD"),
-    Field(
-        "discreet",
+        default_factory=dict,
+    )
+    start_from: date | None = _declared(  # skip what is before this day (a patient who starts late)
+        "from", optional(to_date), "Leave out what is before this day (a late start).", "YYYY-MM-DD", default=None
+    )
+    discreet: bool = _declared(
         "discreet",
         to_yes_no,
         "Titles say nothing medical (details stay inside each event or page).",
         flag=True,
-    ),
-    Field(
+        default=False,
+    )
+    confirmed: tuple[str, ...] = _declared(
         "confirm",
-        "confirmed",
         to_name,
         "A milestone whose --actual date is outside the days the protocol expects, recorded so on purpose (repeatable).",
         "MILESTONE",
         many=True,
-    ),
-    Field(
-        "contact",
+        default=(),
+    )
+    contact: str | None = _declared(
         "contact",
         optional(to_text),
         "Whom to call: the surgical team's numbers (top of every view, and in each red flag). "
         "[default: the protocol's]",
-    ),
-    Field(
+        default=None,
+    )
+    alarm_minutes: int = _declared(
         "alarm-minutes",
-        "alarm_minutes",
         to_minutes,
         "Alarm this many minutes before each reminder. [default: 0]",
         "MINUTES",
         calendar_only=True,
-    ),
-    Field(
+        default=0,
+    )
+    calendar_name: str | None = _declared(
         "calendar-name",
-        "calendar_name",
         optional(to_text),
         "The calendar's name. [default: Recovery: <protocol title>]",
         calendar_only=True,
-    ),
-    Field(
+        default=None,
+    )
+    plan_id: str = _declared(  # never identifying data
         "plan-id",
-        "plan_id",
         to_text,
         "Tells apart two plans meant for one calendar (e.g. left and right leg). Never a name.",
         calendar_only=True,
-    ),
-)
-BY_NAME = {f.name: f for f in FIELDS}
-BY_ATTRIBUTE = {f.attribute: f for f in FIELDS}
-
-
-@dataclass(frozen=True)
-class Plan:
-    """What one patient's calendar is built from; every field takes plain values (see `FIELDS`)."""
-
-    surgery_date: date
-    timezone: str = "UTC"  # the command line and batch default to this machine's zone instead
-    side: str | None = None  # "left" or "right", fills {side} in texts
-    variant: str | None = None
-    overrides: dict[str, str] = field(default_factory=dict)  # parameter name → value as typed
-    slot_times: dict[str, time] = field(default_factory=lambda: dict(SLOTS))  # given ones replace the defaults
-    alarm_minutes: int = 0  # how long before a reminder its alarm goes off
-    calendar_name: str | None = None
-    discreet: bool = False  # titles say nothing medical
-    start_from: date | None = None  # skip what is before this day (a patient who starts late)
-    actuals: dict[str, date] = field(default_factory=dict)  # milestone id → the day it happened
-    plan_id: str = ""  # tells apart two plans meant for one calendar (both legs); never identifying data
-    contact: str | None = None  # whom to call (the surgical team's numbers); default: the protocol's
-    confirmed: tuple[str, ...] = ()  # milestones whose recorded dates are outside their windows on purpose
+        default="",
+    )
 
     def __post_init__(self) -> None:
         problems: list[Problem] = []
@@ -374,6 +376,12 @@ class Plan:
                 value = list(value)
             data[declared.key] = value
         return data
+
+
+#: Every field of a plan, in the order the command line shows them (see `Field`).
+FIELDS: tuple[Field, ...] = tuple(replace(f.metadata[_FIELD], attribute=f.name) for f in dataclass_fields(Plan))
+BY_NAME = {f.name: f for f in FIELDS}
+BY_ATTRIBUTE = {f.attribute: f for f in FIELDS}
 
 
 def updated(earlier: Mapping[str, Any], given: Mapping[str, Any]) -> dict[str, Any]:
