@@ -113,7 +113,8 @@ def read_rows(path: Path, text: str | None = None) -> Iterator[Row]:
             if number >= MAX_ROWS:
                 raise click.BadParameter(f"more than {MAX_ROWS:,} rows", param_hint=str(path))
             options = {k: (v or "").strip() for k, v in record.items() if k is not None}
-            if None in record:
+            # empty cells past the header's columns are what a spreadsheet saves, not values
+            if any((extra or "").strip() for extra in record.get(None) or ()):
                 options["(extra)"] = "a row has more values than the header has columns"
             yield Row(reader.line_num, options)
     except csv.Error as error:

@@ -243,8 +243,9 @@ def processes_in_group(group: int) -> list[int]:
 
 def test_blank_rows_of_a_spreadsheet_are_skipped_and_said_once(tmp_path) -> None:
     """A spreadsheet saves the empty rows below a table as separators only: they are no plans,
-    neither written nor failed, and the manifest keeps the file's own separator."""
-    rows = "surgery-date;side;output\n2027-03-01;left;a.ics\n;;\n2027-03-02;right;b.ics\n;;\n;;\n"
+    neither written nor failed (nor are empty cells past the header's columns values), and the
+    manifest keeps the file's own separator."""
+    rows = "surgery-date;side;output\n2027-03-01;left;a.ics\n;;\n2027-03-02;right;b.ics;\n;;;\n;;\n"
     (tmp_path / "plans.csv").write_text(rows, encoding="utf-8")
     result = run("batch", str(tmp_path / "plans.csv"), "--out-dir", str(tmp_path / "out"), cwd=tmp_path)
     assert result.exit_code == 0, result.stderr
