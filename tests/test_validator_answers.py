@@ -76,3 +76,21 @@ def test_a_kept_answer_is_the_answer_and_a_changed_file_is_proved_again(tmp_path
     path.write_text(source.replace("default = 6        # S4", "default = 7        # S4"))
     validate(path, cache=cache)
     assert proved == ["proximal-hamstring-repair"]
+
+
+def test_a_malformed_kept_answer_is_proved_again_not_believed(tmp_path: Path) -> None:
+    # An entry that passes the cache's own checks (it is well-formed JSON with its digest) but is
+    # not an answer of this shape: validate works it out again instead of failing or trusting it.
+    from recovery.cache import Cache
+    from recovery.protocol.loader import load
+    from recovery.schedule import validate as checking
+
+    cache, warning = Cache.open(tmp_path / "cache")
+    assert cache is not None, warning
+    path = tmp_path / "mine.toml"
+    path.write_text((BUNDLED / "proximal-hamstring-repair.toml").read_text())
+    entry = checking._answer_key(load(path, cache=cache))
+    expected = validate(path)
+    for planted in ("passed", {"errors": [{"message": "x", "colour": 1}], "warnings": [], "notes": []}, {"errors": 3}):
+        cache.put(checking.ANSWER, entry, planted)
+        assert validate(path, cache=cache) == expected
