@@ -59,6 +59,8 @@ class ReferenceGraph:
     definitions: dict[Point, Definition]
     #: `order()` by the points given: the same few sets recur (each plan's recorded milestones).
     _orders: dict[frozenset[Point], list[Point]] = field(default_factory=dict, compare=False, repr=False)
+    #: What moves each point's day (`schedule.proof.moves`), worked out once per graph.
+    moves: dict[Point, frozenset[tuple[str, str]]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, items: Iterable[tuple[str, Dated]]) -> ReferenceGraph:

@@ -11,9 +11,10 @@ changes in each hemisphere.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import date
+from functools import partial
 from itertools import product
 from typing import Any
 
@@ -100,12 +101,7 @@ def trial_problems(protocol: Protocol) -> list[Problem]:
     the first plan that shows it (for a plan that holds several bounds, the bound alone)."""
     found: dict[tuple[str, str, str], Problem] = {}
     for plan, parts in trial_plans(protocol):
-        shown: dict[tuple[str, str, str], Problem] = {}
-        if _lay_out(protocol, plan, shown) and len(parts) > 1:
-            for part in parts:
-                _lay_out(protocol, replace(plan, overrides=part), found)
-        for key, problem in shown.items():
-            found.setdefault(key, problem)
+        _by_parts(partial(_lay_out, protocol), plan, [replace(plan, overrides=part) for part in parts], found)
     # One cause, one message, across plans too: what follows from an item that is itself broken
     # on some plan is left out.
     broken = {problem.item for problem in found.values() if problem.item}
@@ -264,26 +260,20 @@ def coherence_problems(protocol: Protocol) -> tuple[list[Problem], list[str]]:
             meets.setdefault(variable, set()).update(read)
     plans, notes = coherence_plans(protocol)
     for plan, parts in plans:
-        shown: dict[tuple[str, str], Problem] = {}
-        _prove_plan(protocol, plan, meets, shown)
-        if shown and len(parts) > 1:
-            # a plan holding several combinations: name the one that shows each problem
-            for part in parts:
-                _prove_plan(protocol, replace(plan, overrides=part), meets, found)
-        for key, problem in shown.items():
-            found.setdefault(key, problem)
+        _by_parts(partial(_prove_plan, protocol, meets), plan, [replace(plan, overrides=part) for part in parts], found)
     return list(found.values()), notes
 
 
 def _prove_plan(
-    protocol: Protocol, plan: Plan, meets: dict[Variable, set[Variable]], found: dict[tuple[str, str], Problem]
-) -> None:
-    """One coherence plan, with its milestones recorded as `coherence_problems` says."""
+    protocol: Protocol, meets: dict[Variable, set[Variable]], plan: Plan, found: dict[tuple[str, str], Problem]
+) -> bool:
+    """One coherence plan, with its milestones recorded as `coherence_problems` says; whether it
+    showed a problem."""
     try:
         windows = check_coherence(protocol, plan)
     except RecoveryError as error:
         _keep(found, error.problems, protocol)
-        return
+        return True
     changed = [("number", n) for n in plan.overrides] + [("choice", n) for n in plan.overrides]
     recordable = [
         name
@@ -295,13 +285,28 @@ def _prove_plan(
     for batch in _apart(recordable, meets):
         for end in (0, 1):
             scenarios.append({name: window[end] for name in batch if (window := windows[name]) is not None})
+    shows = partial(_shows_problems, protocol)
+    showed = False
     for recorded in dict.fromkeys(tuple(sorted(s.items())) for s in scenarios):
-        shown: dict[tuple[str, str], Problem] = {}
-        if _shows_problems(protocol, replace(plan, actuals=dict(recorded)), shown) and len(recorded) > 1:
-            for single in recorded:  # name the milestone that shows each problem
-                _shows_problems(protocol, replace(plan, actuals=dict([single])), found)
-        for key, problem in shown.items():
-            found.setdefault(key, problem)
+        singles = [replace(plan, actuals=dict([single])) for single in recorded]
+        showed |= _by_parts(shows, replace(plan, actuals=dict(recorded)), singles, found)
+    return showed
+
+
+def _by_parts(
+    check: Callable[[Plan, dict[Any, Problem]], bool], whole: Plan, parts: list[Plan], found: dict[Any, Problem]
+) -> bool:
+    """Check a plan that holds several combinations (`parts`) at once, keeping what it shows in
+    `found`; when it shows a problem, check each part alone first, so that a message names only
+    the combination that shows it. Whether the whole plan showed a problem."""
+    shown: dict[Any, Problem] = {}
+    showed = check(whole, shown)
+    if showed and len(parts) > 1:
+        for part in parts:
+            check(part, found)
+    for key, problem in shown.items():
+        found.setdefault(key, problem)
+    return showed
 
 
 def _shows_problems(protocol: Protocol, plan: Plan, found: dict[tuple[str, str], Problem]) -> bool:
