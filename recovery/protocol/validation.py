@@ -113,36 +113,37 @@ def _problems_in_the_rest(
     those dates read as day 0, so that the item's other fields are checked too (a bad `end`
     behind the same item's bad `start`), and nothing is reported at the dates read as day 0."""
     broken: dict[str, set[Any]] = {}
-    mended: dict[tuple[str, int], dict[str, Any]] = {}
     for detail in error.errors():
         loc = detail["loc"]
         if len(loc) >= 2 and loc[0] in (*SECTIONS, "parameters", "variants", "red_flags"):
             broken.setdefault(loc[0], set()).add(loc[1])
         elif loc:
             return []  # a top-level field is wrong: nothing else can be checked reliably
+    # An item mended where it can be: unknown keys left out, unreadable dates read as day 0.
+    mended: dict[tuple[str, int], dict[str, Any]] = {}
+    unmendable: set[tuple[str, int]] = set()
+    guessed: set[str] = set()  # the places of the dates read as day 0
     for detail in error.errors():
         loc = detail["loc"]
-        if loc[0] not in SECTIONS or not isinstance(loc[1], int) or not isinstance(raw.get(loc[0]), list):
+        items = raw.get(str(loc[0]))
+        if loc[0] not in SECTIONS or not isinstance(items, list) or not isinstance(loc[1], int):
             continue
-        item = raw[loc[0]][loc[1]] if loc[1] < len(raw[loc[0]]) else None
-        if not isinstance(item, dict):
+        item = items[loc[1]] if loc[1] < len(items) else None
+        if not isinstance(item, dict) or len(loc) != 3:
+            unmendable.add((loc[0], loc[1]))
             continue
         fix = mended.setdefault((loc[0], loc[1]), dict(item))
-        if len(loc) == 3 and detail["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
+        if detail["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
             fix.pop(str(loc[2]), None)
-        elif len(loc) == 3 and loc[2] in _DATES and detail["type"] == "time_expr":
+        elif loc[2] in _DATES and detail["type"] == "time_expr":
             fix[str(loc[2])] = "day 0"
-            fix.setdefault("__mended__", []).append(str(loc[2]))
+            guessed.add(place(loc[0], str(item.get("id")), str(loc[2])))
         else:
-            fix["__whole__"] = True
-    guessed: set[tuple[str, str]] = set()
+            unmendable.add((loc[0], loc[1]))
     for (section, position), fix in mended.items():
-        if fix.pop("__whole__", False):
-            continue
-        for key in fix.pop("__mended__", []):
-            guessed.add((str(fix.get("id")), key))
-        raw = {**raw, section: [fix if i == position else x for i, x in enumerate(raw[section])]}
-        broken[section].discard(position)
+        if (section, position) not in unmendable:
+            raw = {**raw, section: [fix if i == position else x for i, x in enumerate(raw[section])]}
+            broken[section].discard(position)
     rest = dict(raw)
     dropped: set[str] = set()
     for key, positions in broken.items():
@@ -157,12 +158,7 @@ def _problems_in_the_rest(
     except ValidationError:
         return []
     protocol = located(protocol, source, sources)
-    return [
-        p
-        for p in check_protocol(protocol)
-        if not dropped.intersection(p.refers)
-        and not any(p.where == place(s, i, k) for s in SECTIONS for i, k in guessed)
-    ]
+    return [p for p in check_protocol(protocol) if not dropped.intersection(p.refers) and p.where not in guessed]
 
 
 #: The fields of an item that hold a date (a time expression).

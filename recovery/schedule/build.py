@@ -169,28 +169,15 @@ def build(protocol: Protocol, plan: Plan, *, facts: bool = True) -> Schedule:
 
 def check_coherence(protocol: Protocol, plan: Plan) -> dict[str, tuple[date, date] | None]:
     """Only the first steps of `build`: the days of a plan's items, refused as `build` would
-    refuse them when they contradict each other (see `coherence`). Returns the milestones'
-    windows, as `milestone_windows` does."""
+    refuse them when they contradict each other (see `coherence`). Returns, for each scheduled
+    milestone, the first and last day its real date may be recorded without --confirm (a
+    clearance: from its earliest day to ask; without `recordable`, that day alone), or None
+    when the protocol gives no window."""
     values = parameter_values(protocol, plan)
     dates = _resolve(protocol, values, plan)
     _check_actuals(protocol, plan, values, dates)
     days = resolve_days(protocol, values, plan, dates)
     _check_coherence(protocol, values, plan, dates, days)
-    return _windows(protocol, values, plan, dates, days)
-
-
-def milestone_windows(protocol: Protocol, plan: Plan) -> dict[str, tuple[date, date] | None]:
-    """For each scheduled milestone, the first and last day its real date may be recorded without
-    --confirm (a clearance: from its earliest day to ask; without `recordable`, that day alone),
-    or None when the protocol gives no window. The plan's own recorded days are not checked."""
-    values = parameter_values(protocol, plan)
-    dates = _resolve(protocol, values, plan)
-    return _windows(protocol, values, plan, dates, resolve_days(protocol, values, plan, dates))
-
-
-def _windows(
-    protocol: Protocol, values: dict[str, Any], plan: Plan, dates: dict[Point, date], days: Days
-) -> dict[str, tuple[date, date] | None]:
     day_of = day_finder(dates, plan.surgery_date, values)
     windows: dict[str, tuple[date, date] | None] = {}
     for milestone in protocol.milestones:

@@ -19,6 +19,7 @@ from recovery.protocol.loader import load
 from recovery.protocol.model import Protocol
 from recovery.protocol.review import untagged_numbers
 from recovery.schedule.trial import coherence_problems, trial_problems
+from recovery.schedule.zones import TZDATA_VERSION
 
 
 @dataclass(frozen=True)
@@ -87,15 +88,9 @@ def _answer_key(protocol: Protocol) -> str:
 
     folders = [Path(__file__).parent, Path(plain.__file__).parent]
     code = [module.read_bytes() for folder in folders for module in sorted(folder.glob("*.py"))]
-    try:
-        import tzdata
-
-        zones = str(tzdata.IANA_VERSION)
-    except ImportError:  # pragma: no cover - tzdata is a dependency
-        zones = ""
     placed = [protocol.source, protocol.family, *(item.source for _, item in protocol.items())]
     data = json.dumps([plain.to_data(protocol), placed], sort_keys=True, default=str, ensure_ascii=False)
-    return digest(__version__.encode(), zones.encode(), *code, data.encode())
+    return digest(__version__.encode(), TZDATA_VERSION.encode(), *code, data.encode())
 
 
 def _findings_data(findings: Findings) -> dict[str, Any]:
