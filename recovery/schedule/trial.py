@@ -101,7 +101,7 @@ def trial_problems(protocol: Protocol) -> list[Problem]:
     the first plan that shows it (for a plan that holds several bounds, the bound alone)."""
     found: dict[tuple[str, str, str], Problem] = {}
     for plan, parts in trial_plans(protocol):
-        _by_parts(partial(_lay_out, protocol), plan, [replace(plan, overrides=part) for part in parts], found)
+        _by_parts(partial(_lay_out, protocol), plan, "overrides", parts, found)
     # One cause, one message, across plans too: what follows from an item that is itself broken
     # on some plan is left out.
     broken = {problem.item for problem in found.values() if problem.item}
@@ -260,7 +260,7 @@ def coherence_problems(protocol: Protocol) -> tuple[list[Problem], list[str]]:
             meets.setdefault(variable, set()).update(read)
     plans, notes = coherence_plans(protocol)
     for plan, parts in plans:
-        _by_parts(partial(_prove_plan, protocol, meets), plan, [replace(plan, overrides=part) for part in parts], found)
+        _by_parts(partial(_prove_plan, protocol, meets), plan, "overrides", parts, found)
     return list(found.values()), notes
 
 
@@ -288,22 +288,28 @@ def _prove_plan(
     shows = partial(_shows_problems, protocol)
     showed = False
     for recorded in dict.fromkeys(tuple(sorted(s.items())) for s in scenarios):
-        singles = [replace(plan, actuals=dict([single])) for single in recorded]
-        showed |= _by_parts(shows, replace(plan, actuals=dict(recorded)), singles, found)
+        singles = [dict([single]) for single in recorded]
+        showed |= _by_parts(shows, replace(plan, actuals=dict(recorded)), "actuals", singles, found)
     return showed
 
 
 def _by_parts(
-    check: Callable[[Plan, dict[Any, Problem]], bool], whole: Plan, parts: list[Plan], found: dict[Any, Problem]
+    check: Callable[[Plan, dict[Any, Problem]], bool],
+    whole: Plan,
+    field: str,
+    parts: list[dict[str, Any]],
+    found: dict[Any, Problem],
 ) -> bool:
-    """Check a plan that holds several combinations (`parts`) at once, keeping what it shows in
-    `found`; when it shows a problem, check each part alone first, so that a message names only
-    the combination that shows it. Whether the whole plan showed a problem."""
+    """Check a plan whose `field` holds several combinations (`parts`) at once, keeping what it
+    shows in `found`; when it shows a problem, check the plan with each part alone first, so that
+    a message names only the combination that shows it (the plans of the parts are made only
+    then: each costs a conversion of all its values). Whether the whole plan showed a problem."""
     shown: dict[Any, Problem] = {}
     showed = check(whole, shown)
     if showed and len(parts) > 1:
-        for part in parts:
-            check(part, found)
+        for held in parts:
+            changed: dict[str, Any] = {field: held}
+            check(replace(whole, **changed), found)
     for key, problem in shown.items():
         found.setdefault(key, problem)
     return showed
