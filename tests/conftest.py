@@ -71,6 +71,13 @@ def generate(tmp_path: Path, *args: str, epoch: str = EPOCH) -> bytes:
     return out.read_bytes()
 
 
+def vtimezone_text(zone: str, first: date, last: date) -> str:
+    """The VTIMEZONE the writer makes for these days, as the text of a file (CRLF lines)."""
+    from recovery.writers.vtimezone import vtimezone
+
+    return "\r\n".join(vtimezone(zone, first, last)) + "\r\n"
+
+
 def occurrences(data: bytes) -> list[tuple[str, object, str]]:
     """(summary, start, uid) of every occurrence, expanded by recurring-ical-events."""
     import icalendar

@@ -12,9 +12,8 @@ from hypothesis import strategies as st
 
 from recovery.schedule import SURGEON_FIRST
 from recovery.schedule.zones import zone as tzdata_zone
-from recovery.writers.vtimezone import vtimezone
 
-from conftest import EPOCH, comparable, generate, occurrences, run, strict_occurrences
+from conftest import EPOCH, comparable, generate, occurrences, run, strict_occurrences, vtimezone_text
 
 ZONES = ["America/New_York", "Europe/Berlin", "Australia/Sydney", "Asia/Kolkata", "America/Mexico_City"]
 
@@ -113,7 +112,7 @@ def test_daily_reminders_stay_at_their_local_time_across_dst(tmp_path, zone: str
 )
 def test_written_vtimezone_gives_zoneinfo_offsets_around_every_change(zone: str, surgery: date) -> None:
     last = surgery + timedelta(days=200)
-    written = tzical(io.StringIO(vtimezone(zone, surgery, last).to_ical().decode())).get()  # an independent reader
+    written = tzical(io.StringIO(vtimezone_text(zone, surgery, last))).get()  # an independent reader
     real = tzdata_zone(zone)
     moment = datetime.combine(surgery, time(0), real).astimezone(UTC)
     end = datetime.combine(last + timedelta(1), time(0), real).astimezone(UTC)
@@ -127,7 +126,7 @@ def test_written_vtimezone_gives_zoneinfo_offsets_around_every_change(zone: str,
 
 @pytest.mark.parametrize("zone", ["America/New_York", "Europe/Berlin", "Australia/Sydney", "Europe/Dublin"])
 def test_vtimezone_is_in_rule_form(zone: str) -> None:
-    component = icalendar.Timezone.from_ical(vtimezone(zone, date(2027, 3, 1), date(2027, 9, 1)).to_ical())
+    component = icalendar.Timezone.from_ical(vtimezone_text(zone, date(2027, 3, 1), date(2027, 9, 1)))
     observances = component.subcomponents
     assert sorted(o.name for o in observances) == ["DAYLIGHT", "STANDARD"]
     for observance in observances:
@@ -140,7 +139,7 @@ def test_vtimezone_is_in_rule_form(zone: str) -> None:
 
 @pytest.mark.parametrize("zone", ["Asia/Kolkata", "America/Mexico_City"])
 def test_zone_without_dst_has_one_standard_observance(zone: str) -> None:
-    component = icalendar.Timezone.from_ical(vtimezone(zone, date(2027, 3, 1), date(2027, 9, 1)).to_ical())
+    component = icalendar.Timezone.from_ical(vtimezone_text(zone, date(2027, 3, 1), date(2027, 9, 1)))
     assert [o.name for o in component.subcomponents] == ["STANDARD"]
     assert "RRULE" not in component.subcomponents[0]
 
@@ -434,3 +433,29 @@ def test_booking_reminders_ring_on_a_clinic_day_after_the_surgery(tmp_path) -> N
             assert day > date(2027, 3, 5)
             assert day.weekday() < 5
             assert event.walk("VALARM")
+
+
+@given(
+    st.timedeltas(min_value=timedelta(days=-400), max_value=timedelta(days=400)).map(
+        lambda t: t - t % timedelta(seconds=1)
+    )
+)
+def test_durations_are_written_as_icalendar_writes_and_reads_them(value: timedelta) -> None:
+    from icalendar.prop import vDuration
+
+    from recovery.writers.values import duration
+
+    written = duration(value)
+    assert vDuration.from_ical(written) == value
+    assert written == ("PT0S" if not value else vDuration(value).to_ical().decode())
+
+
+@given(st.integers(min_value=-15 * 3600, max_value=15 * 3600))
+def test_utc_offsets_are_written_as_icalendar_writes_and_reads_them(seconds: int) -> None:
+    from icalendar.prop import vUTCOffset
+
+    from recovery.writers.values import offset
+
+    value = timedelta(seconds=seconds)
+    assert vUTCOffset.from_ical(offset(value)) == value
+    assert offset(value) == vUTCOffset(value).to_ical()

@@ -19,9 +19,8 @@ from dateutil.tz import tzical
 
 from recovery.schedule.zones import TZDATA_VERSION, zone_names
 from recovery.schedule.zones import zone as tzdata_zone
-from recovery.writers.vtimezone import vtimezone
 
-from conftest import EPOCH, HERE, generate, occurrences, run, strict_occurrences
+from conftest import EPOCH, HERE, generate, occurrences, run, strict_occurrences, vtimezone_text
 
 ZONES = {  # zone: (a surgery date before its spring change, one before its autumn change)
     "Europe/London": ("2027-03-20", "2027-10-20"),
@@ -91,19 +90,19 @@ def test_every_reader_puts_every_reminder_at_its_local_time(tmp_path, zone: str,
 
 @pytest.mark.parametrize("zone", ["Pacific/Auckland", "Pacific/Chatham", "Europe/London", "Europe/Berlin"])
 def test_a_last_sunday_is_written_as_the_last_sunday(zone: str) -> None:
-    component = vtimezone(zone, date(2027, 3, 1), date(2027, 9, 1)).to_ical().decode()
+    component = vtimezone_text(zone, date(2027, 3, 1), date(2027, 9, 1))
     assert "BYDAY=-1SU" in component
     assert "BYDAY=4SU" not in component
 
 
 def test_observances_start_in_1970() -> None:
-    component = icalendar.Timezone.from_ical(vtimezone("Europe/London", date(2027, 3, 1), date(2027, 9, 1)).to_ical())
+    component = icalendar.Timezone.from_ical(vtimezone_text("Europe/London", date(2027, 3, 1), date(2027, 9, 1)))
     assert [o["DTSTART"].dt.year for o in component.subcomponents] == [1970, 1970]
 
 
 def offsets_agree(name: str, first: date, last: date, span: tuple[date, date]) -> None:
     """The VTIMEZONE written for `span`, read by dateutil, gives the pinned zone's offset from `first` to `last`."""
-    written = tzical(io.StringIO(vtimezone(name, *span).to_ical().decode())).get()
+    written = tzical(io.StringIO(vtimezone_text(name, *span))).get()
     real = tzdata_zone(name)
     moments = []
     day = datetime(first.year, first.month, first.day, 12, tzinfo=UTC)

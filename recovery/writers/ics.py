@@ -12,8 +12,9 @@ UID (the previous file is read by `writers.previous`): unchanged events keep the
 left the plan comes back as STATUS:CANCELLED, without its alarm.
 
 One model of an event: `_Event`, its content lines. TEXT values are escaped by `values.text`
-(icalendar's vText misreads a backslash before N); icalendar encodes durations, the VTIMEZONE
-and the properties of a previous file's event; the lines are assembled and folded here. Writing a calendar through icalendar's components took 17 ms a calendar against 2 ms
+(icalendar's vText misreads a backslash before N), other values by `values` too, the VTIMEZONE
+by `vtimezone`; icalendar reads a previous file and encodes the properties of its events again
+(`--update`); the lines are assembled and folded here. Writing a calendar through icalendar's components took 17 ms a calendar against 2 ms
 this way (measured in one process, 30 calendars), which is most of a command's own time and of a
 clinic batch's: see `fold`.
 """
@@ -147,8 +148,7 @@ def write(schedule: Schedule, stamp: datetime | None = None, previous: Previous 
 @lru_cache(maxsize=64)
 def _vtimezone_lines(name: str, first_year: int, last_year: int) -> tuple[str, ...]:
     """The VTIMEZONE's content lines: the same for every plan in these years, so made once per process."""
-    component = vtimezone(name, date(first_year, 1, 1), date(last_year, 12, 31))
-    return tuple(str(line) for line in component.content_lines() if line)
+    return vtimezone(name, date(first_year, 1, 1), date(last_year, 12, 31))
 
 
 @lru_cache(maxsize=8192)

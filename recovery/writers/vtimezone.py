@@ -23,10 +23,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from icalendar import Timezone, TimezoneDaylight, TimezoneStandard
-
 from recovery.schedule.zones import offset_changes, utc_offset, zone
 from recovery.words import WEEKDAYS
+from recovery.writers.values import local_time, offset, text
 
 #: RFC 5545's two-letter weekday codes, by the protocol file's weekday names.
 BYDAY_CODES: dict[str, str] = {day: day[:2].upper() for day in WEEKDAYS}
@@ -124,18 +123,17 @@ def _day_in_year(year: int, month: int, position: str, weekday: int) -> date:
     return date(year, month, days[int(position) - 1 if position != "-1" else -1])
 
 
-def vtimezone(name: str, first: date, last: date) -> Timezone:
-    """A VTIMEZONE for zone `name` that is exact from the year before `first` to the end of `last`'s year."""
-    component = Timezone()
-    component.add("tzid", name)
+def vtimezone(name: str, first: date, last: date) -> tuple[str, ...]:
+    """The content lines of a VTIMEZONE for zone `name` (unfolded), exact from the year before
+    `first` to the end of `last`'s year."""
     tz = zone(name)
     years = range(first.year - 1, last.year + 1)
     changes = _in_years(tz, years.start, years.stop - 1)
+    lines = ["BEGIN:VTIMEZONE", f"TZID:{text(name)}"]
     if not changes:
         moment = datetime(first.year, 1, 1, tzinfo=tz)
-        offset = utc_offset(moment)
-        component.add_component(_observance(False, datetime(ANCHOR_YEAR, 1, 1), offset, offset, moment.tzname()))
-        return component
+        at = utc_offset(moment)
+        return (*lines, *_observance(False, datetime(ANCHOR_YEAR, 1, 1), at, at, moment.tzname()), "END:VTIMEZONE")
     to_standard = [c for c in changes if not c.is_dst]
     to_dst = [c for c in changes if c.is_dst]
     rules = [(group, _yearly_rule(tz, group, years)) for group in (to_standard, to_dst)]
@@ -145,49 +143,29 @@ def vtimezone(name: str, first: date, last: date) -> Timezone:
             head = group[0]
             onset = head.local_onset
             day = _day_in_year(ANCHOR_YEAR, onset.month, position, onset.weekday())
-            rule = {
-                "FREQ": "YEARLY",
-                "BYDAY": position + BYDAY_CODES[WEEKDAYS[onset.weekday()]],
-                "BYMONTH": onset.month,
-            }
-            component.add_component(
-                _observance(
-                    head.is_dst,
-                    datetime.combine(day, onset.time()),
-                    head.offset_before,
-                    head.offset_after,
-                    head.name,
-                    rule,
-                )
+            rule = f"FREQ=YEARLY;BYDAY={position}{BYDAY_CODES[WEEKDAYS[onset.weekday()]]};BYMONTH={onset.month}"
+            lines += _observance(
+                head.is_dst, datetime.combine(day, onset.time()), head.offset_before, head.offset_after, head.name, rule
             )
-        return component
+        return (*lines, "END:VTIMEZONE")
     # The rules change within these years: one observance per transition, each exact.
     before = changes[0]
     initial = (before.instant - timedelta(days=1)).astimezone(tz)
-    component.add_component(
-        _observance(False, datetime(ANCHOR_YEAR, 1, 1), before.offset_before, before.offset_before, initial.tzname())
+    lines += _observance(
+        False, datetime(ANCHOR_YEAR, 1, 1), before.offset_before, before.offset_before, initial.tzname()
     )
     for change in changes:
-        component.add_component(
-            _observance(change.is_dst, change.local_onset, change.offset_before, change.offset_after, change.name)
-        )
-    return component
+        lines += _observance(change.is_dst, change.local_onset, change.offset_before, change.offset_after, change.name)
+    return (*lines, "END:VTIMEZONE")
 
 
 def _observance(
-    is_dst: bool,
-    onset: datetime,
-    before: timedelta,
-    after: timedelta,
-    name: str | None,
-    rule: dict[str, object] | None = None,
-) -> TimezoneStandard | TimezoneDaylight:
-    observance = TimezoneDaylight() if is_dst else TimezoneStandard()
-    observance.add("dtstart", onset)
+    is_dst: bool, onset: datetime, before: timedelta, after: timedelta, name: str | None, rule: str = ""
+) -> list[str]:
+    kind = "DAYLIGHT" if is_dst else "STANDARD"
+    lines = [f"BEGIN:{kind}", f"DTSTART:{local_time(onset)}"]
     if rule:
-        observance.add("rrule", rule)
+        lines.append(f"RRULE:{rule}")
     if name:
-        observance.add("tzname", name)
-    observance.add("tzoffsetfrom", before)
-    observance.add("tzoffsetto", after)
-    return observance
+        lines.append(f"TZNAME:{text(name)}")
+    return [*lines, f"TZOFFSETFROM:{offset(before)}", f"TZOFFSETTO:{offset(after)}", f"END:{kind}"]
