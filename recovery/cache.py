@@ -21,14 +21,14 @@ leaves no temporary file behind.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import re
-import secrets
 import stat
 from pathlib import Path
 from typing import Any
+
+from recovery.digests import sha256
 
 #: The largest entry read or written: a protocol file has at most 1 MB of TOML.
 MAX_ENTRY_BYTES = 8_000_000
@@ -41,7 +41,7 @@ _SUPPORTED = os.open in os.supports_dir_fd and hasattr(os, "O_NOFOLLOW") and has
 
 def digest(*parts: bytes) -> str:
     """A SHA-256 hex digest of the parts, each ended by a NUL so that no two lists of parts share one."""
-    hashed = hashlib.sha256()
+    hashed = sha256()
     for part in parts:
         hashed.update(part)
         hashed.update(b"\0")
@@ -138,7 +138,7 @@ class Cache:
         if len(entry) > MAX_ENTRY_BYTES:
             return
         name = _file_name(kind, key)
-        temporary = f".{name}.{secrets.token_hex(8)}.tmp"
+        temporary = f".{name}.{os.urandom(8).hex()}.tmp"
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
         try:
             handle = os.open(temporary, flags, 0o600, dir_fd=self._descriptor)

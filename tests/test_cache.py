@@ -287,18 +287,46 @@ def test_a_changed_parent_is_read_again(tmp_path) -> None:
     assert protocol.family == "base"
 
 
+def test_a_parent_found_by_name_is_found_again(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A clinic's file extends a protocol by name; a file of that name put in an earlier search
+    folder afterwards is the parent from then on, although neither file of the first run changed."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    base = 'id = "base"\ntitle = "Base"\nversion = "1"\n[[phases]]\nid = "p"\ntitle = "{}"\nstart = "day 0"\nend = "2 weeks"\n'
+    (second / "base.toml").write_text(base.format("Second") + RED_FLAG)
+    (tmp_path / "clinic.toml").write_text('id = "clinic"\nextends = "base"\ntitle = "Clinic"\nversion = "1"\n')
+    monkeypatch.setenv("RECOVERY_PROTOCOLS", f"{first}{os.pathsep}{second}")
+    with opened(tmp_path / "cache") as cache:
+        assert load(tmp_path / "clinic.toml", cache=cache).phases[0].title == "Second"
+        assert load(tmp_path / "clinic.toml", cache=cache).phases[0].title == "Second"
+        (first / "base.toml").write_text(base.format("First") + RED_FLAG)
+        assert load(tmp_path / "clinic.toml", cache=cache).phases[0].title == "First"
+
+
+def test_an_unchanged_file_is_not_parsed_again(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from recovery.protocol import loader
+
+    with opened(tmp_path / "cache") as cache:
+        first = load(HAMSTRING, cache=cache)
+        monkeypatch.setattr(loader, "_parse", lambda path, content: pytest.fail(f"{path} was parsed again"))
+        again = load(HAMSTRING, cache=cache)
+    assert again == first
+    assert [item.source for _, item in again.items()] == [item.source for _, item in first.items()]
+
+
 def test_generate_with_a_warm_cache_does_not_import_the_validator(tmp_path) -> None:
     env = {**os.environ, "RECOVERY_CACHE_DIR": str(tmp_path / "cache"), "SOURCE_DATE_EPOCH": "1795000000"}
     script = (
         "import sys; from recovery.cli import main\n"
         "try:\n    main(['generate', '--surgery-date', '2027-03-01', '--timezone', 'UTC', '-o', '-'])\n"
         "except SystemExit:\n    pass\n"
-        "print('pydantic' in sys.modules, file=sys.stderr)"
+        "print('pydantic' in sys.modules, 'tomllib' in sys.modules, file=sys.stderr)"
     )
     first = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
-    assert first.stderr.strip().endswith("True")
+    assert first.stderr.strip().endswith("True True")
     second = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
-    assert second.stderr.strip().endswith("False")
+    assert second.stderr.strip().endswith("False False")
     assert first.stdout == second.stdout
 
 
@@ -330,3 +358,12 @@ def test_the_compiled_template_is_kept_and_a_planted_one_in_a_shared_folder_neve
     assert "not used" in result.stderr
     assert not marker.exists()
     assert again.exit_code == 0
+
+
+def test_the_program_s_own_sha256_is_hashlib_s() -> None:
+    import hashlib
+
+    from recovery.digests import sha256
+
+    for data in (b"", b"x", bytes(range(256)) * 100):
+        assert sha256(data).hexdigest() == hashlib.sha256(data).hexdigest()

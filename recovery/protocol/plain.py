@@ -26,7 +26,7 @@ KIND = "protocol"
 
 
 @cache
-def _code() -> bytes:
+def code() -> bytes:
     """The package version and the source of every module that decides whether a protocol is valid."""
     folder = Path(__file__).parent
     parts = [__version__.encode()]
@@ -37,7 +37,7 @@ def _code() -> bytes:
 
 def key(raw: dict[str, Any]) -> str:
     """The cache key of merged protocol file data under the current code."""
-    return digest(_code(), json.dumps(raw, sort_keys=True, default=str, ensure_ascii=False).encode())
+    return digest(code(), json.dumps(raw, sort_keys=True, default=str, ensure_ascii=False).encode())
 
 
 def recall(cache: Cache, entry: str) -> Protocol | None:

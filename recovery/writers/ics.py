@@ -22,7 +22,6 @@ clinic batch's: see `fold`.
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import os
 from collections.abc import Iterator
@@ -31,6 +30,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from recovery.digests import sha256
 from recovery.errors import PlanError
 from recovery.schedule.items import CARE_TEAM_FIRST, SURGEON_FIRST, Schedule, Series, Session, Span
 from recovery.schedule.zones import TZDATA_VERSION
@@ -85,7 +85,7 @@ def plan_key(schedule: Schedule) -> str:
 
 @lru_cache(maxsize=8192)
 def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+    return sha256(text.encode()).hexdigest()[:32]
 
 
 def uid(schedule: Schedule, item_id: str, slot: str = "", part: int = 1) -> str:
