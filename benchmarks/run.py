@@ -36,6 +36,9 @@ FLOOR_WRITING = [sys.executable, "-c", "import icalendar, click, dateutil; from 
 # (recovery/__main__.py), which the plain floor does not. This floor does the same, to show how
 # much of a ratio comes from that and how much from the program's own code.
 FLOOR_PAUSED = [sys.executable, "-c", "import gc; gc.disable(); import icalendar, click, dateutil; gc.freeze()"]
+# The handout renders with Jinja2, which the floor does not import: this is the floor of any
+# program that renders a template with it.
+FLOOR_TEMPLATE = [sys.executable, "-c", "import icalendar, click, dateutil, jinja2"]
 CLI = [sys.executable, str(ROOT / "cli.py")]
 PLAN = ["--surgery-date", "2027-03-01", "--timezone", "America/New_York"]
 
@@ -168,6 +171,11 @@ def main() -> None:
         other_seconds = statistics.median(timed(other, env) for _ in range(runs))
         print(f"| {name:<34} | {other_seconds * 1000:>6.0f} ms | {'':>14} |")
         print(f"| {'generate (.ics), against that':<34} | {seconds * 1000:>6.0f} ms | {ratio:>14.2f} |")
+    seconds, ratio = paired(commands["handout"], env, runs, FLOOR_TEMPLATE)
+    print(
+        f"| {'floor + jinja2':<34} | {statistics.median(timed(FLOOR_TEMPLATE, env) for _ in range(runs)) * 1000:>6.0f} ms | {'':>14} |"
+    )
+    print(f"| {'handout, against that':<34} | {seconds * 1000:>6.0f} ms | {ratio:>14.2f} |")
     cold = []
     for _ in range(3):
         shutil.rmtree(scratch / "cache", ignore_errors=True)

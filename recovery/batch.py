@@ -18,7 +18,7 @@ import re
 import signal
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -27,6 +27,7 @@ from recovery.cache import Cache, default_folder
 from recovery.errors import OutputError, PlanError, Problem, ProtocolError, RecoveryError, did_you_mean
 from recovery.output import write_file
 from recovery.protocol import Protocol, loader
+from recovery.records import record
 from recovery.schedule import Plan, build
 from recovery.schedule.plan import (
     BY_ATTRIBUTE,
@@ -44,7 +45,7 @@ COLUMNS = ("protocol", *(f.name for f in FIELDS), "output")
 MAX_ROWS = 100_000
 
 
-@dataclass(frozen=True)
+@record
 class Row:
     """One plan of the batch: where it is in the file, and its options as the command line takes them."""
 
@@ -52,7 +53,7 @@ class Row:
     options: dict[str, str]
 
 
-@dataclass(frozen=True)
+@record
 class Outcome:
     """What became of one row: the file written, or the problems."""
 
@@ -66,7 +67,7 @@ class Outcome:
 MAX_FILE_BYTES = 50_000_000
 
 
-@dataclass(frozen=True)
+@record
 class Sheet:
     """A batch file as read: its plans, the separator its values use (the manifest uses it
     too), and the lines left out because every value on them was empty (a spreadsheet exports
@@ -291,7 +292,7 @@ class TerminatedError(Exception):
     """Raised (by the program's SIGTERM handler) to stop a batch being written."""
 
 
-@dataclass(frozen=True)
+@record
 class Report:
     """What `write_batch` did: every row's outcome, the rows of the file, the blank lines left
     out, and "interrupted" or "terminated" when it was stopped before the end."""

@@ -20,13 +20,14 @@ Usage errors (an unknown option, a malformed date) are click's and exit with 2.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+
+from recovery.records import record
 
 #: The exit code of an internal error (a bug), from BSD's sysexits.h (EX_SOFTWARE).
 INTERNAL_ERROR_EXIT = 70
 
 
-@dataclass(frozen=True)
+@record
 class Problem:
     """One thing wrong, as data: where it is, what it concerns, and what was expected.
 

@@ -18,7 +18,7 @@ MAY_IMPORT = {
     "serve": {"base", "protocol", "schedule", "writers"},  # the server is a front end, like the command line
     "cli": {"base", "protocol", "schedule", "writers", "serve"},
 }
-BASE = {"errors", "cache", "words", "output", "__init__"}
+BASE = {"errors", "cache", "digests", "records", "words", "output", "__init__"}
 
 
 def layer(module: str) -> str:
@@ -54,3 +54,22 @@ def test_a_module_imports_only_from_its_own_layer_and_those_below(path) -> None:
     for imported in imports(path):
         other = layer(imported)
         assert other == own or other in MAY_IMPORT[own], f"{name} ({own}) imports {imported} ({other})"
+
+
+def test_a_record_s_fields_cannot_be_assigned_to_the_type_checker(tmp_path) -> None:
+    """Records are plain dataclasses at run time (recovery/records.py); the type check in CI is what
+    keeps them values, so it must refuse an assignment to a field as it would for a frozen one."""
+    api = pytest.importorskip("mypy.api")
+    snippet = tmp_path / "assigns.py"
+    snippet.write_text(
+        "from recovery.protocol.model import Protocol\n"
+        "from recovery.schedule.items import Schedule\n\n\n"
+        "def change(protocol: Protocol, schedule: Schedule) -> None:\n"
+        "    protocol.title = 'another'\n"
+        "    schedule.protocol_title = 'another'\n"
+    )
+    out, _, status = api.run(
+        ["--no-incremental", "--follow-imports=silent", "--cache-dir", str(tmp_path), str(snippet)]
+    )
+    assert status == 1
+    assert out.count("is read-only") == 2, out

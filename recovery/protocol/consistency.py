@@ -12,7 +12,6 @@ import dataclasses
 import re
 import string
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 
 from recovery.errors import Problem, did_you_mean
 from recovery.protocol.model import (
@@ -29,6 +28,7 @@ from recovery.protocol.model import (
     where,
 )
 from recovery.protocol.timeexpr import TimeExpr
+from recovery.records import record
 from recovery.words import quoted_choices
 
 _PLAIN = re.compile(r"[a-z_][a-z0-9_]*")
@@ -90,7 +90,7 @@ def check_protocol(protocol: Protocol) -> list[Problem]:
     return problems if twice else problems + _check_cycles(protocol)
 
 
-@dataclass(frozen=True)
+@record
 class _Context:
     """What the item rules look up: the protocol, its items by id, its whole-number parameters, its phases."""
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import os
 import stat
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from recovery.cache import Cache, digest
 from recovery.errors import Problem, ProtocolError, did_you_mean
 from recovery.protocol import plain
 from recovery.protocol.model import SECTIONS, Protocol, located
-from recovery.protocol.review import states_a_measure
+from recovery.records import record
 from recovery.words import quoted_choices
 
 ENVIRONMENT_VARIABLE = "RECOVERY_PROTOCOLS"
@@ -75,7 +75,7 @@ def find(reference: str, relative_to: Path | None = None) -> Path:
     raise ProtocolError(f'unknown protocol "{reference}"{hint or ""} (available: {quoted_choices(names)})')
 
 
-@dataclass(frozen=True)
+@record
 class Entry:
     """A protocol found in the search folders, as `recovery protocols` lists it."""
 
@@ -185,7 +185,7 @@ def _recalled(cache: Cache, path: Path) -> Protocol | None:
         return None
 
 
-@dataclass(frozen=True)
+@record
 class Merged:
     """A protocol file's data with its `extends` chain applied."""
 
@@ -374,6 +374,8 @@ def _vouched(entry: dict[str, Any]) -> dict[str, Any]:
     """A child's change to an inherited entry. A new number (in a numeric key, or a dose, duration
     or angle in a new text) that brings no `sources` of its own drops the inherited ones, so that
     review asks for them."""
+    from recovery.protocol.review import states_a_measure  # only a file that extends another needs it
+
     if "sources" in entry:
         return entry
     if _NUMBERS & set(entry) or any(states_a_measure(value) for value in entry.values()):

@@ -10,13 +10,14 @@ before is rebuilt without importing pydantic at all. The checks that look across
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from functools import cached_property
 from typing import Annotated, Any, Literal, TypeVar
 
 from recovery.errors import did_you_mean, place
 from recovery.protocol.references import End, Point, ReferenceGraph
 from recovery.protocol.timeexpr import ID_PATTERN, TimeExpr, TimeExprError
+from recovery.records import record
 from recovery.words import CLOCK_PATTERN, SLOTS, quoted_choices
 
 #: The largest whole number a parameter may hold: 100 years counted in days. Larger ones can only
@@ -169,7 +170,7 @@ Levels = Annotated[
 # ---- The model.
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class Parameter:
     """A value the surgeon adjusts; a plan may override it within its bounds."""
 
@@ -222,7 +223,7 @@ class Parameter:
         return text
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class Variant:
     """A named set of parameter values, such as an accelerated course."""
 
@@ -232,7 +233,7 @@ class Variant:
     sources: Sources = field(default_factory=list)
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class Item:
     """What every phase, milestone, routine and appointment has."""
 
@@ -265,7 +266,7 @@ class Item:
         yield "description", self.description
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class Phase(Item):
     """A span of the recovery, from `start` (inclusive) to `end` (exclusive)."""
 
@@ -304,7 +305,7 @@ class Phase(Item):
             yield f"advice[{i}]", text
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class Milestone(Item):
     """A single day: a step that is expected, often after criteria are checked.
 
@@ -348,7 +349,7 @@ class Milestone(Item):
             yield "clearance", self.clearance
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class Dose:
     """The blanks of an exercise handout: sets of reps, each held for some seconds."""
 
@@ -358,7 +359,7 @@ class Dose:
     hold_seconds: Annotated[int, Bounds(ge=1, le=600)] | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class Routine(Item):
     """A recurring reminder (exercise, ice, wound care) at set times of day."""
 
@@ -395,7 +396,7 @@ class Routine(Item):
             yield "end", (self.during, "end"), "during"
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class Appointment(Item):
     """A visit: on a day (`at`), or within a window whose first and last days are both included."""
 
@@ -418,7 +419,7 @@ class Appointment(Item):
             yield "end", (self.id, "start"), ""
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class RedFlag:
     """A warning sign and what the patient should do about it.
 
@@ -439,7 +440,7 @@ class RedFlag:
         return f"red_flags[id={self.id}]" if self.id else f"red_flags[{index}]"
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class Normal:
     """Something expected after surgery that needs no call (numbness for a day after a nerve
     block), shown beside the red flags so that a patient can tell the two apart."""
@@ -449,7 +450,7 @@ class Normal:
     sources: Sources = field(default_factory=list)
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class Word:
     """A word the plan uses that a patient may not know ("Nordic curls"), explained once in plain
     words; the calendar's Read first, the handout and the JSON list them."""
@@ -460,7 +461,7 @@ class Word:
     sources: Sources = field(default_factory=list)
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class NotBefore:
     """The earliest day any item may need a level: strength work not before 6 weeks, jogging not
     before the walk-to-jog clearance (`at` may count from a milestone, recorded or not)."""
@@ -477,7 +478,7 @@ class NotBefore:
         return f"not_before[{self.scale}={self.level}]"
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class Conflict:
     """Parameter values that cannot be chosen together (as-tolerated weight bearing, then
     step-by-step): a plan that sets them all is refused with `reason`."""
@@ -494,7 +495,7 @@ class Conflict:
         return all(values.get(name) in (w if isinstance(w, list) else [w]) for name, w in self.set.items())
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(kw_only=True)
 class Protocol:
     """A whole recovery course for one procedure."""
 

@@ -12,12 +12,13 @@ iterative: a chain of thousands of references costs no recursion.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cached_property
 from typing import Literal, Protocol
 
 from recovery.errors import place
 from recovery.protocol.timeexpr import TimeExpr
+from recovery.records import record
 
 #: Which end of an item a point is.
 End = Literal["start", "end"]
@@ -43,7 +44,7 @@ class Dated(Protocol):
 _END_FIELDS = ("end", "window[1]")
 
 
-@dataclass(frozen=True)
+@record
 class Definition:
     """How one point's date is found, and where the file says so (`phases[id=x].end`)."""
 
@@ -52,7 +53,7 @@ class Definition:
     anchors: tuple[Point, ...] = ()  # the points it is counted from; none: the surgery day
 
 
-@dataclass(frozen=True)
+@record
 class ReferenceGraph:
     """Each point's definition, and the order in which the points can be given dates."""
 

@@ -13,9 +13,9 @@ This module only reads expressions; it knows no dates. The scheduler applies the
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from recovery.errors import did_you_mean
+from recovery.records import record
 
 #: The largest number an expression may hold: 100 years counted in days.
 MAX_AMOUNT = 36_500
@@ -31,7 +31,7 @@ class TimeExprError(ValueError):
     """The text is not a time expression; the message says what was expected."""
 
 
-@dataclass(frozen=True)
+@record
 class Term:
     """One signed amount of one unit: "+ 2 weeks", "{protection_weeks} weeks"."""
 
@@ -48,7 +48,7 @@ class Term:
         return self.sign * value
 
 
-@dataclass(frozen=True)
+@record
 class TimeExpr:
     """A parsed time expression: an anchor (surgery day or an item) plus signed terms."""
 

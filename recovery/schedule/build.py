@@ -10,7 +10,7 @@ omissions.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from datetime import date, time, timedelta
 from typing import Any, TypeVar
 
@@ -20,6 +20,7 @@ from recovery.errors import PlanError, Problem, ProtocolError, did_you_mean
 from recovery.protocol.model import Appointment, Dose, Item, Milestone, Phase, Protocol, Routine, where
 from recovery.protocol.references import Definition, Point
 from recovery.protocol.timeexpr import TimeExpr
+from recovery.records import record
 from recovery.schedule.coherence import contradictions
 from recovery.schedule.items import Day, Schedule, Series, Span, Window, on_weekdays, owning_phase
 from recovery.schedule.plan import Plan
@@ -210,7 +211,7 @@ def day_finder(dates: dict[Point, date], surgery: date, values: dict[str, Any]) 
     return lambda expr: max(apply(part, _anchor_day(part, dates, surgery), values) for part in expr.parts())
 
 
-@dataclass(frozen=True)
+@record
 class Days:
     """The days a plan gives the protocol's items: what `resolve_days` works out."""
 

@@ -20,7 +20,6 @@ and recorded date a protocol allows, so `validate` proves a file coherent before
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import pairwise
 from typing import Any
@@ -28,9 +27,10 @@ from typing import Any
 from recovery.errors import Problem
 from recovery.protocol.model import SCALES, Item, Milestone, Protocol, where
 from recovery.protocol.timeexpr import TimeExpr
+from recovery.records import record
 
 
-@dataclass(frozen=True)
+@record
 class _Level:
     """One declared level of one item, with the days it holds."""
 

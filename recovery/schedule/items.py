@@ -8,12 +8,13 @@ here once so that no writer derives them again. It knows nothing of icalendar, H
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import date, time, timedelta
 from functools import cached_property
 from itertools import pairwise
 from typing import Any
 
+from recovery.records import record
 from recovery.schedule.plan import Plan
 from recovery.words import WEEKDAYS, weekday
 
@@ -23,7 +24,7 @@ SURGEON_FIRST = "Your surgeon's and physio's instructions come first. If they di
 CARE_TEAM_FIRST = "Your care team's instructions come first. If they differ from this calendar, follow theirs."
 
 
-@dataclass(frozen=True)
+@record
 class Span:
     """A phase: from `start` (inclusive) to `end` (exclusive)."""
 
@@ -48,7 +49,7 @@ class Span:
         return self.start <= day < self.end
 
 
-@dataclass(frozen=True)
+@record
 class Day:
     """A milestone on one day; `actual` when the plan says it happened on that day.
 
@@ -70,7 +71,7 @@ class Day:
         return bool(self.clearance) and not self.actual
 
 
-@dataclass(frozen=True)
+@record
 class Window:
     """An appointment that should happen between `first` and `last`, both included, on clinic
     days; `book_by` is the day to book it by (a week before, or the first day of the calendar)."""
@@ -83,7 +84,7 @@ class Window:
     book_by: date | None = None
 
 
-@dataclass(frozen=True)
+@record
 class Series:
     """One routine at one time of day, every day (or on `weekdays`) from `first` to `last`."""
 
@@ -112,7 +113,7 @@ class Series:
         return _count(self.first, self.last, self.weekdays)
 
 
-@dataclass(frozen=True)
+@record
 class Session:
     """The routines due at one time of day, grouped into one reminder with one alarm.
 
@@ -219,7 +220,7 @@ def owning_phase(first: date, during: str | None, phases: Iterable[Span]) -> str
     return min(under_way, key=lambda p: (-p.start.toordinal(), p.end)).id if under_way else ""
 
 
-@dataclass(frozen=True)
+@record
 class Schedule:
     """A protocol laid out on one patient's calendar."""
 

@@ -19,6 +19,7 @@ from datetime import date, time
 from typing import Any
 
 from recovery.errors import PlanError, Problem, did_you_mean
+from recovery.records import record
 from recovery.schedule.zones import check_timezone, machine_timezone
 from recovery.words import CLOCK_PATTERN, CONTROL_CHARACTER, SLOTS, printable, quoted_choices
 
@@ -144,7 +145,7 @@ def _shown(value: Any) -> str:
 # ---- The declaration.
 
 
-@dataclass(frozen=True)
+@record
 class Field:
     """One choice of a plan. `name` is its option without dashes, its batch column, and its JSON
     key with "_" for "-"; `attribute` is its name on `Plan`."""

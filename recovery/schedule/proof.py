@@ -18,18 +18,18 @@ is exponential in the number of values.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from recovery.protocol.model import SCALES, Item, Milestone, Protocol
 from recovery.protocol.references import Point
 from recovery.protocol.timeexpr import TimeExpr
+from recovery.records import record
 
 #: A value a plan chooses: ("number", parameter), ("choice", parameter) or ("recorded", milestone).
 Variable = tuple[str, str]
 
 
-@dataclass(frozen=True)
+@record
 class Relation:
     """One comparison the coherence check can make: the days it compares (points, and the
     expression of a `not_before` entry), the items whose levels and presence it reads, and the

@@ -8,8 +8,8 @@ the one found then.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from dataclasses import fields as dataclass_fields
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +18,12 @@ from recovery.errors import Problem, RecoveryError
 from recovery.protocol.loader import load
 from recovery.protocol.model import Protocol
 from recovery.protocol.review import untagged_numbers
+from recovery.records import record
 from recovery.schedule.trial import coherence_problems, trial_problems
 from recovery.schedule.zones import TZDATA_VERSION
 
 
-@dataclass(frozen=True)
+@record
 class Findings:
     """What `validate` found in a protocol: errors (it cannot be used) and warnings (a number
     without a source, which `strict` makes an error)."""

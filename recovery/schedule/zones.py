@@ -13,7 +13,6 @@ per change, not per day.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
@@ -21,6 +20,7 @@ from zoneinfo import ZoneInfo
 import tzdata
 
 from recovery.errors import PlanError
+from recovery.records import record
 from recovery.words import quoted_choices
 
 #: The IANA release of the zone data every calendar is written with, e.g. "2026f".
@@ -79,7 +79,7 @@ def check_timezone(name: str) -> str:
     raise PlanError(f'unknown time zone "{name}"{hint} (use an IANA name such as "Europe/Berlin")')
 
 
-@dataclass(frozen=True)
+@record
 class ClockChange:
     """A day on which a zone's clocks change, and the wall-clock times that are not a single moment.
 

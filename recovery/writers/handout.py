@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from recovery.cache import Cache, digest
+from recovery.records import record
 from recovery.schedule.items import SURGEON_FIRST, Schedule, Series, Span
 from recovery.words import clock, long_date
 
@@ -23,7 +24,7 @@ WIDTH, LABEL, ROW, GAP = 720, 190, 28, 24
 MAX_TICKS = 8
 
 
-@dataclass(frozen=True)
+@record
 class Bar:
     label: str
     x: float
@@ -44,7 +45,7 @@ class Mark:
     detail: str = ""  # what to check first, or that a visit has a window
 
 
-@dataclass(frozen=True)
+@record
 class Tick:
     x: float
     label: str
@@ -60,7 +61,7 @@ class Timeline:
     rows: dict[str, float] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@record
 class PhaseSection:
     phase: Span
     when: str

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
 from recovery.errors import PlanError
+from recovery.records import record
 
 if TYPE_CHECKING:
     from icalendar import Event
@@ -22,7 +23,7 @@ OPTIONS_PROPERTY = "X-RECOVERY-OPTIONS"  # the plan's options (its JSON form, in
 UID_DOMAIN = "@plan.invalid"
 
 
-@dataclass(frozen=True)
+@record
 class PreviousEvent:
     """An event of the calendar written before, as --update needs it."""
 
@@ -32,7 +33,7 @@ class PreviousEvent:
     event: Event
 
 
-@dataclass(frozen=True)
+@record
 class Previous:
     """The calendar a patient imported before: what `--update` replaces."""
 

@@ -19,10 +19,10 @@ must be right; what a rule implies for years long before it does not matter.
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from recovery.records import record
 from recovery.schedule.zones import offset_changes, utc_offset, zone
 from recovery.words import WEEKDAYS
 from recovery.writers.values import local_time, offset, text
@@ -36,7 +36,7 @@ CONFIRMING_YEARS = 20
 _POSITIONS = ("1", "2", "3", "4", "-1")
 
 
-@dataclass(frozen=True)
+@record
 class Transition:
     """A change of UTC offset: the instant, the offsets around it, the name after it."""
 
