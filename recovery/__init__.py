@@ -23,79 +23,57 @@ Names are imported on first use (so that `recovery --help` stays fast); type che
 
 from __future__ import annotations
 
+from functools import cache
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-if TYPE_CHECKING:
-    from recovery.cache import Cache
-    from recovery.errors import OutputError, PlanError, Problem, ProtocolError, RecoveryError
-    from recovery.protocol.loader import load
-    from recovery.protocol.model import Protocol
-    from recovery.schedule.build import build
-    from recovery.schedule.items import Schedule
-    from recovery.schedule.plan import Plan
-    from recovery.schedule.validate import Findings, validate
-    from recovery.schedule.zones import check_timezone
-    from recovery.writers.agenda import render as agenda
-    from recovery.writers.handout import render as to_handout
-    from recovery.writers.ics import write as to_ics
-    from recovery.writers.previous import read_previous
-    from recovery.writers.schedule_json import write as to_json
+if TYPE_CHECKING:  # the API: each public name, once (`_where` reads this block at run time)
+    from recovery.cache import Cache as Cache
+    from recovery.errors import OutputError as OutputError
+    from recovery.errors import PlanError as PlanError
+    from recovery.errors import Problem as Problem
+    from recovery.errors import ProtocolError as ProtocolError
+    from recovery.errors import RecoveryError as RecoveryError
+    from recovery.protocol.loader import load as load
+    from recovery.protocol.model import Protocol as Protocol
+    from recovery.schedule.build import build as build
+    from recovery.schedule.items import Schedule as Schedule
+    from recovery.schedule.plan import Plan as Plan
+    from recovery.schedule.validate import Findings as Findings
+    from recovery.schedule.validate import validate as validate
+    from recovery.schedule.zones import check_timezone as check_timezone
+    from recovery.writers.agenda import agenda as agenda
+    from recovery.writers.handout import to_handout as to_handout
+    from recovery.writers.ics import to_ics as to_ics
+    from recovery.writers.previous import read_previous as read_previous
+    from recovery.writers.schedule_json import to_json as to_json
 
-_WHERE = {  # public name: (module, name there)
-    "Cache": ("recovery.cache", "Cache"),
-    "Findings": ("recovery.schedule.validate", "Findings"),
-    "OutputError": ("recovery.errors", "OutputError"),
-    "Plan": ("recovery.schedule.plan", "Plan"),
-    "PlanError": ("recovery.errors", "PlanError"),
-    "Problem": ("recovery.errors", "Problem"),
-    "Protocol": ("recovery.protocol.model", "Protocol"),
-    "ProtocolError": ("recovery.errors", "ProtocolError"),
-    "RecoveryError": ("recovery.errors", "RecoveryError"),
-    "Schedule": ("recovery.schedule.items", "Schedule"),
-    "agenda": ("recovery.writers.agenda", "render"),
-    "build": ("recovery.schedule.build", "build"),
-    "check_timezone": ("recovery.schedule.zones", "check_timezone"),
-    "load": ("recovery.protocol.loader", "load"),
-    "read_previous": ("recovery.writers.previous", "read_previous"),
-    "to_handout": ("recovery.writers.handout", "render"),
-    "to_ics": ("recovery.writers.ics", "write"),
-    "to_json": ("recovery.writers.schedule_json", "write"),
-    "validate": ("recovery.schedule.validate", "validate"),
-}
-__all__ = [
-    "Cache",
-    "Findings",
-    "OutputError",
-    "Plan",
-    "PlanError",
-    "Problem",
-    "Protocol",
-    "ProtocolError",
-    "RecoveryError",
-    "Schedule",
-    "agenda",
-    "build",
-    "check_timezone",
-    "load",
-    "read_previous",
-    "to_handout",
-    "to_ics",
-    "to_json",
-    "validate",
-]
+
+@cache
+def _where() -> dict[str, str]:
+    """Each public name and its module, read from the imports under TYPE_CHECKING above, so
+    that type checkers and `import recovery` see one list; read on a name's first use only."""
+    import ast
+
+    with open(__file__, encoding="utf-8") as source:
+        tree = ast.parse(source.read())
+    block = next(n for n in tree.body if isinstance(n, ast.If) and ast.unparse(n.test) == "TYPE_CHECKING")
+    return {alias.name: node.module for node in block.body if isinstance(node, ast.ImportFrom) and node.module
+            for alias in node.names}  # fmt: skip
 
 
 def __getattr__(name: str) -> Any:
-    if name not in _WHERE:
+    if name == "__all__":
+        return sorted(_where())
+    module = _where().get(name)
+    if module is None:
         raise AttributeError(f"module 'recovery' has no attribute {name!r}")
-    module, attribute = _WHERE[name]
-    value = getattr(import_module(module), attribute)
+    value = getattr(import_module(module), name)
     globals()[name] = value  # the next use is a plain attribute
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted([*__all__, "__version__"])
+    return sorted([*_where(), "__version__"])

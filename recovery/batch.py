@@ -197,11 +197,11 @@ def run_row(row: Row, out_dir: str, output_format: str, force: bool, folder: str
         protocol = _protocols[reference]
         schedule = build(protocol, plan)
         if output_format == "json":
-            from recovery.writers.schedule_json import write as write_json
+            from recovery.writers.schedule_json import to_json as write_json
 
             data = write_json(schedule)
         else:
-            from recovery.writers.ics import write as write_ics
+            from recovery.writers.ics import to_ics as write_ics
 
             data = write_ics(schedule)
         name = output or default_output_name(protocol.id, plan, output_format, suffix=f"-line{row.line}")

@@ -244,7 +244,7 @@ def show(
         return
     schedule = build(loaded, Plan(surgery_date or date.today(), variant=variant, overrides=dict(overrides)))
     if html:
-        from recovery.writers.handout import render as render_html
+        from recovery.writers.handout import to_handout as render_html
 
         data = render_html(schedule, dated=surgery_date is not None, cache=program_cache()).encode()
         write_output(output, data, f"{loaded.id}-preview.html", force)
@@ -414,13 +414,13 @@ def generate(output: str | None, output_format: str, previous: str | None, force
         protocol, plan = updated_plan(options, earlier.options, f"--update {previous}", earlier.revision)
     schedule = build(protocol, plan)
     if output_format == "json":
-        from recovery.writers.schedule_json import write as write_json
+        from recovery.writers.schedule_json import to_json as write_json
 
         data = write_json(schedule)
     else:
         from recovery.writers import ics
 
-        data = ics.write(schedule, previous=earlier)
+        data = ics.to_ics(schedule, previous=earlier)
     write_output(output, data, default_output_name(protocol.id, plan, output_format), force)
 
 
@@ -472,7 +472,7 @@ def agenda(day: date | None, week: bool, **options: Any) -> None:
       recovery agenda --surgery-date 2027-03-01 --on 2027-03-24 --side left
       recovery agenda --surgery-date 2027-03-01 --week --time morning=07:00
     """
-    from recovery.writers.agenda import render as render_agenda
+    from recovery.writers.agenda import agenda as render_agenda
 
     protocol, plan = make_plan(options)
     today = day or datetime.now(zone(plan.timezone)).date()
@@ -498,11 +498,11 @@ def handout(output: str | None, force: bool, sources: bool, **options: Any) -> N
       recovery handout --surgery-date 2027-03-01 --side left --variant accelerated -o plan.html
       recovery handout --surgery-date 2027-03-01 --sources -o plan-for-the-clinic.html
     """
-    from recovery.writers.handout import render
+    from recovery.writers.handout import to_handout
 
     protocol, plan = make_plan(options)
     today = datetime.now(zone(plan.timezone)).date()
-    data = render(build(protocol, plan), dated=True, today=today, cache=program_cache(), sources=sources).encode()
+    data = to_handout(build(protocol, plan), dated=True, today=today, cache=program_cache(), sources=sources).encode()
     write_output(output, data, default_output_name(protocol.id, plan, "html"), force)
 
 

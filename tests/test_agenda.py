@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from recovery import Plan, build, load
-from recovery.writers.agenda import render
+from recovery.writers.agenda import agenda as render
 
 from conftest import LEFT as PLAN
 from conftest import run

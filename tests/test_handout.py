@@ -91,7 +91,7 @@ def test_handout_fits_the_page_and_prints_in_sections(tmp_path) -> None:
 
 
 def test_today_is_marked_only_inside_the_course() -> None:
-    from recovery.writers.handout import render
+    from recovery.writers.handout import to_handout as render
 
     schedule = build(load("proximal-hamstring-repair"), Plan(date(2027, 3, 1)))
     assert 'class="today"' in render(schedule, today=date(2027, 3, 24))

@@ -19,7 +19,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from recovery import Plan, Protocol, Schedule, build, load
-from recovery.writers.ics import write
+from recovery.writers.ics import to_ics as write
 
 from conftest import BUNDLED
 

@@ -278,7 +278,7 @@ async def patient_page(request: Request) -> Response:
         )
     except GoneError:
         return _page(request, "gone.html.j2", 410, patient=True, message="Your clinic has removed this plan.")
-    from recovery.writers.agenda import render as agenda
+    from recovery.writers.agenda import agenda
 
     schedule = _schedule(row.protocol, revision.options)
     links = _links(request, token)
@@ -306,9 +306,9 @@ async def patient_handout(request: Request) -> Response:
 
 
 def _handout(protocol: str, options: dict[str, Any]) -> Response:
-    from recovery.writers.handout import render
+    from recovery.writers.handout import to_handout
 
-    html = render(_schedule(protocol, options), dated=True)
+    html = to_handout(_schedule(protocol, options), dated=True)
     # The handout is one self-contained page with its own style sheet inside: its policy allows
     # that style and the timeline's pictures, and still no script.
     policy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'"

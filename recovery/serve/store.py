@@ -49,7 +49,7 @@ from recovery.protocol.timeexpr import ID_PATTERN
 from recovery.schedule.build import build
 from recovery.schedule.plan import DEFAULT_PROTOCOL, Plan
 from recovery.serve import DEFAULT_DATABASE
-from recovery.writers.ics import write
+from recovery.writers.ics import to_ics
 from recovery.writers.previous import read_previous
 
 #: The default database: a SQLite file in the current folder.
@@ -541,7 +541,7 @@ def protocol_hash(protocol: Protocol) -> str:
 def _calendar(protocol: Protocol, plan: Plan, previous: bytes | None) -> bytes:
     schedule = build(protocol, plan)
     before = read_previous(previous, "the previous revision") if previous else None
-    calendar = write(schedule, stamp=now(), previous=before)
+    calendar = to_ics(schedule, stamp=now(), previous=before)
     head, _, rest = calendar.partition(b"METHOD:PUBLISH\r\n")
     lines = f"REFRESH-INTERVAL;VALUE=DURATION:{REFRESH}\r\nX-PUBLISHED-TTL:{REFRESH}\r\n".encode()
     return head + b"METHOD:PUBLISH\r\n" + lines + rest

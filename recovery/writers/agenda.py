@@ -44,7 +44,7 @@ def since_surgery(schedule: Schedule, day: date) -> str:
     return f"day {n} ({weeks_and_days(n)} after surgery)"
 
 
-def render(schedule: Schedule, day: date, week: bool = False, color: bool = False, width: int = 80) -> str:
+def agenda(schedule: Schedule, day: date, week: bool = False, color: bool = False, width: int = 80) -> str:
     """The agenda for `day`, or for the 7 days from `day`, as text `width` columns wide."""
     style = _Style(color)
     days = [day + timedelta(n) for n in range(7 if week else 1)]

@@ -68,7 +68,7 @@ class PhaseSection:
     routines: list[tuple[Series, str]]  # the routine and its times of day ("08:00, 19:00")
 
 
-def render(
+def to_handout(
     schedule: Schedule,
     dated: bool = True,
     today: date | None = None,

@@ -101,7 +101,7 @@ def calendar_name(schedule: Schedule, revision: int = 1) -> str:
     return f"{name} (revision {revision})"
 
 
-def write(schedule: Schedule, stamp: datetime | None = None, previous: Previous | None = None) -> bytes:
+def to_ics(schedule: Schedule, stamp: datetime | None = None, previous: Previous | None = None) -> bytes:
     """The whole calendar as bytes (CRLF lines, folded at 75 octets, UTF-8).
 
     With `previous` (the file the patient imported before), the calendar replaces it: see the

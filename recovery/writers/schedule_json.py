@@ -109,7 +109,7 @@ def to_data(schedule: Schedule) -> dict[str, Any]:
     }
 
 
-def write(schedule: Schedule) -> bytes:
+def to_json(schedule: Schedule) -> bytes:
     """The schedule as UTF-8 JSON, indented, ending in a newline."""
     return (json.dumps(to_data(schedule), indent=2, ensure_ascii=False) + "\n").encode()
 
