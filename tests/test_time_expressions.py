@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from recovery.protocol.timeexpr import TimeExpr, TimeExprError
-from recovery.schedule.build import apply
+from recovery.schedule.dates import apply
 
 SURGERY = date(2027, 3, 1)
 

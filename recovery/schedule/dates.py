@@ -1,0 +1,322 @@
+"""The days of a plan: each item's start and end, worked out from the protocol's definitions,
+the plan's parameter values and its recorded dates.
+
+Pure functions over plain data. Dates are given to items in the order of the protocol's
+reference graph, so a chain of any length costs no recursion. A recorded date is checked here
+(a milestone the plan has, a day the protocol expects or one the plan confirms), as are the
+parameter values a plan chooses (known, in range, not in a declared conflict).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import field, replace
+from datetime import date, timedelta
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+
+from recovery.errors import PlanError, Problem, ProtocolError, did_you_mean
+from recovery.protocol.model import Item, Milestone, Protocol
+from recovery.protocol.references import Definition, Point
+from recovery.protocol.timeexpr import TimeExpr
+from recovery.records import record
+from recovery.schedule.plan import Plan
+from recovery.words import (
+    quoted_choices,
+)
+
+#: Every date a plan produces lies within these days (surgery dates are limited to 1900-2200).
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2299, 12, 31)
+
+
+def parameter_values(protocol: Protocol, plan: Plan) -> dict[str, Any]:
+    """The parameter values for a plan: defaults, its variant, its overrides (all checked)."""
+    problems = []
+    if plan.variant is not None and plan.variant not in protocol.variants:
+        hint = did_you_mean(plan.variant, protocol.variants)
+        problems.append(
+            Problem(
+                f'unknown variant "{plan.variant}"'
+                + (hint or f"; {protocol.id} has {quoted_choices(protocol.variants)}"),
+                field="variant",
+            )
+        )
+    overrides = {}
+    for name, text in plan.overrides.items():
+        parameter = protocol.parameters.get(name)
+        if parameter is None:
+            hint = did_you_mean(name, protocol.parameters)
+            problems.append(
+                Problem(
+                    "unknown parameter" + (hint or f"; {protocol.id} has {quoted_choices(protocol.parameters)}"),
+                    field="overrides",
+                    detail=name,
+                )
+            )
+            continue
+        value = parameter.parse(text)
+        if why := parameter.problems_with(value):
+            problems.append(Problem(why, field="overrides", detail=f"{name}={text}"))
+        overrides[name] = value
+    if problems:
+        raise PlanError(problems)
+    values = protocol.values(plan.variant, overrides)
+    for conflict in protocol.conflicts:
+        if conflict.matches(values):
+            chosen = ", ".join(f"{name}={_plain(values[name])}{_origin(protocol, plan, name)}" for name in conflict.set)
+            raise PlanError(
+                [Problem(f"these cannot be chosen together: {conflict.reason}", field="overrides", detail=chosen)]
+            )
+    return values
+
+
+def _origin(protocol: Protocol, plan: Plan, name: str) -> str:
+    """Where a value the plan did not set comes from: " (variant accelerated)", " (default)"."""
+    if name in plan.overrides:
+        return ""
+    if plan.variant is not None and name in protocol.variants[plan.variant].set:
+        return f" (variant {plan.variant})"
+    return " (default)"
+
+
+def _plain(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def day_finder(dates: dict[Point, date], surgery: date, values: dict[str, Any]) -> Callable[[TimeExpr], date]:
+    """The day of any time expression, counted from the plan's dates."""
+    return lambda expr: max(apply(part, _anchor_day(part, dates, surgery), values) for part in expr.parts())
+
+
+@record
+class Days:
+    """The days a plan gives the protocol's items: what `resolve_days` works out."""
+
+    #: (start, end) of every item in the schedule (shown by its parameters, not behind a clearance).
+    spans: dict[str, tuple[date, date]]
+    #: The clearances the plan has not recorded: their day is the earliest day to ask.
+    gates: frozenset[str]
+    #: Items that last until a clearance is recorded: item id → that clearance's milestone id.
+    until_cleared: dict[str, str] = field(default_factory=dict)
+
+    def of(self, item: Item) -> tuple[date, date] | None:
+        """The item's (start, end), or None when it is not in the schedule."""
+        return self.spans.get(item.id)
+
+
+def resolve_days(
+    protocol: Protocol, values: dict[str, Any], plan: Plan, dates: dict[Point, date] | None = None
+) -> Days:
+    """The days of every item in the schedule. What a parameter switches off is not in it; what
+    starts after a clearance the plan has not recorded is not in it yet; what ends at such a
+    clearance goes on until it is recorded: to the latest day the clearance may be recorded
+    (`recordable`), else to the last day of everything else."""
+    dates = dates if dates is not None else resolve(protocol, values, plan)
+    shown = {item.id for _, item in protocol.items() if item.only_if is None or values.get(item.only_if)}
+    gates = {
+        m.id for m in protocol.milestones if m.clearance is not None and m.id in shown and m.id not in plan.actuals
+    }
+    behind = _behind_gates(protocol, plan, gates)
+    open_end = max(
+        (day for point, day in dates.items() if point[0] in shown and point not in behind), default=plan.surgery_date
+    )
+    scheduled = [item for _, item in protocol.items() if item.id in shown and (item.id, "start") not in behind]
+    waiting = {item.id: _gate_of(protocol, (item.id, "end"), gates) for item in scheduled if (item.id, "end") in behind}
+    latest = {name: _latest_recordable(protocol, gate, values, plan) for name, gate in waiting.items()}
+    # What lasts until a clearance with a latest day runs to it; the rest to the end of everything.
+    open_end = max([open_end, *(day for day in latest.values() if day is not None)])
+    spans = {}
+    for item in scheduled:
+        end = dates[(item.id, "end")]
+        if item.id in waiting:
+            end = (latest[item.id] or open_end) + timedelta(1)
+        spans[item.id] = (dates[(item.id, "start")], end)
+    return Days(spans, frozenset(gates), {name: gate for name, gate in waiting.items() if gate})
+
+
+def _gate_of(protocol: Protocol, point: Point, gates: set[str]) -> str:
+    """The unrecorded clearance a point is counted from, following its references ("" if none)."""
+    graph = protocol.references_graph
+    pending, visited = list(graph.depends_on(point)), set()
+    while pending:
+        current = pending.pop()
+        if current[0] in gates:
+            return current[0]
+        if current not in visited:
+            visited.add(current)
+            pending += graph.depends_on(current)
+    return ""
+
+
+def _latest_recordable(protocol: Protocol, gate: str, values: dict[str, Any], plan: Plan) -> date | None:
+    """The latest day a clearance may be recorded, when its milestone says (`recordable`)."""
+    milestone = protocol.item(gate)
+    if not isinstance(milestone, Milestone) or milestone.recordable is None:
+        return None
+    return apply(milestone.recordable[1], plan.surgery_date, values)
+
+
+def _behind_gates(protocol: Protocol, plan: Plan, gates: set[str]) -> set[Point]:
+    """The points whose dates are counted from a clearance that the plan has not recorded. An
+    unrecorded clearance itself is never behind one: it is a checkpoint, shown on its earliest
+    day to ask, counted from the other's earliest day (return to sport not before walk-jog)."""
+    if not gates:
+        return set()
+    graph = protocol.references_graph
+    given: list[Point] = [(name, "start") for name in plan.actuals]
+    behind: set[Point] = set()
+    for point in graph.order(given) if given else graph.plain_order:
+        anchors = () if point in given or point[0] in gates else graph.depends_on(point)
+        if any(anchor in behind or (anchor[0] in gates and anchor[0] != point[0]) for anchor in anchors):
+            behind.add(point)
+    return behind
+
+
+def resolve(protocol: Protocol, values: dict[str, Any], plan: Plan) -> dict[Point, date]:
+    """The date of every item's start and end, in the reference graph's order (cycles were ruled out)."""
+    graph = protocol.references_graph
+    given: dict[Point, date] = {(name, "start"): day for name, day in plan.actuals.items()}
+    dates: dict[Point, date] = dict(given)
+    for point in graph.order(given) if given else graph.plain_order:
+        if point in given:
+            continue
+        definition = graph.definitions[point]
+        try:
+            day = _day_of(definition, dates, plan.surgery_date, values)
+        except (OverflowError, ValueError):
+            day = date.max
+        if not FIRST_DAY <= day <= LAST_DAY:
+            item = protocol.item(point[0])
+            raise ProtocolError(
+                [
+                    Problem(
+                        f"falls outside the years {FIRST_DAY.year}-{LAST_DAY.year} that calendars are written for",
+                        item.source if item is not None else protocol.source,
+                        definition.where,
+                        plan=chosen(plan),
+                    )
+                ]
+            )
+        dates[point] = day
+    return dates
+
+
+def _day_of(definition: Definition, dates: dict[Point, date], surgery: date, values: dict[str, Any]) -> date:
+    """A point's day: the same as its one anchor's, or the latest of its expression's parts, each
+    counted from its own anchor."""
+    if definition.expression is None:
+        return dates[definition.anchors[0]]
+    return max(apply(part, _anchor_day(part, dates, surgery), values) for part in definition.expression.parts())
+
+
+def _anchor_day(part: TimeExpr, dates: dict[Point, date], surgery: date) -> date:
+    """The day a simple expression counts from: the surgery day, or its item's start or end."""
+    if part.anchor is None:
+        return surgery
+    return dates[(part.anchor, "end" if part.anchor_end else "start")]
+
+
+def apply(expr: TimeExpr, anchor: date, values: dict[str, Any]) -> date:
+    """The day an expression names, counted from its anchor's day."""
+    months = sum(t.amount(values) for t in expr.terms if t.unit == "months")
+    days = sum(t.amount(values) * (7 if t.unit == "weeks" else 1) for t in expr.terms if t.unit != "months")
+    if not months:
+        return anchor + timedelta(days)
+    # Calendar months first, then days, as relativedelta does: Jan 31 + 1 month = Feb 28 or 29.
+    shifted: date = anchor + relativedelta(months=months)
+    return shifted + timedelta(days)
+
+
+def check_actuals(protocol: Protocol, plan: Plan, values: dict[str, Any], resolved: dict[Point, date]) -> None:
+    milestones = [m.id for m in protocol.milestones]
+    hidden = {m.id: m.only_if for m in protocol.milestones if m.only_if and not values.get(m.only_if)}
+    problems = []
+    for name, day in plan.actuals.items():
+        if name in hidden:
+            problems.append(
+                Problem(
+                    f"this milestone is not part of this plan ({hidden[name]} is off)", field="actuals", detail=name
+                )
+            )
+        elif name not in milestones:
+            hint = did_you_mean(name, milestones)
+            problems.append(
+                Problem(
+                    f"not a milestone of {protocol.id}"
+                    + (hint or f"; its milestones are {quoted_choices(milestones)}"),
+                    field="actuals",
+                    detail=name,
+                )
+            )
+        elif day < plan.surgery_date:
+            problems.append(
+                Problem(f"before the surgery date {plan.surgery_date}", field="actuals", detail=f"{name}={day}")
+            )
+        elif name not in plan.confirmed and (why := _outside_window(protocol, values, plan, name, day, resolved)):
+            problems.append(Problem(why, field="actuals", detail=f"{name}={day}"))
+    unknown = [name for name in plan.confirmed if name not in plan.actuals]
+    problems += [
+        Problem("confirms no recorded date: give its --actual too, or leave it out", field="confirmed", detail=name)
+        for name in unknown
+    ]
+    if problems:
+        raise PlanError(problems)
+
+
+def _outside_window(
+    protocol: Protocol,
+    values: dict[str, Any],
+    plan: Plan,
+    name: str,
+    day: date,
+    dates: dict[Point, date],
+) -> str:
+    """Why a recorded day is not one the protocol expects ("" when it is): before a clearance's
+    earliest day to ask (its own definition, counted from the plan's other dates), or outside a
+    milestone's `recordable` days."""
+    milestone = protocol.item(name)
+    assert isinstance(milestone, Milestone)
+    number = (day - plan.surgery_date).days
+    confirm = f"check the date; if it is right, confirm it: --confirm {name}"
+    if milestone.clearance is not None:
+        definition = protocol.references_graph.definitions[(name, "start")]
+        earliest = _day_of(definition, dates, plan.surgery_date, values)
+        if day < earliest:
+            return (
+                f"day {number} is before the earliest day to ask {Filler(protocol.shown(values), plan)(milestone.clearance)} "
+                f"(day {(earliest - plan.surgery_date).days}, {earliest}); {confirm}"
+            )
+    if milestone.recordable is not None:
+        first, last = map(day_finder(dates, plan.surgery_date, values), milestone.recordable)
+        if not first <= day <= last:
+            low, high = milestone.recordable
+            return (
+                f"day {number} is outside the days this protocol expects it ({low} to {high} after surgery: "
+                f"{first} to {last}); {confirm}"
+            )
+    return ""
+
+
+def as_planned(protocol: Protocol, values: dict[str, Any], plan: Plan) -> Plan:
+    """The plan with each actual date moved to the day the protocol plans for it (for a
+    clearance, its earliest day): what the protocol itself must lay out."""
+    planned = resolve(protocol, values, replace(plan, actuals={}))
+    return replace(plan, actuals={name: planned[(name, "start")] for name in plan.actuals})
+
+
+class Filler:
+    """Fills {side} and {parameter} in protocol texts."""
+
+    def __init__(self, values: dict[str, Any], plan: Plan):
+        self.values = {**values, "side": plan.side or "operated"}
+
+    def __call__(self, text: str) -> str:
+        return text.format_map(self.values) if "{" in text or "}" in text else text
+
+
+def chosen(plan: Plan) -> str:
+    """The plan's choices that a protocol problem shows with: "with variant accelerated, protection_weeks=3"."""
+    chosen = [f"variant {plan.variant}"] if plan.variant else []
+    chosen += [f"{k}={v}" for k, v in plan.overrides.items()]
+    return f"with {', '.join(chosen)}" if chosen else ""

@@ -1,0 +1,244 @@
+"""The layout: the items of a plan's Schedule (phases, milestones, visit windows, routines),
+each on the days `dates` worked out, with its texts filled for the patient.
+
+An item whose days cannot be right is not laid out: it goes to the list of problems that each
+step returns (`checks`). `starting_from` cuts a schedule to what is left from a day on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
+from datetime import date, time, timedelta
+from typing import TypeVar
+
+from recovery.errors import PlanError, Problem
+from recovery.protocol.model import Appointment, Dose, Milestone, Phase, Protocol, Routine
+from recovery.schedule.checks import date_problem, item_problem
+from recovery.schedule.dates import Days, Filler
+from recovery.schedule.items import Day, Schedule, Series, Span, Window, on_weekdays, owning_phase
+from recovery.schedule.plan import Plan
+from recovery.words import (
+    EARLIEST_DAY_TO_ASK,
+    FROM_THIS_DAY_ASK,
+    KEEP_GOING,
+    LASTS_UNTIL_CLEARED,
+    weekday,
+)
+
+T = TypeVar("T", Phase, Milestone, Appointment)
+
+
+#: How many days before a visit window the patient is reminded to book it.
+BOOKING_DAYS = 7
+
+
+def describe_dose(dose: Dose | None) -> str:
+    """A dose as a patient reads it: "3×10, hold 5 s"."""
+    if dose is None:
+        return ""
+    parts = []
+    if dose.sets and dose.reps:
+        parts.append(f"{dose.sets}×{dose.reps}")
+    elif dose.reps:
+        parts.append(f"{dose.reps} times")
+    elif dose.sets:
+        parts.append(f"{dose.sets} sets")
+    if dose.hold_seconds:
+        parts.append(f"hold {dose.hold_seconds} s")
+    return ", ".join(parts)
+
+
+def phases_of(protocol: Protocol, days: Days, fill: Filler, plan: Plan) -> tuple[list[Span], list[Problem]]:
+    made: list[Span] = []
+    problems: list[Problem] = []
+    for item, start, end in _in_schedule(protocol.phases, "phases", days, plan, problems):
+        waiting = _keep_going(protocol, days, item.id, fill, LASTS_UNTIL_CLEARED)
+        made.append(
+            Span(
+                id=item.id,
+                title=fill(item.title),
+                start=start,
+                end=end,
+                description=fill(item.description),
+                weight_bearing=fill(item.weight_bearing),
+                brace=fill(item.brace),
+                precautions=tuple(map(fill, item.precautions)),
+                goals=tuple(map(fill, item.goals)),
+                advice=(*map(fill, item.advice), *([waiting] if waiting else [])),
+            )
+        )
+    return made, problems
+
+
+def milestones_of(protocol: Protocol, days: Days, fill: Filler, plan: Plan) -> tuple[list[Day], list[Problem]]:
+    made: list[Day] = []
+    problems: list[Problem] = []
+    for item, start, _end in _in_schedule(protocol.milestones, "milestones", days, plan, problems):
+        clearance = fill(item.clearance) if item.clearance is not None else ""
+        waiting = item.id in days.gates
+        made.append(
+            Day(
+                id=item.id,
+                title=EARLIEST_DAY_TO_ASK.format(clearance=clearance) if waiting else fill(item.title),
+                date=start,
+                description=_gate_description(fill(item.description), clearance) if waiting else fill(item.description),
+                check=tuple(map(fill, item.check)),
+                actual=item.id in plan.actuals,
+                clearance=clearance,
+            )
+        )
+    return made, problems
+
+
+def appointments_of(protocol: Protocol, days: Days, fill: Filler, plan: Plan) -> tuple[list[Window], list[Problem]]:
+    made: list[Window] = []
+    problems: list[Problem] = []
+    for item, start, end in _in_schedule(protocol.appointments, "appointments", days, plan, problems):
+        first, last = _on_clinic_days(start, end, protocol.clinic_days)
+        made.append(
+            Window(
+                id=item.id,
+                title=fill(item.title),
+                first=first,
+                last=last,
+                description=fill(item.description),
+                book_by=_booking_day(first, plan.surgery_date, protocol.clinic_days),
+            )
+        )
+    return made, problems
+
+
+def routines_of(
+    protocol: Protocol, days: Days, fill: Filler, plan: Plan, phases: tuple[Span, ...]
+) -> tuple[list[Series], list[Problem]]:
+    made, problems = [], []
+    for item in protocol.routines:
+        if (span := days.of(item)) is None:
+            continue
+        start, end = span
+        series = _series(item, start, end, plan, fill, phases)
+        if waiting := _keep_going(protocol, days, item.id, fill):
+            series = [replace(s, description=f"{s.description} {waiting}".strip()) for s in series]
+        if (wrong := date_problem(item, start, end, plan.surgery_date, series)) is not None:
+            problems.append(item_problem(item, "routines", wrong, plan))
+            continue
+        made += series
+    return made, problems
+
+
+def _booking_day(visit: date, surgery: date, clinic_days: Iterable[str]) -> date | None:
+    """The day to be reminded to book a visit: a clinic day about a week before it, after the
+    surgery day (on which no one books anything); None when there is no such day before the visit."""
+    days = set(clinic_days)
+    day = visit - timedelta(BOOKING_DAYS)
+    while day > surgery and weekday(day) not in days:
+        day -= timedelta(1)
+    if day <= surgery:  # too close to the surgery: the first clinic day after it
+        day = surgery + timedelta(1)
+        while day < visit and weekday(day) not in days:
+            day += timedelta(1)
+    return day if day < visit else None
+
+
+def _keep_going(protocol: Protocol, days: Days, item_id: str, fill: Filler, words: str = KEEP_GOING) -> str:
+    """What an item that lasts until a clearance tells the patient ("" for any other item)."""
+    milestone = protocol.item(days.until_cleared.get(item_id))
+    if not isinstance(milestone, Milestone) or milestone.clearance is None:
+        return ""
+    return words.format(clearance=fill(milestone.clearance))
+
+
+def _in_schedule(
+    items: list[T], section: str, days: Days, plan: Plan, problems: list[Problem]
+) -> Iterator[tuple[T, date, date]]:
+    """Each item of a section that the schedule holds, with its start and end; an item whose days
+    cannot be right goes to `problems` instead."""
+    for item in items:
+        if (span := days.of(item)) is None:
+            continue
+        start, end = span
+        if (wrong := date_problem(item, start, end, plan.surgery_date, [])) is not None:
+            problems.append(item_problem(item, section, wrong, plan))
+            continue
+        yield item, start, end
+
+
+def _on_clinic_days(first: date, last: date, clinic_days: Iterable[str]) -> tuple[date, date]:
+    """A visit window trimmed to the clinic's days; one with none of them (a visit planned for a
+    Sunday) moves to the next clinic day."""
+    days = set(clinic_days)
+    start, end = on_weekdays(first, last, days)
+    if start > end:  # no clinic day in the window: the next one
+        start, _ = on_weekdays(last + timedelta(1), last + timedelta(7), days)
+        end = start
+    return start, end
+
+
+def _gate_description(description: str, clearance: str) -> str:
+    return "\n".join([*([description] if description else []), FROM_THIS_DAY_ASK.format(clearance=clearance)])
+
+
+def _series(
+    routine: Routine, start: date, end: date, plan: Plan, fill: Filler, phases: tuple[Span, ...]
+) -> list[Series]:
+    """One Series per time of day; none when the routine's span holds no matching day."""
+    first, last = start, end - timedelta(1)
+    weekdays = tuple(routine.weekdays or ())
+    first, last = on_weekdays(first, last, weekdays)
+    if last < first:
+        return []
+    made = []
+    for slot in dict.fromkeys(routine.times):
+        clock = plan.slot_times[slot] if slot in plan.slot_times else time.fromisoformat(slot)
+        made.append(
+            Series(
+                id=routine.id,
+                slot=slot,
+                title=fill(routine.title),
+                time=clock,
+                first=first,
+                last=last,
+                minutes=routine.minutes,
+                dose=describe_dose(routine.dose),
+                description=fill(routine.description),
+                weekdays=weekdays,
+                phase=owning_phase(first, routine.during, phases),
+                medication=routine.medication,
+            )
+        )
+    return made
+
+
+def starting_from(schedule: Schedule, day: date) -> Schedule:
+    """The schedule without what ends before `day`; what is under way then starts on `day`."""
+    if day <= schedule.plan.surgery_date:
+        return schedule
+    if day > schedule.last_day:
+        raise PlanError(
+            [
+                Problem(
+                    f"the whole course ends on {schedule.last_day}; nothing is left to schedule",
+                    field="start_from",
+                    detail=str(day),
+                )
+            ]
+        )
+    phases = tuple(replace(p, start=max(p.start, day)) for p in schedule.phases if p.end > day)
+    left = {p.id for p in phases}
+    routines = []
+    for series in schedule.routines:
+        if series.last >= day:
+            moved = replace(series, first=max(series.first, day))
+            if moved.phase not in left:  # its phase is over: it belongs to the one under way now
+                moved = replace(moved, phase=owning_phase(moved.first, "", phases))
+            if moved.count:
+                routines.append(moved)
+    return replace(
+        schedule,
+        first_day=day,
+        phases=phases,
+        milestones=tuple(m for m in schedule.milestones if m.date >= day),
+        routines=tuple(routines),
+        appointments=tuple(replace(a, first=max(a.first, day)) for a in schedule.appointments if a.last >= day),
+    )
