@@ -41,6 +41,19 @@ def protocol_file(name: str) -> str:
     return str(path)
 
 
+def copied(name: str, folder: Path, *changes: tuple[str, str], as_name: str = "") -> Path:
+    """A copy of tests/protocols/<name>.toml in `folder`, to be edited by a test, with each
+    (old, new) text of `changes` replaced (each must be there)."""
+    text = (PROTOCOLS / f"{name}.toml").read_text()
+    for old, new in changes:
+        assert old in text, (name, old)
+        text = text.replace(old, new)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / (as_name or f"{name}.toml")
+    path.write_text(text)
+    return path
+
+
 def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> Result:
     """Run the command line as a user would (optionally in folder `cwd`), keeping stdout and stderr apart."""
     if cwd is None:

@@ -16,7 +16,7 @@ from recovery import Plan, ProtocolError, build, load
 from recovery.cache import MAX_ENTRY_BYTES, Cache, digest
 from recovery.protocol import plain
 
-from conftest import HERE, RED_FLAG, generate, run
+from conftest import HERE, copied, generate, run
 
 HAMSTRING = "proximal-hamstring-repair"
 PLAN_ARGS = ("--surgery-date", "2027-03-01", "--timezone", "America/New_York")
@@ -261,30 +261,23 @@ def test_a_folder_that_cannot_be_made_means_no_cache(tmp_path, monkeypatch: pyte
 
 
 def test_an_edited_file_is_never_taken_from_the_cache(tmp_path) -> None:
-    path = tmp_path / "clinic.toml"
-    path.write_text(
-        'id = "c"\ntitle = "C"\nversion = "1"\n[[phases]]\nid = "p"\ntitle = "P"\nstart = "day 0"\nend = "2 weeks"\n'
-        + RED_FLAG
-    )
+    path = copied("minimal", tmp_path)
     with opened(tmp_path / "cache") as cache:
-        assert load(path, cache=cache).phases[0].title == "P"
+        assert load(path, cache=cache).phases[0].title == "Rest"
         path.write_text(path.read_text().replace('end = "2 weeks"', 'end = "2 fortnights"'))
         with pytest.raises(ProtocolError, match="fortnights"):
             load(path, cache=cache)
 
 
 def test_a_changed_parent_is_read_again(tmp_path) -> None:
-    (tmp_path / "base.toml").write_text(
-        'id = "base"\ntitle = "Base"\nversion = "1"\n[[phases]]\nid = "p"\ntitle = "Old"\nstart = "day 0"\n'
-        'end = "2 weeks"\n' + RED_FLAG
-    )
-    (tmp_path / "clinic.toml").write_text('id = "clinic"\nextends = "base.toml"\ntitle = "Clinic"\nversion = "1"\n')
+    base = copied("minimal", tmp_path)
+    clinic = copied("extends-minimal", tmp_path)
     with opened(tmp_path / "cache") as cache:
-        assert load(tmp_path / "clinic.toml", cache=cache).phases[0].title == "Old"
-        (tmp_path / "base.toml").write_text((tmp_path / "base.toml").read_text().replace("Old", "New"))
-        protocol = load(tmp_path / "clinic.toml", cache=cache)
-    assert protocol.phases[0].title == "New"
-    assert protocol.family == "base"
+        assert load(clinic, cache=cache).phases[0].title == "Rest"
+        base.write_text(base.read_text().replace('title = "Rest"', 'title = "Rest at home"'))
+        protocol = load(clinic, cache=cache)
+    assert protocol.phases[0].title == "Rest at home"
+    assert protocol.family == "minimal"
 
 
 def test_a_parent_found_by_name_is_found_again(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -292,16 +285,14 @@ def test_a_parent_found_by_name_is_found_again(tmp_path, monkeypatch: pytest.Mon
     folder afterwards is the parent from then on, although neither file of the first run changed."""
     first, second = tmp_path / "first", tmp_path / "second"
     first.mkdir()
-    second.mkdir()
-    base = 'id = "base"\ntitle = "Base"\nversion = "1"\n[[phases]]\nid = "p"\ntitle = "{}"\nstart = "day 0"\nend = "2 weeks"\n'
-    (second / "base.toml").write_text(base.format("Second") + RED_FLAG)
-    (tmp_path / "clinic.toml").write_text('id = "clinic"\nextends = "base"\ntitle = "Clinic"\nversion = "1"\n')
+    copied("minimal", second)
+    clinic = copied("extends-minimal-by-name", tmp_path)
     monkeypatch.setenv("RECOVERY_PROTOCOLS", f"{first}{os.pathsep}{second}")
     with opened(tmp_path / "cache") as cache:
-        assert load(tmp_path / "clinic.toml", cache=cache).phases[0].title == "Second"
-        assert load(tmp_path / "clinic.toml", cache=cache).phases[0].title == "Second"
-        (first / "base.toml").write_text(base.format("First") + RED_FLAG)
-        assert load(tmp_path / "clinic.toml", cache=cache).phases[0].title == "First"
+        assert load(clinic, cache=cache).phases[0].title == "Rest"
+        assert load(clinic, cache=cache).phases[0].title == "Rest"
+        copied("minimal", first, ('title = "Rest"', 'title = "Rest in the first folder"'))
+        assert load(clinic, cache=cache).phases[0].title == "Rest in the first folder"
 
 
 def test_an_unchanged_file_is_not_parsed_again(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:

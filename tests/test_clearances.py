@@ -10,7 +10,7 @@ import pytest
 
 from recovery import Plan, build, load
 
-from conftest import generate, run
+from conftest import generate, protocol_file, run
 
 SURGERY = date(2027, 3, 1)
 
@@ -70,13 +70,8 @@ def test_gates_are_listed_where_clinics_look() -> None:
     assert listed["milestones"]["cleared-to-jog"]["clearance"] == "whether you may start jogging"
 
 
-def test_validate_lays_out_what_waits_behind_a_clearance(tmp_path) -> None:
-    path = tmp_path / "clinic.toml"
-    path.write_text(
-        'id = "c"\nextends = "proximal-hamstring-repair"\n'
-        '[[phases]]\nid = "running"\nend = "walk-jog - 1 day"\n'  # ends before it starts, once cleared
-    )
-    result = run("validate", str(path))
+def test_validate_lays_out_what_waits_behind_a_clearance() -> None:
+    result = run("validate", protocol_file("invalid/running-ends-before-walk-jog"))
     assert result.exit_code == 1
     assert "phases[id=running].end" in result.stderr
 

@@ -2,10 +2,11 @@
 
 import re
 from datetime import date
+from pathlib import Path
 
 from recovery import Plan, build, load
 
-from conftest import protocol_file, run
+from conftest import PROTOCOLS, protocol_file, run
 
 
 def test_clinic_file_shortens_bracing_adds_a_visit_and_removes_an_exercise() -> None:
@@ -31,19 +32,16 @@ def test_show_reflects_every_change_of_the_clinic_file() -> None:
     assert "day 0-27  Mon 2027-03-01 - Sun 2027-03-28  Phase 1 · Protection" in result.stdout
 
 
-def test_merging_an_item_changes_only_the_keys_given(tmp_path) -> None:
-    path = tmp_path / "shorter-ice.toml"
-    path.write_text('id = "c"\nextends = "proximal-hamstring-repair"\n[[routines]]\nid = "ice"\ntimes = ["evening"]\n')
-    protocol = load(path)
+def test_merging_an_item_changes_only_the_keys_given() -> None:
+    protocol = load(Path(protocol_file("shorter-ice")))
     ice = next(r for r in protocol.routines if r.id == "ice")
     assert ice.times == ["evening"]
     assert ice.title == "Ice the back of the thigh"
 
 
-def test_removing_an_item_that_is_not_inherited_suggests_the_nearest(tmp_path) -> None:
-    path = tmp_path / "clinic.toml"
-    path.write_text('id = "c"\nextends = "proximal-hamstring-repair"\nremove = ["heel-slide"]\n')
-    result = run("validate", str(path))
+def test_removing_an_item_that_is_not_inherited_suggests_the_nearest() -> None:
+    path = protocol_file("invalid/remove-a-misspelt-item")
+    result = run("validate", path)
     assert result.exit_code == 1
     assert (
         f'{path}: remove[0]: "heel-slide" is not an item of the protocol this one extends; did you mean "heel-slides"?'
@@ -51,42 +49,29 @@ def test_removing_an_item_that_is_not_inherited_suggests_the_nearest(tmp_path) -
     )
 
 
-def test_removing_an_item_others_refer_to_names_the_dangling_reference(tmp_path) -> None:
-    path = tmp_path / "clinic.toml"
-    path.write_text('id = "c"\nextends = "proximal-hamstring-repair"\nremove = ["brace-off"]\n')
-    result = run("validate", str(path))
+def test_removing_an_item_others_refer_to_names_the_dangling_reference() -> None:
+    path = protocol_file("invalid/remove-an-item-others-use")
+    result = run("validate", path)
     assert result.exit_code == 1
     (line,) = result.stderr.splitlines()
     assert line.startswith(f'error: {path}: remove[0]: "brace-off" is still used by ')
     assert "proximal-hamstring-repair.toml: milestones[id=crutches-away].at" in line
 
 
-def test_extends_by_relative_path_and_clinic_library(tmp_path) -> None:
-    library = tmp_path / "library"
-    library.mkdir()
-    (library / "clinic-base.toml").write_text(
-        'id = "clinic-base"\nextends = "proximal-hamstring-repair"\ntitle = "Clinic base"\nversion = "3"\n'
-    )
-    child = tmp_path / "child.toml"
-    child.write_text('id = "child"\nextends = "library/clinic-base.toml"\n')
-    assert load(child).title == "Clinic base"
-    listed = run("protocols", env={"RECOVERY_PROTOCOLS": str(library)})
+def test_extends_by_relative_path_and_clinic_library() -> None:
+    library = str(PROTOCOLS / "library")
+    assert load(Path(protocol_file("extends-by-relative-path"))).title == "Clinic base"
+    listed = run("protocols", env={"RECOVERY_PROTOCOLS": library})
     assert "clinic-base" in listed.stdout
     assert "proximal-hamstring-repair" in listed.stdout
-    shown = run("show", "clinic-base", env={"RECOVERY_PROTOCOLS": str(library)})
+    shown = run("show", "clinic-base", env={"RECOVERY_PROTOCOLS": library})
     assert shown.exit_code == 0
     assert shown.stdout.startswith("Clinic base  (clinic-base, version 3)")
 
 
-def test_a_derived_protocols_red_flags_add_to_the_inherited_ones(tmp_path) -> None:
-    path = tmp_path / "clinic.toml"
-    path.write_text(
-        'id = "c"\nextends = "proximal-hamstring-repair"\n'
-        '[[red_flags]]\nsign = "Stitches coming loose"\naction = "Call the clinic."\n'
-        '[[red_flags]]\nid = "fever"\nsign = "Fever of 38 °C or higher"\n'
-    )
+def test_a_derived_protocols_red_flags_add_to_the_inherited_ones() -> None:
     inherited = load("proximal-hamstring-repair").red_flags
-    flags = load(path).red_flags
+    flags = load(Path(protocol_file("clinic-red-flags"))).red_flags
     assert len(flags) == len(inherited) + 1
     assert flags[-1].sign == "Stitches coming loose"
     fever = next(flag for flag in flags if flag.id == "fever")
@@ -95,28 +80,16 @@ def test_a_derived_protocols_red_flags_add_to_the_inherited_ones(tmp_path) -> No
     assert any(flag.emergency for flag in flags)
 
 
-def test_a_red_flag_is_removed_only_by_name(tmp_path) -> None:
-    path = tmp_path / "clinic.toml"
-    path.write_text('id = "c"\nextends = "proximal-hamstring-repair"\nremove = ["re-rupture"]\n')
-    assert "re-rupture" not in {flag.id for flag in load(path).red_flags}
-    path.write_text('id = "c"\nextends = "proximal-hamstring-repair"\nremove = ["chest"]\n')
-    result = run("validate", str(path))
+def test_a_red_flag_is_removed_only_by_name() -> None:
+    assert "re-rupture" not in {flag.id for flag in load(Path(protocol_file("remove-a-red-flag"))).red_flags}
+    result = run("validate", protocol_file("invalid/remove-the-emergency-red-flag"))
     assert result.exit_code == 1
     assert "no red flag is marked emergency = true" in result.stderr
 
 
-def clinic_file(tmp_path, body: str) -> str:
-    path = tmp_path / "clinic.toml"
-    path.write_text(
-        'id = "clinic"\nextends = "proximal-hamstring-repair"\ntitle = "C"\nversion = "1"\n'
-        'references = ["C1: the clinic"]\n' + body
-    )
-    return str(path)
-
-
-def test_one_cause_gives_one_message(tmp_path) -> None:
+def test_one_cause_gives_one_message() -> None:
     """A phase that ends before it starts: not also every routine during it, nor once per trial date."""
-    path = clinic_file(tmp_path, '[[phases]]\nid = "walking"\nend = "5 weeks"\nsources = ["C1"]\n')
+    path = protocol_file("invalid/walking-ends-before-it-starts")
     result = run("validate", path)
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
@@ -125,15 +98,15 @@ def test_one_cause_gives_one_message(tmp_path) -> None:
     ]
 
 
-def test_a_phase_made_longer_is_reported_where_it_was_changed(tmp_path) -> None:
-    path = clinic_file(tmp_path, '[[phases]]\nid = "brace"\nend = "14 weeks"\nsources = ["C1"]\n')
+def test_a_phase_made_longer_is_reported_where_it_was_changed() -> None:
+    path = protocol_file("invalid/brace-made-longer")
     result = run("validate", path)
     (line,) = result.stderr.splitlines()
     assert line.startswith(f"error: {path}: phases[id=brace].end: ends after day 97, but phases[id=walking] starts")
 
 
-def test_removing_an_item_others_use_is_reported_at_the_removal(tmp_path) -> None:
-    path = clinic_file(tmp_path, 'remove = ["protection"]\n')
+def test_removing_an_item_others_use_is_reported_at_the_removal() -> None:
+    path = protocol_file("invalid/remove-protection")
     result = run("validate", path)
     (line,) = result.stderr.splitlines()
     assert re.match(

@@ -1,8 +1,10 @@
 """Broken protocol files: each gets a precise message (file, item, field), exit 1, no traceback."""
 
+from pathlib import Path
+
 import pytest
 
-from conftest import PROTOCOLS, protocol_file, run
+from conftest import BUNDLED, PROTOCOLS, protocol_file, run
 
 
 @pytest.mark.parametrize(
@@ -73,18 +75,33 @@ def test_missing_file_is_one_clear_line() -> None:
 
 
 INVALID = sorted((PROTOCOLS / "invalid").glob("*.toml"))
+#: Every kept file that states what validate says of it: `# expect: valid`, or one `# expect:`
+#: line per error, in order ("{bundled}" stands for the bundled protocols' folder).
+STATING = sorted(path for path in PROTOCOLS.rglob("*.toml") if "\n# expect: " in "\n" + path.read_text())
 
 
-@pytest.mark.parametrize("path", INVALID, ids=lambda p: p.stem)
-def test_invalid_file_gets_exactly_the_expected_messages(path) -> None:
-    """Each file under tests/protocols/invalid/ says in `# expect:` lines what validate must report."""
-    expected = [
-        line.removeprefix("# expect: ") for line in path.read_text().splitlines() if line.startswith("# expect: ")
-    ]
+def expected_of(path: Path) -> list[str]:
+    return [line.removeprefix("# expect: ") for line in path.read_text().splitlines() if line.startswith("# expect: ")]
+
+
+def test_every_invalid_file_states_what_validate_must_report() -> None:
+    assert INVALID
+    assert set(INVALID) <= set(STATING)
+    assert not any(expected_of(path) == ["valid"] for path in INVALID)
+
+
+@pytest.mark.parametrize("path", STATING, ids=lambda p: str(p.relative_to(PROTOCOLS).with_suffix("")))
+def test_a_kept_file_gets_exactly_the_answer_it_states(path) -> None:
+    """Each file under tests/protocols/ that has `# expect:` lines gets just that answer from validate."""
+    expected = [line.replace("{bundled}", str(BUNDLED)) for line in expected_of(path)]
     result = run("validate", str(path))
-    assert result.exit_code == 1, result.output
-    assert result.stderr.splitlines() == [f"error: {path}: {message}" for message in expected]
     assert "Traceback" not in result.output
+    if expected == ["valid"]:
+        assert result.exit_code == 0, result.output
+        assert "error:" not in result.stderr
+    else:
+        assert result.exit_code == 1, result.output
+        assert result.stderr.splitlines() == [f"error: {path}: {message}" for message in expected]
 
 
 def test_field_and_cross_item_problems_come_in_the_same_run() -> None:
