@@ -23,19 +23,13 @@ from hypothesis import strategies as st
 
 from recovery.schedule.zones import zone
 
-from conftest import BUNDLED, PLAN, RED_FLAG, run
+from conftest import BUNDLED, PLAN, PROTOCOLS, RED_FLAG, copied, protocol_file, run
 
 
 def protocol(tmp_path: Path, text: str, name: str = "clinic.toml") -> Path:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     return path
-
-
-MINIMAL = (
-    'id = "x"\ntitle = "X"\nversion = "1"\n[[milestones]]\nid = "m"\ntitle = "{title}"\nat = "{at}"\n'
-    + RED_FLAG.replace("{", "{{").replace("}", "}}")
-)
 
 
 # ---- Never destroy what is at the output path
@@ -102,19 +96,15 @@ def test_a_huge_parameter_is_refused_naming_the_option() -> None:
     )
 
 
-def test_a_huge_amount_in_a_file_is_refused_naming_the_field(tmp_path) -> None:
-    path = protocol(tmp_path, MINIMAL.format(title="M", at="1000000000000 days"))
-    result = run("validate", str(path))
+def test_a_huge_amount_in_a_file_is_refused_naming_the_field() -> None:
+    result = run("validate", protocol_file("invalid/amount-beyond-the-largest"))
     assert result.exit_code == 1
     assert "milestones[id=m].at" in result.stderr
     assert "the largest amount an expression may use" in result.stderr
 
 
-def test_a_date_beyond_the_supported_years_is_refused_naming_the_field(tmp_path) -> None:
-    text = MINIMAL.format(title="M", at="36500 days")
-    text += '[[milestones]]\nid = "n"\ntitle = "N"\nat = "m + 36500 days"\n'
-    text += '[[milestones]]\nid = "o"\ntitle = "O"\nat = "n + 36500 days"\n'
-    result = run("generate", *PLAN, "--protocol", str(protocol(tmp_path, text)), "-o", "-")
+def test_a_date_beyond_the_supported_years_is_refused_naming_the_field() -> None:
+    result = run("generate", *PLAN, "--protocol", protocol_file("invalid/beyond-the-supported-years"), "-o", "-")
     assert result.exit_code == 1
     assert "milestones[id=o].at: falls outside the years 1900-2299" in result.stderr
 
@@ -122,9 +112,8 @@ def test_a_date_beyond_the_supported_years_is_refused_naming_the_field(tmp_path)
 # ---- Text that cannot break a reader or a terminal
 
 
-def test_a_control_character_in_a_protocol_text_is_refused_with_its_position(tmp_path) -> None:
-    path = protocol(tmp_path, MINIMAL.format(title="Brace \\u001b[31moff", at="day 1"))
-    result = run("validate", str(path))
+def test_a_control_character_in_a_protocol_text_is_refused_with_its_position() -> None:
+    result = run("validate", protocol_file("invalid/control-character-in-a-title"))
     assert result.exit_code == 1
     assert "milestones[id=m].title: a control character (U+001B) at character 7" in result.stderr
     assert "\x1b" not in result.output
@@ -138,17 +127,15 @@ def test_a_control_character_or_a_huge_option_is_a_usage_error(tmp_path, name: s
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_format_spec_in_a_placeholder_is_refused(tmp_path) -> None:
-    path = protocol(
-        tmp_path, MINIMAL.format(title="{{side:>40000000}}", at="day 1").replace("{{", "{").replace("}}", "}")
-    )
-    result = run("validate", str(path))
+def test_a_format_spec_in_a_placeholder_is_refused() -> None:
+    result = run("validate", protocol_file("invalid/format-spec-in-a-placeholder"))
     assert result.exit_code == 1
     assert "only plain placeholders such as {side} are allowed" in result.stderr
 
 
 def test_a_protocol_file_over_1_mb_is_refused(tmp_path) -> None:
-    path = protocol(tmp_path, MINIMAL.format(title="M", at="day 1") + "# " + "x" * 1_100_000 + "\n")
+    path = copied("one-milestone", tmp_path)
+    path.write_text(path.read_text() + "# " + "x" * 1_100_000 + "\n")
     result = run("validate", str(path))
     assert result.exit_code == 1
     assert "a protocol file may have at most 1,000,000" in result.stderr
@@ -163,7 +150,7 @@ def test_deep_nesting_is_one_line(tmp_path) -> None:
 
 def test_a_byte_order_mark_is_accepted(tmp_path) -> None:
     path = tmp_path / "windows.toml"
-    path.write_bytes(b"\xef\xbb\xbf" + MINIMAL.format(title="M", at="day 1").encode())
+    path.write_bytes(b"\xef\xbb\xbf" + (PROTOCOLS / "one-milestone.toml").read_bytes())
     assert run("validate", str(path)).exit_code == 0
 
 
@@ -370,11 +357,8 @@ def test_an_extends_chain_deeper_than_twenty_files_is_refused_in_one_line(tmp_pa
     assert line.endswith("extends: extends more than 20 files in a chain; is it a loop?")
 
 
-def test_protocols_escapes_what_a_file_would_send_to_the_terminal(tmp_path) -> None:
-    (tmp_path / "evil.toml").write_text(
-        'id = "evil"\ntitle = "Evil \\u001b]0;pwned\\u0007\\u001b[31mred \\u202etxt.exe"\nversion = "1"\n'
-    )
-    result = run("protocols", env={"RECOVERY_PROTOCOLS": str(tmp_path)})
+def test_protocols_escapes_what_a_file_would_send_to_the_terminal() -> None:
+    result = run("protocols", env={"RECOVERY_PROTOCOLS": str(PROTOCOLS / "terminal")})
     assert result.exit_code == 0
     for sent in ("\x1b", "\x07", "\u202e"):
         assert sent not in result.stdout
@@ -382,10 +366,8 @@ def test_protocols_escapes_what_a_file_would_send_to_the_terminal(tmp_path) -> N
     assert "INVALID (" in line  # a title with control characters is not a valid protocol
 
 
-def test_marks_that_reorder_text_are_refused_in_protocol_texts(tmp_path) -> None:
-    path = tmp_path / "rtl.toml"
-    path.write_text('id = "rtl"\ntitle = "Brace \\u202eon\\u202c"\nversion = "1"\n' + RED_FLAG)
-    result = run("validate", str(path))
+def test_marks_that_reorder_text_are_refused_in_protocol_texts() -> None:
+    result = run("validate", protocol_file("invalid/text-reordering-mark-in-a-title"))
     assert result.exit_code == 1
     assert "title: a control character (U+202E) at character 7" in result.stderr
 
