@@ -10,7 +10,7 @@ from recovery import Plan, build, load
 from recovery.protocol.model import SCALES, Scale, Weekday
 from recovery.words import WEEKDAYS
 
-from conftest import RED_FLAG, run
+from conftest import RED_FLAG, protocol_file, run
 
 
 def chained_milestones(tmp_path: Path, links: int) -> Path:
@@ -47,21 +47,14 @@ def test_the_graph_orders_every_point_after_the_ones_it_depends_on() -> None:
             assert position[anchor] < position[point], point
 
 
-def test_later_of_is_the_latest_of_its_days_and_moves_with_each(tmp_path) -> None:
+def test_later_of_is_the_latest_of_its_days_and_moves_with_each() -> None:
     """A phase that waits for two things starts on the later: strength not before 12 weeks, and
     not before the walking phase is over, however late the brace came off."""
     from datetime import date
 
     from recovery import Plan, build
 
-    (tmp_path / "later.toml").write_text(
-        'id = "later"\ntitle = "Later"\nversion = "1"\n'
-        '[[milestones]]\nid = "brace-off"\ntitle = "Brace off"\nat = "6 weeks"\n'
-        '[[phases]]\nid = "walking"\ntitle = "Walking"\nstart = "brace-off"\nend = "brace-off + 6 weeks"\n'
-        '[[phases]]\nid = "strength"\ntitle = "Strength"\nstart = "later of 12 weeks, end of walking"\nend = "26 weeks"\n'
-        + RED_FLAG
-    )
-    protocol = load(tmp_path / "later.toml")
+    protocol = load(Path(protocol_file("later-of")))
     day0 = date(2027, 3, 1)
     on_time = {p.id: p for p in build(protocol, Plan(day0)).phases}
     assert on_time["strength"].start == date(2027, 5, 24)  # 12 weeks: both days agree
@@ -71,15 +64,10 @@ def test_later_of_is_the_latest_of_its_days_and_moves_with_each(tmp_path) -> Non
     assert early["strength"].start == date(2027, 5, 24)  # walking over at 9 weeks: 12 weeks decides
 
 
-def test_a_cycle_through_later_of_is_found(tmp_path) -> None:
+def test_a_cycle_through_later_of_is_found() -> None:
     from conftest import run
 
-    (tmp_path / "cycle.toml").write_text(
-        'id = "cycle"\ntitle = "C"\nversion = "1"\n'
-        '[[phases]]\nid = "a"\ntitle = "A"\nstart = "later of 1 week, end of b"\nend = "10 weeks"\n'
-        '[[phases]]\nid = "b"\ntitle = "B"\nstart = "2 weeks"\nend = "later of 4 weeks, a"\n' + RED_FLAG
-    )
-    result = run("validate", str(tmp_path / "cycle.toml"))
+    result = run("validate", protocol_file("invalid/cycle-through-later-of"))
     assert result.exit_code == 1
     assert "these references form a cycle, so no date can be given" in result.stderr
 
