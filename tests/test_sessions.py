@@ -9,7 +9,7 @@ import icalendar
 import pytest
 import recurring_ical_events
 
-from conftest import RED_FLAG, generate, occurrences, run, strict_occurrences
+from conftest import generate, occurrences, protocol_file, run, strict_occurrences
 
 
 @pytest.mark.parametrize(
@@ -64,17 +64,8 @@ def test_the_json_keeps_one_row_per_routine(tmp_path) -> None:
 def test_a_session_that_returns_later_gets_new_uids(tmp_path) -> None:
     # The evening is "walk" alone, then "walk" + "stretch", then "walk" alone again: the same session
     # twice, apart. Readers treat a repeated UID as one event, and would drop one of them.
-    protocol = tmp_path / "returns.toml"
-    protocol.write_text(
-        'id = "returns"\ntitle = "Returns"\nversion = "1"\n'
-        '[[phases]]\nid = "all"\ntitle = "All"\nstart = "day 0"\nend = "day 20"\n'
-        '[[routines]]\nid = "walk"\ntitle = "Walk"\nstart = "day 1"\nend = "day 11"\ntimes = ["evening"]\n'
-        '[[routines]]\nid = "stretch"\ntitle = "Stretch"\nstart = "day 5"\nend = "day 8"\ntimes = ["evening"]\n'
-        + RED_FLAG
-    )
-    data = generate(
-        tmp_path, "--surgery-date", "2027-03-01", "--timezone", "Europe/Berlin", "--protocol", str(protocol)
-    )
+    protocol = protocol_file("session-that-returns")
+    data = generate(tmp_path, "--surgery-date", "2027-03-01", "--timezone", "Europe/Berlin", "--protocol", protocol)
     events = [e for e in icalendar.Calendar.from_ical(data).walk("VEVENT") if e.get("RRULE")]
     assert len(events) == 3
     assert len({str(e["UID"]) for e in events}) == 3

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from recovery.schedule.validate import validate
 
-from conftest import BUNDLED, PROTOCOLS, Golden, run
+from conftest import BUNDLED, PROTOCOLS, Golden, protocol_file, run
 
 
 def test_validate_finds_the_same_problems_in_every_kept_file(golden: Golden) -> None:
@@ -31,24 +31,9 @@ def test_validate_finds_the_same_problems_in_every_kept_file(golden: Golden) -> 
     golden.check("validate-answers.json", (json.dumps(answers, indent=1, sort_keys=True) + "\n").encode())
 
 
-def test_validate_says_when_values_that_meet_are_not_tried_in_every_combination(tmp_path: Path) -> None:
-    # One routine whose start is the latest of seven parameters: the comparisons of its level read
-    # all seven, 128 combinations of their bounds, more than the proof combines; it tries each
-    # alone and says so instead of staying silent.
-    names = [f"wait_{n}_weeks" for n in range(7)]
-    lines = [
-        'id = "hamstring-seven-waits"',
-        f'extends = "{BUNDLED / "proximal-hamstring-repair.toml"}"',
-        'title = "Hamstring repair with a routine after seven waits"',
-        'version = "1"',
-        'references = ["B1: a test, not a clinical source"]',
-        *(f'[parameters.{name}]\ndefault = 8\nmin = 7\nmax = 11\nsources = ["B1"]' for name in names),
-        '[[routines]]\nid = "after-the-waits"\ntitle = "Exercise"\ndescription = "Slowly."\n'
-        f'start = "later of end of protection, {", ".join(f"{{{name}}} weeks" for name in names)}"\n'
-        'end = "end of strengthening"\nneeds = { loading = "light" }\ntimes = ["morning"]\nminutes = 5\nsources = ["B1"]',
-    ]
-    path = tmp_path / "hamstring-seven-waits.toml"
-    path.write_text("\n\n".join(lines), encoding="utf-8")
+def test_validate_says_when_values_that_meet_are_not_tried_in_every_combination() -> None:
+    # One routine whose start is the latest of seven parameters: see the file.
+    path = Path(protocol_file("seven-waits"))
     findings = validate(path)
     assert findings.ok, findings.errors
     assert any("wait_6_weeks" in note and "each was tried alone" in note for note in findings.notes)
