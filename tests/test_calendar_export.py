@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from recovery.schedule import SURGEON_FIRST
 from recovery.schedule.zones import zone as tzdata_zone
 
-from conftest import EPOCH, comparable, generate, occurrences, run, strict_occurrences, vtimezone_text
+from conftest import EPOCH, comparable, generate, occurrences, protocol_file, run, strict_occurrences, vtimezone_text
 
 ZONES = ["America/New_York", "Europe/Berlin", "Australia/Sydney", "Asia/Kolkata", "America/Mexico_City"]
 
@@ -368,7 +368,6 @@ def test_bad_options_leave_no_file_behind(tmp_path, args: list[str], code: int, 
 
 
 def test_a_broken_protocol_file_writes_nothing(tmp_path) -> None:
-    from conftest import protocol_file
 
     result = run(
         "generate", "--surgery-date", "2027-03-01", "--protocol", protocol_file("reference-cycle"), cwd=tmp_path
@@ -412,13 +411,10 @@ def test_whom_to_call_is_on_every_view_and_every_red_flag(tmp_path) -> None:
 
 
 def test_a_clinic_protocol_gives_the_contact_and_a_plan_may_replace_it(tmp_path) -> None:
-    clinic = tmp_path / "clinic.toml"
-    clinic.write_text('id = "clinic"\nextends = "proximal-hamstring-repair"\ncontact = "Example Clinic 555-0142"\n')
-    data = generate(tmp_path, "--surgery-date", "2027-03-01", "--protocol", str(clinic))
+    clinic = protocol_file("clinic-contact")
+    data = generate(tmp_path, "--surgery-date", "2027-03-01", "--protocol", clinic)
     assert b"Example Clinic 555-0142" in data
-    data = generate(
-        tmp_path, "--surgery-date", "2027-03-01", "--protocol", str(clinic), "--contact", "Ward 7: 555-0177"
-    )
+    data = generate(tmp_path, "--surgery-date", "2027-03-01", "--protocol", clinic, "--contact", "Ward 7: 555-0177")
     assert b"Example Clinic" not in data
     assert b"Ward 7: 555-0177" in data
 
