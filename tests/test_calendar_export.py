@@ -368,7 +368,6 @@ def test_bad_options_leave_no_file_behind(tmp_path, args: list[str], code: int, 
 
 
 def test_a_broken_protocol_file_writes_nothing(tmp_path) -> None:
-
     result = run(
         "generate", "--surgery-date", "2027-03-01", "--protocol", protocol_file("reference-cycle"), cwd=tmp_path
     )
