@@ -11,6 +11,9 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import date, time
 
+#: The operated side, as a plan gives it.
+SIDES = ("left", "right")
+
 #: Days of the week as a protocol file writes them, Monday first (date.weekday() order).
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 #: The same days as people read them.

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import icalendar
@@ -213,6 +213,40 @@ def test_the_openapi_document_describes_the_plan_fields(client: TestClient, key:
     assert not [e for e in answer.get("errors", ()) if "unknown field" in e["message"]], answer
     answer = client.post("/api/plans", json={**PLAN, "colour": "x"}, headers=key).json()
     assert answer["errors"] == [{"field": "colour", "message": 'unknown field "colour"'}]
+
+
+def test_the_openapi_plan_schema_takes_the_plans_the_program_writes(client: TestClient) -> None:
+    """Every plan's JSON form (`Plan.to_json`, with every field set) is valid under the schema the
+    API publishes, and a value of the wrong type is not."""
+    import jsonschema
+
+    from recovery import Plan
+
+    document = client.get("/api/openapi.json").json()
+    schema = document["paths"]["/api/plans"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    full = Plan(
+        surgery_date=date(2027, 3, 1),
+        timezone="Australia/Sydney",
+        side="left",
+        variant="accelerated",
+        overrides={"protection_weeks": "5"},
+        slot_times={"morning": time(7, 30)},
+        actuals={"brace-off": date(2027, 4, 19)},
+        start_from=date(2027, 3, 15),
+        discreet=True,
+        confirmed=("brace-off",),
+        contact="Ward 7: 555-0177",
+        alarm_minutes=10,
+        calendar_name="My knee",
+        plan_id="A-1",
+    )
+    for plan in (full, Plan(surgery_date=date(2027, 3, 1), plan_id="B-2")):
+        jsonschema.validate({"protocol": "proximal-hamstring-repair", **plan.to_json()}, schema)
+    for wrong in ({"discreet": "yes please"}, {"side": "both"}, {"alarm_minutes": "soon"}, {"time": {"noon": "12:00"}}):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate({**full.to_json(), **wrong}, schema)
+    with pytest.raises(jsonschema.ValidationError, match="plan_id"):
+        jsonschema.validate({"surgery_date": "2027-03-01"}, schema)
 
 
 # ---------------------------------------------------------------- the feed

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import MISSING, dataclass, field, replace
 from dataclasses import fields as dataclass_fields
 from datetime import date, time
 from typing import Any
@@ -21,7 +21,7 @@ from typing import Any
 from recovery.errors import PlanError, Problem, did_you_mean
 from recovery.records import record
 from recovery.schedule.zones import check_timezone, machine_timezone
-from recovery.words import CLOCK_PATTERN, CONTROL_CHARACTER, SLOTS, printable, quoted_choices
+from recovery.words import CLOCK_PATTERN, CONTROL_CHARACTER, SIDES, SLOTS, printable, quoted_choices
 
 #: The protocol a plan uses when it names none.
 DEFAULT_PROTOCOL = "proximal-hamstring-repair"
@@ -165,11 +165,49 @@ class Field:
     flag: bool = False
     #: Only a calendar file has it (an alarm, a calendar's name, the plan's identity in a calendar).
     calendar_only: bool = False
+    #: The label the clinic's new-plan form (`recovery serve`) gives it; "": the form does not ask.
+    form: str = ""
+    #: Whether a plan must give it (the dataclass has no default for it), and whether it may be
+    #: left out as None (its default); both set by `FIELDS`.
+    required: bool = False
+    nullable: bool = False
 
     @property
     def key(self) -> str:
         """The field's key in the plan's JSON form."""
         return self.name.replace("-", "_")
+
+    @property
+    def kind(self) -> str:
+        """What sort of value it takes: "yes/no", "pairs", "names", "choice" (one of `names`),
+        "date", "number" or "text"; a form's input and a JSON schema follow from it."""
+        if self.flag:
+            return "yes/no"
+        if self.pairs:
+            return "pairs"
+        if self.many:
+            return "names"
+        if self.names:
+            return "choice"
+        return {"YYYY-MM-DD": "date", "MINUTES": "number"}.get(self.metavar, "text")
+
+    @property
+    def json_schema(self) -> dict[str, Any]:
+        """The field in the plan's JSON form, as JSON Schema (the server's OpenAPI document)."""
+        kinds: dict[str, dict[str, Any]] = {
+            "yes/no": {"type": "boolean"},
+            "pairs": {"type": "object", "additionalProperties": {"type": "string"}},
+            "names": {"type": "array", "items": {"type": "string"}},
+            "choice": {"enum": list(self.names)},
+            "date": {"type": "string", "format": "date"},
+            "number": {"type": "integer"},
+        }
+        schema = dict(kinds.get(self.kind, {"type": "string"}))
+        if self.pairs and self.names:
+            schema["propertyNames"] = {"enum": list(self.names)}
+        if self.nullable:
+            schema = {"anyOf": [schema, {"type": "null"}]}
+        return {**schema, "description": self.help}
 
     def value_of(self, value: Any) -> Any:
         """The field's value from a plain value, or a PlanError naming the field (every bad entry)."""
@@ -244,23 +282,39 @@ class Plan:
     declared here once, with its option, batch column, JSON key, help and conversion (`FIELDS`
     lists them, in this order, for the command line, batch files, the JSON form and the server)."""
 
-    surgery_date: date = _declared("surgery-date", to_date, "The day of surgery (day 0).", "YYYY-MM-DD")
+    surgery_date: date = _declared(
+        "surgery-date", to_date, "The day of surgery (day 0).", "YYYY-MM-DD", form="Surgery date"
+    )
     # the command line and batch default to this machine's zone instead
     timezone: str = _declared(
         "timezone",
         to_zone,
         "IANA time zone of the reminders, e.g. Europe/Berlin. [default: this machine's]",
         "ZONE",
+        form="Time zone (the patient's, an IANA name)",
         default="UTC",
     )
     side: str | None = _declared(
-        "side", optional(choice("left", "right")), "The operated side, used in the texts.", "[left|right]", default=None
+        "side",
+        optional(choice(*SIDES)),
+        "The operated side, used in the texts.",
+        "[left|right]",
+        names=SIDES,
+        names_are="a side",
+        form="Operated side",
+        default=None,
     )
     variant: str | None = _declared(
-        "variant", optional(to_text), "A variant of the protocol, such as accelerated.", default=None
+        "variant", optional(to_text), "A variant of the protocol, such as accelerated.", form="Variant", default=None
     )
     overrides: dict[str, str] = _declared(  # parameter name → value as typed
-        "set", to_parameter_value, "Change a parameter (repeatable).", "NAME=VALUE", pairs=True, default_factory=dict
+        "set",
+        to_parameter_value,
+        "Change a parameter (repeatable).",
+        "NAME=VALUE",
+        pairs=True,
+        form="Parameters",
+        default_factory=dict,
     )
     slot_times: dict[str, time] = _declared(  # given ones replace the defaults
         "time",
@@ -270,6 +324,7 @@ class Plan:
         pairs=True,
         names=tuple(SLOTS),
         names_are="a time of day",
+        form="Reminder times",
         default_factory=lambda: dict(SLOTS),
     )
     actuals: dict[str, date] = _declared(  # milestone id → the day it happened
@@ -288,6 +343,7 @@ class Plan:
         to_yes_no,
         "Titles say nothing medical (details stay inside each event or page).",
         flag=True,
+        form="Discreet titles (no medical words in the calendar's titles)",
         default=False,
     )
     confirmed: tuple[str, ...] = _declared(
@@ -303,6 +359,7 @@ class Plan:
         optional(to_text),
         "Whom to call: the surgical team's numbers (top of every view, and in each red flag). "
         "[default: the protocol's]",
+        form="Whom to call (shown with every red flag)",
         default=None,
     )
     alarm_minutes: int = _declared(
@@ -325,6 +382,7 @@ class Plan:
         to_text,
         "Tells apart two plans meant for one calendar (e.g. left and right leg). Never a name.",
         calendar_only=True,
+        form="Plan id (the clinic's own id; never a name)",
         default="",
     )
 
@@ -380,7 +438,15 @@ class Plan:
 
 
 #: Every field of a plan, in the order the command line shows them (see `Field`).
-FIELDS: tuple[Field, ...] = tuple(replace(f.metadata[_FIELD], attribute=f.name) for f in dataclass_fields(Plan))
+FIELDS: tuple[Field, ...] = tuple(
+    replace(
+        f.metadata[_FIELD],
+        attribute=f.name,
+        required=f.default is MISSING and f.default_factory is MISSING,
+        nullable=f.default is None,
+    )
+    for f in dataclass_fields(Plan)
+)
 BY_NAME = {f.name: f for f in FIELDS}
 BY_ATTRIBUTE = {f.attribute: f for f in FIELDS}
 

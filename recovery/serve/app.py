@@ -36,9 +36,19 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from recovery.errors import PlanError, RecoveryError
-from recovery.schedule.plan import BY_ATTRIBUTE, DEFAULT_PROTOCOL, FIELDS
+from recovery.schedule.plan import BY_ATTRIBUTE, DEFAULT_PROTOCOL, FIELDS, MAX_TEXT
 from recovery.serve import DEFAULT_DATABASE
-from recovery.serve.store import ConflictError, GoneError, NotFoundError, Store, TooManyAttemptsError, connect, upgrade
+from recovery.serve.store import (
+    MAX_PLAN_ID,
+    SERVER_NEEDS,
+    ConflictError,
+    GoneError,
+    NotFoundError,
+    Store,
+    TooManyAttemptsError,
+    connect,
+    upgrade,
+)
 
 log = logging.getLogger("recovery.serve")
 HERE = Path(__file__).parent
@@ -379,6 +389,10 @@ async def new_plan_page(request: Request) -> Response:
     return _new_plan_form(request, request.query_params.get("protocol", DEFAULT_PROTOCOL), {}, [])
 
 
+#: What the new-plan form asks, in the plan's own order: each field whose declaration gives it a label.
+FORM_FIELDS = tuple(declared for declared in FIELDS if declared.form)
+
+
 def _new_plan_form(request: Request, protocol: str, values: dict[str, str], errors: list[dict[str, str]]) -> Response:
     from recovery.protocol.loader import available, load
     from recovery.protocol.summary import choices
@@ -391,6 +405,12 @@ def _new_plan_form(request: Request, protocol: str, values: dict[str, str], erro
     by_field: dict[str, list[str]] = {}
     for error in errors:
         by_field.setdefault(error["field"], []).append(error["message"])
+    # A choice's options: the field's own names, or (a variant) the protocol's; "" is no choice.
+    options = {
+        "side": [("", "not said"), *((side, side) for side in BY_ATTRIBUTE["side"].names)],
+        "variant": [("", "the protocol's defaults")]
+        + [(name, f"{name}: {variant['description']}") for name, variant in listed["variants"].items()],
+    }
     return _page(
         request,
         "new_plan.html.j2",
@@ -398,29 +418,54 @@ def _new_plan_form(request: Request, protocol: str, values: dict[str, str], erro
         protocols=names,
         protocol=protocol,
         choices=listed,
-        values=values,
-        zone=machine_timezone(),
+        fields=FORM_FIELDS,
+        required={declared.key for declared in FORM_FIELDS if declared.required} | set(SERVER_NEEDS),
+        options={key: pairs for key, pairs in options.items() if len(pairs) > 1},
+        pairs=_pair_inputs(listed),
+        longest={"plan_id": MAX_PLAN_ID, "": MAX_TEXT},
+        values={"timezone": machine_timezone(), **values},
         errors=by_field,
     )
 
 
-def _plan_data(values: dict[str, str], listed: dict[str, Any]) -> dict[str, Any]:
-    """The plan schema's JSON form from the new-plan form's fields."""
-    data: dict[str, Any] = {"protocol": values.get("protocol") or DEFAULT_PROTOCOL}
-    for key in ("surgery_date", "timezone", "side", "variant", "plan_id", "contact"):
-        if values.get(key):
-            data[key] = values[key].strip()
-    data["discreet"] = values.get("discreet") == "on"
-    data["set"] = {
-        name: values[f"set.{name}"]
-        for name, parameter in listed["parameters"].items()
-        if values.get(f"set.{name}", "") not in ("", str(parameter["default"]).lower(), str(parameter["default"]))
-    }
-    data["time"] = {
-        slot: values[f"time.{slot}"]
+def _pair_inputs(listed: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """The inputs of the form's NAME=VALUE fields, by the field's key: one per parameter of the
+    protocol (`set`), one per time of day (`time`), each with the value it has unless changed."""
+    parameters = []
+    for name, p in listed["parameters"].items():
+        yes_no = p["kind"] == "true/false"
+        parameters.append(
+            {
+                "name": name,
+                "description": p["description"],
+                "default": str(p["default"]).lower() if yes_no else str(p["default"]),
+                "options": [(str(o), str(o)) for o in p["choices"] or (["true", "false"] if yes_no else [])],
+                "type": "number" if p["kind"] == "whole number" else "text",
+                "min": p["min"],
+                "max": p["max"],
+            }
+        )
+    times = [
+        {"name": slot, "description": "", "default": default, "options": [], "type": "time", "min": None, "max": None}
         for slot, default in listed["times_of_day"].items()
-        if values.get(f"time.{slot}") and values[f"time.{slot}"] != default
-    }
+    ]
+    return {BY_ATTRIBUTE["overrides"].key: parameters, BY_ATTRIBUTE["slot_times"].key: times}
+
+
+def _plan_data(values: dict[str, str], listed: dict[str, Any]) -> dict[str, Any]:
+    """The plan schema's JSON form from the new-plan form's fields (`FORM_FIELDS`)."""
+    data: dict[str, Any] = {"protocol": values.get("protocol") or DEFAULT_PROTOCOL}
+    pairs = _pair_inputs(listed)
+    for declared in FORM_FIELDS:
+        key = declared.key
+        if declared.kind == "yes/no":
+            data[key] = values.get(key) == "on"
+        elif declared.kind == "pairs":
+            defaults = {entry["name"]: entry["default"] for entry in pairs[key]}
+            given = {name: values.get(f"{key}.{name}", "") for name in defaults}
+            data[key] = {name: value for name, value in given.items() if value not in ("", defaults[name])}
+        elif values.get(key):
+            data[key] = values[key].strip()
     return data
 
 
@@ -647,13 +692,11 @@ def openapi_document() -> dict[str, Any]:
         "protocol": {"type": "string", "description": "A protocol's name", "default": DEFAULT_PROTOCOL}
     }
     for declared in FIELDS:
-        if declared.calendar_only and declared.key not in ("plan_id", "calendar_name", "alarm_minutes", "discreet"):
-            continue
-        fields[declared.key] = {"description": declared.help}
+        fields[declared.key] = declared.json_schema
     plan = {
         "type": "object",
         "properties": fields,
-        "required": ["surgery_date", "plan_id"],
+        "required": [declared.key for declared in FIELDS if declared.required] + list(SERVER_NEEDS),
         "additionalProperties": False,
     }
     error = {

@@ -60,6 +60,12 @@ LOGIN_LIMIT, LOGIN_WINDOW = 5, timedelta(minutes=15)
 #: How often a revision that met another made at the same moment is tried again.
 REVISE_ATTEMPTS = 20
 
+#: The plan fields the server needs besides those every plan needs: the clinic's id, by which it
+#: finds a plan (`Store.create_plan` refuses a plan without it).
+SERVER_NEEDS = ("plan_id",)
+#: The longest plan id the server keeps (its column's width).
+MAX_PLAN_ID = 100
+
 
 class Base(DeclarativeBase):
     pass
@@ -86,7 +92,7 @@ class PlanRow(Base):
     __tablename__ = "plans"
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True)  # what URLs and the API use
-    plan_id: Mapped[str] = mapped_column(String(100), index=True)  # the clinic's id: never a name
+    plan_id: Mapped[str] = mapped_column(String(MAX_PLAN_ID), index=True)  # the clinic's id: never a name
     protocol: Mapped[str] = mapped_column(String(100))
     revision: Mapped[int] = mapped_column(Integer)  # the current revision's number
     created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -311,10 +317,10 @@ class Store:
         protocol_name = str(data.pop("protocol", None) or DEFAULT_PROTOCOL)
         protocol = _protocol(protocol_name)
         plan = Plan.from_json(data)
-        if not plan.plan_id:
+        if not plan.plan_id:  # SERVER_NEEDS
             raise PlanError([Problem("missing: the clinic's id for this plan (never a name)", field="plan_id")])
-        if len(plan.plan_id) > 100:
-            raise PlanError([Problem("is longer than 100 characters", field="plan_id")])
+        if len(plan.plan_id) > MAX_PLAN_ID:
+            raise PlanError([Problem(f"is longer than {MAX_PLAN_ID} characters", field="plan_id")])
         calendar = _calendar(protocol, plan, previous=None)
         with self.session() as session:
             taken = session.scalar(select(PlanRow).where(PlanRow.plan_id == plan.plan_id, PlanRow.deleted.is_(None)))
