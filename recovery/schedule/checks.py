@@ -112,32 +112,28 @@ def overlaps(protocol: Protocol, phases: list[Span], plan: Plan) -> list[Problem
                 assert second is not None
                 last_day, starts = (earlier.end - day).days - 1, (later.start - day).days
                 if first.source == protocol.source and second.source != protocol.source:
-                    message = (
-                        f"ends after day {last_day}, but phases[id={later.id}] starts on day {starts}; "
-                        f'end it by then, or give phases[id={later.id}] overlaps = ["{earlier.id}"] if both are meant to run at once'
+                    at, message = (
+                        earlier,
+                        (
+                            f"ends after day {last_day}, but phases[id={later.id}] starts on day {starts}; "
+                            f'end it by then, or give phases[id={later.id}] overlaps = ["{earlier.id}"] if both are meant to run at once'
+                        ),
                     )
-                    problems.append(
-                        Problem(
-                            message,
-                            first.source,
-                            f"phases[id={earlier.id}].end",
-                            item=earlier.id,
-                            plan=chosen(plan),
-                            refers=_anchors(first) + _anchors(second),
-                        )
+                else:
+                    at, message = (
+                        later,
+                        (
+                            f"overlaps phases[id={earlier.id}] (days {(earlier.start - day).days}-{last_day} and "
+                            f"{starts}-{(later.end - day).days - 1}); make one end before the other starts, "
+                            f'or add overlaps = ["{earlier.id}"] if both are meant to run at once'
+                        ),
                     )
-                    continue
-                message = (
-                    f"overlaps phases[id={earlier.id}] (days {(earlier.start - day).days}-{last_day} and "
-                    f"{starts}-{(later.end - day).days - 1}); make one end before the other starts, "
-                    f'or add overlaps = ["{earlier.id}"] if both are meant to run at once'
-                )
                 problems.append(
                     Problem(
                         message,
-                        second.source,
-                        f"phases[id={later.id}]",
-                        item=later.id,
+                        (first if at is earlier else second).source,
+                        f"phases[id={at.id}]" + (".end" if at is earlier else ""),
+                        item=at.id,
                         plan=chosen(plan),
                         refers=_anchors(first) + _anchors(second),
                     )
