@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import signal
 import stat
 import sys
 from collections.abc import Callable
@@ -560,6 +559,8 @@ def batch(plans: Path, out_dir: Path, output_format: str, jobs: int, force: bool
       recovery batch examples/plans.csv --out-dir calendars
       recovery batch plans.csv --out-dir schedules --format json --jobs 2
     """
+    import signal
+
     from recovery import batch as batches
 
     program_cache()  # warns, once, about a cache folder that is not safe to use

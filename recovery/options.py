@@ -6,10 +6,12 @@ and a value the field refuses is a usage error (exit 2) in the field's words.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from click.shell_completion import CompletionItem
+
+if TYPE_CHECKING:
+    from click.shell_completion import CompletionItem
 
 from recovery.errors import PlanError, RecoveryError
 from recovery.schedule.plan import BY_NAME, DEFAULT_PROTOCOL, BadValueError, Field, to_date
@@ -26,6 +28,8 @@ class FieldType(click.ParamType[Any]):
 
     def shell_complete(self, ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
         """What the shell offers after --timezone, --variant, --set, --time or --actual."""
+        from click.shell_completion import CompletionItem  # only when a shell asks
+
         return [CompletionItem(choice) for choice in completions(self.field.name, ctx) if choice.startswith(incomplete)]
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
@@ -98,6 +102,8 @@ class ProtocolType(click.ParamType[str]):
         return str(PATH_TEXT.convert(value, param, ctx))
 
     def shell_complete(self, ctx: click.Context, param: click.Parameter, incomplete: str) -> list[CompletionItem]:
+        from click.shell_completion import CompletionItem  # only when a shell asks
+
         names = [CompletionItem(name) for name in completions("protocol", ctx) if name.startswith(incomplete)]
         return [*names, CompletionItem(incomplete, type="file")]
 
