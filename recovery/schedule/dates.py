@@ -85,8 +85,18 @@ def _plain(value: Any) -> str:
 
 
 def day_finder(dates: dict[Point, date], surgery: date, values: dict[str, Any]) -> Callable[[TimeExpr], date]:
-    """The day of any time expression, counted from the plan's dates."""
-    return lambda expr: max(apply(part, _anchor_day(part, dates, surgery), values) for part in expr.parts())
+    """The day of any time expression, counted from the plan's dates. Each expression's day is
+    worked out once: the coherence check asks for the same ones day after day."""
+    found: dict[int, tuple[TimeExpr, date]] = {}  # by id, holding the expression so that its id stays its own
+
+    def day_of(expr: TimeExpr) -> date:
+        known = found.get(id(expr))
+        if known is None:
+            day = max(apply(part, _anchor_day(part, dates, surgery), values) for part in expr.parts())
+            known = found[id(expr)] = (expr, day)
+        return known[1]
+
+    return day_of
 
 
 @record
@@ -219,8 +229,13 @@ def _anchor_day(part: TimeExpr, dates: dict[Point, date], surgery: date) -> date
 
 def apply(expr: TimeExpr, anchor: date, values: dict[str, Any]) -> date:
     """The day an expression names, counted from its anchor's day."""
-    months = sum(t.amount(values) for t in expr.terms if t.unit == "months")
-    days = sum(t.amount(values) * (7 if t.unit == "weeks" else 1) for t in expr.terms if t.unit != "months")
+    months = days = 0
+    for term in expr.terms:
+        amount = term.amount(values)
+        if term.unit == "months":
+            months += amount
+        else:
+            days += amount * 7 if term.unit == "weeks" else amount
     if not months:
         return anchor + timedelta(days)
     # Calendar months first, then days, as relativedelta does: Jan 31 + 1 month = Feb 28 or 29.
