@@ -390,6 +390,32 @@ def test_forms_without_the_csrf_token_are_refused(client: TestClient, store: Sto
     assert client.post("/logout", data={"csrf": "forged"}).status_code == 403
 
 
+@pytest.mark.parametrize("named", ["{secret}", "../../{stem}", "{stem}", "proximal-hamstring-repair/../../x"])
+def test_a_protocol_is_only_ever_one_of_the_servers_own(
+    client: TestClient, store: Store, key: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, named: str
+) -> None:
+    """The new-plan form and the API name a protocol; a path, or a name no file of the server's
+    folders has, is refused before any file is read, and nothing of such a file is echoed."""
+    from recovery.protocol import loader
+
+    secret = tmp_path / "elsewhere" / "secret.toml"
+    secret.parent.mkdir()
+    secret.write_text('id = "the-secret-id"\ntitle = "Secret"\n')
+    name = named.format(secret=secret, stem=secret.stem)
+    read: list[str] = []
+    real = loader._bytes
+    monkeypatch.setattr(loader, "_bytes", lambda path: read.append(str(path)) or real(path))
+    csrf = log_in(client, store)
+    form = client.post("/plans", data={"csrf": csrf, "protocol": name, "plan_id": "X-1", "surgery_date": "2027-03-01"})
+    api = client.post("/api/plans", json={**PLAN, "protocol": name}, headers=key)
+    assert form.status_code == 400
+    assert api.status_code == 422
+    for answer in (form.text, api.text):
+        assert "the-secret-id" not in answer
+        assert "Secret" not in answer
+    assert not [path for path in read if "secret" in path or "elsewhere" in path]
+
+
 def test_form_errors_are_shown_next_to_their_field(client: TestClient, store: Store) -> None:
     csrf = log_in(client, store)
     response = client.post(

@@ -47,6 +47,7 @@ from recovery.serve.store import (
     Store,
     TooManyAttemptsError,
     connect,
+    protocol_named,
     upgrade,
 )
 
@@ -326,11 +327,10 @@ def _handout(protocol: str, options: dict[str, Any]) -> Response:
 
 
 def _schedule(protocol: str, options: dict[str, Any]) -> Any:
-    from recovery.protocol.loader import load
     from recovery.schedule.build import build
     from recovery.schedule.plan import Plan
 
-    return build(load(protocol), Plan.from_json(options))
+    return build(protocol_named(protocol), Plan.from_json(options))
 
 
 def _today(options: dict[str, Any]) -> date:
@@ -394,14 +394,14 @@ FORM_FIELDS = tuple(declared for declared in FIELDS if declared.form)
 
 
 def _new_plan_form(request: Request, protocol: str, values: dict[str, str], errors: list[dict[str, str]]) -> Response:
-    from recovery.protocol.loader import available, load
+    from recovery.protocol.loader import available
     from recovery.protocol.summary import choices
     from recovery.schedule.zones import machine_timezone
 
     names = sorted(entry.name for entry in available() if not entry.problem)
     if protocol not in names:
         protocol = DEFAULT_PROTOCOL
-    listed = choices(load(protocol))
+    listed = choices(protocol_named(protocol))
     by_field: dict[str, list[str]] = {}
     for error in errors:
         by_field.setdefault(error["field"], []).append(error["message"])
@@ -471,12 +471,11 @@ def _plan_data(values: dict[str, str], listed: dict[str, Any]) -> dict[str, Any]
 
 @clinician_form
 async def create_plan_form(request: Request, values: dict[str, str], who: str) -> Response:
-    from recovery.protocol.loader import load
     from recovery.protocol.summary import choices
 
     protocol = values.get("protocol") or DEFAULT_PROTOCOL
     try:
-        listed = choices(load(protocol))
+        listed = choices(protocol_named(protocol))  # a name of the server's own, or refused unread
         made = await run_in_threadpool(_store(request).create_plan, _plan_data(values, listed), who)
     except RecoveryError as error:
         return _new_plan_form(request, protocol, values, _errors(error))
@@ -500,7 +499,6 @@ def _plan_page(request: Request, public_id: str, error: str = "", status: int = 
         return PlainTextResponse("No such plan.", 404)
     except GoneError:
         return PlainTextResponse("This plan was deleted.", 410)
-    from recovery.protocol.loader import load
     from recovery.writers.timeline import render as timeline
 
     revisions, audit = store.history(public_id)
@@ -515,7 +513,7 @@ def _plan_page(request: Request, public_id: str, error: str = "", status: int = 
         revisions=revisions,
         audit=audit,
         timeline=timeline(schedule, dated=True),
-        milestones=[(m.id, m.title) for m in load(row.protocol).milestones],
+        milestones=[(m.id, m.title) for m in protocol_named(row.protocol).milestones],
         recorded=revision.options.get("actual") or {},
         links=_links(request, token) if token else None,
         qr=_qr(_links(request, token)["patient_url"]) if token else "",

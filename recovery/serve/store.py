@@ -43,7 +43,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
 from recovery.errors import PlanError, Problem, RecoveryError
-from recovery.protocol.loader import find, is_path, load
+from recovery.protocol.loader import MAX_FILE_BYTES, is_path, load, search_folders
 from recovery.protocol.model import Protocol
 from recovery.protocol.timeexpr import ID_PATTERN
 from recovery.schedule.build import build
@@ -315,7 +315,7 @@ class Store:
         feed token; a PlanError names each bad field as the command line would."""
         data = dict(data)
         protocol_name = str(data.pop("protocol", None) or DEFAULT_PROTOCOL)
-        protocol = _protocol(protocol_name)
+        protocol = protocol_named(protocol_name)
         plan = Plan.from_json(data)
         if not plan.plan_id:  # SERVER_NEEDS
             raise PlanError([Problem("missing: the clinic's id for this plan (never a name)", field="plan_id")])
@@ -401,7 +401,7 @@ class Store:
             current = _current(session, row)
             options = json.loads(json.dumps(current.options))
             what = change(options)
-            protocol = _protocol(row.protocol)
+            protocol = protocol_named(row.protocol)
             plan = Plan.from_json(options)
             calendar = _calendar(protocol, plan, previous=current.calendar)
             row.revision += 1
@@ -425,12 +425,12 @@ class Store:
         for public_id, name, stored_hash, stored_version in rows:
             if name not in hashes:
                 try:
-                    hashes[name] = protocol_hash(_protocol(name))
+                    hashes[name] = protocol_hash(protocol_named(name))
                 except RecoveryError:
                     hashes[name] = None
             if hashes[name] is None or hashes[name] == stored_hash:
                 continue
-            version = _protocol(name).version
+            version = protocol_named(name).version
             if stored_version == version:
                 what = f"protocol {name} {version} changed (same version, new content)"
             else:
@@ -523,20 +523,30 @@ def _dummy_hash() -> str:
     return PasswordHasher().hash(secrets.token_hex(16))
 
 
-def _protocol(name: str) -> Protocol:
-    """A protocol by name only (the bundled ones and the server's $RECOVERY_PROTOCOLS): a client
-    never names a file path."""
+#: Each protocol file as validated once by this process: its path → (a digest of its bytes, the protocol).
+_VALIDATED: dict[str, tuple[str, Protocol]] = {}
+
+
+def protocol_named(name: str) -> Protocol:
+    """A protocol by name only, from the server's own protocol folders (the bundled ones and
+    $RECOVERY_PROTOCOLS): a client never names a file path. A name that is not a protocol name,
+    or that no file in those folders has, is refused before any file is read. Each version of a
+    file (its bytes) is validated once per process."""
     import re
 
     if is_path(name) or not re.fullmatch(ID_PATTERN, name):
         raise PlanError(
             [Problem("is not a protocol name such as proximal-hamstring-repair", field="protocol", detail=name)]
         )
-    try:
-        find(name)
-    except RecoveryError as error:
-        raise PlanError([Problem(error.problems[0].message, field="protocol", detail=name)]) from None
-    return load(name)
+    path = next((f / f"{name}.toml" for f in search_folders() if (f / f"{name}.toml").is_file()), None)
+    if path is None:
+        raise PlanError([Problem("is not one of this server's protocols", field="protocol", detail=name)])
+    with path.open("rb") as handle:  # the loader refuses a file over MAX_FILE_BYTES
+        version = hashlib.sha256(handle.read(MAX_FILE_BYTES + 1)).hexdigest()
+    known = _VALIDATED.get(str(path))
+    if known is None or known[0] != version:
+        known = _VALIDATED[str(path)] = (version, load(path))
+    return known[1]
 
 
 def protocol_hash(protocol: Protocol) -> str:
