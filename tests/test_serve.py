@@ -257,6 +257,25 @@ def events(data: bytes) -> dict[str, tuple[str, ...]]:
     return {str(event["UID"]): content(event) for event in icalendar.Calendar.from_ical(data).walk("VEVENT")}
 
 
+def test_a_feed_carries_only_what_the_calendar_shows(client: TestClient, key: dict[str, str]) -> None:
+    """Feeds go to Google, Apple and Microsoft: not the plan's choices (its JSON, with the clinic's
+    plan id, the contact and recorded dates), which the server keeps in its own database."""
+    made = make(client, key, plan_id="CLINIC-ID-4711", contact="Ward 7")
+    first = client.post(
+        f"/api/plans/{made['id']}/actuals", json={"milestone": "brace-off", "date": "2027-04-12"}, headers=key
+    )
+    assert first.status_code == 200, first.text
+    feed = client.get(f"/feed/{token_of(made)}.ics").content
+    calendar = icalendar.Calendar.from_ical(feed)
+    assert "X-RECOVERY-OPTIONS" not in calendar
+    assert b"CLINIC-ID-4711" not in feed
+    assert b"2027-04-12" not in feed and b"20270412" in feed  # the date shows as an event, not as data
+    again = client.post(
+        f"/api/plans/{made['id']}/actuals", json={"milestone": "brace-off", "date": "2027-04-19"}, headers=key
+    )
+    assert again.status_code == 200, again.text  # a revision is still made from the previous one
+
+
 def test_the_feed_has_its_headers_and_refresh_interval(client: TestClient, key: dict[str, str]) -> None:
     made = make(client, key)
     response = client.get(f"/feed/{token_of(made)}.ics")

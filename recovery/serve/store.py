@@ -557,7 +557,7 @@ def protocol_hash(protocol: Protocol) -> str:
 def _calendar(protocol: Protocol, plan: Plan, previous: bytes | None) -> bytes:
     schedule = build(protocol, plan)
     before = read_previous(previous, "the previous revision") if previous else None
-    calendar = to_ics(schedule, stamp=now(), previous=before)
+    calendar = to_ics(schedule, stamp=now(), previous=before, options=False)  # the choices stay here
     head, _, rest = calendar.partition(b"METHOD:PUBLISH\r\n")
     lines = f"REFRESH-INTERVAL;VALUE=DURATION:{REFRESH}\r\nX-PUBLISHED-TTL:{REFRESH}\r\n".encode()
     return head + b"METHOD:PUBLISH\r\n" + lines + rest

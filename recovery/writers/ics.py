@@ -101,11 +101,15 @@ def calendar_name(schedule: Schedule, revision: int = 1) -> str:
     return f"{name} (revision {revision})"
 
 
-def to_ics(schedule: Schedule, stamp: datetime | None = None, previous: Previous | None = None) -> bytes:
+def to_ics(
+    schedule: Schedule, stamp: datetime | None = None, previous: Previous | None = None, options: bool = True
+) -> bytes:
     """The whole calendar as bytes (CRLF lines, folded at 75 octets, UTF-8).
 
     With `previous` (the file the patient imported before), the calendar replaces it: see the
-    module's docstring. Without it, every SEQUENCE is 0 and the revision is 1.
+    module's docstring. Without it, every SEQUENCE is 0 and the revision is 1. With
+    `options=False` the file does not carry the plan's choices (X-RECOVERY-OPTIONS, which
+    `--update` reads back): a server keeps them itself, and its feeds go to calendar services.
     """
     stamp = stamp or generation_time()
     key = _digest(plan_key(schedule))
@@ -124,9 +128,9 @@ def to_ics(schedule: Schedule, stamp: datetime | None = None, previous: Previous
     lines += [f"DESCRIPTION:{description}", f"X-WR-CALDESC:{description}"]
     lines += [f"NAME:{text(name)}", f"X-WR-CALNAME:{text(name)}"]
     lines += [f"{PLAN_PROPERTY}:{key}", f"{REVISION_PROPERTY}:{revision}", f"{TZDATA_PROPERTY}:{TZDATA_VERSION}"]
-    # Base64, so that no TEXT escaping stands between the JSON and its reader.
-    options = json.dumps(plan.to_json(), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    lines.append(f"{OPTIONS_PROPERTY}:{base64.b64encode(options.encode()).decode()}")
+    if options:  # base64, so that no TEXT escaping stands between the JSON and its reader
+        chosen = json.dumps(plan.to_json(), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        lines.append(f"{OPTIONS_PROPERTY}:{base64.b64encode(chosen.encode()).decode()}")
     if schedule.routines:
         lines += _vtimezone_lines(plan.timezone, schedule.first_day.year, schedule.last_day.year)
     end = "END:VCALENDAR"
