@@ -105,8 +105,9 @@ FROM_THIS_DAY_ASK = (
 
 #: Characters a one-line text from outside must not hold, and that are never echoed as they are:
 #: control characters (C0, DEL, C1) and the marks that reorder text (right-to-left overrides and
-#: isolates), which can break a message into lines, command a terminal or make it read backwards.
-CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+#: isolates), which can break a message into lines, command a terminal or make it read backwards,
+#: and lone halves of a character (surrogates), which no file can hold as UTF-8.
+CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def printable(text: str) -> str:

@@ -435,6 +435,60 @@ def test_a_protocol_is_only_ever_one_of_the_servers_own(
     assert not [path for path in read if "secret" in path or "elsewhere" in path]
 
 
+def test_what_no_file_can_hold_is_a_client_error_with_the_security_headers(database: str) -> None:
+    """Found by an attacker without an account: a NUL byte in a static path and a lone surrogate
+    in JSON were 500s; errors (413, 500) carried none of the security headers."""
+    app = create_app(database, secret_key="test-secret")
+    client = TestClient(app, base_url=BASE, raise_server_exceptions=False)
+    key = {"Authorization": f"Bearer {app.state.store.add_api_key('ehr')}", "content-type": "application/json"}
+    answers = {
+        "nul": client.get("/static/app.css%00"),
+        "long": client.get("/static/" + "a" * 5000),
+        "surrogate": client.post(
+            "/api/plans", content=b'{"surgery_date": "2027-03-01", "plan_id": "\\ud800"}', headers=key
+        ),
+        "surrogate in a text": client.post(
+            "/api/plans", content=b'{"surgery_date": "2027-03-01", "plan_id": "A", "contact": "x\\udfff"}', headers=key
+        ),
+        "too large": client.post("/api/plans", content=b"x" * 2_000_000, headers=key),
+    }
+    assert {name: answer.status_code for name, answer in answers.items()} == {
+        "nul": 404, "long": 404, "surrogate": 422, "surrogate in a text": 422, "too large": 413,
+    }  # fmt: skip
+    for name, answer in answers.items():
+        assert answer.headers.get("content-security-policy", "").startswith("default-src 'none'"), name
+        assert answer.headers["x-content-type-options"] == "nosniff", name
+
+
+def test_a_server_error_carries_the_security_headers(database: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from recovery.serve import app as serving
+
+    app = create_app(database, secret_key="test-secret", secure_cookies=True)
+    client = TestClient(app, base_url="https://clinic.test", raise_server_exceptions=False)
+    monkeypatch.setattr(serving, "_login_required", lambda request: 1 / 0)
+    answer = client.get("/plans/new")
+    assert answer.status_code == 500
+    assert answer.text == "Internal server error."
+    assert answer.headers["x-frame-options"] == "DENY"
+    assert answer.headers["cache-control"] == "no-store"
+    assert answer.headers["strict-transport-security"] == "max-age=31536000"
+
+
+def test_pages_are_never_stored_and_https_is_remembered(database: str, key: dict[str, str]) -> None:
+    plain = TestClient(create_app(database, secret_key="test-secret"), base_url=BASE)
+    assert "strict-transport-security" not in plain.get("/login").headers
+    app = create_app(database, secret_key="test-secret", secure_cookies=True)
+    client = TestClient(app, base_url="https://clinic.test")
+    made = make(client, {"Authorization": f"Bearer {app.state.store.add_api_key('ehr2')}"})
+    token = token_of(made)
+    for path in ("/login", f"/p/{token}", f"/p/{token}/handout"):
+        answer = client.get(path)
+        assert answer.status_code == 200, path
+        assert answer.headers["cache-control"] == "no-store", path
+        assert answer.headers["strict-transport-security"] == "max-age=31536000", path
+    assert client.get(f"/feed/{token}.ics").headers["cache-control"].startswith("private")
+
+
 def test_form_errors_are_shown_next_to_their_field(client: TestClient, store: Store) -> None:
     csrf = log_in(client, store)
     response = client.post(

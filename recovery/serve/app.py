@@ -66,6 +66,13 @@ SECURITY_HEADERS = [
     (b"referrer-policy", b"no-referrer"),
     (b"x-frame-options", b"DENY"),
 ]
+#: Sent over HTTPS (`secure_cookies`): browsers use HTTPS only for this site from then on, for a year.
+HSTS = (b"strict-transport-security", b"max-age=31536000")
+#: Pages no cache may keep (a shared computer's browser, a proxy): a clinician's pages and a
+#: patient's page and handout. Feeds say `private` themselves and keep their ETag.
+NO_STORE = (b"cache-control", b"no-store")
+#: The paths that are neither a clinician's page nor a patient's: feeds, the API, static files, health.
+STORED_MAY_BE = ("/feed/", "/api/", "/static/", "/healthz")
 #: The agenda's width on the patient's page: what a phone shows across without wrapping.
 PHONE_COLUMNS = 32
 #: What the access log shows instead of a token in a path.
@@ -87,19 +94,30 @@ class RedactTokens(logging.Filter):
 
 
 class Guard:
-    """ASGI middleware: security headers on every response, and no request body over MAX_BODY
-    (refused with 413 before the application reads it)."""
+    """ASGI middleware: security headers on every response (no-store on pages, HSTS over HTTPS),
+    and no request body over MAX_BODY (refused with 413 before the application reads it).
 
-    def __init__(self, app: ASGIApp):
+    It runs inside Starlette's own error middleware, so a 500 gets its headers from
+    `server_error`, which adds them the same way (`with_security_headers`)."""
+
+    def __init__(self, app: ASGIApp, https: bool = False):
         self.app = app
+        self.https = https
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        extra = security_headers(scope["path"], self.https)
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = with_security_headers(list(message.get("headers", [])), extra)
+            await send(message)
+
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
-            await _too_large(scope, receive, send)
+            await _too_large(scope, receive, with_headers)
             return
         seen = 0
 
@@ -111,17 +129,28 @@ class Guard:
                 raise _BodyTooLargeError()
             return message
 
-        async def with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                present = {name.lower() for name, _ in headers}
-                message["headers"] = headers + [(n, v) for n, v in SECURITY_HEADERS if n not in present]
-            await send(message)
-
         try:
             await self.app(scope, bounded, with_headers)
         except _BodyTooLargeError:
-            await _too_large(scope, receive, send)
+            await _too_large(scope, receive, with_headers)
+
+
+def security_headers(path: str, https: bool) -> list[tuple[bytes, bytes]]:
+    """The headers every response to `path` carries."""
+    headers = list(SECURITY_HEADERS)
+    if https:
+        headers.append(HSTS)
+    if not path.startswith(STORED_MAY_BE):
+        headers.append(NO_STORE)
+    return headers
+
+
+def with_security_headers(
+    headers: list[tuple[bytes, bytes]], extra: list[tuple[bytes, bytes]]
+) -> list[tuple[bytes, bytes]]:
+    """A response's headers with each of `extra` that it does not set itself."""
+    present = {name.lower() for name, _ in headers}
+    return headers + [(name, value) for name, value in extra if name not in present]
 
 
 class _BodyTooLargeError(Exception):
@@ -131,6 +160,17 @@ class _BodyTooLargeError(Exception):
 async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
     response = JSONResponse({"errors": [{"field": "", "message": f"the request is over {MAX_BODY // 1024} KB"}]}, 413)
     await response(scope, receive, send)
+
+
+class Static(StaticFiles):
+    """The server's own CSS and pictures; a path that no file can have (a NUL byte, one too long)
+    is not found, not an error."""
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        try:
+            return await super().get_response(path, scope)
+        except (ValueError, OSError):
+            return PlainTextResponse("Not found.", 404)
 
 
 # ---------------------------------------------------------------- helpers
@@ -593,8 +633,9 @@ def _unauthorized() -> JSONResponse:
 async def _json(request: Request) -> dict[str, Any]:
     try:
         data = json.loads(await request.body())
+        json.dumps(data, ensure_ascii=False).encode()  # a lone surrogate ("\\ud800") is no text
     except (ValueError, RecursionError):
-        raise PlanError("the body is not JSON") from None
+        raise PlanError("the body is not JSON text (UTF-8, without lone surrogates)") from None
     if not isinstance(data, dict):
         raise PlanError("the body must be a JSON object")
     return data
@@ -777,7 +818,10 @@ async def healthz(request: Request) -> Response:
 
 async def server_error(request: Request, error: Exception) -> Response:
     log.exception("error while answering %s %s", request.method, redact(request.url.path))
-    return PlainTextResponse("Internal server error.", 500)
+    response = PlainTextResponse("Internal server error.", 500)
+    extra = security_headers(request.url.path, request.app.state.https)
+    response.raw_headers = with_security_headers(response.raw_headers, extra)
+    return response
 
 
 def create_app(
@@ -814,10 +858,10 @@ def create_app(
         Route("/api/plans/{id}", api_delete, methods=["DELETE"]),
         Route("/api/plans/{id}/actuals", api_actuals, methods=["POST"]),
         Route("/api/plans/{id}/feed-token", api_token, methods=["POST"]),
-        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+        Mount("/static", Static(directory=HERE / "static"), name="static"),
     ]
     middleware = [
-        Middleware(Guard),
+        Middleware(Guard, https=secure_cookies),
         Middleware(
             SessionMiddleware,
             secret_key=secret_key or secrets.token_urlsafe(32),
@@ -830,6 +874,7 @@ def create_app(
     app = Starlette(routes=routes, middleware=middleware, exception_handlers={500: server_error})
     app.state.store = Store(engine)
     app.state.base_url = base_url
+    app.state.https = secure_cookies
     app.state.templates = _templates()
     return app
 
