@@ -632,7 +632,11 @@ def _serving() -> Any:
 @DATABASE
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Processes serving requests.")
 @click.option(
-    "--base-url", default="", metavar="URL", help="The public address links and QR codes use (default: as requested)."
+    "--base-url",
+    default="",
+    metavar="URL",
+    help="The public address links and QR codes use; requests for other hosts are refused "
+    "[default: http://HOST:PORT, what it listens on].",
 )
 @click.option(
     "--secure-cookies/--no-secure-cookies",
@@ -656,6 +660,12 @@ def serve(host: str, port: int, database: str, workers: int, base_url: str, secu
     import uvicorn
 
     app, store = _serving()
+    if not base_url:
+        if host in ("0.0.0.0", "::", ""):
+            raise click.UsageError(
+                "--base-url: give the public address patients' links use when listening on every address"
+            )
+        base_url = f"http://{f'[{host}]' if ':' in host else host}:{port}"
     revised = store.open_store(database).refresh_protocols()
     if revised:
         click.echo(f"{len(revised)} plans have a new revision: their protocol file changed", err=True)

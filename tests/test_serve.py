@@ -47,7 +47,7 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def client(database: str) -> TestClient:
-    return TestClient(create_app(database, secret_key="test-secret"), base_url=BASE)
+    return TestClient(create_app(database, secret_key="test-secret", base_url=BASE), base_url=BASE)
 
 
 @pytest.fixture
@@ -269,7 +269,8 @@ def test_a_feed_carries_only_what_the_calendar_shows(client: TestClient, key: di
     calendar = icalendar.Calendar.from_ical(feed)
     assert "X-RECOVERY-OPTIONS" not in calendar
     assert b"CLINIC-ID-4711" not in feed
-    assert b"2027-04-12" not in feed and b"20270412" in feed  # the date shows as an event, not as data
+    assert b"2027-04-12" not in feed  # the date shows as an event, not as data
+    assert b"20270412" in feed
     again = client.post(
         f"/api/plans/{made['id']}/actuals", json={"milestone": "brace-off", "date": "2027-04-19"}, headers=key
     )
@@ -438,7 +439,7 @@ def test_a_protocol_is_only_ever_one_of_the_servers_own(
 def test_what_no_file_can_hold_is_a_client_error_with_the_security_headers(database: str) -> None:
     """Found by an attacker without an account: a NUL byte in a static path and a lone surrogate
     in JSON were 500s; errors (413, 500) carried none of the security headers."""
-    app = create_app(database, secret_key="test-secret")
+    app = create_app(database, secret_key="test-secret", base_url=BASE)
     client = TestClient(app, base_url=BASE, raise_server_exceptions=False)
     key = {"Authorization": f"Bearer {app.state.store.add_api_key('ehr')}", "content-type": "application/json"}
     answers = {
@@ -463,7 +464,7 @@ def test_what_no_file_can_hold_is_a_client_error_with_the_security_headers(datab
 def test_a_server_error_carries_the_security_headers(database: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from recovery.serve import app as serving
 
-    app = create_app(database, secret_key="test-secret", secure_cookies=True)
+    app = create_app(database, secret_key="test-secret", base_url="https://clinic.test", secure_cookies=True)
     client = TestClient(app, base_url="https://clinic.test", raise_server_exceptions=False)
     monkeypatch.setattr(serving, "_login_required", lambda request: 1 / 0)
     answer = client.get("/plans/new")
@@ -474,10 +475,27 @@ def test_a_server_error_carries_the_security_headers(database: str, monkeypatch:
     assert answer.headers["strict-transport-security"] == "max-age=31536000"
 
 
+def test_links_come_from_the_base_url_and_other_hosts_are_refused(database: str) -> None:
+    app = create_app(database, secret_key="test-secret", base_url="https://plans.clinic.example")
+    key = {"Authorization": f"Bearer {app.state.store.add_api_key('ehr')}"}
+    for host in ("http://evil.example", "http://plans.clinic.example.evil.example"):
+        forged = TestClient(app, base_url=host)
+        assert forged.post("/api/plans", json=PLAN, headers=key).status_code == 400
+        assert forged.get("/plans/").status_code == 400  # the trailing-slash redirect too
+        assert forged.get("/login").headers["x-frame-options"] == "DENY"  # refused with the headers
+    local = TestClient(app, base_url="http://127.0.0.1:8000")  # a health check on the machine itself
+    assert local.get("/healthz").status_code == 200
+    made = local.post("/api/plans", json=PLAN, headers=key).json()
+    assert str(made["feed_url"]).startswith("https://plans.clinic.example/feed/")
+    assert str(made["patient_url"]).startswith("https://plans.clinic.example/p/")
+    with pytest.raises(ValueError, match="base URL"):
+        create_app(database, base_url="plans.clinic.example")
+
+
 def test_pages_are_never_stored_and_https_is_remembered(database: str, key: dict[str, str]) -> None:
-    plain = TestClient(create_app(database, secret_key="test-secret"), base_url=BASE)
+    plain = TestClient(create_app(database, secret_key="test-secret", base_url=BASE), base_url=BASE)
     assert "strict-transport-security" not in plain.get("/login").headers
-    app = create_app(database, secret_key="test-secret", secure_cookies=True)
+    app = create_app(database, secret_key="test-secret", base_url="https://clinic.test", secure_cookies=True)
     client = TestClient(app, base_url="https://clinic.test")
     made = make(client, {"Authorization": f"Bearer {app.state.store.add_api_key('ehr2')}"})
     token = token_of(made)
@@ -562,7 +580,7 @@ def test_tokens_are_kept_out_of_logs() -> None:
 
 
 def test_a_500_says_only_that(database: str) -> None:
-    app = create_app(database, secret_key="s")
+    app = create_app(database, secret_key="s", base_url=BASE)
 
     def broken(*args: object) -> None:
         raise RuntimeError("secret detail")

@@ -183,8 +183,9 @@ def _templates() -> Environment:
 
 
 def _base_url(request: Request) -> str:
+    """The configured public address: never the request's Host header, which a client chooses."""
     configured: str = request.app.state.base_url
-    return configured.rstrip("/") if configured else str(request.base_url).rstrip("/")
+    return configured.rstrip("/")
 
 
 def _links(request: Request, token: str) -> dict[str, str]:
@@ -824,15 +825,28 @@ async def server_error(request: Request, error: Exception) -> Response:
     return response
 
 
+#: Host names always answered besides the public one, for a health check on the machine itself.
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
 def create_app(
     database: str = DEFAULT_DATABASE,
     secret_key: str | None = None,
-    base_url: str = "",
+    base_url: str = "http://127.0.0.1:8000",
     secure_cookies: bool = False,
     migrate: bool = True,
 ) -> Starlette:
     """The application for one database. `secret_key` signs the session cookies (every process
-    of one site needs the same); `secure_cookies` when served over HTTPS (behind a TLS proxy)."""
+    of one site needs the same); `base_url` is the public address every link and QR code uses,
+    and a request for any other host (besides LOOPBACK) is refused; `secure_cookies` when served
+    over HTTPS (behind a TLS proxy)."""
+    from urllib.parse import urlsplit
+
+    from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+    public = urlsplit(base_url)
+    if public.scheme not in ("http", "https") or not public.hostname:
+        raise ValueError(f"the base URL must be http(s)://HOST[:PORT], not {base_url!r}")
     engine = connect(database)
     if migrate:
         upgrade(engine)
@@ -862,6 +876,7 @@ def create_app(
     ]
     middleware = [
         Middleware(Guard, https=secure_cookies),
+        Middleware(TrustedHostMiddleware, allowed_hosts=sorted({public.hostname, *LOOPBACK})),
         Middleware(
             SessionMiddleware,
             secret_key=secret_key or secrets.token_urlsafe(32),
@@ -891,7 +906,7 @@ def from_environment() -> Starlette:
     return create_app(
         os.environ.get("RECOVERY_DATABASE", DEFAULT_DATABASE),
         secret_key=os.environ.get("RECOVERY_SECRET_KEY"),
-        base_url=os.environ.get("RECOVERY_BASE_URL", ""),
+        base_url=os.environ["RECOVERY_BASE_URL"],
         secure_cookies=os.environ.get("RECOVERY_SECURE_COOKIES") == "1",
         migrate=False,
     )
