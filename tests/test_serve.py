@@ -22,7 +22,7 @@ from test_calendar_updates import UidCalendar, content
 
 from recovery import Plan, build, load, to_ics
 from recovery.serve.app import create_app, redact
-from recovery.serve.store import Store, connect
+from recovery.serve.store import Store, connect, upgrade
 
 from conftest import occurrences, run, strict_occurrences
 
@@ -473,6 +473,22 @@ def test_a_server_error_carries_the_security_headers(database: str, monkeypatch:
     assert answer.headers["x-frame-options"] == "DENY"
     assert answer.headers["cache-control"] == "no-store"
     assert answer.headers["strict-transport-security"] == "max-age=31536000"
+
+
+def test_a_new_database_file_is_private(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    before = os.umask(0o022)  # what most systems give: new files readable by everyone
+    try:
+        path = tmp_path / "new.db"
+        store = Store(connect(f"sqlite:///{path}"))
+        upgrade(store.engine)
+        store.add_api_key("ehr")  # written: the WAL files exist now too
+    finally:
+        os.umask(before)
+    for made in [path, *tmp_path.glob("new.db-*")]:
+        assert stat.S_IMODE(made.stat().st_mode) == 0o600, made
 
 
 def test_links_come_from_the_base_url_and_other_hosts_are_refused(database: str) -> None:

@@ -148,6 +148,7 @@ def connect(url: str = DEFAULT_DATABASE) -> Engine:
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     engine = create_engine(url, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
+        _private_file(engine.url.database)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(connection: Any, _: Any) -> None:
@@ -158,6 +159,18 @@ def connect(url: str = DEFAULT_DATABASE) -> Engine:
             cursor.close()
 
     return engine
+
+
+def _private_file(name: str | None) -> None:
+    """Make a new SQLite file readable by its owner alone (0600) before SQLite opens it: it holds
+    patients' plans. SQLite gives its -wal and -shm files the same mode. An existing file is left
+    as its owner made it; an in-memory database has no file."""
+    import os
+
+    if not name or name == ":memory:" or name.startswith("file:"):
+        return
+    with suppress(OSError):  # there already, or a folder that is not there: SQLite says what is wrong
+        os.close(os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600))
 
 
 def open_store(url: str = DEFAULT_DATABASE) -> Store:
