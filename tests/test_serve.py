@@ -9,6 +9,8 @@ plan as `generate` writes it.
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import re
 from datetime import UTC, date, datetime, time, timedelta
@@ -352,6 +354,60 @@ def log_in(client: TestClient, store: Store, email: str = "ana@clinic.example") 
     return re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
 
 
+def test_a_session_is_the_servers_and_ends_for_every_copy_of_its_cookie(
+    client: TestClient, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Attacks on a clinician's login: a copied cookie after logout, a signed cookie for a user
+    who does not exist, a session past its lifetime or idle too long, the patient's link in a cookie."""
+    from itsdangerous import TimestampSigner
+
+    from recovery.serve import store as storing
+
+    csrf = log_in(client, store)
+    copied = dict(client.cookies)
+    assert client.get("/", follow_redirects=False).status_code == 200
+    made = client.post("/plans", data={"csrf": csrf, "plan_id": "S-1", "surgery_date": "2027-03-01"})
+    assert made.status_code == 201
+    token = re.search(r"/p/([A-Za-z0-9_-]+)", made.text).group(1)  # type: ignore[union-attr]
+    assert token not in b64decode_cookie(client.cookies["recovery_session"])  # the link is in the page only
+    client.post("/logout", data={"csrf": csrf})
+    thief = TestClient(client.app, base_url=BASE, cookies=copied)
+    assert thief.get("/", follow_redirects=False).status_code == 303  # logged out everywhere
+    assert thief.post(made.headers["location"] + "/actuals", data={"csrf": csrf, "milestone": "brace-off",
+                      "date": "2027-04-12"}, follow_redirects=False).headers["location"] == "/login"  # fmt: skip
+    # a cookie signed with the site's key, for a user who never existed (the old cookie format)
+    forged = TimestampSigner("test-secret").sign(base64.b64encode(json.dumps({"user": "eve@x", "csrf": "c"}).encode()))
+    stranger = TestClient(client.app, base_url=BASE, cookies={"recovery_session": forged.decode()})
+    assert stranger.get("/", follow_redirects=False).status_code == 303
+    signed = TimestampSigner("test-secret").sign(  # the same forgery with a real session's key does log in:
+        base64.b64encode(json.dumps({"sid": store.start_session("ana@clinic.example")}).encode())
+    )  # so the cookie above was well signed, and refused for what it says
+    assert (
+        TestClient(client.app, base_url=BASE, cookies={"recovery_session": signed.decode()})
+        .get("/", follow_redirects=False)
+        .status_code
+        == 200
+    )
+    # a session ends after its lifetime however busy it is, and when idle
+    log_in(client, store, "bo@clinic.example")
+    assert client.get("/", follow_redirects=False).status_code == 200
+    later = storing.now() + storing.SESSION_IDLE + timedelta(minutes=1)
+    monkeypatch.setattr(storing, "now", lambda: later)
+    assert client.get("/", follow_redirects=False).status_code == 303
+    log_in(client, store, "cy@clinic.example")
+    start, answers = later, []
+    for step in range(1, 16):  # a request every 50 minutes: never idle, but 12.5 hours in all
+        monkeypatch.setattr(storing, "now", lambda step=step: start + timedelta(minutes=50 * step))
+        answers.append(client.get("/", follow_redirects=False).status_code)
+    assert answers == [200] * 14 + [303]  # 11 h 40 min: still in; 12 h 30 min: over
+
+
+def b64decode_cookie(cookie: str) -> str:
+    """The JSON a Starlette session cookie carries (its first part, before the signature)."""
+    payload = cookie.split(".")[0]
+    return base64.b64decode(payload + "=" * (-len(payload) % 4)).decode()
+
+
 def test_pages_need_a_login(client: TestClient) -> None:
     for path in ("/", "/plans/new", "/plans/abc"):
         response = client.get(path, follow_redirects=False)
@@ -375,8 +431,8 @@ def test_a_clinician_makes_a_plan_records_a_clearance_and_rotates_the_link(clien
         "timezone": "Europe/Berlin", "side": "right", "set.protection_weeks": "6", "time.morning": "07:30",
     }  # fmt: skip
     response = client.post("/plans", data=form, follow_redirects=False)
-    assert response.status_code == 303
-    page = client.get(response.headers["location"])
+    assert response.status_code == 201  # the page itself: the patient's link is shown in it, once
+    page = response
     assert "The patient's link" in page.text
     patient_url = re.search(r'href="(http://clinic.test/p/[^"]+)"', page.text).group(1)  # type: ignore[union-attr]
     assert "<svg" in page.text  # the QR code

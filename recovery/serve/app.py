@@ -41,6 +41,7 @@ from recovery.serve import DEFAULT_DATABASE
 from recovery.serve.store import (
     MAX_PLAN_ID,
     SERVER_NEEDS,
+    SESSION_LIFETIME,
     ConflictError,
     GoneError,
     NotFoundError,
@@ -216,7 +217,7 @@ def _errors(error: RecoveryError) -> list[dict[str, str]]:
 
 def _page(request: Request, name: str, status: int = 200, **values: Any) -> HTMLResponse:
     template = request.app.state.templates.get_template(name)
-    user = request.session.get("user")
+    user = _user(request)
     html = template.render(user=user, csrf=_csrf(request) if user else "", **values)
     return HTMLResponse(html, status)
 
@@ -255,13 +256,25 @@ def clinician_form(handler: Any) -> Any:
     return checked
 
 
+def _user(request: Request) -> str | None:
+    """The logged-in clinician's e-mail address: the session key in the signed cookie must name a
+    session the server keeps, not ended, not too old or idle, of a user who still exists."""
+    try:
+        known: str | None = request.state.user  # looked up once per request
+    except AttributeError:
+        key = request.session.get("sid")
+        known = request.state.user = _store(request).session_user(key) if isinstance(key, str) else None
+    return known
+
+
 def _who(request: Request) -> str | None:
-    user = request.session.get("user")
+    user = _user(request)
     return f"user:{user}" if user else None
 
 
 def _login_required(request: Request) -> Response | None:
-    if not request.session.get("user"):
+    if not _user(request):
+        request.session.clear()  # an ended session's cookie goes too
         return RedirectResponse("/login", 303)
     return None
 
@@ -405,14 +418,16 @@ async def login(request: Request) -> Response:
         return _page(request, "login.html.j2", 429, error="Too many failed attempts. Wait 15 minutes and try again.")
     if not ok:
         return _page(request, "login.html.j2", 401, error="That email address and password do not match.")
+    key = await run_in_threadpool(_store(request).start_session, email)
     request.session.clear()
-    request.session["user"] = email.strip().lower()
+    request.session["sid"] = key
     request.session["csrf"] = secrets.token_urlsafe(24)
     return RedirectResponse("/", 303)
 
 
 @clinician_form
 async def logout(request: Request, values: dict[str, str], who: str) -> Response:
+    await run_in_threadpool(_store(request).end_session, str(request.session.get("sid", "")))
     request.session.clear()
     return RedirectResponse("/login", 303)
 
@@ -522,8 +537,10 @@ async def create_plan_form(request: Request, values: dict[str, str], who: str) -
         return _new_plan_form(request, protocol, values, _errors(error))
     except ConflictError as error:
         return _new_plan_form(request, protocol, values, [{"field": "plan_id", "message": str(error)}])
-    request.session["new_token"] = made.token
-    return RedirectResponse(f"/plans/{made.public_id}", 303)
+    # The patient's link is shown in this answer, once: it is kept nowhere but as a hash.
+    page = _plan_page(request, made.public_id, status=201, token=made.token or "")
+    page.headers["Location"] = f"/plans/{made.public_id}"
+    return page
 
 
 async def plan_page(request: Request) -> Response:
@@ -532,7 +549,8 @@ async def plan_page(request: Request) -> Response:
     return _plan_page(request, request.path_params["id"])
 
 
-def _plan_page(request: Request, public_id: str, error: str = "", status: int = 200) -> Response:
+def _plan_page(request: Request, public_id: str, error: str = "", status: int = 200, token: str = "") -> Response:
+    """A plan's page; with `token` (just made), the patient's link and QR code, shown this once."""
     store = _store(request)
     try:
         row, revision = store.plan(public_id)
@@ -544,7 +562,6 @@ def _plan_page(request: Request, public_id: str, error: str = "", status: int = 
 
     revisions, audit = store.history(public_id)
     schedule = _schedule(row.protocol, revision.options)
-    token = request.session.pop("new_token", None)
     return _page(
         request,
         "plan.html.j2",
@@ -589,8 +606,8 @@ async def feed_form(request: Request, values: dict[str, str], who: str) -> Respo
     store = _store(request)
     try:
         if action == "rotate":
-            request.session["new_token"] = store.rotate_token(public_id, who).token
-        elif action == "revoke":
+            return _plan_page(request, public_id, token=store.rotate_token(public_id, who).token or "")
+        if action == "revoke":
             store.revoke_tokens(public_id, who)
         elif action == "delete":
             store.delete_plan(public_id, who)
@@ -881,7 +898,7 @@ def create_app(
             SessionMiddleware,
             secret_key=secret_key or secrets.token_urlsafe(32),
             session_cookie="recovery_session",
-            max_age=8 * 3600,
+            max_age=int(SESSION_LIFETIME.total_seconds()),  # the server ends it sooner when idle
             same_site="strict",
             https_only=secure_cookies,
         ),

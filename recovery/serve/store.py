@@ -55,6 +55,10 @@ from recovery.writers.previous import read_previous
 #: The default database: a SQLite file in the current folder.
 #: How often a subscribed calendar should look for changes (RFC 7986 REFRESH-INTERVAL).
 REFRESH = "PT1H"
+#: How long a clinician's login lasts at most (a working day), and without a request (idle).
+SESSION_LIFETIME, SESSION_IDLE = timedelta(hours=12), timedelta(minutes=60)
+#: How often a session's last request is written down (not at every request).
+SESSION_SEEN_EVERY = timedelta(minutes=1)
 #: Failed logins for one address within LOGIN_WINDOW before more are refused for the rest of it.
 LOGIN_LIMIT, LOGIN_WINDOW = 5, timedelta(minutes=15)
 #: How often a revision that met another made at the same moment is tried again.
@@ -77,6 +81,18 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(200))  # argon2id
     created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SessionRow(Base):
+    """A clinician's login: the browser holds a random key, the server its hash (migration 0002)."""
+
+    __tablename__ = "sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
 
 
 class ApiKey(Base):
@@ -304,6 +320,48 @@ class Store:
             session.add(Audit(at=now(), who=address or "?", action="login" if ok else "login-failed", detail=email))
             return ok
 
+    # ---- sessions
+
+    def start_session(self, email: str) -> str:
+        """A new session for a user who has just logged in: the key for the browser's cookie."""
+        key = secrets.token_urlsafe(32)
+        with self.session() as session:
+            user = session.scalar(select(User).where(User.email == email.strip().lower()))
+            if user is None:
+                raise NotFoundError("no such user")
+            moment = now()
+            session.add(SessionRow(key_hash=digest(key), user_id=user.id, created=moment, seen=moment))
+        return key
+
+    def session_user(self, key: str) -> str | None:
+        """The e-mail address of the user a session key belongs to, or None: an unknown or ended
+        key, a session older than SESSION_LIFETIME or idle for SESSION_IDLE, a removed user."""
+        if not key:
+            return None
+        with self.session() as session:
+            found = session.execute(
+                select(SessionRow, User)
+                .join(User, User.id == SessionRow.user_id)
+                .where(SessionRow.key_hash == digest(key), SessionRow.ended.is_(None))
+            ).first()
+            if found is None:
+                return None
+            row, user = found
+            moment = now()
+            if _aware(row.created) < moment - SESSION_LIFETIME or _aware(row.seen) < moment - SESSION_IDLE:
+                row.ended = moment
+                return None
+            if _aware(row.seen) < moment - SESSION_SEEN_EVERY:
+                row.seen = moment
+            return user.email
+
+    def end_session(self, key: str) -> None:
+        """Log out: the key no longer works, wherever a copy of the cookie is."""
+        with self.session() as session:
+            row = session.scalar(select(SessionRow).where(SessionRow.key_hash == digest(key)))
+            if row is not None and row.ended is None:
+                row.ended = now()
+
     def add_api_key(self, name: str) -> str:
         """A new API key (printed once; only its hash is kept)."""
         check_key_name(name)
@@ -505,6 +563,11 @@ class Store:
             if found[0].deleted is not None:
                 raise GoneError()
             return found[0], _current(session, found[0])
+
+
+def _aware(moment: datetime) -> datetime:
+    """A stored time as an aware UTC one (SQLite gives back naive times)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def check_user(email: str, password: str) -> str:
