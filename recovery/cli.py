@@ -695,25 +695,88 @@ def users() -> None:
     """
 
 
+def _password(store: Any, email: str) -> str:
+    """The password given on standard input (one line), checked before any database is touched."""
+    password = sys.stdin.read(store.MAX_PASSWORD + 2).rstrip("\r\n")
+    store.check_user(email, password)
+    return str(password)
+
+
 @users.command("add", context_settings=CONTEXT)
 @click.argument("email")
 @click.option("--password-stdin", is_flag=True, required=True, help="Read the password from standard input.")
 @DATABASE
 def users_add(email: str, password_stdin: bool, database: str) -> None:
-    """Add a clinician who can log in (the password is kept only as an argon2 hash).
+    """Add a clinician who can log in (the password is kept only as an argon2 hash). A password
+    has 12 to 1,024 characters and must not be easy to guess (common passwords, words, names,
+    keyboard patterns and dates are refused).
 
     \b
     Example:
       printf '%s' "$PASSWORD" | recovery users add ana@clinic.example --password-stdin
     """
     _, store = _serving()
-    password = sys.stdin.read(1024).rstrip("\r\n")
-    store.check_user(email, password)  # before any database is made
+    password = _password(store, email)
     try:
         store.open_store(database).add_user(email, password)
     except store.ConflictError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"added {email.strip().lower()}")
+
+
+@users.command("list", context_settings=CONTEXT)
+@DATABASE
+def users_list(database: str) -> None:
+    """List the clinicians: address, when added, open sessions.
+
+    \b
+    Example:
+      recovery users list
+    """
+    _, store = _serving()
+    found = store.open_store(database).users()
+    for email, created, sessions in found:
+        click.echo(f"{email}\tadded {created:%Y-%m-%d}\t{count(sessions, 'open session')}")
+    if not found:
+        click.echo("no users yet: recovery users add EMAIL --password-stdin", err=True)
+
+
+@users.command("password", context_settings=CONTEXT)
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, required=True, help="Read the new password from standard input.")
+@DATABASE
+def users_password(email: str, password_stdin: bool, database: str) -> None:
+    """Give a clinician a new password; every session of theirs ends (a copied cookie too).
+
+    \b
+    Example:
+      printf '%s' "$NEW_PASSWORD" | recovery users password ana@clinic.example --password-stdin
+    """
+    _, store = _serving()
+    password = _password(store, email)
+    try:
+        store.open_store(database).set_password(email, password)
+    except store.NotFoundError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"changed the password of {email.strip().lower()}; their sessions have ended")
+
+
+@users.command("remove", context_settings=CONTEXT)
+@click.argument("email")
+@DATABASE
+def users_remove(email: str, database: str) -> None:
+    """Remove a clinician: they can no longer log in, and their sessions end now.
+
+    \b
+    Example:
+      recovery users remove ana@clinic.example
+    """
+    _, store = _serving()
+    try:
+        store.open_store(database).remove_user(email)
+    except store.NotFoundError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"removed {email.strip().lower()}")
 
 
 @main.group("api-keys", context_settings=CONTEXT)
@@ -744,6 +807,61 @@ def api_keys_add(name: str, database: str) -> None:
         raise click.ClickException(str(error)) from None
     click.echo(key)
     click.echo("Keep it now: it is not shown again. Send it as: Authorization: Bearer KEY", err=True)
+
+
+@api_keys.command("list", context_settings=CONTEXT)
+@DATABASE
+def api_keys_list(database: str) -> None:
+    """List the API keys by name: when made, and whether revoked (the keys themselves are not kept).
+
+    \b
+    Example:
+      recovery api-keys list
+    """
+    _, store = _serving()
+    found = store.open_store(database).api_keys()
+    for name, created, revoked in found:
+        state = f"revoked {revoked:%Y-%m-%d}" if revoked else "in use"
+        click.echo(f"{name}\tmade {created:%Y-%m-%d}\t{state}")
+    if not found:
+        click.echo("no API keys yet: recovery api-keys add NAME", err=True)
+
+
+@api_keys.command("revoke", context_settings=CONTEXT)
+@click.argument("name")
+@DATABASE
+def api_keys_revoke(name: str, database: str) -> None:
+    """Revoke an API key: it stops working now.
+
+    \b
+    Example:
+      recovery api-keys revoke clinic-ehr
+    """
+    _, store = _serving()
+    try:
+        store.open_store(database).revoke_api_key(name)
+    except store.NotFoundError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"revoked {name}")
+
+
+@api_keys.command("rotate", context_settings=CONTEXT)
+@click.argument("name")
+@DATABASE
+def api_keys_rotate(name: str, database: str) -> None:
+    """Replace an API key with a new one under the same name, printed once; the old key stops working now.
+
+    \b
+    Example:
+      recovery api-keys rotate clinic-ehr
+    """
+    _, store = _serving()
+    try:
+        key = store.open_store(database).rotate_api_key(name)
+    except store.NotFoundError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(key)
+    click.echo("Keep it now: it is not shown again. The old key no longer works.", err=True)
 
 
 @main.group(context_settings=CONTEXT)

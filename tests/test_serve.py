@@ -402,6 +402,51 @@ def test_a_session_is_the_servers_and_ends_for_every_copy_of_its_cookie(
     assert answers == [200] * 14 + [303]  # 11 h 40 min: still in; 12 h 30 min: over
 
 
+def test_accounts_are_managed_from_the_command_line_and_end_their_sessions(
+    client: TestClient, store: Store, database: str, tmp_path: Path
+) -> None:
+    """A weak or overlong password is refused (never truncated); a new password and a removed
+    user end every session; a revoked or rotated API key stops working."""
+    from click.testing import CliRunner
+
+    from recovery.cli import main
+
+    def cli(*args: str, given: str = "") -> tuple[int, str]:
+        result = CliRunner().invoke(main, [*args, "--database", database], input=given)
+        return result.exit_code, result.output
+
+    for weak in ("password1234", "qwertyuiop12", "ana@clinic.example"):
+        assert cli("users", "add", "ana@clinic.example", "--password-stdin", given=weak)[0] == 1, weak
+    code, said = cli("users", "add", "ana@clinic.example", "--password-stdin", given="x" * 1025)
+    assert code == 1
+    assert "longer than 1,024 characters" in said
+    assert cli("users", "list")[1].startswith("no users yet")
+    assert cli("users", "add", "ana@clinic.example", "--password-stdin", given=PASSWORD)[0] == 0
+    assert not client.post(
+        "/login", data={"email": "ana@clinic.example", "password": PASSWORD + "x" * 2000}
+    ).is_redirect
+    client.post("/login", data={"email": "ana@clinic.example", "password": PASSWORD})
+    assert client.get("/", follow_redirects=False).status_code == 200
+    assert "1 open session" in cli("users", "list")[1]
+    assert cli("users", "password", "ana@clinic.example", "--password-stdin", given="violet tram lantern 93")[0] == 0
+    assert client.get("/", follow_redirects=False).status_code == 303  # the old session ended
+    client.post("/login", data={"email": "ana@clinic.example", "password": "violet tram lantern 93"})
+    assert client.get("/", follow_redirects=False).status_code == 200
+    assert cli("users", "remove", "ana@clinic.example")[0] == 0
+    assert client.get("/", follow_redirects=False).status_code == 303
+    assert cli("users", "remove", "ana@clinic.example") == (1, "Error: no user ana@clinic.example\n")
+    old = store.add_api_key("ehr")
+    code, said = cli("api-keys", "rotate", "ehr")
+    new = said.splitlines()[0]
+    assert code == 0
+    assert new.startswith("rk_")
+    assert client.post("/api/plans", json=PLAN, headers={"Authorization": f"Bearer {old}"}).status_code == 401
+    assert client.post("/api/plans", json=PLAN, headers={"Authorization": f"Bearer {new}"}).status_code == 201
+    assert cli("api-keys", "revoke", "ehr")[0] == 0
+    assert client.post("/api/plans", json=PLAN, headers={"Authorization": f"Bearer {new}"}).status_code == 401
+    assert "ehr\tmade " in cli("api-keys", "list")[1]
+
+
 def b64decode_cookie(cookie: str) -> str:
     """The JSON a Starlette session cookie carries (its first part, before the signature)."""
     payload = cookie.split(".")[0]

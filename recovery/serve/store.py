@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -35,6 +36,7 @@ from sqlalchemy import (
     String,
     Text,
     create_engine,
+    delete,
     event,
     func,
     select,
@@ -292,6 +294,46 @@ class Store:
             session.add(User(email=email, password_hash=PasswordHasher().hash(password), created=now()))
             session.add(Audit(at=now(), who="command line", action="user-added", detail=email))
 
+    def users(self) -> list[tuple[str, datetime, int]]:
+        """Each clinician: address, when added, how many sessions are open."""
+        with self.session() as session:
+            rows = session.execute(
+                select(User.email, User.created, func.count(SessionRow.id))
+                .outerjoin(SessionRow, (SessionRow.user_id == User.id) & SessionRow.ended.is_(None))
+                .group_by(User.id)
+                .order_by(User.email)
+            ).all()
+            return [(email, created, count) for email, created, count in rows]
+
+    def remove_user(self, email: str) -> None:
+        """Remove a clinician: they cannot log in, and every session of theirs ends now."""
+        email = email.strip().lower()
+        with self.session() as session:
+            user = session.scalar(select(User).where(User.email == email))
+            if user is None:
+                raise NotFoundError(f"no user {email}")
+            session.execute(delete(SessionRow).where(SessionRow.user_id == user.id))
+            session.delete(user)
+            session.add(Audit(at=now(), who="command line", action="user-removed", detail=email))
+
+    def set_password(self, email: str, password: str) -> None:
+        """A new password for a clinician; every session of theirs ends (a stolen cookie too)."""
+        from argon2 import PasswordHasher
+
+        email = email.strip().lower()
+        check_password(password, email)
+        with self.session() as session:
+            user = session.scalar(select(User).where(User.email == email))
+            if user is None:
+                raise NotFoundError(f"no user {email}")
+            user.password_hash = PasswordHasher().hash(password)
+            ended = now()
+            for row in session.scalars(
+                select(SessionRow).where(SessionRow.user_id == user.id, SessionRow.ended.is_(None))
+            ):
+                row.ended = ended
+            session.add(Audit(at=ended, who="command line", action="password-changed", detail=email))
+
     def check_login(self, email: str, password: str, address: str = "") -> bool:
         """Whether the password is the user's; refused without trying while too many recent
         attempts for that address failed. Every attempt is audited (never the password)."""
@@ -311,7 +353,7 @@ class Store:
             user = session.scalar(select(User).where(User.email == email))
             hasher = PasswordHasher()
             try:
-                ok = user is not None and hasher.verify(user.password_hash, password)
+                ok = user is not None and len(password) <= MAX_PASSWORD and hasher.verify(user.password_hash, password)
             except (VerificationError, InvalidHashError):
                 ok = False
             if user is None:  # spend the same time as for a real user
@@ -371,6 +413,33 @@ class Store:
                 raise ConflictError(f"an API key named {name} exists already")
             session.add(ApiKey(name=name, key_hash=digest(key), created=now()))
             session.add(Audit(at=now(), who="command line", action="api-key-added", detail=name))
+        return key
+
+    def api_keys(self) -> list[tuple[str, datetime, datetime | None]]:
+        """Each API key: name, when made, when revoked (None: in use). The keys themselves are not kept."""
+        with self.session() as session:
+            rows = session.execute(select(ApiKey.name, ApiKey.created, ApiKey.revoked).order_by(ApiKey.name)).all()
+            return [(name, created, revoked) for name, created, revoked in rows]
+
+    def revoke_api_key(self, name: str) -> None:
+        """The key named so stops working now."""
+        with self.session() as session:
+            key = session.scalar(select(ApiKey).where(ApiKey.name == name))
+            if key is None:
+                raise NotFoundError(f"no API key named {name}")
+            if key.revoked is None:
+                key.revoked = now()
+            session.add(Audit(at=now(), who="command line", action="api-key-revoked", detail=name))
+
+    def rotate_api_key(self, name: str) -> str:
+        """A new key under the same name (printed once); the old one stops working now."""
+        key = "rk_" + secrets.token_urlsafe(32)
+        with self.session() as session:
+            found = session.scalar(select(ApiKey).where(ApiKey.name == name))
+            if found is None:
+                raise NotFoundError(f"no API key named {name}")
+            found.key_hash, found.revoked = digest(key), None
+            session.add(Audit(at=now(), who="command line", action="api-key-rotated", detail=name))
         return key
 
     def api_caller(self, key: str) -> str | None:
@@ -570,14 +639,34 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
+#: The shortest and longest password a clinician may have, and how hard to guess it must be:
+#: zxcvbn's score, 0 to 4, where 3 is "safely unguessable" by an attacker who has the hashes.
+MIN_PASSWORD, MAX_PASSWORD, MIN_STRENGTH = 12, 1024, 3
+
+
 def check_user(email: str, password: str) -> str:
     """The address as stored (lower case), or a PlanError for an address or password not allowed."""
     email = email.strip().lower()
     if "@" not in email or len(email) > 254:
         raise PlanError([Problem("is not an email address", field="email", detail=email)])
-    if len(password) < 12:
-        raise PlanError([Problem("is too short: use at least 12 characters", field="password")])
+    check_password(password, email)
     return email
+
+
+def check_password(password: str, email: str) -> None:
+    """A PlanError for a password that is too short, too long or too easy to guess (zxcvbn, which
+    knows common passwords, words, names, keyboard patterns and dates, and the user's address)."""
+    if len(password) < MIN_PASSWORD:
+        raise PlanError([Problem(f"is too short: use at least {MIN_PASSWORD} characters", field="password")])
+    if len(password) > MAX_PASSWORD:
+        raise PlanError([Problem(f"is longer than {MAX_PASSWORD:,} characters", field="password")])
+    from zxcvbn import zxcvbn
+
+    judged = zxcvbn(password[:100], user_inputs=[email, *re.split(r"[@.+_-]", email)])
+    if judged["score"] < MIN_STRENGTH:
+        feedback = judged["feedback"]
+        why = " ".join(filter(None, [feedback.get("warning"), *feedback.get("suggestions", [])]))
+        raise PlanError([Problem(f"is too easy to guess. {why}".strip(), field="password")])
 
 
 def check_key_name(name: str) -> None:
