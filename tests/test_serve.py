@@ -13,8 +13,10 @@ import base64
 import json
 import os
 import re
+from contextlib import suppress
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 import icalendar
 import pytest
@@ -346,9 +348,15 @@ def test_a_feed_polled_through_20_changes_holds_exactly_the_current_plan(
 # ---------------------------------------------------------------- pages
 
 
+def post_login(client: TestClient, data: dict[str, str], **more: Any) -> Any:
+    """A login as a browser makes it: the login page first (its form's token), then the form."""
+    token = re.search(r'name="login_csrf" value="([^"]+)"', client.get("/login").text).group(1)  # type: ignore[union-attr]
+    return client.post("/login", data={**data, "login_csrf": token}, **more)
+
+
 def log_in(client: TestClient, store: Store, email: str = "ana@clinic.example") -> str:
     store.add_user(email, PASSWORD)
-    response = client.post("/login", data={"email": email, "password": PASSWORD}, follow_redirects=False)
+    response = post_login(client, {"email": email, "password": PASSWORD}, follow_redirects=False)
     assert response.status_code == 303
     page = client.get("/").text
     return re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
@@ -425,12 +433,12 @@ def test_accounts_are_managed_from_the_command_line_and_end_their_sessions(
     assert not client.post(
         "/login", data={"email": "ana@clinic.example", "password": PASSWORD + "x" * 2000}
     ).is_redirect
-    client.post("/login", data={"email": "ana@clinic.example", "password": PASSWORD})
+    post_login(client, {"email": "ana@clinic.example", "password": PASSWORD})
     assert client.get("/", follow_redirects=False).status_code == 200
     assert "1 open session" in cli("users", "list")[1]
     assert cli("users", "password", "ana@clinic.example", "--password-stdin", given="violet tram lantern 93")[0] == 0
     assert client.get("/", follow_redirects=False).status_code == 303  # the old session ended
-    client.post("/login", data={"email": "ana@clinic.example", "password": "violet tram lantern 93"})
+    post_login(client, {"email": "ana@clinic.example", "password": "violet tram lantern 93"})
     assert client.get("/", follow_redirects=False).status_code == 200
     assert cli("users", "remove", "ana@clinic.example")[0] == 0
     assert client.get("/", follow_redirects=False).status_code == 303
@@ -463,10 +471,104 @@ def test_pages_need_a_login(client: TestClient) -> None:
 def test_a_wrong_password_and_then_throttling(client: TestClient, store: Store) -> None:
     store.add_user("ana@clinic.example", PASSWORD)
     for _ in range(5):
-        assert client.post("/login", data={"email": "ana@clinic.example", "password": "wrong"}).status_code == 401
-    response = client.post("/login", data={"email": "ana@clinic.example", "password": PASSWORD})
+        assert post_login(client, {"email": "ana@clinic.example", "password": "wrong"}).status_code == 401
+    response = post_login(client, {"email": "ana@clinic.example", "password": PASSWORD})
     assert response.status_code == 429  # even the right password waits now
     assert "Too many failed attempts" in response.text
+
+
+def test_a_login_from_another_site_is_refused(client: TestClient, store: Store) -> None:
+    """Login CSRF: a page elsewhere that posts the attacker's own address and password would log
+    the clinician's browser into the attacker's account."""
+    store.add_user("eve@clinic.example", PASSWORD)
+    login = {"email": "eve@clinic.example", "password": PASSWORD}
+    for header in ({"Origin": "https://evil.example"}, {"Referer": "https://evil.example/page"}):
+        answer = post_login(client, login, headers=header, follow_redirects=False)
+        assert answer.status_code == 403
+        assert '"sid"' not in b64decode_cookie(client.cookies["recovery_session"])  # no one is logged in
+    # a page elsewhere under Referrer-Policy: no-referrer (Origin: null): its browser does not
+    # send the session cookie (SameSite=Strict), so the form's token matches nothing
+    elsewhere = TestClient(client.app, base_url=BASE)
+    token = re.search(r'name="login_csrf" value="([^"]+)"', client.get("/login").text).group(1)  # type: ignore[union-attr]
+    blind = elsewhere.post("/login", data={**login, "login_csrf": token}, headers={"Origin": "null"})
+    assert blind.status_code == 403
+    own = post_login(client, login, headers={"Origin": BASE}, follow_redirects=False)
+    assert own.status_code == 303
+    csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/").text).group(1)  # type: ignore[union-attr]
+    forged = client.post("/logout", data={"csrf": csrf}, headers={"Origin": "https://evil.example"})
+    assert forged.status_code == 403
+
+
+def test_guesses_made_at_once_count_each_other(store: Store) -> None:
+    """64 wrong guesses at the same moment: at most 5 are checked (the count was read before any
+    was written down, and 18 got through)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from recovery.serve.store import TooManyAttemptsError
+
+    store.add_user("ana@clinic.example", PASSWORD)
+
+    def guess(n: int) -> str:
+        try:
+            return "checked" if not store.check_login("ana@clinic.example", f"wrong {n}", "10.0.0.9") else "in"
+        except TooManyAttemptsError:
+            return "refused"
+
+    with ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(guess, range(64)))
+    assert answers.count("in") == 0
+    assert answers.count("checked") <= 5
+    assert answers.count("refused") >= 59
+
+
+def test_one_address_cannot_spray_many_accounts_nor_lock_out_another(store: Store) -> None:
+    from recovery.serve.store import TooManyAttemptsError
+
+    for n in range(30):
+        store.add_user(f"user{n}@clinic.example", PASSWORD)
+    refused = 0
+    for n in range(30):  # one wrong guess for each account, from one machine
+        try:
+            store.check_login(f"user{n}@clinic.example", "wrong", "203.0.113.7")
+        except TooManyAttemptsError:
+            refused += 1
+    assert refused == 10  # the 21st and later
+    for _ in range(8):  # someone else guesses user0's password from elsewhere
+        with suppress(TooManyAttemptsError):
+            store.check_login("user0@clinic.example", "wrong", "198.51.100.4")
+    assert store.check_login("user0@clinic.example", PASSWORD, "192.0.2.1")  # the clinician still gets in
+
+
+def test_only_a_few_passwords_are_hashed_at_once(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """120 logins at once grew the server from 117 MB to 1.1 GB: argon2id takes 64 MiB each."""
+    import threading
+    import time as clock
+    from concurrent.futures import ThreadPoolExecutor
+
+    from argon2 import PasswordHasher
+
+    from recovery.serve.store import HASHING_AT_ONCE
+
+    store.add_user("ana@clinic.example", PASSWORD)
+    busy, most, lock = 0, 0, threading.Lock()
+    real = PasswordHasher.verify
+
+    def counted(self: PasswordHasher, hashed: str, password: str) -> bool:
+        nonlocal busy, most
+        with lock:
+            busy += 1
+            most = max(most, busy)
+        try:
+            clock.sleep(0.01)  # long enough for the others to arrive
+            return real(self, hashed, password)
+        finally:
+            with lock:
+                busy -= 1
+
+    monkeypatch.setattr(PasswordHasher, "verify", counted)
+    with ThreadPoolExecutor(40) as pool:
+        list(pool.map(lambda n: store.check_login(f"u{n}@clinic.example", "x", f"10.1.{n}.1"), range(40)))
+    assert 1 < most <= HASHING_AT_ONCE
 
 
 def test_a_clinician_makes_a_plan_records_a_clearance_and_rotates_the_link(client: TestClient, store: Store) -> None:
@@ -665,7 +767,7 @@ def test_every_page_has_a_policy_with_no_script(client: TestClient, key: dict[st
 
 def test_the_session_cookie_is_httponly_and_samesite(client: TestClient, store: Store) -> None:
     store.add_user("ana@clinic.example", PASSWORD)
-    response = client.post("/login", data={"email": "ana@clinic.example", "password": PASSWORD}, follow_redirects=False)
+    response = post_login(client, {"email": "ana@clinic.example", "password": PASSWORD}, follow_redirects=False)
     cookie = response.headers["set-cookie"].lower()
     assert "httponly" in cookie
     assert "samesite=strict" in cookie
@@ -706,7 +808,7 @@ def test_a_500_says_only_that(database: str) -> None:
     client = TestClient(app, base_url=BASE, raise_server_exceptions=False)
     store: Store = app.state.store  # type: ignore[attr-defined]
     store.add_user("ana@clinic.example", PASSWORD)
-    client.post("/login", data={"email": "ana@clinic.example", "password": PASSWORD})
+    post_login(client, {"email": "ana@clinic.example", "password": PASSWORD})
     response = client.get("/")
     assert response.status_code == 500
     assert response.text == "Internal server error."

@@ -99,15 +99,22 @@ def shot(driver: object, name: str) -> Path:
 
 def submit(driver: object, button: object) -> None:
     """Click a form's button and wait until the next page has replaced this one: the click
-    returns before the page loads, and reading the old page then fails under the reader."""
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
+    returns before the page loads, and reading the old page then fails under the reader.
+
+    The old page is marked with a variable of its own, and the wait is for a loaded page without
+    it. (Waiting for the old element to go stale asked Chromium about a node of a document that
+    was being replaced, which it sometimes answered with an error instead of "stale".) While the
+    pages change, the browser may answer a script with an error: the wait asks again."""
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    old = driver.find_element(By.TAG_NAME, "html")  # type: ignore[attr-defined]
+    driver.execute_script("window.recoveryPageBefore = true")  # type: ignore[attr-defined]
     button.click()  # type: ignore[attr-defined]
-    WebDriverWait(driver, 15).until(expected_conditions.staleness_of(old))  # type: ignore[arg-type]
-    WebDriverWait(driver, 15).until(lambda d: d.execute_script("return document.readyState") == "complete")  # type: ignore[attr-defined]
+    WebDriverWait(driver, 15, ignored_exceptions=(WebDriverException,)).until(  # type: ignore[arg-type]
+        lambda d: d.execute_script(
+            "return window.recoveryPageBefore === undefined && document.readyState === 'complete'"
+        )
+    )
 
 
 def page_with(driver: object, text: str) -> str:

@@ -246,6 +246,8 @@ def clinician_form(handler: Any) -> Any:
     async def checked(request: Request) -> Response:
         if (redirect := _login_required(request)) is not None:
             return redirect
+        if _from_elsewhere(request):
+            return PlainTextResponse("The form has expired. Go back and try again.", 403)
         try:
             values = await _form(request)
         except PermissionError:
@@ -405,19 +407,44 @@ def _qr(url: str) -> str:
 
 
 async def login_page(request: Request) -> Response:
-    return _page(request, "login.html.j2", error="")
+    return _login_page(request, 200, "")
+
+
+def _login_page(request: Request, status: int, error: str) -> Response:
+    """The login form, with a token of its own: the session cookie (SameSite=Strict) that holds it
+    is not sent with a form posted from another site, so such a login is refused."""
+    token = request.session.get("login_csrf")
+    if not isinstance(token, str):
+        token = request.session["login_csrf"] = secrets.token_urlsafe(24)
+    return _page(request, "login.html.j2", status, error=error, login_csrf=token)
+
+
+def _from_elsewhere(request: Request) -> bool:
+    """Whether a form was sent by a page of another site (its Origin, or else its Referer, is not
+    the base URL's): a login from another site would log the browser into someone else's account."""
+    from urllib.parse import urlsplit
+
+    sent = request.headers.get("origin") or request.headers.get("referer")
+    if not sent or sent == "null":
+        return False  # cannot tell (a browser under Referrer-Policy: no-referrer says "null"): the token decides
+    ours, theirs = urlsplit(_base_url(request)), urlsplit(sent)
+    return (theirs.scheme, theirs.netloc) != (ours.scheme, ours.netloc) and theirs.hostname not in LOOPBACK
 
 
 async def login(request: Request) -> Response:
     form = await request.form()
+    expected = request.session.get("login_csrf")
+    sent_token = str(form.get("login_csrf", ""))
+    if _from_elsewhere(request) or not isinstance(expected, str) or not secrets.compare_digest(sent_token, expected):
+        return PlainTextResponse("Log in from this site's own page.", 403)
     email, password = str(form.get("email", "")), str(form.get("password", ""))
     address = request.client.host if request.client else ""
     try:
         ok = await run_in_threadpool(_store(request).check_login, email, password, address)
     except TooManyAttemptsError:
-        return _page(request, "login.html.j2", 429, error="Too many failed attempts. Wait 15 minutes and try again.")
+        return _login_page(request, 429, "Too many failed attempts. Wait 15 minutes and try again.")
     if not ok:
-        return _page(request, "login.html.j2", 401, error="That email address and password do not match.")
+        return _login_page(request, 401, "That email address and password do not match.")
     key = await run_in_threadpool(_store(request).start_session, email)
     request.session.clear()
     request.session["sid"] = key

@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import secrets
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -40,6 +42,7 @@ from sqlalchemy import (
     event,
     func,
     select,
+    update,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
@@ -61,8 +64,14 @@ REFRESH = "PT1H"
 SESSION_LIFETIME, SESSION_IDLE = timedelta(hours=12), timedelta(minutes=60)
 #: How often a session's last request is written down (not at every request).
 SESSION_SEEN_EVERY = timedelta(minutes=1)
-#: Failed logins for one address within LOGIN_WINDOW before more are refused for the rest of it.
-LOGIN_LIMIT, LOGIN_WINDOW = 5, timedelta(minutes=15)
+#: Failed logins within LOGIN_WINDOW before more are refused for the rest of it: for one account
+#: from one address; from one address for any accounts (one machine trying many); for one account
+#: from anywhere (many machines trying one). Someone else guessing from elsewhere does not lock a
+#: clinician out of their own account until the last, much higher, limit.
+LOGIN_LIMITS, LOGIN_WINDOW = (5, 20, 100), timedelta(minutes=15)
+#: How many passwords are checked at once: argon2id takes 64 MiB and a core's time for each.
+HASHING_AT_ONCE = max(2, os.cpu_count() or 2)
+_HASHING = threading.BoundedSemaphore(HASHING_AT_ONCE)
 #: How often a revision that met another made at the same moment is tried again.
 REVISE_ATTEMPTS = 20
 
@@ -335,32 +344,45 @@ class Store:
             session.add(Audit(at=ended, who="command line", action="password-changed", detail=email))
 
     def check_login(self, email: str, password: str, address: str = "") -> bool:
-        """Whether the password is the user's; refused without trying while too many recent
-        attempts for that address failed. Every attempt is audited (never the password)."""
+        """Whether the password is the user's. Each attempt is written down (the audit log, never
+        the password) before the password is checked, so that attempts made at once count each
+        other; while too many recent ones failed (LOGIN_LIMITS: for this account from this
+        address, from this address for any account, for this account from anywhere) more are
+        refused without trying. At most HASHING_AT_ONCE passwords are checked at a time."""
         from argon2 import PasswordHasher
         from argon2.exceptions import InvalidHashError, VerificationError
 
-        email = email.strip().lower()[:254]
+        email, address = email.strip().lower()[:254], (address or "?")[:100]
+        with self.session() as session:
+            attempt = Audit(at=now(), who=address, action="login-failed", detail=email)
+            session.add(attempt)
+            session.flush()
+            attempt_id = attempt.id
         with self.session() as session:
             since = now() - LOGIN_WINDOW
-            failed = session.scalar(
-                select(func.count(Audit.id)).where(
-                    Audit.action == "login-failed", Audit.detail == email, Audit.at >= since
-                )
-            )
-            if failed is not None and failed >= LOGIN_LIMIT:
-                raise TooManyAttemptsError()
+            failed = select(func.count(Audit.id)).where(Audit.action == "login-failed", Audit.at >= since)
+            for limit, *where in (
+                (LOGIN_LIMITS[0], Audit.detail == email, Audit.who == address),
+                (LOGIN_LIMITS[1], Audit.who == address),
+                (LOGIN_LIMITS[2], Audit.detail == email),
+            ):
+                if (session.scalar(failed.where(*where)) or 0) > limit:
+                    session.execute(update(Audit).where(Audit.id == attempt_id).values(action="login-refused"))
+                    raise TooManyAttemptsError()
             user = session.scalar(select(User).where(User.email == email))
-            hasher = PasswordHasher()
+        hasher = PasswordHasher()
+        with _HASHING:
             try:
                 ok = user is not None and len(password) <= MAX_PASSWORD and hasher.verify(user.password_hash, password)
             except (VerificationError, InvalidHashError):
                 ok = False
             if user is None:  # spend the same time as for a real user
                 with suppress(VerificationError, InvalidHashError):
-                    hasher.verify(_dummy_hash(), password)
-            session.add(Audit(at=now(), who=address or "?", action="login" if ok else "login-failed", detail=email))
-            return ok
+                    hasher.verify(_dummy_hash(), password[:MAX_PASSWORD])
+        if ok:
+            with self.session() as session:
+                session.execute(update(Audit).where(Audit.id == attempt_id).values(action="login"))
+        return ok
 
     # ---- sessions
 
