@@ -47,14 +47,23 @@ class Problem:
     #: Names of other items or parameters the problem is about (not shown): when one of them is
     #: itself broken, the problem is a consequence and need not be reported again.
     refers: tuple[str, ...] = ()
+    #: What the user sets when they mean it after all: (a Plan attribute, its value), such as
+    #: ("confirmed", "brace-off"); each front end words it as it words a field.
+    remedy: tuple[str, str] | tuple[()] = ()
 
-    def shown(self, name: Callable[[str], str] | None = None, between: str = ": ") -> str:
+    def shown(self, name: Callable[[str], str] | None = None, between: str = ": ", remedy: bool = True) -> str:
         """The problem in one line; `name` words a plan field (default: the attribute itself), and
-        `between` stands between it and the detail ("overrides: a=1"; the command line's "--set a=1")."""
-        subject = (name or str)(self.field) if self.field else ""
+        `between` stands between it and the detail ("overrides: a=1"; the command line's "--set a=1").
+        The remedy follows, worded the same way ("--confirm brace-off"), unless `remedy` is False
+        (a front end that words it itself)."""
+        word = name or str
+        subject = word(self.field) if self.field else ""
         if self.detail:
             subject = f"{subject}{between}{self.detail}" if subject else self.detail
-        text = self.message + (f" ({self.plan})" if self.plan else "")
+        text = self.message
+        if self.remedy and remedy:
+            text += f": {word(self.remedy[0])}{between}{self.remedy[1]}"
+        text += f" ({self.plan})" if self.plan else ""
         return ": ".join([*(part for part in (self.file, self.where, subject) if part), text])
 
     def __str__(self) -> str:

@@ -261,6 +261,27 @@ def events(data: bytes) -> dict[str, tuple[str, ...]]:
     return {str(event["UID"]): content(event) for event in icalendar.Calendar.from_ical(data).walk("VEVENT")}
 
 
+def test_messages_speak_the_servers_words_and_name_no_installed_file(client: TestClient, key: dict[str, str]) -> None:
+    """A recorded date outside its window tells an API or form user how to confirm it there (not
+    the command line's --confirm); a protocol problem names the protocol file, not where the
+    server's package is installed."""
+    made = make(client, key)
+    early = client.post(
+        f"/api/plans/{made['id']}/actuals", json={"milestone": "brace-off", "date": "2027-03-05"}, headers=key
+    ).json()
+    (message,) = [error["message"] for error in early["errors"]]
+    assert message.endswith('confirm it (send "confirm": true, or tick "the date is right even if unusual")')
+    assert "--" not in message
+    late = {"milestone": "brace-off", "date": "2027-09-01", "confirm": True}
+    assert client.post(f"/api/plans/{made['id']}/actuals", json=late, headers=key).status_code == 200
+    before = {"milestone": "crutches-away", "date": "2027-03-02", "confirm": True}
+    answer = client.post(f"/api/plans/{made['id']}/actuals", json=before, headers=key)
+    assert answer.status_code == 422
+    (message,) = [error["message"] for error in answer.json()["errors"]]
+    assert message.startswith("proximal-hamstring-repair.toml: milestones[id=crutches-away].at: ")
+    assert "/" not in message.split(": ")[0]
+
+
 def test_a_feed_carries_only_what_the_calendar_shows(client: TestClient, key: dict[str, str]) -> None:
     """Feeds go to Google, Apple and Microsoft: not the plan's choices (its JSON, with the clinic's
     plan id, the contact and recorded dates), which the server keeps in its own database."""

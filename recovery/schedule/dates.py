@@ -269,10 +269,12 @@ def check_actuals(protocol: Protocol, plan: Plan, values: dict[str, Any], resolv
                 Problem(f"before the surgery date {plan.surgery_date}", field="actuals", detail=f"{name}={day}")
             )
         elif name not in plan.confirmed and (why := _outside_window(protocol, values, plan, name, day, resolved)):
-            problems.append(Problem(why, field="actuals", detail=f"{name}={day}"))
+            problems.append(Problem(why, field="actuals", detail=f"{name}={day}", remedy=("confirmed", name)))
     unknown = [name for name in plan.confirmed if name not in plan.actuals]
     problems += [
-        Problem("confirms no recorded date: give its --actual too, or leave it out", field="confirmed", detail=name)
+        Problem(
+            "confirms no recorded date: give its recorded date too, or leave it out", field="confirmed", detail=name
+        )
         for name in unknown
     ]
     if problems:
@@ -293,7 +295,7 @@ def _outside_window(
     milestone = protocol.item(name)
     assert isinstance(milestone, Milestone)
     number = (day - plan.surgery_date).days
-    confirm = f"check the date; if it is right, confirm it: --confirm {name}"
+    confirm = "check the date; if it is right, confirm it"
     if milestone.clearance is not None:
         definition = protocol.references_graph.definitions[(name, "start")]
         earliest = _day_of(definition, dates, plan.surgery_date, values)

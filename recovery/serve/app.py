@@ -204,15 +204,26 @@ def _links(request: Request, token: str) -> dict[str, str]:
     }
 
 
+#: How the server's users make a problem right (`Problem.remedy`), by the plan field it names.
+REMEDIES = {"confirmed": ' (send "confirm": true, or tick "the date is right even if unusual")'}
+
+
 def _errors(error: RecoveryError) -> list[dict[str, str]]:
-    """A problem as the API and the forms show it: the field, and the command line's words."""
-    return [
-        {
-            "field": BY_ATTRIBUTE[problem.field].key if problem.field in BY_ATTRIBUTE else problem.field,
-            "message": problem.shown(name=lambda _: ""),
-        }
-        for problem in error.problems
-    ]
+    """A problem as the API and the forms show it: the field, the message, a remedy in the
+    server's words, and a protocol file by its name, never by where the server keeps it."""
+    from dataclasses import replace
+
+    shown = []
+    for problem in error.problems:
+        placed = replace(problem, file=Path(problem.file).name) if problem.file else problem
+        remedy = REMEDIES.get(problem.remedy[0], "") if problem.remedy else ""
+        shown.append(
+            {
+                "field": BY_ATTRIBUTE[problem.field].key if problem.field in BY_ATTRIBUTE else problem.field,
+                "message": placed.shown(name=lambda _: "", remedy=False) + remedy,
+            }
+        )
+    return shown
 
 
 def _page(request: Request, name: str, status: int = 200, **values: Any) -> HTMLResponse:
