@@ -282,6 +282,26 @@ def test_messages_speak_the_servers_words_and_name_no_installed_file(client: Tes
     assert "/" not in message.split(": ")[0]
 
 
+def test_deleting_a_plan_erases_what_it_said_about_the_patient(
+    client: TestClient, key: dict[str, str], store: Store
+) -> None:
+    from sqlalchemy import text
+
+    made = make(client, key, plan_id="MRN-0042", contact="Ward 7")
+    recorded = {"milestone": "brace-off", "date": "2027-04-12"}
+    assert client.post(f"/api/plans/{made['id']}/actuals", json=recorded, headers=key).status_code == 200
+    assert client.delete(f"/api/plans/{made['id']}", headers=key).status_code in (200, 204)
+    assert client.get(f"/feed/{token_of(made)}.ics").status_code == 410
+    with store.engine.connect() as connection:
+        for table in ("plans", "revisions", "audit", "feed_tokens"):
+            for row in connection.execute(text(f"SELECT * FROM {table}")):
+                shown = " ".join(str(value) for value in row)
+                for told in ("MRN-0042", "Ward 7", "2027-04-12", "2027-03-01", "proximal-hamstring"):
+                    assert told not in shown, (table, told, shown[:300])
+        actions = [row[0] for row in connection.execute(text("SELECT action FROM audit ORDER BY id"))]
+    assert actions[-1] == "plan-deleted"  # who and when stay
+
+
 def test_a_feed_carries_only_what_the_calendar_shows(client: TestClient, key: dict[str, str]) -> None:
     """Feeds go to Google, Apple and Microsoft: not the plan's choices (its JSON, with the clinic's
     plan id, the contact and recorded dates), which the server keeps in its own database."""

@@ -626,13 +626,18 @@ class Store:
             session.add(Audit(at=now(), who=who, action="feed-revoked", plan=row.id))
 
     def delete_plan(self, public_id: str, who: str) -> None:
-        """Delete a plan: its feed answers 410 from now on; its revisions' calendars are erased."""
+        """Delete a plan: its feed and page answer 410 from now on (a calendar app then stops
+        asking; the links' hashes stay for that), and everything it said about the patient is
+        erased for good: the clinic's plan id, the protocol, each revision's choices, calendar and
+        words, each audit entry's detail. What remains is who did what, and when."""
         with self.session() as session:
             row = _live(session, public_id)
             row.deleted = now()
+            row.plan_id, row.protocol = "", ""
             for revision in session.scalars(select(Revision).where(Revision.plan == row.id)):
-                revision.calendar = b""
-                revision.options = {}
+                revision.calendar, revision.options, revision.what = b"", {}, ""
+                revision.protocol_version, revision.protocol_hash = "", ""
+            session.execute(update(Audit).where(Audit.plan == row.id).values(detail=""))
             session.add(Audit(at=now(), who=who, action="plan-deleted", plan=row.id))
 
     def feed(self, token: str) -> Feed:
