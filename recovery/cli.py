@@ -626,6 +626,10 @@ def _serving() -> Any:
     return app, store
 
 
+#: The server's bounds on its clients (see `serve`).
+SERVE_LIMITS = {"connections": 500, "keep_alive_seconds": 5, "shutdown_seconds": 10}
+
+
 @main.command(context_settings=CONTEXT)
 @click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="The port.")
@@ -682,6 +686,13 @@ def serve(host: str, port: int, database: str, workers: int, base_url: str, secu
         log_config=app.log_config(),
         proxy_headers=True,
         server_header=False,
+        # Bounds against slow or many clients: connections (and requests) at once per process,
+        # beyond which uvicorn answers 503 and closes, so open files stay under the usual limit
+        # of 1,024; how long an idle connection is kept; how long a stop waits for requests
+        # under way (a client trickling a body then loses it, and SIGTERM stops the server).
+        limit_concurrency=SERVE_LIMITS["connections"],
+        timeout_keep_alive=SERVE_LIMITS["keep_alive_seconds"],
+        timeout_graceful_shutdown=SERVE_LIMITS["shutdown_seconds"],
     )
 
 

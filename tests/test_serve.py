@@ -25,6 +25,7 @@ from test_calendar_readers import timed_occurrences_by_vobject
 from test_calendar_updates import UidCalendar, content
 
 from recovery import Plan, build, load, to_ics
+from recovery.cli import SERVE_LIMITS
 from recovery.serve.app import create_app, redact
 from recovery.serve.store import Store, connect, upgrade
 
@@ -891,7 +892,7 @@ def test_postgresql_is_tested_in_ci() -> None:
 
 def test_the_server_process_starts_serves_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     """`recovery serve` as a clinic starts it: migrations, a feed, tokens kept out of the access
-    log, and a clean stop on SIGTERM."""
+    log, and a clean stop on SIGTERM, even while a client trickles a request that never ends."""
     import signal
     import socket
     import subprocess
@@ -923,10 +924,37 @@ def test_the_server_process_starts_serves_and_stops_cleanly_on_sigterm(tmp_path:
             except httpx.TransportError:
                 time.sleep(0.1)
         assert httpx.get(f"http://127.0.0.1:{port}/feed/{token}.ics").status_code == 200
+        # a client that never finishes its request: its body trickles in, a byte now and then
+        trickling = socket.create_connection(("127.0.0.1", port))
+        trickling.sendall(b"POST /api/plans HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 60000\r\n\r\n{")
+        idle = socket.create_connection(("127.0.0.1", port))  # and one that says nothing at all
+        import threading
+
+        done = threading.Event()
+
+        def trickle() -> None:
+            while not done.wait(0.3):
+                with suppress(OSError):
+                    trickling.sendall(b" ")
+
+        threading.Thread(target=trickle, daemon=True).start()
+        time.sleep(1)  # a few bytes have come in (nothing to wait on: the server answers nothing yet)
+        # many connections that say nothing (half-open, as a slow-client attack makes them):
+        # beyond the server's bound it answers 503 at once instead of running out of files
+        crowd = [socket.create_connection(("127.0.0.1", port)) for _ in range(SERVE_LIMITS["connections"] + 5)]
+        assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10).status_code == 503
+        for quiet in crowd:
+            quiet.close()
     finally:
         process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=30)
+        stopping = time.monotonic()
+        output, _ = process.communicate(timeout=60)
+        stopped = time.monotonic() - stopping
+    done.set()
+    trickling.close()
+    idle.close()
     log = output.decode()
+    assert stopped < 20, (stopped, log[-500:])  # the graceful shutdown waits 10 s for them, not for ever
     # uvicorn finishes the requests under way, shuts the application down, then ends by the
     # signal it was sent (as a process stopped by SIGTERM should).
     assert process.returncode in (0, -signal.SIGTERM), log
