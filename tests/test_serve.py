@@ -646,6 +646,23 @@ def test_a_clinician_makes_a_plan_records_a_clearance_and_rotates_the_link(clien
     assert client.get(patient_url).status_code == 404
 
 
+def test_deleting_asks_first_and_a_refused_date_keeps_what_was_typed(client: TestClient, store: Store) -> None:
+    csrf = log_in(client, store)
+    made = client.post("/plans", data={"csrf": csrf, "plan_id": "D-9", "surgery_date": "2027-03-01"})
+    path = made.headers["location"]
+    bad = client.post(f"{path}/actuals", data={"csrf": csrf, "milestone": "cleared-to-drive", "date": "2027-03-05"})
+    assert bad.status_code == 400
+    assert '<option value="cleared-to-drive" selected>' in bad.text
+    assert 'value="2027-03-05"' in bad.text
+    asked = client.post(f"{path}/feed/delete", data={"csrf": csrf})
+    assert asked.status_code == 200
+    assert "Delete plan D-9?" in asked.text
+    assert client.get(path).status_code == 200  # still there
+    deleted = client.post(f"{path}/feed/delete", data={"csrf": csrf, "confirmed": "yes"}, follow_redirects=False)
+    assert deleted.status_code == 303
+    assert client.get(path).status_code == 410
+
+
 def test_forms_without_the_csrf_token_are_refused(client: TestClient, store: Store) -> None:
     log_in(client, store)
     response = client.post(

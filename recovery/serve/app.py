@@ -587,8 +587,16 @@ async def plan_page(request: Request) -> Response:
     return _plan_page(request, request.path_params["id"])
 
 
-def _plan_page(request: Request, public_id: str, error: str = "", status: int = 200, token: str = "") -> Response:
-    """A plan's page; with `token` (just made), the patient's link and QR code, shown this once."""
+def _plan_page(
+    request: Request,
+    public_id: str,
+    error: str = "",
+    status: int = 200,
+    token: str = "",
+    typed: dict[str, str] | None = None,
+) -> Response:
+    """A plan's page; with `token` (just made), the patient's link and QR code, shown this once;
+    with `typed`, the record form as the clinician filled it (after an error)."""
     store = _store(request)
     try:
         row, revision = store.plan(public_id)
@@ -614,6 +622,7 @@ def _plan_page(request: Request, public_id: str, error: str = "", status: int = 
         links=_links(request, token) if token else None,
         qr=_qr(_links(request, token)["patient_url"]) if token else "",
         error=error,
+        typed=typed or {},
     )
 
 
@@ -630,7 +639,7 @@ async def record_form(request: Request, values: dict[str, str], who: str) -> Res
             values.get("confirm") == "on",
         )
     except RecoveryError as error:
-        return _plan_page(request, public_id, "; ".join(e["message"] for e in _errors(error)), 400)
+        return _plan_page(request, public_id, "; ".join(e["message"] for e in _errors(error)), 400, typed=values)
     except (NotFoundError, GoneError):
         return PlainTextResponse("No such plan.", 404)
     except ConflictError as conflict:
@@ -648,6 +657,9 @@ async def feed_form(request: Request, values: dict[str, str], who: str) -> Respo
         if action == "revoke":
             store.revoke_tokens(public_id, who)
         elif action == "delete":
+            if values.get("confirmed") != "yes":  # the patient's calendar empties: ask first
+                row, _ = store.plan(public_id)
+                return _page(request, "delete.html.j2", row=row)
             store.delete_plan(public_id, who)
             return RedirectResponse("/", 303)
         else:
