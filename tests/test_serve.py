@@ -303,6 +303,19 @@ def test_deleting_a_plan_erases_what_it_said_about_the_patient(
     assert actions[-1] == "plan-deleted"  # who and when stay
 
 
+def test_a_plan_is_found_by_the_clinics_own_id(client: TestClient, key: dict[str, str]) -> None:
+    made = make(client, key, plan_id="MRN-7")
+    make(client, key, plan_id="MRN-77")
+    found = client.get("/api/plans", params={"plan_id": "MRN-7"}, headers=key)
+    assert found.status_code == 200
+    assert found.json()["id"] == made["id"]
+    assert "feed_url" not in found.json()  # the patient's link is shown once, when made
+    assert client.get("/api/plans", params={"plan_id": "MRN-8"}, headers=key).status_code == 404
+    assert client.get("/api/plans", params={"plan_id": "MRN-7"}).status_code == 401
+    document = client.get("/api/openapi.json").json()
+    assert document["paths"]["/api/plans"]["get"]["parameters"][0]["name"] == "plan_id"
+
+
 def test_a_feed_carries_only_what_the_calendar_shows(client: TestClient, key: dict[str, str]) -> None:
     """Feeds go to Google, Apple and Microsoft: not the plan's choices (its JSON, with the clinic's
     plan id, the contact and recorded dates), which the server keeps in its own database."""

@@ -35,7 +35,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from recovery.errors import PlanError, RecoveryError
+from recovery.errors import PlanError, Problem, RecoveryError
 from recovery.schedule.plan import BY_ATTRIBUTE, DEFAULT_PROTOCOL, FIELDS, MAX_TEXT
 from recovery.serve import DEFAULT_DATABASE
 from recovery.serve.store import (
@@ -750,6 +750,18 @@ def api_call(handler: Any) -> Any:
 
 
 @api_call
+async def api_find(request: Request, who: str) -> Response:
+    """The live plan a clinic knows by its own id: GET /api/plans?plan_id=A-17 (404 if none)."""
+    plan_id = request.query_params.get("plan_id", "")
+    if not plan_id:
+        raise PlanError([Problem("missing: the clinic's id of the plan to find (?plan_id=…)", field="plan_id")])
+    found = [row for row in _store(request).plans(plan_id, limit=10) if row.plan_id == plan_id]
+    if not found:
+        raise NotFoundError()
+    return JSONResponse(_plan_json(request, found[0].public_id))
+
+
+@api_call
 async def api_create(request: Request, who: str) -> Response:
     made = await run_in_threadpool(_store(request).create_plan, await _json(request), who)
     assert made.token is not None
@@ -836,7 +848,12 @@ def openapi_document() -> dict[str, Any]:
                     "summary": "Make a plan",
                     "requestBody": {"content": {"application/json": {"schema": plan}}},
                     "responses": {"201": {"description": "made", **ok}, **errors},
-                }
+                },
+                "get": {
+                    "summary": "Find the live plan a clinic knows by its own id",
+                    "parameters": [{"name": "plan_id", "in": "query", "required": True, "schema": {"type": "string"}}],
+                    "responses": {"200": {"description": "found", **ok}, **errors},
+                },
             },
             "/api/plans/{id}": {
                 "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
@@ -935,6 +952,7 @@ def create_app(
         Route("/plans/{id}/feed/{action}", feed_form, methods=["POST"]),
         Route("/api/openapi.json", openapi),
         Route("/api/plans", api_create, methods=["POST"]),
+        Route("/api/plans", api_find, methods=["GET"]),
         Route("/api/plans/{id}", api_plan, methods=["GET"]),
         Route("/api/plans/{id}", api_delete, methods=["DELETE"]),
         Route("/api/plans/{id}/actuals", api_actuals, methods=["POST"]),
