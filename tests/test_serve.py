@@ -303,6 +303,12 @@ def test_deleting_a_plan_erases_what_it_said_about_the_patient(
     assert actions[-1] == "plan-deleted"  # who and when stay
 
 
+def test_the_patient_page_puts_whom_to_call_and_the_calendar_first(client: TestClient, key: dict[str, str]) -> None:
+    page = client.get(f"/p/{token_of(make(client, key, contact='Ward 7: 555-0177'))}").text
+    assert '<a class="button" href="tel:5550177">Call Ward 7: 555-0177</a>' in page
+    assert page.index("tel:") < page.index("Add the plan to your calendar") < page.index('class="agenda"')
+
+
 def test_a_plan_is_found_by_the_clinics_own_id(client: TestClient, key: dict[str, str]) -> None:
     made = make(client, key, plan_id="MRN-7")
     make(client, key, plan_id="MRN-77")

@@ -164,6 +164,13 @@ def test_a_clinician_and_a_patient_in_a_browser(server: str, browser: object) ->
     driver.get(link)  # type: ignore[attr-defined]
     page = page_with(driver, "Add the plan to your calendar")
     assert "iPhone, iPad or Mac" in page
+    # on the phone, adding the plan to the calendar is on the first screen (it came after the
+    # agenda and every red flag, about 3,000 px down); whom to call comes before it
+    shown = driver.execute_script(  # type: ignore[attr-defined]
+        "return [document.querySelector('.apps a').getBoundingClientRect().bottom, window.innerHeight]"
+    )
+    assert shown[0] <= shown[1], shown
+    assert page.index("Questions, or a warning sign") < page.index("Add the plan to your calendar")
     width = driver.execute_script("return document.documentElement.scrollWidth")  # type: ignore[attr-defined]
     assert width <= 390, "the patient's page must not scroll sideways on a phone"
     shot(driver, "4-patient-phone")

@@ -370,7 +370,15 @@ async def patient_page(request: Request) -> Response:
         revision=revision.number,
         discreet=schedule.plan.discreet,
         title=schedule.protocol_title,
+        contact=schedule.contact,
+        dial=_dial(schedule.contact),
     )
+
+
+def _dial(contact: str) -> str:
+    """A tel: address for the first phone number in a contact text ("Ward 7: 555-0177" → tel:555-0177), or ""."""
+    found = re.search(r"\+?\d[\d ()./-]{4,}\d", contact or "")
+    return "tel:" + re.sub(r"[^\d+]", "", found.group()) if found else ""
 
 
 async def patient_handout(request: Request) -> Response:
