@@ -1020,6 +1020,39 @@ def test_a_changed_protocol_file_is_a_new_revision(
     assert b"version 2026.3" in client.get(f"/feed/{token_of(made)}.ics").content.replace(b"\r\n ", b"")
 
 
+def test_everything_a_patient_sees_comes_from_one_revision(
+    client: TestClient, store: Store, key: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The protocol file is edited while the server runs: until the plan has a revision made from
+    the new file, its page and handout say what its feed says, from the revision's snapshot."""
+    library = tmp_path / "library"
+    library.mkdir()
+    source = (Path(__file__).parent.parent / "protocols" / "proximal-hamstring-repair.toml").read_text()
+    clinic = library / "clinic-hamstring.toml"
+    clinic.write_text(source.replace('id = "proximal-hamstring-repair"', 'id = "clinic-hamstring"', 1))
+    monkeypatch.setenv("RECOVERY_PROTOCOLS", str(library))
+    made = make(client, key, protocol="clinic-hamstring")
+    token = token_of(made)
+    old, new = "Phase 1 · Protection", "Phase 1 · Guarded"
+    assert old in source
+
+    def seen() -> dict[str, bool]:
+        feed = client.get(f"/feed/{token}.ics").content.replace(b"\r\n ", b"").decode()
+        page = client.get(f"/p/{token}").text
+        handout = client.get(f"/p/{token}/handout").text
+        return {"feed": new in feed, "page": new in page, "handout": new in handout}
+
+    assert seen() == {"feed": False, "page": False, "handout": False}
+    clinic.write_text(clinic.read_text().replace(old, new))
+    from recovery.serve import store as storing
+
+    monkeypatch.setattr(storing, "_SNAPSHOTS", {})  # as in a process that starts now
+    assert seen() == {"feed": False, "page": False, "handout": False}  # one truth: the revision's
+    (revised,) = store.refresh_protocols()
+    assert revised.revision == 2
+    assert seen() == {"feed": True, "page": True, "handout": True}
+
+
 def test_a_database_that_cannot_be_opened_is_one_line(tmp_path: Path) -> None:
     for url, words in (
         ("bogus://x", "is not a database URL"),

@@ -358,7 +358,7 @@ async def patient_page(request: Request) -> Response:
         return _page(request, "gone.html.j2", 410, patient=True, message="Your clinic has removed this plan.")
     from recovery.writers.agenda import agenda
 
-    schedule = _schedule(row.protocol, revision.options)
+    schedule = _schedule(request, row, revision)
     links = _links(request, token)
     return _page(
         request,
@@ -388,24 +388,26 @@ async def patient_handout(request: Request) -> Response:
         return PlainTextResponse("No such plan.", 404)
     except GoneError:
         return PlainTextResponse("This plan has been removed by the clinic.", 410)
-    return _handout(row.protocol, revision.options)
+    return _handout(request, row, revision)
 
 
-def _handout(protocol: str, options: dict[str, Any]) -> Response:
+def _handout(request: Request, row: Any, revision: Any) -> Response:
     from recovery.writers.handout import to_handout
 
-    html = to_handout(_schedule(protocol, options), dated=True)
+    html = to_handout(_schedule(request, row, revision), dated=True)
     # The handout is one self-contained page with its own style sheet inside: its policy allows
     # that style and the timeline's pictures, and still no script.
     policy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'"
     return HTMLResponse(html, headers={"Content-Security-Policy": policy})
 
 
-def _schedule(protocol: str, options: dict[str, Any]) -> Any:
+def _schedule(request: Request, row: Any, revision: Any) -> Any:
+    """The schedule of a plan's revision: its own choices and the protocol it was made from (the
+    feed's calendar was made from the same two), never the file on disk as it is now."""
     from recovery.schedule.build import build
     from recovery.schedule.plan import Plan
 
-    return build(protocol_named(protocol), Plan.from_json(options))
+    return build(_store(request).protocol_of(revision, row.protocol), Plan.from_json(revision.options))
 
 
 def _today(options: dict[str, Any]) -> date:
@@ -615,7 +617,7 @@ def _plan_page(
     from recovery.writers.timeline import render as timeline
 
     revisions, audit = store.history(public_id)
-    schedule = _schedule(row.protocol, revision.options)
+    schedule = _schedule(request, row, revision)
     return _page(
         request,
         "plan.html.j2",
@@ -625,7 +627,7 @@ def _plan_page(
         revisions=revisions,
         audit=audit,
         timeline=timeline(schedule, dated=True),
-        milestones=[(m.id, m.title) for m in protocol_named(row.protocol).milestones],
+        milestones=[(m.id, m.title) for m in _store(request).protocol_of(revision, row.protocol).milestones],
         recorded=revision.options.get("actual") or {},
         links=_links(request, token) if token else None,
         qr=_qr(_links(request, token)["patient_url"]) if token else "",
@@ -684,7 +686,7 @@ async def plan_handout(request: Request) -> Response:
         row, revision = _store(request).plan(request.path_params["id"])
     except (NotFoundError, GoneError):
         return PlainTextResponse("No such plan.", 404)
-    return _handout(row.protocol, revision.options)
+    return _handout(request, row, revision)
 
 
 # ---------------------------------------------------------------- the JSON API

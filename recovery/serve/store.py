@@ -94,6 +94,17 @@ class User(Base):
     created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class ProtocolSnapshot(Base):
+    """A protocol as a revision was made from it, once per version of its file (migration 0003)."""
+
+    __tablename__ = "protocol_snapshots"
+    hash: Mapped[str] = mapped_column(String(64), primary_key=True)  # of the file's bytes, as protocol_hash
+    name: Mapped[str] = mapped_column(String(100))
+    family: Mapped[str] = mapped_column(String(100))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)  # recovery.protocol.plain.to_data
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class SessionRow(Base):
     """A clinician's login: the browser holds a random key, the server its hash (migration 0002)."""
 
@@ -497,6 +508,7 @@ class Store:
             )
             session.add(row)
             session.flush()
+            _keep_snapshot(session, protocol_hash(protocol), row.protocol, protocol)
             session.add(_revision(row, 1, who, "plan made", plan, protocol, calendar))
             token = _new_token(session, row)
             session.add(Audit(at=now(), who=who, action="plan-created", plan=row.id, detail=row.plan_id))
@@ -567,6 +579,7 @@ class Store:
             plan = Plan.from_json(options)
             calendar = _calendar(protocol, plan, previous=current.calendar)
             row.revision += 1
+            _keep_snapshot(session, protocol_hash(protocol), row.protocol, protocol)
             session.add(_revision(row, row.revision, who, what, plan, protocol, calendar))
             session.add(Audit(at=now(), who=who, action="plan-revised", plan=row.id, detail=what))
             return Made(row.public_id, row.plan_id, row.revision)
@@ -609,6 +622,24 @@ class Store:
                     detail = "; ".join(p.shown() for p in error.problems)[:2000]
                     session.add(Audit(at=now(), who=who, action="protocol-refused", plan=row.id, detail=detail))
         return made
+
+    def protocol_of(self, revision: Revision, name: str) -> Protocol:
+        """The protocol a revision was made from, rebuilt from its snapshot: every page, handout
+        and feed of one revision agrees, whatever the file on disk says now. A revision made
+        before snapshots were kept has only the file."""
+        known = _SNAPSHOTS.get(revision.protocol_hash)
+        if known is not None:
+            return known
+        with self.session() as session:
+            snapshot = session.get(ProtocolSnapshot, revision.protocol_hash)
+            kept = (snapshot.data, snapshot.family) if snapshot is not None else None
+        if kept is None:
+            return protocol_named(name)
+        from recovery.protocol import plain
+        from recovery.protocol.model import located
+
+        rebuilt = located(plain.from_data(Protocol, kept[0]), f"{name}.toml", {}, kept[1])
+        return _SNAPSHOTS.setdefault(revision.protocol_hash, rebuilt)
 
     def rotate_token(self, public_id: str, who: str) -> Made:
         """A new feed token; every older one of the plan stops working."""
@@ -742,8 +773,34 @@ def protocol_named(name: str) -> Protocol:
 
 
 def protocol_hash(protocol: Protocol) -> str:
-    """The SHA-256 of the protocol's file: a changed file shows as a new revision's hash."""
+    """The SHA-256 of the protocol's file as it was when this protocol was read from it (a changed
+    file shows as a new revision's hash)."""
+    known = _VALIDATED.get(protocol.source)
+    if known is not None and known[1] is protocol:
+        return known[0]
     return hashlib.sha256(Path(protocol.source).read_bytes()).hexdigest()
+
+
+#: The protocols of revisions, rebuilt from their snapshots: hash → protocol (each is immutable).
+_SNAPSHOTS: dict[str, Protocol] = {}
+
+
+def _keep_snapshot(session: Session, hashed: str, name: str, protocol: Protocol) -> None:
+    """Keep the protocol a revision is made from, once per version (another process may be
+    keeping the same one at the same moment: then its row is the one kept)."""
+    from sqlalchemy.exc import IntegrityError
+
+    from recovery.protocol import plain
+
+    if session.get(ProtocolSnapshot, hashed) is not None:
+        return
+    with suppress(IntegrityError), session.begin_nested():
+        session.add(
+            ProtocolSnapshot(
+                hash=hashed, name=name, family=protocol.family, data=plain.to_data(protocol), created=now()
+            )
+        )
+    _SNAPSHOTS.setdefault(hashed, protocol)
 
 
 def _calendar(protocol: Protocol, plan: Plan, previous: bytes | None) -> bytes:
