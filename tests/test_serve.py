@@ -1023,8 +1023,8 @@ def test_a_changed_protocol_file_is_a_new_revision(
 def test_everything_a_patient_sees_comes_from_one_revision(
     client: TestClient, store: Store, key: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The protocol file is edited while the server runs: until the plan has a revision made from
-    the new file, its page and handout say what its feed says, from the revision's snapshot."""
+    """The protocol file is edited while the server runs: the plan follows it with a new revision
+    (no restart), and its feed, page and handout all come from that one revision."""
     library = tmp_path / "library"
     library.mkdir()
     source = (Path(__file__).parent.parent / "protocols" / "proximal-hamstring-repair.toml").read_text()
@@ -1043,14 +1043,20 @@ def test_everything_a_patient_sees_comes_from_one_revision(
         return {"feed": new in feed, "page": new in page, "handout": new in handout}
 
     assert seen() == {"feed": False, "page": False, "handout": False}
+    _, first = store.plan(str(made["id"]))
     clinic.write_text(clinic.read_text().replace(old, new))
     from recovery.serve import store as storing
 
     monkeypatch.setattr(storing, "_SNAPSHOTS", {})  # as in a process that starts now
-    assert seen() == {"feed": False, "page": False, "handout": False}  # one truth: the revision's
-    (revised,) = store.refresh_protocols()
-    assert revised.revision == 2
+    # the first revision is still made from the protocol it was made from, not from the file
+    assert [p.title for p in store.protocol_of(first, "clinic-hamstring").phases if p.id == "protection"] == [old]
+    # the next look at the plan (any of them) makes its revision from the new file, without a
+    # restart, and all three show it; the plan's history says why
     assert seen() == {"feed": True, "page": True, "handout": True}
+    revisions, _ = store.history(str(made["id"]))
+    assert [r.number for r in revisions] == [2, 1]
+    assert revisions[0].what == "protocol clinic-hamstring 2026.2 changed (same version, new content)"
+    assert store.refresh_protocols() == []  # nothing left to follow
 
 
 def test_a_database_that_cannot_be_opened_is_one_line(tmp_path: Path) -> None:

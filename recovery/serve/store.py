@@ -515,10 +515,14 @@ class Store:
             return Made(row.public_id, row.plan_id, 1, token)
 
     def plan(self, public_id: str) -> tuple[PlanRow, Revision]:
-        """A live plan and its current revision (NotFoundError, or GoneError when deleted)."""
+        """A live plan and its current revision (NotFoundError, or GoneError when deleted); a plan
+        whose protocol file changed since gets its new revision first (`_follow`)."""
         with self.session() as session:
             row = _live(session, public_id)
-            return row, _current(session, row)
+            revision = _current(session, row)
+        if self._moved(row.protocol, revision) and self._follow(public_id) is not None:
+            return self.plan(public_id)
+        return row, revision
 
     def plans(self, search: str = "", limit: int = 100) -> list[PlanRow]:
         """Live plans, newest first; `search` finds a plan_id that starts with it."""
@@ -552,7 +556,7 @@ class Store:
 
         return self._revise(public_id, who, change)
 
-    def _revise(self, public_id: str, who: str, change: Any) -> Made:
+    def _revise(self, public_id: str, who: str, change: Any, unless_hash: str = "") -> Made:
         """One new revision made by `change` (which edits the plan's options and says what it
         did). Two changes at once both land, one after the other: PostgreSQL locks the plan's
         row; SQLite cannot, so the one that finds its revision number taken starts again from
@@ -561,18 +565,20 @@ class Store:
 
         for _ in range(REVISE_ATTEMPTS - 1):
             try:
-                return self._revise_once(public_id, who, change)
+                return self._revise_once(public_id, who, change, unless_hash)
             except IntegrityError:
                 continue
         try:
-            return self._revise_once(public_id, who, change)
+            return self._revise_once(public_id, who, change, unless_hash)
         except IntegrityError:
             raise ConflictError("the plan was changed by someone else at the same moment; try again") from None
 
-    def _revise_once(self, public_id: str, who: str, change: Any) -> Made:
+    def _revise_once(self, public_id: str, who: str, change: Any, unless_hash: str = "") -> Made:
         with self.session() as session:
             row = _live(session, public_id, lock=True)
             current = _current(session, row)
+            if unless_hash and current.protocol_hash == unless_hash:  # another request followed it first
+                return Made(row.public_id, row.plan_id, row.revision)
             options = json.loads(json.dumps(current.options))
             what = change(options)
             protocol = protocol_named(row.protocol)
@@ -597,31 +603,46 @@ class Store:
                 .where(PlanRow.deleted.is_(None))
             ))  # fmt: skip
         made = []
-        for public_id, name, stored_hash, stored_version in rows:
+        for public_id, name, stored_hash, _ in rows:
             if name not in hashes:
                 try:
                     hashes[name] = protocol_hash(protocol_named(name))
                 except RecoveryError:
                     hashes[name] = None
-            if hashes[name] is None or hashes[name] == stored_hash:
-                continue
-            version = protocol_named(name).version
-            if stored_version == version:
-                what = f"protocol {name} {version} changed (same version, new content)"
-            else:
-                what = f"protocol {name} changed from version {stored_version} to {version}"
-
-            def change(options: dict[str, Any], what: str = what) -> str:
-                return what
-
-            try:
-                made.append(self._revise(public_id, who, change))
-            except RecoveryError as error:
-                with self.session() as session:
-                    row = _live(session, public_id)
-                    detail = "; ".join(p.shown() for p in error.problems)[:2000]
-                    session.add(Audit(at=now(), who=who, action="protocol-refused", plan=row.id, detail=detail))
+            if hashes[name] is not None and hashes[name] != stored_hash:
+                followed = self._follow(public_id, who)
+                if followed is not None:
+                    made.append(followed)
         return made
+
+    def _follow(self, public_id: str, who: str = "server") -> Made | None:
+        """A new revision of a plan from its protocol file as it is now, if the file changed since
+        the plan's current revision; None when it did not, or when the new file cannot lay the
+        plan out (the plan keeps its revision; the refusal is audited once per file version)."""
+        with self.session() as session:
+            row = _live(session, public_id)
+            name, current = row.protocol, _current(session, row)
+            stored_hash, stored_version = current.protocol_hash, current.protocol_version
+        try:
+            protocol = protocol_named(name)
+        except RecoveryError:
+            return None
+        hashed = protocol_hash(protocol)
+        if hashed == stored_hash or (public_id, hashed) in _REFUSED:
+            return None
+        if stored_version == protocol.version:
+            what = f"protocol {name} {protocol.version} changed (same version, new content)"
+        else:
+            what = f"protocol {name} changed from version {stored_version} to {protocol.version}"
+        try:
+            return self._revise(public_id, who, lambda options: what, unless_hash=hashed)
+        except RecoveryError as error:
+            _REFUSED.add((public_id, hashed))
+            with self.session() as session:
+                row = _live(session, public_id)
+                detail = "; ".join(p.shown() for p in error.problems)[:2000]
+                session.add(Audit(at=now(), who=who, action="protocol-refused", plan=row.id, detail=detail))
+            return None
 
     def protocol_of(self, revision: Revision, name: str) -> Protocol:
         """The protocol a revision was made from, rebuilt from its snapshot: every page, handout
@@ -689,7 +710,17 @@ class Store:
                 raise NotFoundError()
             if found[0].deleted is not None:
                 raise GoneError()
-            return found[0], _current(session, found[0])
+            row, revision = found[0], _current(session, found[0])
+        if self._moved(row.protocol, revision) and self._follow(row.public_id) is not None:
+            return self.plan_for_token(token)
+        return row, revision
+
+    def _moved(self, name: str, revision: Revision) -> bool:
+        """Whether the protocol file changed since this revision was made from it (a look at the file)."""
+        try:
+            return protocol_hash(protocol_named(name)) != revision.protocol_hash
+        except RecoveryError:
+            return False
 
 
 def _aware(moment: datetime) -> datetime:
@@ -748,6 +779,9 @@ def _dummy_hash() -> str:
 
 #: Each protocol file as validated once by this process: its path → (a digest of its bytes, the protocol).
 _VALIDATED: dict[str, tuple[str, Protocol]] = {}
+#: What the file looked like then (inode, size, modification time): a file that looks the same is
+#: not read again on every page.
+_LOOKED: dict[str, tuple[int, int, int]] = {}
 
 
 def protocol_named(name: str) -> Protocol:
@@ -764,11 +798,16 @@ def protocol_named(name: str) -> Protocol:
     path = next((f / f"{name}.toml" for f in search_folders() if (f / f"{name}.toml").is_file()), None)
     if path is None:
         raise PlanError([Problem("is not one of this server's protocols", field="protocol", detail=name)])
+    info = path.stat()
+    looks = (info.st_ino, info.st_size, info.st_mtime_ns)
+    known = _VALIDATED.get(str(path))
+    if known is not None and _LOOKED.get(str(path)) == looks:
+        return known[1]
     with path.open("rb") as handle:  # the loader refuses a file over MAX_FILE_BYTES
         version = hashlib.sha256(handle.read(MAX_FILE_BYTES + 1)).hexdigest()
-    known = _VALIDATED.get(str(path))
     if known is None or known[0] != version:
         known = _VALIDATED[str(path)] = (version, load(path))
+    _LOOKED[str(path)] = looks
     return known[1]
 
 
@@ -781,6 +820,8 @@ def protocol_hash(protocol: Protocol) -> str:
     return hashlib.sha256(Path(protocol.source).read_bytes()).hexdigest()
 
 
+#: (plan, file version) pairs that version of the file could not lay out: not tried again.
+_REFUSED: set[tuple[str, str]] = set()
 #: The protocols of revisions, rebuilt from their snapshots: hash → protocol (each is immutable).
 _SNAPSHOTS: dict[str, Protocol] = {}
 
