@@ -37,6 +37,14 @@ PLAN = {"surgery_date": "2027-03-01", "timezone": "Europe/Berlin", "side": "left
 DATABASES = ["sqlite", *(["postgresql"] if os.environ.get("RECOVERY_TEST_POSTGRES") else [])]
 
 
+@pytest.fixture(autouse=True)
+def _protocol_files_looked_at_every_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server looks at a protocol file at most once a second; the tests edit files and look at once."""
+    from recovery.serve import store as storing
+
+    monkeypatch.setattr(storing, "LOOK_AGAIN_SECONDS", 0.0)
+
+
 @pytest.fixture(params=DATABASES)
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
@@ -1044,8 +1052,13 @@ def test_everything_a_patient_sees_comes_from_one_revision(
 
     assert seen() == {"feed": False, "page": False, "handout": False}
     _, first = store.plan(str(made["id"]))
-    clinic.write_text(clinic.read_text().replace(old, new))
     from recovery.serve import store as storing
+
+    monkeypatch.setattr(storing, "LOOK_AGAIN_SECONDS", 3600.0)  # a file looked at a moment ago
+    store.plan(str(made["id"]))
+    clinic.write_text(clinic.read_text().replace(old, new))
+    assert seen() == {"feed": False, "page": False, "handout": False}  # not looked at again yet
+    monkeypatch.setattr(storing, "LOOK_AGAIN_SECONDS", 0.0)
 
     monkeypatch.setattr(storing, "_SNAPSHOTS", {})  # as in a process that starts now
     # the first revision is still made from the protocol it was made from, not from the file

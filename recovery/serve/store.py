@@ -782,6 +782,11 @@ _VALIDATED: dict[str, tuple[str, Protocol]] = {}
 #: What the file looked like then (inode, size, modification time): a file that looks the same is
 #: not read again on every page.
 _LOOKED: dict[str, tuple[int, int, int]] = {}
+#: A protocol name's file, and when it was last looked at (time.monotonic): it is looked at again
+#: after LOOK_AGAIN_SECONDS, so that an edited file is followed within that time, and a busy
+#: feed does not look at the disk on every request.
+_FOUND: dict[str, tuple[Path, float]] = {}
+LOOK_AGAIN_SECONDS = 1.0
 
 
 def protocol_named(name: str) -> Protocol:
@@ -795,9 +800,15 @@ def protocol_named(name: str) -> Protocol:
         raise PlanError(
             [Problem("is not a protocol name such as proximal-hamstring-repair", field="protocol", detail=name)]
         )
+    import time
+
+    found = _FOUND.get(name)
+    if found is not None and time.monotonic() - found[1] < LOOK_AGAIN_SECONDS and str(found[0]) in _VALIDATED:
+        return _VALIDATED[str(found[0])][1]
     path = next((f / f"{name}.toml" for f in search_folders() if (f / f"{name}.toml").is_file()), None)
     if path is None:
         raise PlanError([Problem("is not one of this server's protocols", field="protocol", detail=name)])
+    _FOUND[name] = (path, time.monotonic())
     info = path.stat()
     looks = (info.st_ino, info.st_size, info.st_mtime_ns)
     known = _VALIDATED.get(str(path))
