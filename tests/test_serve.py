@@ -317,6 +317,19 @@ def test_the_patient_page_puts_whom_to_call_and_the_calendar_first(client: TestC
     assert page.index("tel:") < page.index("Add the plan to your calendar") < page.index('class="agenda"')
 
 
+def test_pages_are_made_off_the_event_loop_and_feeds_on_it() -> None:
+    """Laying a schedule out for a page takes milliseconds: Starlette runs a page's plain function
+    in its thread pool, so feeds never wait behind pages. A feed is one indexed lookup, answered on
+    the loop (in the thread pool it waited for threads and connections: 442 feeds/s against 2,213)."""
+    import inspect
+
+    from recovery.serve import app as serving
+
+    for page in (serving.patient_page, serving.patient_handout, serving.plan_page, serving.plan_handout):
+        assert not inspect.iscoroutinefunction(page), page.__name__
+    assert inspect.iscoroutinefunction(serving.feed)
+
+
 def test_a_plan_is_found_by_the_clinics_own_id(client: TestClient, key: dict[str, str]) -> None:
     made = make(client, key, plan_id="MRN-7")
     make(client, key, plan_id="MRN-77")

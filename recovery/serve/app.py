@@ -342,7 +342,7 @@ async def patient_calendar(request: Request) -> Response:
     return _feed_response(request, request.path_params["token"], download=True)
 
 
-async def patient_page(request: Request) -> Response:
+def patient_page(request: Request) -> Response:
     token = request.path_params["token"]
     try:
         row, revision = _store(request).plan_for_token(token)
@@ -381,7 +381,7 @@ def _dial(contact: str) -> str:
     return "tel:" + re.sub(r"[^\d+]", "", found.group()) if found else ""
 
 
-async def patient_handout(request: Request) -> Response:
+def patient_handout(request: Request) -> Response:
     try:
         row, revision = _store(request).plan_for_token(request.path_params["token"])
     except NotFoundError:
@@ -427,7 +427,7 @@ def _qr(url: str) -> str:
 # ---------------------------------------------------------------- clinicians
 
 
-async def login_page(request: Request) -> Response:
+def login_page(request: Request) -> Response:
     return _login_page(request, 200, "")
 
 
@@ -480,14 +480,14 @@ async def logout(request: Request, values: dict[str, str], who: str) -> Response
     return RedirectResponse("/login", 303)
 
 
-async def plans_page(request: Request) -> Response:
+def plans_page(request: Request) -> Response:
     if (redirect := _login_required(request)) is not None:
         return redirect
     search = request.query_params.get("q", "")[:100]
     return _page(request, "plans.html.j2", plans=_store(request).plans(search), q=search)
 
 
-async def new_plan_page(request: Request) -> Response:
+def new_plan_page(request: Request) -> Response:
     if (redirect := _login_required(request)) is not None:
         return redirect
     return _new_plan_form(request, request.query_params.get("protocol", DEFAULT_PROTOCOL), {}, [])
@@ -591,7 +591,7 @@ async def create_plan_form(request: Request, values: dict[str, str], who: str) -
     return page
 
 
-async def plan_page(request: Request) -> Response:
+def plan_page(request: Request) -> Response:
     if (redirect := _login_required(request)) is not None:
         return redirect
     return _plan_page(request, request.path_params["id"])
@@ -679,7 +679,7 @@ async def feed_form(request: Request, values: dict[str, str], who: str) -> Respo
     return RedirectResponse(f"/plans/{public_id}", 303)
 
 
-async def plan_handout(request: Request) -> Response:
+def plan_handout(request: Request) -> Response:
     if (redirect := _login_required(request)) is not None:
         return redirect
     try:
@@ -811,7 +811,7 @@ async def api_token(request: Request, who: str) -> Response:
     return JSONResponse(_plan_json(request, made.public_id, made.token))
 
 
-async def openapi(request: Request) -> Response:
+def openapi(request: Request) -> Response:
     return JSONResponse(openapi_document())
 
 
