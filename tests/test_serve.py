@@ -26,7 +26,8 @@ from test_calendar_updates import UidCalendar, content
 
 from recovery import Plan, build, load, to_ics
 from recovery.cli import SERVE_LIMITS
-from recovery.serve.app import create_app, redact
+from recovery.serve.app import create_app
+from recovery.serve.guard import redact
 from recovery.serve.store import Store, connect, upgrade
 
 from conftest import occurrences, run, strict_occurrences
@@ -323,11 +324,11 @@ def test_pages_are_made_off_the_event_loop_and_feeds_on_it() -> None:
     the loop (in the thread pool it waited for threads and connections: 442 feeds/s against 2,213)."""
     import inspect
 
-    from recovery.serve import app as serving
+    from recovery.serve import pages
 
-    for page in (serving.patient_page, serving.patient_handout, serving.plan_page, serving.plan_handout):
+    for page in (pages.patient_page, pages.patient_handout, pages.plan_page, pages.plan_handout):
         assert not inspect.iscoroutinefunction(page), page.__name__
-    assert inspect.iscoroutinefunction(serving.feed)
+    assert inspect.iscoroutinefunction(pages.feed)
 
 
 def test_a_plan_is_found_by_the_clinics_own_id(client: TestClient, key: dict[str, str]) -> None:
@@ -764,11 +765,11 @@ def test_what_no_file_can_hold_is_a_client_error_with_the_security_headers(datab
 
 
 def test_a_server_error_carries_the_security_headers(database: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    from recovery.serve import app as serving
+    from recovery.serve import pages
 
     app = create_app(database, secret_key="test-secret", base_url="https://clinic.test", secure_cookies=True)
     client = TestClient(app, base_url="https://clinic.test", raise_server_exceptions=False)
-    monkeypatch.setattr(serving, "_login_required", lambda request: 1 / 0)
+    monkeypatch.setattr(pages, "_login_required", lambda request: 1 / 0)
     answer = client.get("/plans/new")
     assert answer.status_code == 500
     assert answer.text == "Internal server error."

@@ -1,0 +1,404 @@
+"""The server's pages: the calendar feed and the patient's page and handout (by token), and the
+clinicians' pages and forms (login, plans, a plan, recording what happened)."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import UTC, date, datetime
+from email.utils import format_datetime, parsedate_to_datetime
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+
+from recovery.errors import RecoveryError
+from recovery.schedule.plan import BY_ATTRIBUTE, DEFAULT_PROTOCOL, FIELDS, MAX_TEXT
+from recovery.serve.store import (
+    MAX_PLAN_ID,
+    SERVER_NEEDS,
+    ConflictError,
+    GoneError,
+    NotFoundError,
+    TooManyAttemptsError,
+    protocol_named,
+)
+from recovery.serve.web import _errors, _from_elsewhere, _links, _login_required, _page, _store, clinician_form
+
+#: The agenda's width on the patient's page: what a phone shows across without wrapping.
+PHONE_COLUMNS = 32
+
+
+def _feed_response(request: Request, token: str, download: bool = False) -> Response:
+    try:
+        feed = _store(request).feed(token)
+    except NotFoundError:
+        return PlainTextResponse("No such calendar.", 404)
+    except GoneError:
+        return PlainTextResponse("This calendar has been removed by the clinic.", 410)
+    headers = {
+        "ETag": feed.etag,
+        "Last-Modified": format_datetime(feed.modified.astimezone(UTC), usegmt=True),
+        "Cache-Control": "private, max-age=300",
+    }
+    if download:
+        headers["Content-Disposition"] = 'attachment; filename="recovery.ics"'
+    if _not_modified(request, feed.etag, feed.modified):
+        return Response(status_code=304, headers=headers)
+    body = b"" if request.method == "HEAD" else feed.calendar
+    headers["Content-Length"] = str(len(feed.calendar))
+    return Response(body, 200, headers=headers, media_type="text/calendar; charset=utf-8")
+
+
+def _not_modified(request: Request, etag: str, modified: datetime) -> bool:
+    match = request.headers.get("if-none-match")
+    if match is not None:
+        return etag in [tag.strip().removeprefix("W/") for tag in match.split(",")] or match.strip() == "*"
+    since = request.headers.get("if-modified-since")
+    if since:
+        try:
+            return modified.astimezone(UTC).replace(microsecond=0) <= parsedate_to_datetime(since)
+        except (TypeError, ValueError):
+            return False
+    return False
+
+
+async def feed(request: Request) -> Response:
+    return _feed_response(request, request.path_params["token"])
+
+
+async def patient_calendar(request: Request) -> Response:
+    return _feed_response(request, request.path_params["token"], download=True)
+
+
+def patient_page(request: Request) -> Response:
+    token = request.path_params["token"]
+    try:
+        row, revision = _store(request).plan_for_token(token)
+    except NotFoundError:
+        return _page(
+            request,
+            "gone.html.j2",
+            404,
+            patient=True,
+            message="This link does not work. Ask your clinic for a new one.",
+        )
+    except GoneError:
+        return _page(request, "gone.html.j2", 410, patient=True, message="Your clinic has removed this plan.")
+    from recovery.writers.agenda import agenda
+
+    schedule = _schedule(request, row, revision)
+    links = _links(request, token)
+    return _page(
+        request,
+        "patient.html.j2",
+        patient=True,
+        links=links,
+        qr=_qr(links["patient_url"]),
+        today=agenda(schedule, _today(revision.options), width=PHONE_COLUMNS),
+        revision=revision.number,
+        discreet=schedule.plan.discreet,
+        title=schedule.protocol_title,
+        contact=schedule.contact,
+        dial=_dial(schedule.contact),
+    )
+
+
+def _dial(contact: str) -> str:
+    """A tel: address for the first phone number in a contact text ("Ward 7: 555-0177" → tel:555-0177), or ""."""
+    found = re.search(r"\+?\d[\d ()./-]{4,}\d", contact or "")
+    return "tel:" + re.sub(r"[^\d+]", "", found.group()) if found else ""
+
+
+def patient_handout(request: Request) -> Response:
+    try:
+        row, revision = _store(request).plan_for_token(request.path_params["token"])
+    except NotFoundError:
+        return PlainTextResponse("No such plan.", 404)
+    except GoneError:
+        return PlainTextResponse("This plan has been removed by the clinic.", 410)
+    return _handout(request, row, revision)
+
+
+def _handout(request: Request, row: Any, revision: Any) -> Response:
+    from recovery.writers.handout import to_handout
+
+    html = to_handout(_schedule(request, row, revision), dated=True)
+    # The handout is one self-contained page with its own style sheet inside: its policy allows
+    # that style and the timeline's pictures, and still no script.
+    policy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'"
+    return HTMLResponse(html, headers={"Content-Security-Policy": policy})
+
+
+def _schedule(request: Request, row: Any, revision: Any) -> Any:
+    """The schedule of a plan's revision: its own choices and the protocol it was made from (the
+    feed's calendar was made from the same two), never the file on disk as it is now."""
+    from recovery.schedule.build import build
+    from recovery.schedule.plan import Plan
+
+    return build(_store(request).protocol_of(revision, row.protocol), Plan.from_json(revision.options))
+
+
+def _today(options: dict[str, Any]) -> date:
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo(str(options.get("timezone") or "UTC"))).date()
+
+
+def _qr(url: str) -> str:
+    """The link as a QR code, an SVG element to put in the page (no script, no external file)."""
+    import segno
+
+    svg: str = segno.make(url, error="m").svg_inline(scale=6, border=2, title="QR code of this page's link")
+    return svg
+
+
+def login_page(request: Request) -> Response:
+    return _login_page(request, 200, "")
+
+
+def _login_page(request: Request, status: int, error: str) -> Response:
+    """The login form, with a token of its own: the session cookie (SameSite=Strict) that holds it
+    is not sent with a form posted from another site, so such a login is refused."""
+    token = request.session.get("login_csrf")
+    if not isinstance(token, str):
+        token = request.session["login_csrf"] = secrets.token_urlsafe(24)
+    return _page(request, "login.html.j2", status, error=error, login_csrf=token)
+
+
+async def login(request: Request) -> Response:
+    form = await request.form()
+    expected = request.session.get("login_csrf")
+    sent_token = str(form.get("login_csrf", ""))
+    if _from_elsewhere(request) or not isinstance(expected, str) or not secrets.compare_digest(sent_token, expected):
+        return PlainTextResponse("Log in from this site's own page.", 403)
+    email, password = str(form.get("email", "")), str(form.get("password", ""))
+    address = request.client.host if request.client else ""
+    try:
+        ok = await run_in_threadpool(_store(request).check_login, email, password, address)
+    except TooManyAttemptsError:
+        return _login_page(request, 429, "Too many failed attempts. Wait 15 minutes and try again.")
+    if not ok:
+        return _login_page(request, 401, "That email address and password do not match.")
+    key = await run_in_threadpool(_store(request).start_session, email)
+    request.session.clear()
+    request.session["sid"] = key
+    request.session["csrf"] = secrets.token_urlsafe(24)
+    return RedirectResponse("/", 303)
+
+
+@clinician_form
+async def logout(request: Request, values: dict[str, str], who: str) -> Response:
+    await run_in_threadpool(_store(request).end_session, str(request.session.get("sid", "")))
+    request.session.clear()
+    return RedirectResponse("/login", 303)
+
+
+def plans_page(request: Request) -> Response:
+    if (redirect := _login_required(request)) is not None:
+        return redirect
+    search = request.query_params.get("q", "")[:100]
+    return _page(request, "plans.html.j2", plans=_store(request).plans(search), q=search)
+
+
+def new_plan_page(request: Request) -> Response:
+    if (redirect := _login_required(request)) is not None:
+        return redirect
+    return _new_plan_form(request, request.query_params.get("protocol", DEFAULT_PROTOCOL), {}, [])
+
+
+#: What the new-plan form asks, in the plan's own order: each field whose declaration gives it a label.
+FORM_FIELDS = tuple(declared for declared in FIELDS if declared.form)
+
+
+def _new_plan_form(request: Request, protocol: str, values: dict[str, str], errors: list[dict[str, str]]) -> Response:
+    from recovery.protocol.loader import available
+    from recovery.protocol.summary import choices
+    from recovery.schedule.zones import machine_timezone
+
+    names = sorted(entry.name for entry in available() if not entry.problem)
+    if protocol not in names:
+        protocol = DEFAULT_PROTOCOL
+    listed = choices(protocol_named(protocol))
+    by_field: dict[str, list[str]] = {}
+    for error in errors:
+        by_field.setdefault(error["field"], []).append(error["message"])
+    # A choice's options: the field's own names, or (a variant) the protocol's; "" is no choice.
+    options = {
+        "side": [("", "not said"), *((side, side) for side in BY_ATTRIBUTE["side"].names)],
+        "variant": [("", "the protocol's defaults")]
+        + [(name, f"{name}: {variant['description']}") for name, variant in listed["variants"].items()],
+    }
+    return _page(
+        request,
+        "new_plan.html.j2",
+        400 if errors else 200,
+        protocols=names,
+        protocol=protocol,
+        choices=listed,
+        fields=FORM_FIELDS,
+        required={declared.key for declared in FORM_FIELDS if declared.required} | set(SERVER_NEEDS),
+        options={key: pairs for key, pairs in options.items() if len(pairs) > 1},
+        pairs=_pair_inputs(listed),
+        longest={"plan_id": MAX_PLAN_ID, "": MAX_TEXT},
+        values={"timezone": machine_timezone(), **values},
+        errors=by_field,
+    )
+
+
+def _pair_inputs(listed: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """The inputs of the form's NAME=VALUE fields, by the field's key: one per parameter of the
+    protocol (`set`), one per time of day (`time`), each with the value it has unless changed."""
+    parameters = []
+    for name, p in listed["parameters"].items():
+        yes_no = p["kind"] == "true/false"
+        parameters.append(
+            {
+                "name": name,
+                "description": p["description"],
+                "default": str(p["default"]).lower() if yes_no else str(p["default"]),
+                "options": [(str(o), str(o)) for o in p["choices"] or (["true", "false"] if yes_no else [])],
+                "type": "number" if p["kind"] == "whole number" else "text",
+                "min": p["min"],
+                "max": p["max"],
+            }
+        )
+    times = [
+        {"name": slot, "description": "", "default": default, "options": [], "type": "time", "min": None, "max": None}
+        for slot, default in listed["times_of_day"].items()
+    ]
+    return {BY_ATTRIBUTE["overrides"].key: parameters, BY_ATTRIBUTE["slot_times"].key: times}
+
+
+def _plan_data(values: dict[str, str], listed: dict[str, Any]) -> dict[str, Any]:
+    """The plan schema's JSON form from the new-plan form's fields (`FORM_FIELDS`)."""
+    data: dict[str, Any] = {"protocol": values.get("protocol") or DEFAULT_PROTOCOL}
+    pairs = _pair_inputs(listed)
+    for declared in FORM_FIELDS:
+        key = declared.key
+        if declared.kind == "yes/no":
+            data[key] = values.get(key) == "on"
+        elif declared.kind == "pairs":
+            defaults = {entry["name"]: entry["default"] for entry in pairs[key]}
+            given = {name: values.get(f"{key}.{name}", "") for name in defaults}
+            data[key] = {name: value for name, value in given.items() if value not in ("", defaults[name])}
+        elif values.get(key):
+            data[key] = values[key].strip()
+    return data
+
+
+@clinician_form
+async def create_plan_form(request: Request, values: dict[str, str], who: str) -> Response:
+    from recovery.protocol.summary import choices
+
+    protocol = values.get("protocol") or DEFAULT_PROTOCOL
+    try:
+        listed = choices(protocol_named(protocol))  # a name of the server's own, or refused unread
+        made = await run_in_threadpool(_store(request).create_plan, _plan_data(values, listed), who)
+    except RecoveryError as error:
+        return _new_plan_form(request, protocol, values, _errors(error))
+    except ConflictError as error:
+        return _new_plan_form(request, protocol, values, [{"field": "plan_id", "message": str(error)}])
+    # The patient's link is shown in this answer, once: it is kept nowhere but as a hash.
+    page = _plan_page(request, made.public_id, status=201, token=made.token or "")
+    page.headers["Location"] = f"/plans/{made.public_id}"
+    return page
+
+
+def plan_page(request: Request) -> Response:
+    if (redirect := _login_required(request)) is not None:
+        return redirect
+    return _plan_page(request, request.path_params["id"])
+
+
+def _plan_page(
+    request: Request,
+    public_id: str,
+    error: str = "",
+    status: int = 200,
+    token: str = "",
+    typed: dict[str, str] | None = None,
+) -> Response:
+    """A plan's page; with `token` (just made), the patient's link and QR code, shown this once;
+    with `typed`, the record form as the clinician filled it (after an error)."""
+    store = _store(request)
+    try:
+        row, revision = store.plan(public_id)
+    except NotFoundError:
+        return PlainTextResponse("No such plan.", 404)
+    except GoneError:
+        return PlainTextResponse("This plan was deleted.", 410)
+    from recovery.writers.timeline import render as timeline
+
+    revisions, audit = store.history(public_id)
+    schedule = _schedule(request, row, revision)
+    return _page(
+        request,
+        "plan.html.j2",
+        status,
+        row=row,
+        revision=revision,
+        revisions=revisions,
+        audit=audit,
+        timeline=timeline(schedule, dated=True),
+        milestones=[(m.id, m.title) for m in _store(request).protocol_of(revision, row.protocol).milestones],
+        recorded=revision.options.get("actual") or {},
+        links=_links(request, token) if token else None,
+        qr=_qr(_links(request, token)["patient_url"]) if token else "",
+        error=error,
+        typed=typed or {},
+    )
+
+
+@clinician_form
+async def record_form(request: Request, values: dict[str, str], who: str) -> Response:
+    public_id = request.path_params["id"]
+    try:
+        await run_in_threadpool(
+            _store(request).record,
+            public_id,
+            values.get("milestone", ""),
+            values.get("date", ""),
+            who,
+            values.get("confirm") == "on",
+        )
+    except RecoveryError as error:
+        return _plan_page(request, public_id, "; ".join(e["message"] for e in _errors(error)), 400, typed=values)
+    except (NotFoundError, GoneError):
+        return PlainTextResponse("No such plan.", 404)
+    except ConflictError as conflict:
+        return _plan_page(request, public_id, str(conflict), 409)
+    return RedirectResponse(f"/plans/{public_id}", 303)
+
+
+@clinician_form
+async def feed_form(request: Request, values: dict[str, str], who: str) -> Response:
+    public_id, action = request.path_params["id"], request.path_params["action"]
+    store = _store(request)
+    try:
+        if action == "rotate":
+            return _plan_page(request, public_id, token=store.rotate_token(public_id, who).token or "")
+        if action == "revoke":
+            store.revoke_tokens(public_id, who)
+        elif action == "delete":
+            if values.get("confirmed") != "yes":  # the patient's calendar empties: ask first
+                row, _ = store.plan(public_id)
+                return _page(request, "delete.html.j2", row=row)
+            store.delete_plan(public_id, who)
+            return RedirectResponse("/", 303)
+        else:
+            return PlainTextResponse("No such action.", 404)
+    except (NotFoundError, GoneError):
+        return PlainTextResponse("No such plan.", 404)
+    return RedirectResponse(f"/plans/{public_id}", 303)
+
+
+def plan_handout(request: Request) -> Response:
+    if (redirect := _login_required(request)) is not None:
+        return redirect
+    try:
+        row, revision = _store(request).plan(request.path_params["id"])
+    except (NotFoundError, GoneError):
+        return PlainTextResponse("No such plan.", 404)
+    return _handout(request, row, revision)
