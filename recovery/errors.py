@@ -71,13 +71,19 @@ class Problem:
 
 
 class RecoveryError(Exception):
-    """Bad input from a user: reported as its problems with `exit_code`, never a traceback."""
+    """Bad input from a user: reported as its problems with `exit_code` by the command line, with
+    `http_status` by the server, never as a traceback."""
 
     exit_code = 1
+    http_status = 422  # the request's content cannot be used
+    #: What it says when raised without problems of its own.
+    default = "cannot be done"
 
-    def __init__(self, problems: Iterable[Problem] | str):
+    def __init__(self, problems: Iterable[Problem] | str | None = None, field: str = ""):
+        if problems is None:
+            problems = self.default
         if isinstance(problems, str):
-            problems = [Problem(problems)]
+            problems = [Problem(problems, field=field)]
         self.problems = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
 
@@ -92,6 +98,36 @@ class PlanError(RecoveryError):
 
 class OutputError(RecoveryError):
     """The result cannot be written where it was asked for."""
+
+
+# The server's answers about what it keeps (`recovery serve`).
+
+
+class NotFoundError(RecoveryError):
+    """No such plan, user or key, or a revoked or unknown token."""
+
+    http_status = 404
+    default = "no such plan"
+
+
+class GoneError(RecoveryError):
+    """The plan behind a feed or page was deleted."""
+
+    http_status = 410
+    default = "this plan was deleted"
+
+
+class ConflictError(RecoveryError):
+    """The action clashes with what is kept (a plan_id in use, a change made at the same moment)."""
+
+    http_status = 409
+
+
+class TooManyAttemptsError(RecoveryError):
+    """Too many failed logins lately."""
+
+    http_status = 429
+    default = "too many failed attempts: wait 15 minutes and try again"
 
 
 def place(section: str, item_id: str, field: str = "") -> str:

@@ -10,14 +10,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from recovery.errors import PlanError, Problem, RecoveryError
+from recovery.errors import NotFoundError, PlanError, Problem, RecoveryError
 from recovery.schedule.plan import DEFAULT_PROTOCOL, FIELDS
-from recovery.serve.store import (
-    SERVER_NEEDS,
-    ConflictError,
-    GoneError,
-    NotFoundError,
-)
+from recovery.serve.store import SERVER_NEEDS
 from recovery.serve.web import _errors, _links, _store
 
 
@@ -75,14 +70,8 @@ def api_call(handler: Any) -> Any:
             return _unauthorized()
         try:
             response: Response = await handler(request, who)
-        except RecoveryError as error:
-            return JSONResponse({"errors": _errors(error)}, 422)
-        except NotFoundError:
-            return JSONResponse({"errors": [{"field": "", "message": "no such plan"}]}, 404)
-        except GoneError:
-            return JSONResponse({"errors": [{"field": "", "message": "this plan was deleted"}]}, 410)
-        except ConflictError as error:
-            return JSONResponse({"errors": [{"field": "plan_id", "message": str(error)}]}, 409)
+        except RecoveryError as error:  # each kind with its own status: 422, 404, 409, 410
+            return JSONResponse({"errors": _errors(error)}, error.http_status)
         return response
 
     return checked

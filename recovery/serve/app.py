@@ -48,12 +48,7 @@ from recovery.serve.pages import (
     plans_page,
     record_form,
 )
-from recovery.serve.store import (
-    SESSION_LIFETIME,
-    Store,
-    connect,
-    upgrade,
-)
+from recovery.serve.store import SESSION_LIFETIME, Store, connect, upgrade
 from recovery.serve.web import HERE, LOOPBACK, _store, _templates, log
 
 

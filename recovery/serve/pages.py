@@ -13,17 +13,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
-from recovery.errors import RecoveryError
+from recovery.errors import ConflictError, GoneError, NotFoundError, RecoveryError, TooManyAttemptsError
 from recovery.schedule.plan import BY_ATTRIBUTE, DEFAULT_PROTOCOL, FIELDS, MAX_TEXT
-from recovery.serve.store import (
-    MAX_PLAN_ID,
-    SERVER_NEEDS,
-    ConflictError,
-    GoneError,
-    NotFoundError,
-    TooManyAttemptsError,
-    protocol_named,
-)
+from recovery.serve.store import MAX_PLAN_ID, SERVER_NEEDS, protocol_named
 from recovery.serve.web import _errors, _from_elsewhere, _links, _login_required, _page, _store, clinician_form
 
 #: The agenda's width on the patient's page: what a phone shows across without wrapping.
@@ -296,10 +288,8 @@ async def create_plan_form(request: Request, values: dict[str, str], who: str) -
     try:
         listed = choices(protocol_named(protocol))  # a name of the server's own, or refused unread
         made = await run_in_threadpool(_store(request).create_plan, _plan_data(values, listed), who)
-    except RecoveryError as error:
+    except RecoveryError as error:  # a plan_id in use too (ConflictError, on its field)
         return _new_plan_form(request, protocol, values, _errors(error))
-    except ConflictError as error:
-        return _new_plan_form(request, protocol, values, [{"field": "plan_id", "message": str(error)}])
     # The patient's link is shown in this answer, once: it is kept nowhere but as a hash.
     page = _plan_page(request, made.public_id, status=201, token=made.token or "")
     page.headers["Location"] = f"/plans/{made.public_id}"
@@ -363,12 +353,12 @@ async def record_form(request: Request, values: dict[str, str], who: str) -> Res
             who,
             values.get("confirm") == "on",
         )
-    except RecoveryError as error:
-        return _plan_page(request, public_id, "; ".join(e["message"] for e in _errors(error)), 400, typed=values)
     except (NotFoundError, GoneError):
         return PlainTextResponse("No such plan.", 404)
     except ConflictError as conflict:
         return _plan_page(request, public_id, str(conflict), 409)
+    except RecoveryError as error:
+        return _plan_page(request, public_id, "; ".join(e["message"] for e in _errors(error)), 400, typed=values)
     return RedirectResponse(f"/plans/{public_id}", 303)
 
 

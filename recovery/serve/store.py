@@ -47,7 +47,16 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-from recovery.errors import PlanError, Problem, RecoveryError
+from recovery.errors import (
+    ConflictError,
+    GoneError,
+    NotFoundError,
+    PlanError,
+    Problem,
+    ProtocolError,
+    RecoveryError,
+    TooManyAttemptsError,
+)
 from recovery.protocol.loader import MAX_FILE_BYTES, is_path, load, search_folders
 from recovery.protocol.model import Protocol
 from recovery.protocol.timeexpr import ID_PATTERN
@@ -275,18 +284,6 @@ class Feed:
     revision: int
 
 
-class GoneError(Exception):
-    """The plan behind a feed or page was deleted (410)."""
-
-
-class NotFoundError(Exception):
-    """No such plan, or a revoked or unknown token (404)."""
-
-
-class ConflictError(Exception):
-    """The action clashes with what is stored (a plan_id in use): 409."""
-
-
 # ---------------------------------------------------------------- the store
 
 
@@ -498,7 +495,7 @@ class Store:
         with self.session() as session:
             taken = session.scalar(select(PlanRow).where(PlanRow.plan_id == plan.plan_id, PlanRow.deleted.is_(None)))
             if taken is not None:
-                raise ConflictError(f'plan_id "{plan.plan_id}" is in use by another plan')
+                raise ConflictError(f'plan_id "{plan.plan_id}" is in use by another plan', field="plan_id")
             row = PlanRow(
                 public_id=secrets.token_hex(8),
                 plan_id=plan.plan_id,
@@ -636,7 +633,7 @@ class Store:
             what = f"protocol {name} changed from version {stored_version} to {protocol.version}"
         try:
             return self._revise(public_id, who, lambda options: what, unless_hash=hashed)
-        except RecoveryError as error:
+        except (ProtocolError, PlanError) as error:
             _REFUSED.add((public_id, hashed))
             with self.session() as session:
                 row = _live(session, public_id)
@@ -763,10 +760,6 @@ def check_key_name(name: str) -> None:
     if not 1 <= len(name) <= 100 or not name.isprintable():
         message = "an API key's name is 1 to 100 printable characters"
         raise PlanError([Problem(message, field="name", detail=name[:100])])
-
-
-class TooManyAttemptsError(Exception):
-    """Too many failed logins for one address lately (429)."""
 
 
 @cache

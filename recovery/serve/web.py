@@ -15,9 +15,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 
 from recovery.errors import RecoveryError
 from recovery.schedule.plan import BY_ATTRIBUTE
-from recovery.serve.store import (
-    Store,
-)
+from recovery.serve.store import Store
 
 log = logging.getLogger("recovery.serve")
 
