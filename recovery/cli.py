@@ -728,10 +728,7 @@ def users_add(email: str, password_stdin: bool, database: str) -> None:
     """
     _, store = _serving()
     password = _password(store, email)
-    try:
-        store.open_store(database).add_user(email, password)
-    except store.ConflictError as error:
-        raise click.ClickException(str(error)) from None
+    store.open_store(database).add_user(email, password)
     click.echo(f"added {email.strip().lower()}")
 
 
@@ -765,10 +762,9 @@ def users_password(email: str, password_stdin: bool, database: str) -> None:
     """
     _, store = _serving()
     password = _password(store, email)
-    try:
-        store.open_store(database).set_password(email, password)
-    except store.NotFoundError as error:
-        raise click.ClickException(str(error)) from None
+    store.open_store(database).set_password(
+        email, password
+    )
     click.echo(f"changed the password of {email.strip().lower()}; their sessions have ended")
 
 
@@ -783,10 +779,7 @@ def users_remove(email: str, database: str) -> None:
       recovery users remove ana@clinic.example
     """
     _, store = _serving()
-    try:
-        store.open_store(database).remove_user(email)
-    except store.NotFoundError as error:
-        raise click.ClickException(str(error)) from None
+    store.open_store(database).remove_user(email)
     click.echo(f"removed {email.strip().lower()}")
 
 
@@ -812,10 +805,7 @@ def api_keys_add(name: str, database: str) -> None:
     """
     _, store = _serving()
     store.check_key_name(name)
-    try:
-        key = store.open_store(database).add_api_key(name)
-    except store.ConflictError as error:
-        raise click.ClickException(str(error)) from None
+    key = store.open_store(database).add_api_key(name)
     click.echo(key)
     click.echo("Keep it now: it is not shown again. Send it as: Authorization: Bearer KEY", err=True)
 
@@ -849,10 +839,7 @@ def api_keys_revoke(name: str, database: str) -> None:
       recovery api-keys revoke clinic-ehr
     """
     _, store = _serving()
-    try:
-        store.open_store(database).revoke_api_key(name)
-    except store.NotFoundError as error:
-        raise click.ClickException(str(error)) from None
+    store.open_store(database).revoke_api_key(name)
     click.echo(f"revoked {name}")
 
 
@@ -867,10 +854,7 @@ def api_keys_rotate(name: str, database: str) -> None:
       recovery api-keys rotate clinic-ehr
     """
     _, store = _serving()
-    try:
-        key = store.open_store(database).rotate_api_key(name)
-    except store.NotFoundError as error:
-        raise click.ClickException(str(error)) from None
+    key = store.open_store(database).rotate_api_key(name)
     click.echo(key)
     click.echo("Keep it now: it is not shown again. The old key no longer works.", err=True)
 

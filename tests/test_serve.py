@@ -525,7 +525,7 @@ def test_accounts_are_managed_from_the_command_line_and_end_their_sessions(
     assert client.get("/", follow_redirects=False).status_code == 200
     assert cli("users", "remove", "ana@clinic.example")[0] == 0
     assert client.get("/", follow_redirects=False).status_code == 303
-    assert cli("users", "remove", "ana@clinic.example") == (1, "Error: no user ana@clinic.example\n")
+    assert cli("users", "remove", "ana@clinic.example") == (1, "error: no user ana@clinic.example\n")
     old = store.add_api_key("ehr")
     code, said = cli("api-keys", "rotate", "ehr")
     new = said.splitlines()[0]
