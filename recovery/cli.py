@@ -762,9 +762,7 @@ def users_password(email: str, password_stdin: bool, database: str) -> None:
     """
     _, store = _serving()
     password = _password(store, email)
-    store.open_store(database).set_password(
-        email, password
-    )
+    store.open_store(database).set_password(email, password)
     click.echo(f"changed the password of {email.strip().lower()}; their sessions have ended")
 
 

@@ -38,8 +38,9 @@ def _feed_response(request: Request, token: str, download: bool = False) -> Resp
         headers["Content-Disposition"] = 'attachment; filename="recovery.ics"'
     if _not_modified(request, feed.etag, feed.modified):
         return Response(status_code=304, headers=headers)
-    body = b"" if request.method == "HEAD" else feed.calendar
-    headers["Content-Length"] = str(len(feed.calendar))
+    calendar = _store(request).calendar(feed)
+    headers["Content-Length"] = str(len(calendar))
+    body = b"" if request.method == "HEAD" else calendar
     return Response(body, 200, headers=headers, media_type="text/calendar; charset=utf-8")
 
 

@@ -276,12 +276,13 @@ class Made:
 
 @dataclass(frozen=True)
 class Feed:
-    """What a feed URL serves: the current revision's calendar and its validators."""
+    """What a feed URL serves: the current revision's validators, and its calendar when asked
+    (`Store.calendar`), so that a calendar app that has it already costs one small query."""
 
-    calendar: bytes
     etag: str
     modified: datetime
     revision: int
+    revision_id: int
 
 
 # ---------------------------------------------------------------- the store
@@ -690,10 +691,32 @@ class Store:
             session.add(Audit(at=now(), who=who, action="plan-deleted", plan=row.id))
 
     def feed(self, token: str) -> Feed:
-        """The calendar a feed token serves (NotFoundError for an unknown or revoked token,
-        GoneError for a deleted plan): the calendar was made with its revision and stored."""
-        _, revision = self.plan_for_token(token)
-        return Feed(revision.calendar, revision.etag, revision.created, revision.number)
+        """What a feed token serves (NotFoundError for an unknown or revoked token, GoneError for
+        a deleted plan): one indexed query for the current revision's validators, without its
+        calendar (a 304 needs nothing else); a plan whose protocol file changed follows it first."""
+        with self.session() as session:
+            found = session.execute(
+                select(
+                    FeedToken.revoked, PlanRow.deleted, PlanRow.public_id, PlanRow.protocol,
+                    Revision.id, Revision.number, Revision.etag, Revision.created, Revision.protocol_hash,
+                )
+                .join(PlanRow, PlanRow.id == FeedToken.plan)
+                .join(Revision, (Revision.plan == PlanRow.id) & (Revision.number == PlanRow.revision))
+                .where(FeedToken.token_hash == digest(token))
+            ).first()  # fmt: skip
+        if found is None or found.revoked is not None:
+            raise NotFoundError()
+        if found.deleted is not None:
+            raise GoneError()
+        if self._moved_hash(found.protocol, found.protocol_hash) and self._follow(found.public_id) is not None:
+            return self.feed(token)
+        return Feed(found.etag, found.created, found.number, found.id)
+
+    def calendar(self, feed: Feed) -> bytes:
+        """The calendar a feed's revision was made with (stored with it)."""
+        with self.session() as session:
+            calendar = session.scalar(select(Revision.calendar).where(Revision.id == feed.revision_id))
+        return calendar or b""
 
     def plan_for_token(self, token: str) -> tuple[PlanRow, Revision]:
         """The plan and current revision behind a patient's link: one indexed lookup."""
@@ -714,8 +737,11 @@ class Store:
 
     def _moved(self, name: str, revision: Revision) -> bool:
         """Whether the protocol file changed since this revision was made from it (a look at the file)."""
+        return self._moved_hash(name, revision.protocol_hash)
+
+    def _moved_hash(self, name: str, made_from: str) -> bool:
         try:
-            return protocol_hash(protocol_named(name)) != revision.protocol_hash
+            return protocol_hash(protocol_named(name)) != made_from
         except RecoveryError:
             return False
 
