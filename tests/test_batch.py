@@ -224,7 +224,9 @@ def test_a_stopped_batch_ends_its_workers_and_leaves_no_temporary_file(tmp_path,
     assert 0 < written < 3_000
     manifest_rows = (out / "manifest.csv").read_text().strip().count("\n")
     assert manifest_rows == written
-    time.sleep(0.5)
+    deadline = time.monotonic() + 30  # the workers end after the main process: wait until they have
+    while processes_in_group(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert processes_in_group(process.pid) == []
 
 
