@@ -24,7 +24,8 @@ PHONE_COLUMNS = 32
 
 def _feed_response(request: Request, token: str, download: bool = False) -> Response:
     try:
-        feed = _store(request).feed(token)
+        conditional = "if-none-match" in request.headers or "if-modified-since" in request.headers
+        feed = _store(request).feed(token, with_calendar=not conditional)  # one query either way, mostly
     except NotFoundError:
         return PlainTextResponse("No such calendar.", 404)
     except GoneError:

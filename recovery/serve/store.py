@@ -283,6 +283,7 @@ class Feed:
     modified: datetime
     revision: int
     revision_id: int
+    calendar: bytes | None = None  # read with the validators when the request is not conditional
 
 
 # ---------------------------------------------------------------- the store
@@ -690,16 +691,18 @@ class Store:
             session.execute(update(Audit).where(Audit.plan == row.id).values(detail=""))
             session.add(Audit(at=now(), who=who, action="plan-deleted", plan=row.id))
 
-    def feed(self, token: str) -> Feed:
+    def feed(self, token: str, with_calendar: bool = True) -> Feed:
         """What a feed token serves (NotFoundError for an unknown or revoked token, GoneError for
         a deleted plan): one indexed query for the current revision's validators, without its
-        calendar (a 304 needs nothing else); a plan whose protocol file changed follows it first."""
+        calendar unless `with_calendar` (a 304 needs nothing else); a plan whose protocol file
+        changed follows it first."""
+        columns = [
+            FeedToken.revoked, PlanRow.deleted, PlanRow.public_id, PlanRow.protocol,
+            Revision.id, Revision.number, Revision.etag, Revision.created, Revision.protocol_hash,
+        ]  # fmt: skip
         with self.session() as session:
             found = session.execute(
-                select(
-                    FeedToken.revoked, PlanRow.deleted, PlanRow.public_id, PlanRow.protocol,
-                    Revision.id, Revision.number, Revision.etag, Revision.created, Revision.protocol_hash,
-                )
+                select(*columns, *([Revision.calendar] if with_calendar else []))
                 .join(PlanRow, PlanRow.id == FeedToken.plan)
                 .join(Revision, (Revision.plan == PlanRow.id) & (Revision.number == PlanRow.revision))
                 .where(FeedToken.token_hash == digest(token))
@@ -709,11 +712,13 @@ class Store:
         if found.deleted is not None:
             raise GoneError()
         if self._moved_hash(found.protocol, found.protocol_hash) and self._follow(found.public_id) is not None:
-            return self.feed(token)
-        return Feed(found.etag, found.created, found.number, found.id)
+            return self.feed(token, with_calendar)
+        return Feed(found.etag, found.created, found.number, found.id, found.calendar if with_calendar else None)
 
     def calendar(self, feed: Feed) -> bytes:
         """The calendar a feed's revision was made with (stored with it)."""
+        if feed.calendar is not None:
+            return feed.calendar
         with self.session() as session:
             calendar = session.scalar(select(Revision.calendar).where(Revision.id == feed.revision_id))
         return calendar or b""
