@@ -670,9 +670,8 @@ def serve(host: str, port: int, database: str, workers: int, base_url: str, secu
                 "--base-url: give the public address patients' links use when listening on every address"
             )
         base_url = f"http://{f'[{host}]' if ':' in host else host}:{port}"
-    revised = store.open_store(database).refresh_protocols()
-    if revised:
-        click.echo(f"{len(revised)} plans have a new revision: their protocol file changed", err=True)
+    store.open_store(database)  # migrations, once, before the workers start; plans follow their
+    # protocol files when they are looked at, so starting takes as long with 100,000 plans as with one
     os.environ["RECOVERY_DATABASE"] = database
     os.environ.setdefault("RECOVERY_SECRET_KEY", secrets.token_urlsafe(32))
     os.environ["RECOVERY_BASE_URL"] = base_url
@@ -865,6 +864,25 @@ def db() -> None:
     Example:
       recovery db upgrade --database sqlite:///recovery.db
     """
+
+
+@db.command("follow-protocols", context_settings=CONTEXT)
+@DATABASE
+def db_follow_protocols(database: str) -> None:
+    """Give every live plan whose protocol file changed its new revision now, and list them.
+
+    The server does this for each plan when the plan is next looked at (its feed, page or the
+    API), so this is only for seeing at once which plans an edited protocol moves.
+
+    \b
+    Example:
+      recovery db follow-protocols --database sqlite:///recovery.db
+    """
+    _, store = _serving()
+    revised = store.open_store(database).refresh_protocols("command line")
+    for made in revised:
+        click.echo(f"{made.plan_id}\trevision {made.revision}")
+    click.echo(f"{count(len(revised), 'plan')} with a new revision: their protocol file changed", err=True)
 
 
 @db.command("upgrade", context_settings=CONTEXT)

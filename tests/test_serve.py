@@ -1084,6 +1084,15 @@ def test_everything_a_patient_sees_comes_from_one_revision(
     assert [r.number for r in revisions] == [2, 1]
     assert revisions[0].what == "protocol clinic-hamstring 2026.2 changed (same version, new content)"
     assert store.refresh_protocols() == []  # nothing left to follow
+    clinic.write_text(clinic.read_text().replace(new, "Phase 1 · Careful"))
+    from click.testing import CliRunner
+
+    from recovery.cli import main
+
+    database = store.engine.url.render_as_string(hide_password=False)
+    followed = CliRunner().invoke(main, ["db", "follow-protocols", "--database", database])
+    assert followed.exit_code == 0, followed.output
+    assert followed.output.startswith("A-17\trevision 3\n")
 
 
 def test_a_database_that_cannot_be_opened_is_one_line(tmp_path: Path) -> None:
