@@ -1021,15 +1021,21 @@ def test_the_server_process_starts_serves_and_stops_cleanly_on_sigterm(tmp_path:
     assert str(token) not in log
 
 
-def test_a_changed_protocol_file_is_a_new_revision(
-    client: TestClient, store: Store, key: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def clinic_protocol(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The bundled hamstring protocol as a clinic's own, clinic-hamstring, in the server's protocol folder."""
     library = tmp_path / "library"
     library.mkdir()
     source = (Path(__file__).parent.parent / "protocols" / "proximal-hamstring-repair.toml").read_text()
     clinic = library / "clinic-hamstring.toml"
     clinic.write_text(source.replace('id = "proximal-hamstring-repair"', 'id = "clinic-hamstring"', 1))
     monkeypatch.setenv("RECOVERY_PROTOCOLS", str(library))
+    return clinic
+
+
+def test_a_changed_protocol_file_is_a_new_revision(
+    client: TestClient, store: Store, key: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clinic = clinic_protocol(tmp_path, monkeypatch)
     made = make(client, key, protocol="clinic-hamstring")
     assert store.refresh_protocols() == []  # nothing changed
     clinic.write_text(clinic.read_text().replace('version = "2026.2"', 'version = "2026.3"', 1))
@@ -1047,12 +1053,8 @@ def test_everything_a_patient_sees_comes_from_one_revision(
 ) -> None:
     """The protocol file is edited while the server runs: the plan follows it with a new revision
     (no restart), and its feed, page and handout all come from that one revision."""
-    library = tmp_path / "library"
-    library.mkdir()
-    source = (Path(__file__).parent.parent / "protocols" / "proximal-hamstring-repair.toml").read_text()
-    clinic = library / "clinic-hamstring.toml"
-    clinic.write_text(source.replace('id = "proximal-hamstring-repair"', 'id = "clinic-hamstring"', 1))
-    monkeypatch.setenv("RECOVERY_PROTOCOLS", str(library))
+    clinic = clinic_protocol(tmp_path, monkeypatch)
+    source = clinic.read_text()
     made = make(client, key, protocol="clinic-hamstring")
     token = token_of(made)
     old, new = "Phase 1 · Protection", "Phase 1 · Guarded"
