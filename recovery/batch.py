@@ -10,12 +10,14 @@ validated once per process, however many rows use it.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import functools
 import io
 import os
 import re
 import signal
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import replace
@@ -221,7 +223,8 @@ class Run:
     """A batch being written: iterate over it for every row's outcome, in file order, computed by
     `jobs` processes (chunks of rows each). `stop()` (on Ctrl-C or SIGTERM) cancels the chunks not
     started, waits for those under way (each row writes its file whole or not at all) and returns
-    their outcomes, so that nothing written goes unreported; the worker processes then end."""
+    the outcomes not yet taken, those of the chunk being taken included, so that nothing written
+    goes unreported; the worker processes then end."""
 
     def __init__(
         self, rows: list[Row], out_dir: Path, output_format: str, force: bool, jobs: int, folder: Path | None = None
@@ -230,7 +233,8 @@ class Run:
         self.rows = rows
         self.pool: ProcessPoolExecutor | None = None
         self.futures: list[Future[list[Outcome]]] = []
-        self.taken = 0
+        self.taken = 0  # chunks whose outcomes have been (or are being) taken
+        self.current: list[Outcome] = []  # the outcomes of the chunk being taken, not taken yet
         if jobs > 1 and len(rows) >= 20:
             size = max(1, min(50, len(rows) // (jobs * 4)))
             self.pool = ProcessPoolExecutor(max_workers=jobs, initializer=_ignore_interrupts)
@@ -244,9 +248,10 @@ class Run:
                 yield run_row(row, *self.arguments)
             return
         for future in self.futures:
-            outcomes = future.result()
+            self.current = list(future.result())
             self.taken += 1
-            yield from outcomes
+            while self.current:
+                yield self.current.pop(0)
         self.pool.shutdown()
 
     def stop(self) -> list[Outcome]:
@@ -256,7 +261,8 @@ class Run:
         left = self.futures[self.taken :]
         for future in left:
             future.cancel()
-        late = [outcome for future in left if not future.cancelled() for outcome in future.result()]
+        late = [*self.current, *(outcome for future in left if not future.cancelled() for outcome in future.result())]
+        self.current = []
         self.pool.shutdown(wait=True, cancel_futures=True)
         return late
 
@@ -288,8 +294,28 @@ def manifest(outcomes: list[Outcome], delimiter: str = ",") -> bytes:
     return buffer.getvalue().encode()
 
 
-class TerminatedError(Exception):
-    """Raised (by the program's SIGTERM handler) to stop a batch being written."""
+#: How a batch was stopped, by the signal that stopped it.
+STOPPED_BY = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated"}
+
+
+@contextlib.contextmanager
+def _stop_requests() -> Iterator[list[str]]:
+    """Ctrl-C and SIGTERM, while a batch is written, as a request that the batch checks after each
+    row it takes: a signal raised as an exception could land between a row's outcome coming back
+    and its being recorded, and a plan written then went missing from the manifest. Outside the
+    main thread (where Python cannot take signals) nothing is installed."""
+    asked: list[str] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield asked
+        return
+    before = {number: signal.getsignal(number) for number in STOPPED_BY}
+    for number in STOPPED_BY:
+        signal.signal(number, lambda signum, frame: asked.append(STOPPED_BY[signal.Signals(signum)]))
+    try:
+        yield asked
+    finally:
+        for number, handler in before.items():
+            signal.signal(number, handler)
 
 
 @record
@@ -326,7 +352,7 @@ def write_batch(
 
     Rows whose outputs clash are refused; every other row is written or reported on its own.
     `started` is told how many rows will be written, `done` each outcome as it comes. A
-    KeyboardInterrupt or `TerminatedError` stops the batch: the rows under way finish whole, the
+    Ctrl-C or SIGTERM stops the batch (`_stop_requests`): the rows under way finish whole, the
     rest are not started, and the report says so. The file's own problems (a bad header, not
     text) are usage errors (click.BadParameter); a folder that cannot be made is an OutputError."""
     sheet = read_sheet(path)
@@ -350,13 +376,15 @@ def write_batch(
     if started is not None:
         started(len(todo))
     batch_run = Run(todo, out_dir, output_format, force, jobs, folder=path.parent)
-    try:
+    with _stop_requests() as asked:
         for outcome in batch_run:
             outcomes.append(outcome)
             if done is not None:
                 done(outcome)
-    except (KeyboardInterrupt, TerminatedError) as why:
-        stopped = "terminated" if isinstance(why, TerminatedError) else "interrupted"
-        outcomes += batch_run.stop()  # the rows not started are cancelled; those under way finish whole
+            if asked:
+                break
+        if asked:
+            stopped = asked[0]
+            outcomes += batch_run.stop()  # the rows not started are cancelled; those under way finish whole
     write_file(out_dir / "manifest.csv", manifest(outcomes, sheet.delimiter), force=True)
     return Report(tuple(outcomes), len(rows), sheet.blank_lines, stopped)

@@ -559,12 +559,9 @@ def batch(plans: Path, out_dir: Path, output_format: str, jobs: int, force: bool
       recovery batch examples/plans.csv --out-dir calendars
       recovery batch plans.csv --out-dir schedules --format json --jobs 2
     """
-    import signal
-
     from recovery import batch as batches
 
     program_cache()  # warns, once, about a cache folder that is not safe to use
-    previous_handler = signal.signal(signal.SIGTERM, _stop)
     with contextlib.ExitStack() as shown_while:
         bars: list[Any] = []
 
@@ -574,12 +571,9 @@ def batch(plans: Path, out_dir: Path, output_format: str, jobs: int, force: bool
                 shown_while.enter_context(click.progressbar(length=count_of_rows, label="Writing plans", file=out))
             )
 
-        try:
-            report = batches.write_batch(
-                plans, out_dir, output_format, force, jobs, started=started, done=lambda _: bars[0].update(1)
-            )
-        finally:
-            signal.signal(signal.SIGTERM, previous_handler)
+        report = batches.write_batch(
+            plans, out_dir, output_format, force, jobs, started=started, done=lambda _: bars[0].update(1)
+        )
     if report.blank_lines:
         lines = ", ".join(map(str, report.blank_lines[:5])) + (", …" if len(report.blank_lines) > 5 else "")
         click.echo(f"skipped {count(len(report.blank_lines), 'blank row')} of {plans} (line {lines})", err=True)
@@ -595,12 +589,6 @@ def batch(plans: Path, out_dir: Path, output_format: str, jobs: int, force: bool
         sys.exit(130 if report.stopped == "interrupted" else 143)
     if report.problems:
         sys.exit(1)
-
-
-def _stop(signum: int, frame: object) -> None:
-    from recovery.batch import TerminatedError
-
-    raise TerminatedError
 
 
 # ---- The living plan (pip install 'recovery[serve]').

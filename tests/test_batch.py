@@ -230,6 +230,34 @@ def test_a_stopped_batch_ends_its_workers_and_leaves_no_temporary_file(tmp_path,
     assert processes_in_group(process.pid) == []
 
 
+def test_a_stop_between_two_rows_of_a_chunk_leaves_no_plan_out_of_the_manifest(tmp_path) -> None:
+    """The race behind a test that failed once: Ctrl-C landing while a chunk's outcomes were being
+    taken lost the rest of that chunk from the manifest, though its workers had written their
+    files. Here the signal comes from the progress callback, in the middle of a chunk, every time."""
+    import os
+    import signal
+
+    from recovery.batch import write_batch
+
+    plans = tmp_path / "plans.csv"
+    plans.write_text("surgery-date\n" + "".join("2027-03-01\n" for _ in range(400)))
+    out = tmp_path / "out"
+    taken = 0
+
+    def done(_: object) -> None:
+        nonlocal taken
+        taken += 1
+        if taken == 7:  # chunks hold 50 rows at 2 jobs here: this is inside the first one
+            os.kill(os.getpid(), signal.SIGINT)
+
+    report = write_batch(plans, out, jobs=2, done=done)
+    assert report.stopped == "interrupted"
+    written = len(plans_in(out))
+    assert written >= 50  # the whole first chunk, and what the workers finished besides
+    assert (out / "manifest.csv").read_text().strip().count("\n") == written == report.written
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
+
+
 def processes_in_group(group: int) -> list[int]:
     """The live processes of a process group, read from /proc."""
     found = []
