@@ -519,7 +519,7 @@ class Store:
         with self.session() as session:
             row = _live(session, public_id)
             revision = _current(session, row)
-        if self._moved(row.protocol, revision) and self._follow(public_id) is not None:
+        if self._moved(row.protocol, revision.protocol_hash) and self._follow(public_id) is not None:
             return self.plan(public_id)
         return row, revision
 
@@ -711,7 +711,7 @@ class Store:
             raise NotFoundError()
         if found.deleted is not None:
             raise GoneError()
-        if self._moved_hash(found.protocol, found.protocol_hash) and self._follow(found.public_id) is not None:
+        if self._moved(found.protocol, found.protocol_hash) and self._follow(found.public_id) is not None:
             return self.feed(token, with_calendar)
         return Feed(found.etag, found.created, found.number, found.id, found.calendar if with_calendar else None)
 
@@ -736,15 +736,13 @@ class Store:
             if found[0].deleted is not None:
                 raise GoneError()
             row, revision = found[0], _current(session, found[0])
-        if self._moved(row.protocol, revision) and self._follow(row.public_id) is not None:
+        if self._moved(row.protocol, revision.protocol_hash) and self._follow(row.public_id) is not None:
             return self.plan_for_token(token)
         return row, revision
 
-    def _moved(self, name: str, revision: Revision) -> bool:
-        """Whether the protocol file changed since this revision was made from it (a look at the file)."""
-        return self._moved_hash(name, revision.protocol_hash)
-
-    def _moved_hash(self, name: str, made_from: str) -> bool:
+    def _moved(self, name: str, made_from: str) -> bool:
+        """Whether protocol `name`'s file changed since a revision was made from the version with
+        digest `made_from` (a look at the file)."""
         try:
             return protocol_hash(protocol_named(name)) != made_from
         except RecoveryError:
@@ -801,11 +799,19 @@ def _dummy_hash() -> str:
     return PasswordHasher().hash(secrets.token_hex(16))
 
 
-#: Each protocol file as validated once by this process: its path → (a digest of its bytes, the protocol).
-_VALIDATED: dict[str, tuple[str, Protocol]] = {}
-#: What the file looked like then (inode, size, modification time): a file that looks the same is
-#: not read again on every page.
-_LOOKED: dict[str, tuple[int, int, int]] = {}
+@dataclass(frozen=True)
+class _Validated:
+    """A protocol file as this process validated it: what the file looked like then (inode, size,
+    modification time; a file that looks the same is not read again), a digest of its bytes,
+    the protocol."""
+
+    looks: tuple[int, int, int]
+    digest: str
+    protocol: Protocol
+
+
+#: Each protocol file as validated once by this process, by its path.
+_VALIDATED: dict[str, _Validated] = {}
 #: A protocol name's file, and when it was last looked at (time.monotonic): it is looked at again
 #: after LOOK_AGAIN_SECONDS, so that an edited file is followed within that time, and a busy
 #: feed does not look at the disk on every request.
@@ -818,17 +824,15 @@ def protocol_named(name: str) -> Protocol:
     $RECOVERY_PROTOCOLS): a client never names a file path. A name that is not a protocol name,
     or that no file in those folders has, is refused before any file is read. Each version of a
     file (its bytes) is validated once per process."""
-    import re
+    import time
 
     if is_path(name) or not re.fullmatch(ID_PATTERN, name):
         raise PlanError(
             [Problem("is not a protocol name such as proximal-hamstring-repair", field="protocol", detail=name)]
         )
-    import time
-
     found = _FOUND.get(name)
     if found is not None and time.monotonic() - found[1] < LOOK_AGAIN_SECONDS and str(found[0]) in _VALIDATED:
-        return _VALIDATED[str(found[0])][1]
+        return _VALIDATED[str(found[0])].protocol
     path = next((f / f"{name}.toml" for f in search_folders() if (f / f"{name}.toml").is_file()), None)
     if path is None:
         raise PlanError([Problem("is not one of this server's protocols", field="protocol", detail=name)])
@@ -836,22 +840,20 @@ def protocol_named(name: str) -> Protocol:
     info = path.stat()
     looks = (info.st_ino, info.st_size, info.st_mtime_ns)
     known = _VALIDATED.get(str(path))
-    if known is not None and _LOOKED.get(str(path)) == looks:
-        return known[1]
-    with path.open("rb") as handle:  # the loader refuses a file over MAX_FILE_BYTES
-        version = hashlib.sha256(handle.read(MAX_FILE_BYTES + 1)).hexdigest()
-    if known is None or known[0] != version:
-        known = _VALIDATED[str(path)] = (version, load(path))
-    _LOOKED[str(path)] = looks
-    return known[1]
+    if known is None or known.looks != looks:
+        with path.open("rb") as handle:  # the loader refuses a file over MAX_FILE_BYTES
+            digest_of_file = hashlib.sha256(handle.read(MAX_FILE_BYTES + 1)).hexdigest()
+        protocol = known.protocol if known is not None and known.digest == digest_of_file else load(path)
+        known = _VALIDATED[str(path)] = _Validated(looks, digest_of_file, protocol)
+    return known.protocol
 
 
 def protocol_hash(protocol: Protocol) -> str:
     """The SHA-256 of the protocol's file as it was when this protocol was read from it (a changed
     file shows as a new revision's hash)."""
     known = _VALIDATED.get(protocol.source)
-    if known is not None and known[1] is protocol:
-        return known[0]
+    if known is not None and known.protocol is protocol:
+        return known.digest
     return hashlib.sha256(Path(protocol.source).read_bytes()).hexdigest()
 
 
