@@ -3,7 +3,8 @@ connections, memory; and, side by side in the same run, Radicale serving the sam
 
 Makes PLANS plans in a fresh SQLite database (or --database URL), starts `recovery serve
 --workers 2` on loopback, and drives it with wrk (Debian's package) for a bounded time per
-figure, each request for a random plan's feed. Radicale (from PyPI, installed into a temporary
+figure, each request for a random plan's feed. A minimal Starlette app serving the same calendar
+as a fixed body (and a bare 304) under the same uvicorn settings is the ceiling. Radicale (from PyPI, installed into a temporary
 virtual environment, never into the project) serves one plan's calendar from its file storage,
 and wrk asks it for that one calendar. The load generator shares the machine's cores with the
 servers: the figures are what one machine does, client included.
@@ -118,6 +119,57 @@ def make_plans(database: str, count: int, folder: Path) -> tuple[list[str], list
     return tokens, etags
 
 
+CEILING_APP = """
+from starlette.applications import Starlette
+from starlette.responses import Response
+from starlette.routing import Route
+
+BODY = open(%(body)r, "rb").read()
+ETAG = %(etag)r
+
+
+async def feed(request):
+    if request.headers.get("if-none-match") == ETAG:
+        return Response(status_code=304, headers={"ETag": ETAG})
+    return Response(BODY, headers={"ETag": ETAG}, media_type="text/calendar; charset=utf-8")
+
+
+app = Starlette(routes=[Route("/feed/{token}.ics", feed)])
+"""
+
+
+def ceiling(folder: Path, calendar: bytes, seconds: int) -> dict[str, dict[str, float]]:
+    """The ceiling: a minimal Starlette app under the same uvicorn settings as `recovery serve`
+    (2 workers, its connection bounds, an access log), serving the same calendar as a fixed body
+    and a bare 304, asked as the feeds are."""
+    from recovery.cli import SERVE_LIMITS
+
+    (folder / "body.ics").write_bytes(calendar)
+    etag = '"ceiling"'
+    (folder / "ceiling_app.py").write_text(CEILING_APP % {"body": str(folder / "body.ics"), "etag": etag})
+    (folder / "ceiling-etags").write_text("\n".join(etag for _ in (folder / "tokens").read_text().split()) + "\n")
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "ceiling_app:app", "--port", str(port), "--workers", "2",
+         "--no-server-header", "--limit-concurrency", str(SERVE_LIMITS["connections"]),
+         "--timeout-keep-alive", str(SERVE_LIMITS["keep_alive_seconds"])],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=folder,
+    )  # fmt: skip
+    results = {}
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_for(f"{base}/feed/x.ics")
+        for name, conditional in (("ceiling 200", "false"), ("ceiling 304", "true")):
+            script = folder / f"ceiling{name[-3:]}.lua"
+            values = {"tokens": folder / "tokens", "etags": folder / "ceiling-etags", "conditional": conditional}
+            script.write_text(WRK_SCRIPT % values + DONE)
+            results[name] = wrk(base, script, seconds)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+    return results
+
+
 def radicale(folder: Path, calendar: bytes, seconds: int) -> dict[str, float]:
     """Radicale serving the same calendar from its file storage, asked for it whole."""
     venv = folder / "radicale-venv"
@@ -199,6 +251,7 @@ def main() -> None:
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=60)
+        results |= ceiling(folder, calendar, arguments.seconds)
         results["Radicale, the same calendar"] = radicale(folder, calendar, arguments.seconds)
     print(
         f"| what ({arguments.plans:,} plans, 2 workers, 50 connections, {arguments.seconds} s each) | per second | p50 | p99 | errors | memory |"
@@ -212,6 +265,9 @@ def main() -> None:
         )
     ratio = results["feed 200"]["per_second"] / results["Radicale, the same calendar"]["per_second"]
     print(f"\nfull feeds: {ratio:.1f} × Radicale's rate for the same calendar")
+    for kind in ("200", "304"):
+        share = results[f"feed {kind}"]["per_second"] / results[f"ceiling {kind}"]["per_second"]
+        print(f"feed {kind}s: {share:.2f} × the ceiling's (a minimal Starlette app, same uvicorn settings)")
 
 
 if __name__ == "__main__":
