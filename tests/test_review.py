@@ -77,7 +77,8 @@ def test_a_clinic_that_changes_a_number_needs_its_own_source() -> None:
     result = run("validate", protocol_file("clinic-new-duration-in-a-text"))
     assert "phases[id=protection]" not in result.stderr
     assert (
-        'phases[id=walking]: end = "later of 12 weeks, end of protection + 6 weeks" without a source' in result.stderr
+        'phases[id=walking]: end = "later of 12 weeks, end of protection + 6 weeks, crutches-away + 1 week" without a source'
+        in result.stderr
     )
 
 

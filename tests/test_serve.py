@@ -669,10 +669,10 @@ def test_a_clinician_makes_a_plan_records_a_clearance_and_rotates_the_link(clien
     plan_path = response.headers["location"]
     assert "The patient's link" not in client.get(plan_path).text.split("Record what happened")[0]  # shown once
     recorded = client.post(
-        f"{plan_path}/actuals", data={"csrf": csrf, "milestone": "cleared-to-drive", "date": "2027-04-15"}
+        f"{plan_path}/actuals", data={"csrf": csrf, "milestone": "cleared-to-drive", "date": "2027-04-28"}
     )
     assert recorded.status_code == 200
-    assert "cleared-to-drive recorded on 2027-04-15" in recorded.text
+    assert "cleared-to-drive recorded on 2027-04-28" in recorded.text
     bad = client.post(
         f"{plan_path}/actuals", data={"csrf": csrf, "milestone": "cleared-to-drive", "date": "2027-03-05"}
     )

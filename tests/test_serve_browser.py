@@ -154,10 +154,10 @@ def test_a_clinician_and_a_patient_in_a_browser(server: str, browser: object) ->
 
     record = driver.find_element(By.CSS_SELECTOR, "form[action$='/actuals']")  # type: ignore[attr-defined]
     record.find_element(By.CSS_SELECTOR, "option[value='cleared-to-drive']").click()
-    driver.execute_script("arguments[0].value = '2027-04-15'", record.find_element(By.NAME, "date"))  # type: ignore[attr-defined]
+    driver.execute_script("arguments[0].value = '2027-04-28'", record.find_element(By.NAME, "date"))  # type: ignore[attr-defined]
     submit(driver, record.find_element(By.CSS_SELECTOR, "button"))
     page = page_with(driver, "revision 2")
-    assert "cleared-to-drive recorded on 2027-04-15" in page
+    assert "cleared-to-drive recorded on 2027-04-28" in page
     shot(driver, "3-clearance-recorded")
 
     driver.set_window_size(390, 844)  # type: ignore[attr-defined]

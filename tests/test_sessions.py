@@ -90,11 +90,13 @@ def test_a_medicine_is_its_own_reminder_with_its_own_words(tmp_path) -> None:
     medicine = "Aspirin 325 mg once a day"
     data = generate(tmp_path, "--surgery-date", "2027-03-01", "--set", f"clot_prevention={medicine}")
     events = icalendar.Calendar.from_ical(data).walk("VEVENT")
-    (event,) = [e for e in events if medicine in str(e.get("DESCRIPTION", ""))]
-    assert str(event["SUMMARY"]) == medicine
-    assert str(event.walk("VALARM")[0]["DESCRIPTION"]) == medicine
-    assert "minutes" not in str(event["DESCRIPTION"])
-    assert not any(medicine in str(e.get("DESCRIPTION", "")) for e in events if e is not event)
+    taken = [e for e in events if medicine in str(e.get("DESCRIPTION", ""))]
+    assert taken  # cut where the evening session at its minute changes (see the test below)
+    for event in taken:
+        assert str(event["SUMMARY"]) == medicine
+        assert str(event.walk("VALARM")[0]["DESCRIPTION"]).startswith(medicine)
+        assert "minutes" not in str(event["DESCRIPTION"])
+    assert not any(medicine in str(e.get("DESCRIPTION", "")) for e in events if e not in taken)
     discreet = generate(tmp_path, "--surgery-date", "2027-03-01", "--set", f"clot_prevention={medicine}", "--discreet")
     assert b"SUMMARY:Medicine\r\n" in discreet
     html = tmp_path / "plan.html"

@@ -245,6 +245,34 @@ def _in_order(levels: tuple[str, ...]) -> str:
     return "from the most careful, " + ", ".join(f'"{level}"' for level in levels)
 
 
+def _check_steps(protocol: Protocol, numeric: frozenset[str]) -> list[Problem]:
+    """Each of `steps` names a level, levels below it to come from, and a length of time."""
+    problems = []
+    for step in protocol.steps:
+        levels = SCALES[step.scale]
+        for key, level in [("level", step.level), *((f"after[{i}]", lower) for i, lower in enumerate(step.after))]:
+            why = f'"{level}": name a level itself' if "{" in level else level_problem(protocol, step.scale, level)
+            if not why and key != "level" and step.level in levels and levels.index(level) >= levels.index(step.level):
+                why = f'"{level}" is not below "{step.level}": a step comes from lower levels'
+            if why:
+                problems.append(Problem(why, protocol.source, f"{step.place}.{key}"))
+        place, expr = f"{step.place}.days", step.days
+        if expr.anchors or len(expr.parts()) > 1 or any(term.sign < 0 for term in expr.terms):
+            problems.append(
+                Problem(
+                    f'"{expr}" is not a length of time: write one like "2 weeks" or "{{parameter}} weeks"',
+                    protocol.source,
+                    place,
+                )
+            )
+        for name in sorted(expr.parameters - numeric):
+            hint = did_you_mean(name, protocol.parameters)
+            problems.append(
+                Problem(f'"{expr}" uses {{{name}}}, which is not a whole-number parameter{hint}', protocol.source, place)
+            )
+    return problems
+
+
 def _check_coherence_keys(protocol: Protocol) -> list[Problem]:
     """`not_before` names levels and counts from items that exist; `order` names milestones;
     each of `conflicts` names parameters and values they can take."""
@@ -269,6 +297,7 @@ def _check_coherence_keys(protocol: Protocol) -> list[Problem]:
             )
         for part in expr.parts():
             problems += _anchor_problems(expr, part, context.items, protocol.source, place)
+    problems += _check_steps(protocol, context.numeric)
     milestones = [m.id for m in protocol.milestones]
     for i, ordered in enumerate(protocol.order):
         name = ordered.removeprefix("end of ")

@@ -479,6 +479,28 @@ class NotBefore:
 
 
 @record(kw_only=True)
+class Step:
+    """How a level is reached: only after at least `days` on one of the levels `after`, never
+    straight from below them (full weight only after two weeks of weaning off the crutches;
+    sport only some weeks after jogging began). The coherence check finds the day a plan's
+    items first need `level` and looks at the days just before it."""
+
+    __pydantic_config__ = STRICT
+    scale: Scale
+    level: str
+    after: Annotated[
+        list[str], Bounds(min_length=1), Doc("The levels that lead up to `level`, one of which comes first")
+    ]
+    days: Annotated[When, Doc('How long those levels last at least: "2 weeks", "{sport_after_running_weeks} weeks"')]
+    sources: Sources = field(default_factory=list)
+
+    @property
+    def place(self) -> str:
+        """Where the entry is, as a surgeon finds it: steps[weight_bearing=full]."""
+        return f"steps[{self.scale}={self.level}]"
+
+
+@record(kw_only=True)
 class Conflict:
     """Parameter values that cannot be chosen together (as-tolerated weight bearing, then
     step-by-step): a plan that sets them all is refused with `reason`."""
@@ -522,6 +544,9 @@ class Protocol:
     )
     not_before: Annotated[
         list[NotBefore], Doc("The earliest day any item may need a level, whatever the parameters and recorded dates")
+    ] = field(default_factory=list)
+    steps: Annotated[
+        list[Step], Doc("How a level is reached: only after some days on the levels below it, never at once")
     ] = field(default_factory=list)
     order: Annotated[
         list[Annotated[str, Pattern(f"^(end of )?{ID_PATTERN}$")]],
@@ -599,6 +624,8 @@ class Protocol:
             yield f"words[{i}]", word.sources
         for entry in self.not_before:
             yield entry.place, entry.sources
+        for step in self.steps:
+            yield step.place, step.sources
 
     def shown(self, values: dict[str, Any]) -> dict[str, Any]:
         """The values as texts fill them in: each named choice replaced by the text patients read."""

@@ -27,6 +27,7 @@ from recovery.protocol.model import (
     Dose,
     Milestone,
     NotBefore,
+    Step,
     Parameter,
     Phase,
     Protocol,
@@ -218,6 +219,8 @@ def _model_at(loc: list[Any]) -> type | None:
         return RedFlag
     if shape == ("not_before", "#"):
         return NotBefore
+    if shape == ("steps", "#"):
+        return Step
     if shape == ("conflicts", "#"):
         return Conflict
     return None

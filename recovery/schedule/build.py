@@ -12,7 +12,7 @@ from datetime import date
 
 from recovery.errors import ProtocolError
 from recovery.protocol.model import Protocol
-from recovery.schedule.checks import check_clock_times, check_contradictions, one_cause, overlaps
+from recovery.schedule.checks import check_alarms, check_clock_times, check_contradictions, one_cause, overlaps
 from recovery.schedule.dates import (
     Filler,
     as_planned,
@@ -79,6 +79,7 @@ def build(protocol: Protocol, plan: Plan, *, facts: bool = True) -> Schedule:
         words=tuple((fill(word.term), fill(word.meaning)) for word in protocol.words),
         contact=contact,
     )
+    check_alarms(schedule.sessions, plan)
     return starting_from(schedule, plan.start_from) if plan.start_from else schedule
 
 
@@ -103,7 +104,9 @@ def check_coherence(protocol: Protocol, plan: Plan) -> dict[str, tuple[date, dat
             windows[milestone.id] = (planned, planned) if milestone.clearance is not None else None
         else:
             first, last = (day_of(expr) for expr in milestone.recordable)
-            windows[milestone.id] = (max(first, planned) if milestone.clearance is not None else first), last
+            if milestone.clearance is not None:  # from the earliest day to ask, which may come after `last`
+                first, last = max(first, planned), max(last, planned)
+            windows[milestone.id] = first, last
     return windows
 
 

@@ -10,7 +10,7 @@ dropped (`one_cause`), so that each cause is reported once.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from recovery.errors import PlanError, Problem, ProtocolError
@@ -18,7 +18,7 @@ from recovery.protocol.model import Appointment, Item, Phase, Protocol, Routine,
 from recovery.protocol.references import Point
 from recovery.schedule.coherence import contradictions
 from recovery.schedule.dates import Days, chosen, day_finder
-from recovery.schedule.items import Series, Span
+from recovery.schedule.items import Series, Session, Span
 from recovery.schedule.plan import Plan
 from recovery.schedule.zones import ClockChange, clock_changes
 from recovery.words import (
@@ -95,6 +95,33 @@ def _clock_time_problem(series: Series, change: ClockChange, plan: Plan) -> Prob
     )
 
 
+#: The most alarms a plan rings in a day: a few a day, or a patient on crutches mutes them all.
+#: Sessions and medicines ring at most one less, so that a "Book:" reminder still fits.
+MAX_ALARMS_A_DAY = 4
+
+
+def check_alarms(sessions: tuple[Session, ...], plan: Plan) -> None:
+    """Refuse a plan whose reminders ring more than MAX_ALARMS_A_DAY - 1 times on some day (each
+    session rings once; a medicine at a session's minute rings for both)."""
+    ringing = [s for s in sessions if s.rings]
+    for day in sorted({s.first for s in ringing}):
+        for offset in range(7):  # each weekday from the day on, up to the next change
+            here = day + timedelta(offset)
+            due = [s for s in ringing if s.occurs_on(here)]
+            if len(due) >= MAX_ALARMS_A_DAY:
+                times = ", ".join(f"{clock(s.time)} {s.slot}" for s in sorted(due, key=lambda s: s.time))
+                raise PlanError(
+                    [
+                        Problem(
+                            f"{len(due)} reminders ring on {here} (day {(here - plan.surgery_date).days}: {times}); "
+                            f"at most {MAX_ALARMS_A_DAY - 1} a day, and a booking reminder makes {MAX_ALARMS_A_DAY}: "
+                            "give the protocol's routines fewer times of day, or set two times of day to one time",
+                            field="slot_times",
+                        )
+                    ]
+                )
+
+
 def overlaps(protocol: Protocol, phases: list[Span], plan: Plan) -> list[Problem]:
     """Two phases that share days without saying so. The problem is put where the protocol being
     checked changed things: at the earlier phase's end when that phase comes from its own file and
@@ -146,7 +173,7 @@ def check_contradictions(
 ) -> None:
     """Refuse a plan that would tell the patient two opposite things on one day (see `coherence`)."""
     problems = contradictions(
-        protocol, values, days.spans, day_finder(dates, plan.surgery_date, values), plan.surgery_date
+        protocol, values, days.spans, day_finder(dates, plan.surgery_date, values), plan.surgery_date, days.gates
     )
     if problems:
         recorded = [f"{name} recorded on day {(day - plan.surgery_date).days}" for name, day in plan.actuals.items()]

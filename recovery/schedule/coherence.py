@@ -9,9 +9,11 @@ order its milestones must keep (`order`). `contradictions` compares them on one 
 - an item that needs more than a phase running on the same day permits ("Phase 3 · Strength"
   while "Brace on" still says the brace stays on);
 - an item that needs a level before its `not_before` day (step-ups before "Walk without crutches");
-- a phase that permits less than one that ended before it (crutches for 2 weeks, then "stop using
-  the crutches over about 2 weeks" at week 6);
-- milestones out of their declared order (a heel wedge out after the boot is off).
+- a phase that permits or needs less than one that ended before it (crutches for 2 weeks, then
+  "stop using the crutches over about 2 weeks" at week 6);
+- milestones out of their declared order (a heel wedge out after the boot is off);
+- a level reached in one jump, or after too short a time on the levels that lead up to it
+  (`steps`: toe-touch one day, full weight without crutches the next).
 
 The scheduler refuses a plan that shows one; `trial` runs it over every variant, parameter bound
 and recorded date a protocol allows, so `validate` proves a file coherent before a patient sees it.
@@ -25,9 +27,10 @@ from itertools import pairwise
 from typing import Any
 
 from recovery.errors import Problem
-from recovery.protocol.model import SCALES, Item, Milestone, Protocol, where
+from recovery.protocol.model import SCALES, Item, Milestone, Phase, Protocol, Step, where
 from recovery.protocol.timeexpr import TimeExpr
 from recovery.records import record
+from recovery.schedule.dates import apply, in_words
 
 
 @record
@@ -63,13 +66,16 @@ def contradictions(
     spans: dict[str, tuple[date, date]],
     day_of: Callable[[TimeExpr], date],
     surgery: date,
+    asked: frozenset[str] = frozenset(),
 ) -> list[Problem]:
     """Every contradiction between the declared levels of the items in `spans` (id → start, end
-    as the schedule lays them out); `day_of` gives the day of a `not_before` expression."""
+    as the schedule lays them out); `day_of` gives the day of a `not_before` expression; `asked`
+    are the clearances not recorded yet: a question on their day, not an instruction, so their
+    levels are not compared (`trial` lays each out recorded, on its earliest day)."""
     needs: list[_Level] = []
     permits: list[_Level] = []
     for section, item, key, scale, declared in protocol.declared_levels:
-        if item.id in spans:
+        if item.id in spans and item.id not in asked:
             level = level_of(declared, values)
             start, end = spans[item.id]
             made = _Level(
@@ -100,20 +106,74 @@ def contradictions(
                     _problem(
                         need,
                         f"needs {_said(need)} from day {number(need.start)}, before day {number(day)} "
-                        f'({entry.place}: at = "{entry.at}")',
+                        f'({entry.place}: at = "{entry.at}"'
+                        + (f", {in_words(entry.at, protocol, values)}" if entry.at.parameters else "")
+                        + ")",
                     )
                 )
-    for earlier in permits:
-        for later in by_scale[earlier.scale]:
-            if later.rank < earlier.rank and later.start >= earlier.end:
-                problems.append(
-                    _problem(
-                        later,
-                        f"permits {_said(later)} from day {number(later.start)}, less than the {_said(earlier)} "
-                        f"{earlier.named} permitted until day {number(earlier.end) - 1}: a later phase may not step back",
+    for key, levels in (("permits", permits), ("needs", [need for need in needs if isinstance(need.item, Phase)])):
+        for earlier in levels:
+            for later in levels:
+                if later.scale == earlier.scale and later.rank < earlier.rank and later.start >= earlier.end:
+                    problems.append(
+                        _problem(
+                            later,
+                            f"{key} {_said(later)} from day {number(later.start)}, less than the {_said(earlier)} "
+                            f"{earlier.named} {'permitted' if key == 'permits' else 'needed'} until day {number(earlier.end) - 1}: "
+                            "a later phase may not step back",
+                        )
                     )
-                )
     problems += _out_of_order(protocol, spans, number)
+    for step in protocol.steps:
+        problems += _jumps(step, in_words(step.days, protocol, values), needs, values, number)
+    return problems
+
+
+def _jumps(
+    step: Step, days: str, needs: list[_Level], values: dict[str, Any], number: Callable[[date], int]
+) -> list[Problem]:
+    """Each day the items first need `step.level` (or more) on its scale without the days before
+    having needed one of `step.after` for at least `step.days`: the days are cut where any need
+    starts or ends, and each piece holds the most any item needs in it (a piece where no item
+    says anything on the scale keeps the level before it)."""
+    on_scale = [need for need in needs if need.scale == step.scale]
+    if not on_scale:
+        return []
+    top, leading = SCALES[step.scale].index(step.level), {SCALES[step.scale].index(level) for level in step.after}
+    cuts = sorted({day for need in on_scale for day in (need.start, need.end)})
+    pieces: list[tuple[date, int]] = []  # (first day, level) of each piece, lowest level -1
+    for first, end in pairwise(cuts):
+        ranks = [need.rank for need in on_scale if need.start < end and first < need.end]
+        level = max(ranks) if ranks else (pieces[-1][1] if pieces else -1)
+        if not pieces or pieces[-1][1] != level:
+            pieces.append((first, level))
+    problems = []
+    for i, (day, level) in enumerate(pieces):
+        if level < top or (i and pieces[i - 1][1] >= top) or (not i and number(day) <= 0):
+            continue  # not a step up (a plan may begin at any level on the day of surgery)
+        j = i
+        while j and pieces[j - 1][1] in leading:
+            j -= 1
+        need = next(n for n in on_scale if n.start <= day < n.end and n.rank == level)
+        said = f'{step.scale.replace("_", " ")} "{SCALES[step.scale][level]}"'
+        before = " or ".join(f'"{level}"' for level in step.after)
+        if j == i:
+            was = f'"{SCALES[step.scale][pieces[i - 1][1]]}"' if i and pieces[i - 1][1] >= 0 else "nothing"
+            problems.append(
+                _problem(
+                    need,
+                    f"needs {said} from day {number(day)}, straight after {was} the day before: "
+                    f"{step.place} comes only after at least {days} of {before}",
+                )
+            )
+        elif apply(step.days, pieces[j][0], values) > day:
+            problems.append(
+                _problem(
+                    need,
+                    f"needs {said} from day {number(day)}, after only {(day - pieces[j][0]).days} days of {before} "
+                    f"(from day {number(pieces[j][0])}): {step.place} asks for at least {days}",
+                )
+            )
     return problems
 
 

@@ -9,8 +9,11 @@ parameter values a plan chooses (known, in range, not in a declared conflict).
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Callable
 from dataclasses import field, replace
+from functools import partial
 from datetime import date, timedelta
 from typing import Any
 
@@ -133,7 +136,7 @@ def resolve_days(
     )
     scheduled = [item for _, item in protocol.items() if item.id in shown and (item.id, "start") not in behind]
     waiting = {item.id: _gate_of(protocol, (item.id, "end"), gates) for item in scheduled if (item.id, "end") in behind}
-    latest = {name: _latest_recordable(protocol, gate, values, plan) for name, gate in waiting.items()}
+    latest = {name: _latest_recordable(protocol, gate, values, plan, dates) for name, gate in waiting.items()}
     # What lasts until a clearance with a latest day runs to it; the rest to the end of everything.
     open_end = max([open_end, *(day for day in latest.values() if day is not None)])
     spans = {}
@@ -159,12 +162,16 @@ def _gate_of(protocol: Protocol, point: Point, gates: set[str]) -> str:
     return ""
 
 
-def _latest_recordable(protocol: Protocol, gate: str, values: dict[str, Any], plan: Plan) -> date | None:
-    """The latest day a clearance may be recorded, when its milestone says (`recordable`)."""
+def _latest_recordable(
+    protocol: Protocol, gate: str, values: dict[str, Any], plan: Plan, dates: dict[Point, date]
+) -> date | None:
+    """The latest day a clearance may be recorded, when its milestone says (`recordable`): its
+    last day, or its earliest day to ask when that comes later (running cleared late moves the
+    question about sport past the usual last day, rather than leaving it no day at all)."""
     milestone = protocol.item(gate)
     if not isinstance(milestone, Milestone) or milestone.recordable is None:
         return None
-    return apply(milestone.recordable[1], plan.surgery_date, values)
+    return max(apply(milestone.recordable[1], plan.surgery_date, values), dates[(gate, "start")])
 
 
 def _behind_gates(protocol: Protocol, plan: Plan, gates: set[str]) -> set[Point]:
@@ -270,6 +277,18 @@ def check_actuals(protocol: Protocol, plan: Plan, values: dict[str, Any], resolv
             )
         elif name not in plan.confirmed and (why := _outside_window(protocol, values, plan, name, day, resolved)):
             problems.append(Problem(why, field="actuals", detail=f"{name}={day}", remedy=("confirmed", name)))
+    for name in plan.actuals:
+        for first in recorded_first(protocol, name):
+            if first not in plan.actuals and first not in hidden:
+                milestone, before = protocol.item(name), protocol.item(first)
+                assert milestone is not None and before is not None
+                problems.append(
+                    Problem(
+                        f'"{milestone.title}" comes only after "{before.title}" ({first}): record that day too',
+                        field="actuals",
+                        detail=name,
+                    )
+                )
     unknown = [name for name in plan.confirmed if name not in plan.actuals]
     problems += [
         Problem(
@@ -279,6 +298,46 @@ def check_actuals(protocol: Protocol, plan: Plan, values: dict[str, Any], resolv
     ]
     if problems:
         raise PlanError(problems)
+
+
+def in_words(expr: TimeExpr, protocol: Protocol, values: dict[str, Any]) -> str:
+    """An expression as a patient's plan has it: its parameters' values filled in and the
+    milestones it counts from by their titles ("later of 12 weeks, "Walk without crutches" + 1 week")."""
+    parts = []
+    for part in expr.parts():
+        text = part.text.strip()
+        for name in part.parameters:
+            text = text.replace(f"{{{name}}}", str(values.get(name, f"{{{name}}}")))
+        item = protocol.item(part.anchor)
+        if item is not None:
+            text = re.sub(rf"(?<![\w-]){re.escape(item.id)}(?![\w-])", f'"{item.title}"', text, count=1)
+        parts.append(text)
+    return parts[0] if len(parts) == 1 else "later of " + ", ".join(parts)
+
+
+def recorded_first(protocol: Protocol, name: str) -> list[str]:
+    """The clearances that must be recorded before this milestone may be: those it is counted
+    from when it needs a level that comes only after a step (`steps`) those clearances begin
+    (return to sport after the walk-to-jog clearance: without it, no running came first)."""
+    milestone = protocol.item(name)
+    if not isinstance(milestone, Milestone):
+        return []
+    graph = protocol.references_graph
+    found = []
+    for step in protocol.steps:
+        if milestone.needs.get(step.scale) != step.level:
+            continue
+        for anchor, _ in graph.definitions[(name, "start")].anchors:
+            other = protocol.item(anchor)
+            begins = [
+                item
+                for _, item in protocol.items()
+                if item.needs.get(step.scale) in step.after
+                and any(point[0] == anchor for point in graph.definitions[(item.id, "start")].anchors)
+            ]
+            if isinstance(other, Milestone) and other.clearance is not None and begins and anchor not in found:
+                found.append(anchor)
+    return found
 
 
 def _outside_window(
@@ -296,6 +355,7 @@ def _outside_window(
     assert isinstance(milestone, Milestone)
     number = (day - plan.surgery_date).days
     confirm = "check the date; if it is right, confirm it"
+    said = partial(in_words, protocol=protocol, values=values)
     if milestone.clearance is not None:
         definition = protocol.references_graph.definitions[(name, "start")]
         earliest = _day_of(definition, dates, plan.surgery_date, values)
@@ -306,11 +366,27 @@ def _outside_window(
             )
     if milestone.recordable is not None:
         first, last = map(day_finder(dates, plan.surgery_date, values), milestone.recordable)
+        if milestone.clearance is not None:  # never a window that ends before the earliest day to ask
+            last = max(last, _day_of(protocol.references_graph.definitions[(name, "start")], dates, plan.surgery_date, values))
         if not first <= day <= last:
             low, high = milestone.recordable
+            if low.anchors or high.anchors:  # each end says what it counts from
+                span = " to ".join(said(end) + ("" if end.anchors else " after surgery") for end in (low, high))
+            else:
+                span = f"{said(low)} to {said(high)} after surgery"
+            earlier = [
+                protocol.item(part.anchor)
+                for part in low.parts()
+                if day < first and part.anchor is not None and part.anchor not in plan.actuals
+            ]
+            moved = "".join(
+                f'; if "{item.title}" happened earlier, record its day too ({item.id})'
+                for item in earlier
+                if isinstance(item, Milestone)
+            )
             return (
-                f"day {number} is outside the days this protocol expects it ({low} to {high} after surgery: "
-                f"{first} to {last}); {confirm}"
+                f"day {number} is outside the days this protocol expects it (from {span}: "
+                f"{first} to {last}){moved}; {confirm}"
             )
     return ""
 

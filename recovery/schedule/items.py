@@ -7,8 +7,8 @@ here once so that no writer derives them again. It knows nothing of icalendar, H
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import field
+from collections.abc import Iterable, Iterator
+from dataclasses import field, replace
 from datetime import date, time, timedelta
 from functools import cached_property
 from itertools import pairwise
@@ -129,6 +129,10 @@ class Session:
     last: date
     weekdays: tuple[str, ...]  # empty: every day
     routines: tuple[Series, ...]
+    #: False when a medicine due at the same minute rings for it (one alarm a minute, see `one_alarm_a_minute`).
+    rings: bool = True
+    #: For a medicine: the sessions at its minute that it rings for, so that its alarm names them.
+    rings_for: tuple[Session, ...] = ()
 
     @property
     def minutes(self) -> int:
@@ -176,11 +180,13 @@ def _count(first: date, last: date, weekdays: tuple[str, ...]) -> int:
 def sessions_of(routines: Iterable[Series]) -> tuple[Session, ...]:
     """The routines grouped by time of day into sessions. Cost grows with the number of routines'
     start and end days, not with the number of days."""
-    by_time: dict[tuple[str, time, str], list[Series]] = {}
+    by_time: dict[tuple[time, str], list[Series]] = {}
     for series in routines:  # a medicine is a session of its own: its reminder says only what to take
-        by_time.setdefault((series.slot, series.time, series.id if series.medication else ""), []).append(series)
+        # Two times of day set to one clock time are one session (one alarm), named by the first.
+        by_time.setdefault((series.time, series.id if series.medication else ""), []).append(series)
     found: list[Session] = []
-    for (slot, moment, _), group in by_time.items():
+    for (moment, _), group in by_time.items():
+        slot = group[0].slot
         edges = sorted({s.first for s in group} | {s.last + timedelta(1) for s in group})
         spans: list[list[Any]] = []  # [first, last, weekdays, due]: due as positions in `group`
         going: dict[tuple[tuple[int, ...], tuple[str, ...]], int] = {}  # the spans of the edge before
@@ -208,7 +214,51 @@ def sessions_of(routines: Iterable[Series]) -> tuple[Session, ...]:
             going = still
         for first, last, weekdays, due in spans:
             found.append(Session(slot, moment, first, last, weekdays, tuple(group[n] for n in due)))
-    return tuple(sorted(found, key=lambda s: (s.first, s.time, s.slot)))
+    return tuple(sorted(one_alarm_a_minute(found), key=lambda s: (s.first, s.time, s.slot)))
+
+
+def one_alarm_a_minute(sessions: list[Session]) -> list[Session]:
+    """The sessions with one alarm a minute: where a medicine is due at the same time as a session
+    on every day of that session, the two stay separate events (a medicine is never grouped with
+    exercises), and the medicine's alarm rings for both and names the session. Each is cut where
+    the other starts and ends, so that this holds for whole sessions."""
+    medicines = [s for s in sessions if s.medication]
+    if not medicines:
+        return sessions
+    found: list[Session] = []
+    for session in (s for s in sessions if not s.medication):
+        same = [m for m in medicines if m.time == session.time]
+        for piece in _cut(session, {day for m in same for day in (m.first, m.last + timedelta(1))}):
+            found.append(replace(piece, rings=not any(_covers(m, piece) for m in same)))
+    quiet = [s for s in found if not s.rings]
+    for medicine in medicines:
+        same = [s for s in quiet if s.time == medicine.time]
+        for piece in _cut(medicine, {day for s in same for day in (s.first, s.last + timedelta(1))}):
+            found.append(replace(piece, rings_for=tuple(s for s in same if _meets(piece, s))))
+    return found
+
+
+def _cut(session: Session, days: set[date]) -> Iterator[Session]:
+    """The session in pieces, cut on each of `days` inside it (pieces without a day of it left out)."""
+    edges = sorted({session.first, session.last + timedelta(1), *(d for d in days if session.first < d <= session.last)})
+    for start, stop in pairwise(edges):
+        first, last = on_weekdays(start, stop - timedelta(1), session.weekdays)
+        if first <= last:
+            yield replace(session, first=first, last=last)
+
+
+def _covers(medicine: Session, session: Session) -> bool:
+    """Whether the medicine is due on every day the session is."""
+    return (
+        medicine.first <= session.first
+        and session.last <= medicine.last
+        and (not medicine.weekdays or bool(session.weekdays) and set(session.weekdays) <= set(medicine.weekdays))
+    )
+
+
+def _meets(medicine: Session, session: Session) -> bool:
+    """Whether the two share a day."""
+    return medicine.first <= session.last and session.first <= medicine.last
 
 
 def owning_phase(first: date, during: str | None, phases: Iterable[Span]) -> str:

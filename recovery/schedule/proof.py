@@ -3,7 +3,8 @@
 A contradiction (see `coherence`) is an order between two days of a plan: a need that starts
 before a permit ends while the permit started before the need ends, a need before its
 `not_before` day, a later permit that starts once an earlier one has ended, two milestones the
-wrong way round in `order`. Every day is built from sums, `later of` and anchors, so only the
+wrong way round in `order`, a need for a level that starts when a lower one ends, too soon after
+the levels that lead up to it began (`steps`). Every day is built from sums, `later of` and anchors, so only the
 parameters in its expressions, the choices its items read (their levels, `only_if`) and the
 milestones it counts from (recorded or not) can move it. `relations` lists the comparisons a
 protocol can make on some plan, and `related` says, for each, which of those values it reads.
@@ -20,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from recovery.protocol.model import SCALES, Item, Milestone, Protocol
+from recovery.protocol.model import SCALES, Item, Milestone, Phase, Protocol
 from recovery.protocol.references import Point
 from recovery.protocol.timeexpr import TimeExpr
 from recovery.records import record
@@ -53,10 +54,22 @@ def relations(protocol: Protocol) -> Iterator[Relation]:
         for entry in protocol.not_before:
             if entry.scale == scale and SCALES[scale].index(entry.level) <= max(need_ranks):
                 yield Relation((_start(need), entry.at), (need,))
-    for earlier, scale, earlier_ranks in permits:
-        for later, other, later_ranks in permits:
-            if other == scale and later is not earlier and min(later_ranks) < max(earlier_ranks):
-                yield Relation((*_span(earlier), _start(later)), (earlier, later))
+    phase_needs = [(item, scale, ranks) for item, scale, ranks in needs if isinstance(item, Phase)]
+    for levels in (permits, phase_needs):
+        for earlier, scale, earlier_ranks in levels:
+            for later, other, later_ranks in levels:
+                if other == scale and later is not earlier and min(later_ranks) < max(earlier_ranks):
+                    yield Relation((*_span(earlier), _start(later)), (earlier, later))
+    for step in protocol.steps:
+        top = SCALES[step.scale].index(step.level)
+        leading = {SCALES[step.scale].index(level) for level in step.after}
+        on_scale = [(need, ranks) for need, scale, ranks in needs if scale == step.scale]
+        through = tuple(need for need, ranks in on_scale if leading.intersection(ranks))
+        spans = tuple(point for need in through for point in _span(need))
+        for low, low_ranks in on_scale:
+            for high, high_ranks in on_scale:
+                if high is not low and max(high_ranks) >= top and min(low_ranks) < top:
+                    yield Relation((*_span(low), *_span(high), *spans, step.days), (low, high, *through))
     entries = [(entry, protocol.item(entry.removeprefix("end of "))) for entry in protocol.order]
     for i, (before, first) in enumerate(entries):
         for j in range(i + 1, len(entries)):

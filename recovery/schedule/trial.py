@@ -21,6 +21,7 @@ from typing import Any
 from recovery.errors import Problem, RecoveryError
 from recovery.protocol.model import Protocol
 from recovery.schedule.build import build, check_coherence
+from recovery.schedule.dates import recorded_first
 from recovery.schedule.plan import Plan
 from recovery.schedule.proof import Variable, counted_from, related
 from recovery.schedule.proof import moves as _moves
@@ -71,10 +72,12 @@ def trial_plans(protocol: Protocol) -> list[tuple[Plan, list[dict[str, str]]]]:
         if name not in moved or not isinstance(parameter.default, int) or isinstance(parameter.default, bool):
             continue
         for bound in (parameter.min, parameter.max):
-            if bound is None:
-                continue
+            if bound is None or _refused(protocol, {name: bound}):
+                continue  # a bound that only other choices allow is tried with them (`coherence_plans`)
             for index, (overrides, items) in enumerate(packed):
-                if name not in overrides and not items & moved[name]:
+                if name not in overrides and not items & moved[name] and not _refused(
+                    protocol, {**{n: int(v) for n, v in overrides.items()}, name: bound}
+                ):
                     overrides[name] = str(bound)
                     items |= moved[name]
                     parts[index].append({name: str(bound)})
@@ -94,6 +97,12 @@ def trial_plans(protocol: Protocol) -> list[tuple[Plan, list[dict[str, str]]]]:
         for (overrides, _), held in zip(packed, parts, strict=True)
     ]
     return plans
+
+
+def _refused(protocol: Protocol, overrides: dict[str, Any]) -> bool:
+    """Whether these values (the rest as defaults) are one of the protocol's declared conflicts."""
+    values = protocol.values(None, overrides)
+    return any(conflict.matches(values) for conflict in protocol.conflicts)
 
 
 def trial_problems(protocol: Protocol) -> list[Problem]:
@@ -129,7 +138,7 @@ def _lay_out(protocol: Protocol, plan: Plan, found: dict[tuple[str, str, str], P
 
 #: Up to this many parameters are tried at every combination of their bounds; beyond it, each at
 #: its bounds alone and all together at their minimums and maximums.
-MAX_CORNERS = 6
+MAX_CORNERS = 8
 #: At most this many combinations of choices are tried (each choice parameter is also tried alone).
 MAX_CHOICE_SETS = 64
 
@@ -287,10 +296,23 @@ def _prove_plan(
             scenarios.append({name: window[end] for name in batch if (window := windows[name]) is not None})
     shows = partial(_shows_problems, protocol)
     showed = False
-    for recorded in dict.fromkeys(tuple(sorted(s.items())) for s in scenarios):
-        singles = [dict([single]) for single in recorded]
+    for recorded in dict.fromkeys(tuple(sorted(_with_first(protocol, s, windows).items())) for s in scenarios):
+        singles = [_with_first(protocol, dict([single]), windows) for single in recorded]
         showed |= _by_parts(shows, replace(plan, actuals=dict(recorded)), "actuals", singles, found)
     return showed
+
+
+def _with_first(
+    protocol: Protocol, recorded: dict[str, date], windows: dict[str, tuple[date, date] | None]
+) -> dict[str, date]:
+    """Recorded milestones with the clearances each must follow (`recorded_first`), those on
+    their earliest days unless recorded already."""
+    found = dict(recorded)
+    for name in recorded:
+        for first in recorded_first(protocol, name):
+            if first not in found and (window := windows.get(first)) is not None:
+                found[first] = window[0]
+    return found
 
 
 def _by_parts(

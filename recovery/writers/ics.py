@@ -26,7 +26,7 @@ import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -56,7 +56,7 @@ PRODID = f"-//{PACKAGE}//{PACKAGE} protocol calendar//EN"
 #: Outlook (and Exchange) refuse a series of more than 999 occurrences; longer ones are split.
 MAX_COUNT = 999
 #: When a "Book:" reminder rings: 09:00 on its day (an all-day event's alarm counts from the day's start).
-BOOKING_ALARM = "PT9H"
+BOOKING_TIME = time(9, 0)
 #: Properties of our own, on the calendar and on each event.
 TZDATA_PROPERTY = "X-RECOVERY-TZDATA"  # the IANA release of the zone data the file was written with
 #: Every UID this program makes ends so (a reserved domain: no one else's events end so).
@@ -311,12 +311,27 @@ class _Writer:
                     visit.book_by + timedelta(1),
                     [f"If this visit is not booked yet, {call}: it should take place {when}."],
                 )
-                # An alarm at 09:00 that day (all-day events count from the day's start), on a clinic day.
-                event.alarm = ["ACTION:DISPLAY", f"DESCRIPTION:{text(booking)}", f"TRIGGER:{BOOKING_ALARM}"]
+                # An alarm at 09:00 that day (all-day events count from the day's start), on a clinic
+                # day; half an hour later while a session's alarm rings then (one alarm a minute).
+                event.alarm = ["ACTION:DISPLAY", f"DESCRIPTION:{text(booking)}", f"TRIGGER:{self.booking_alarm(visit.book_by)}"]
                 yield event
         parts: dict[str, int] = {}  # the same routines at the same time can return later in the course
         for session in self.schedule.sessions:
             yield from self.session(session, parts)
+
+    def booking_alarm(self, day: date) -> str:
+        """When a "Book:" reminder rings on its day, as a TRIGGER from the day's start: 09:00, or
+        the first half hour after it at which no session's alarm rings that day."""
+        lead = timedelta(minutes=self.plan.alarm_minutes)
+        taken = {
+            datetime.combine(day, s.time) - lead
+            for s in self.schedule.sessions
+            if s.rings and s.occurs_on(day)
+        }
+        at = datetime.combine(day, BOOKING_TIME)
+        while at in taken:
+            at += timedelta(minutes=30)
+        return duration(at - datetime.combine(day, time(0)))
 
     def base(self, item_id: str, title: str, slot: str = "", part: int = 1) -> _Event:
         event = _Event(uid(self.schedule, item_id, slot, part), {})
@@ -431,8 +446,11 @@ class _Writer:
             rule = f"FREQ=WEEKLY;COUNT={count};BYDAY={','.join(BYDAY_CODES[d] for d in session.weekdays)}"
         event.add("RRULE", rule)
         self.finish(event, description)
-        event.alarm = ["ACTION:DISPLAY", f"DESCRIPTION:{text(shown if self.plan.discreet else title)}"]
-        event.alarm.append(f"TRIGGER:{self.trigger}")
+        if session.rings:  # else a medicine at the same minute rings for it, and names it
+            said = shown if self.plan.discreet else title
+            if session.rings_for and not self.plan.discreet:
+                said += "".join(f", then {session_title(other)}" for other in session.rings_for)
+            event.alarm = ["ACTION:DISPLAY", f"DESCRIPTION:{text(said)}", f"TRIGGER:{self.trigger}"]
         return event
 
 
