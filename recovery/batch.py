@@ -31,6 +31,7 @@ from recovery.output import write_file
 from recovery.protocol import Protocol, loader
 from recovery.records import record
 from recovery.schedule import Plan, build
+from recovery.schedule.build import holidays_of
 from recovery.schedule.plan import (
     BY_ATTRIBUTE,
     BY_NAME,
@@ -197,7 +198,7 @@ def run_row(row: Row, out_dir: str, output_format: str, force: bool, folder: str
             except ProtocolError as error:  # an unknown name is the column's problem; a bad file names itself
                 raise ProtocolError([p if p.file else replace(p, field="protocol") for p in error.problems]) from None
         protocol = _protocols[reference]
-        schedule = build(protocol, plan)
+        schedule = build(protocol, plan, days_off=holidays_of(plan, _cache()) if protocol.appointments else {})
         if output_format == "json":
             from recovery.writers.schedule_json import to_json as write_json
 

@@ -31,6 +31,8 @@ from recovery.options import DATE, PATH_TEXT, PROTOCOL, plan_option
 from recovery.output import write_file
 from recovery.protocol import Protocol, loader
 from recovery.schedule import Plan, build
+from recovery.schedule.build import holidays_of
+from recovery.schedule.items import Schedule
 from recovery.schedule.plan import BY_ATTRIBUTE, DEFAULT_PROTOCOL, FIELDS, changes, default_output_name, updated
 from recovery.schedule.zones import TZDATA_VERSION, zone
 from recovery.serve import DEFAULT_DATABASE
@@ -73,6 +75,11 @@ FORMAT = click.option(
     help="ics: a calendar file; json: the schedule as data for other software (docs/schedule-json.md).",
 )
 FORCE = click.option("--force", is_flag=True, help="Replace the output file even if it is read-only.")
+
+
+def scheduled(protocol: Protocol, plan: Plan) -> Schedule:
+    """The plan laid out, its visits off the public holidays kept in the program's cache."""
+    return build(protocol, plan, days_off=holidays_of(plan, program_cache()) if protocol.appointments else {})
 
 
 def program_cache() -> Cache | None:
@@ -411,7 +418,7 @@ def generate(output: str | None, output_format: str, previous: str | None, force
 
         earlier = read_previous(read_calendar_file(Path(previous)), previous)
         protocol, plan = updated_plan(options, earlier.options, f"--update {previous}", earlier.revision)
-    schedule = build(protocol, plan)
+    schedule = scheduled(protocol, plan)
     if output_format == "json":
         from recovery.writers.schedule_json import to_json as write_json
 
@@ -475,7 +482,7 @@ def agenda(day: date | None, week: bool, **options: Any) -> None:
 
     protocol, plan = make_plan(options)
     today = day or datetime.now(zone(plan.timezone)).date()
-    click.echo(render_agenda(build(protocol, plan), today, week=week, color=sys.stdout.isatty()), nl=False)
+    click.echo(render_agenda(scheduled(protocol, plan), today, week=week, color=sys.stdout.isatty()), nl=False)
 
 
 @main.command(context_settings=CONTEXT)
@@ -501,7 +508,9 @@ def handout(output: str | None, force: bool, sources: bool, **options: Any) -> N
 
     protocol, plan = make_plan(options)
     today = datetime.now(zone(plan.timezone)).date()
-    data = to_handout(build(protocol, plan), dated=True, today=today, cache=program_cache(), sources=sources).encode()
+    data = to_handout(
+        scheduled(protocol, plan), dated=True, today=today, cache=program_cache(), sources=sources
+    ).encode()
     write_output(output, data, default_output_name(protocol.id, plan, "html"), force)
 
 

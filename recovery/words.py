@@ -93,6 +93,9 @@ def weeks_and_days(days: int) -> str:
 EARLIEST_DAY_TO_ASK = "Earliest day to ask {clearance}"
 #: What an item that lasts until a clearance says (its end in the calendar is the latest day the
 #: protocol expects the clearance).
+#: What a visit's text says when a public holiday moved it, or falls in its window.
+HOLIDAY_MOVED = "Moved from {day}: {name}, a public holiday."
+HOLIDAY_IN_WINDOW = "{day} is {name}, a public holiday: the clinic may be closed."
 KEEP_GOING = "Keep going until you are cleared: ask your surgeon or physio {clearance}."
 #: What a phase that lasts until a clearance says (a restriction such as "no driving" too).
 LASTS_UNTIL_CLEARED = "This lasts until you are cleared: ask your surgeon or physio {clearance}."

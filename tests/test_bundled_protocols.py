@@ -56,7 +56,11 @@ def test_hamstring_standard_course_matches_the_clinical_reference() -> None:
     assert phases["protection"].weight_bearing.startswith("Toes down for balance only")
     assert "two crutches" in phases["protection"].weight_bearing
     precautions = " ".join(phases["protection"].precautions)
-    for words in ("hips with your left knee straight", "Do not tighten the muscles at the back of your thigh", "3 weeks"):
+    for words in (
+        "hips with your left knee straight",
+        "Do not tighten the muscles at the back of your thigh",
+        "3 weeks",
+    ):
         assert words in precautions
     # Driving is a gate: the restriction lasts until the day the patient is cleared is recorded.
     # So is sport: strength work goes on until return to sport is recorded, at the latest 12 months
@@ -165,7 +169,11 @@ def test_achilles_course_follows_its_sources() -> None:
     schedule = build(protocol, Plan(SURGERY, actuals={"cleared-to-jog": day(84)}))
     phases = {p.id: (schedule.day_number(p.start), schedule.day_number(p.end)) for p in schedule.phases}
     assert phases == {
-        "splint": (0, 14), "boot": (14, 42), "shoe": (42, 84), "strength": (84, 367), "no-driving": (0, 367),
+        "splint": (0, 14),
+        "boot": (14, 42),
+        "shoe": (42, 84),
+        "strength": (84, 367),
+        "no-driving": (0, 367),
     }  # fmt: skip  strength work goes on until sport is recorded: at the latest 12 months
     milestones = {m.id: schedule.day_number(m.date) for m in schedule.milestones}
     assert (milestones["first-wedge-out"], milestones["last-wedge-out"], milestones["boot-off"]) == (28, 42, 42)

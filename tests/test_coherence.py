@@ -74,8 +74,10 @@ def test_item_2_walk_jog_before_the_crutches_are_away(tmp_path) -> None:
             "proximal-hamstring-repair",
             ("max = 2            # H1; with the longest", "max = 4            # H1; with the longest"),
             ("crutch_weaning_weeks = [1, 2]", "crutch_weaning_weeks = [1, 2, 3, 4]"),
-            ('at = "later of {running_weeks} weeks, end of walking + 1 week, cleared-for-slow-lowering"',
-             'at = "{running_weeks} weeks"'),
+            (
+                'at = "later of {running_weeks} weeks, end of walking + 1 week, cleared-for-slow-lowering"',
+                'at = "{running_weeks} weeks"',
+            ),
         )
     )
     # walk-jog pinned to its weeks falls before the crutches are away and before slow-lowering

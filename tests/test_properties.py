@@ -151,7 +151,11 @@ def test_whatever_is_recorded_the_hamstring_course_stays_in_order(plan: Plan) ->
     weeks = int(plan.overrides.get("protection_weeks", 6))
     # a brace off sooner than planned ends the brace alone (H7); later, it ends protection too
     assert phases["brace"].end == brace_off
-    assert phases["protection"].end == phases["walking"].start == max(brace_off, plan.surgery_date + timedelta(weeks=weeks))
+    assert (
+        phases["protection"].end
+        == phases["walking"].start
+        == max(brace_off, plan.surgery_date + timedelta(weeks=weeks))
+    )
     assert phases["walking"].end == phases["strengthening"].start
     assert phases["walking"].end - phases["walking"].start >= timedelta(weeks=6)
     if "crutches-away" in days:

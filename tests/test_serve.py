@@ -225,8 +225,8 @@ def test_the_openapi_document_describes_the_plan_fields(client: TestClient, key:
     body = {**dict.fromkeys(fields, "x"), **PLAN}
     answer = client.post("/api/plans", json=body, headers=key).json()
     assert not [e for e in answer.get("errors", ()) if "unknown field" in e["message"]], answer
-    answer = client.post("/api/plans", json={**PLAN, "colour": "x"}, headers=key).json()
-    assert answer["errors"] == [{"field": "colour", "message": 'unknown field "colour"'}]
+    answer = client.post("/api/plans", json={**PLAN, "colours": "x"}, headers=key).json()
+    assert answer["errors"] == [{"field": "colours", "message": 'unknown field "colours"'}]
 
 
 def test_the_openapi_plan_schema_takes_the_plans_the_program_writes(client: TestClient) -> None:

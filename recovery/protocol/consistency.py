@@ -268,7 +268,9 @@ def _check_steps(protocol: Protocol, numeric: frozenset[str]) -> list[Problem]:
         for name in sorted(expr.parameters - numeric):
             hint = did_you_mean(name, protocol.parameters)
             problems.append(
-                Problem(f'"{expr}" uses {{{name}}}, which is not a whole-number parameter{hint}', protocol.source, place)
+                Problem(
+                    f'"{expr}" uses {{{name}}}, which is not a whole-number parameter{hint}', protocol.source, place
+                )
             )
     return problems
 

@@ -27,12 +27,12 @@ from recovery.protocol.model import (
     Dose,
     Milestone,
     NotBefore,
-    Step,
     Parameter,
     Phase,
     Protocol,
     RedFlag,
     Routine,
+    Step,
     Variant,
     located,
 )

@@ -8,8 +8,10 @@ that the plan's recorded dates cause is what happened, and leaves out what has n
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
+from recovery.cache import Cache
 from recovery.errors import ProtocolError
 from recovery.protocol.model import Protocol
 from recovery.schedule.checks import check_alarms, check_clock_times, check_contradictions, one_cause, overlaps
@@ -22,18 +24,23 @@ from recovery.schedule.dates import (
     resolve,
     resolve_days,
 )
+from recovery.schedule.days_off import country_of
+from recovery.schedule.days_off import days_off as days_off_in
 from recovery.schedule.items import Schedule
 from recovery.schedule.layout import appointments_of, milestones_of, phases_of, routines_of, starting_from
 from recovery.schedule.plan import Plan
 
 
-def build(protocol: Protocol, plan: Plan, *, facts: bool = True) -> Schedule:
+def build(
+    protocol: Protocol, plan: Plan, *, facts: bool = True, days_off: Mapping[date, str] | None = None
+) -> Schedule:
     """Lay a protocol out on a patient's calendar, or raise every problem found.
 
     Two steps: the days of every item (`resolve_days`), then one layout step per kind of item.
     The plan's actual dates are facts: a problem that they cause (a late brace-off that leaves a
     later phase no days) leaves out what has no room, where the same plan with those milestones
-    on their planned days would lay out (`facts=False` turns that off).
+    on their planned days would lay out (`facts=False` turns that off). Visits avoid the public
+    holidays of the plan's country (`days_off`: given, or worked out by `days_off.days_off`).
     """
     values = parameter_values(protocol, plan)
     dates = resolve(protocol, values, plan)
@@ -45,7 +52,9 @@ def build(protocol: Protocol, plan: Plan, *, facts: bool = True) -> Schedule:
     in_order = tuple(sorted(phases, key=lambda p: (p.start, p.end)))
     milestones, more = milestones_of(protocol, days, fill, plan)
     problems += more
-    appointments, more = appointments_of(protocol, days, fill, plan)
+    if days_off is None:
+        days_off = holidays_of(plan) if protocol.appointments else {}
+    appointments, more = appointments_of(protocol, days, fill, plan, days_off)
     problems += more
     routines, more = routines_of(protocol, days, fill, plan, in_order)
     problems += more
@@ -81,6 +90,11 @@ def build(protocol: Protocol, plan: Plan, *, facts: bool = True) -> Schedule:
     )
     check_alarms(schedule.sessions, plan)
     return starting_from(schedule, plan.start_from) if plan.start_from else schedule
+
+
+def holidays_of(plan: Plan, cache: Cache | None = None) -> dict[date, str]:
+    """The public holidays a plan's visits avoid: those of its country (see `days_off`)."""
+    return days_off_in(country_of(plan.country, plan.timezone), plan.surgery_date.year, cache)
 
 
 def check_coherence(protocol: Protocol, plan: Plan) -> dict[str, tuple[date, date] | None]:

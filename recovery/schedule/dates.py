@@ -10,11 +10,10 @@ parameter values a plan chooses (known, in range, not in a declared conflict).
 from __future__ import annotations
 
 import re
-
 from collections.abc import Callable
 from dataclasses import field, replace
-from functools import partial
 from datetime import date, timedelta
+from functools import partial
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
@@ -281,7 +280,8 @@ def check_actuals(protocol: Protocol, plan: Plan, values: dict[str, Any], resolv
         for first in recorded_first(protocol, name):
             if first not in plan.actuals and first not in hidden:
                 milestone, before = protocol.item(name), protocol.item(first)
-                assert milestone is not None and before is not None
+                assert milestone is not None
+                assert before is not None
                 problems.append(
                     Problem(
                         f'"{milestone.title}" comes only after "{before.title}" ({first}): record that day too',
@@ -367,7 +367,9 @@ def _outside_window(
     if milestone.recordable is not None:
         first, last = map(day_finder(dates, plan.surgery_date, values), milestone.recordable)
         if milestone.clearance is not None:  # never a window that ends before the earliest day to ask
-            last = max(last, _day_of(protocol.references_graph.definitions[(name, "start")], dates, plan.surgery_date, values))
+            last = max(
+                last, _day_of(protocol.references_graph.definitions[(name, "start")], dates, plan.surgery_date, values)
+            )
         if not first <= day <= last:
             low, high = milestone.recordable
             if low.anchors or high.anchors:  # each end says what it counts from

@@ -240,7 +240,9 @@ def one_alarm_a_minute(sessions: list[Session]) -> list[Session]:
 
 def _cut(session: Session, days: set[date]) -> Iterator[Session]:
     """The session in pieces, cut on each of `days` inside it (pieces without a day of it left out)."""
-    edges = sorted({session.first, session.last + timedelta(1), *(d for d in days if session.first < d <= session.last)})
+    edges = sorted(
+        {session.first, session.last + timedelta(1), *(d for d in days if session.first < d <= session.last)}
+    )
     for start, stop in pairwise(edges):
         first, last = on_weekdays(start, stop - timedelta(1), session.weekdays)
         if first <= last:
@@ -252,7 +254,7 @@ def _covers(medicine: Session, session: Session) -> bool:
     return (
         medicine.first <= session.first
         and session.last <= medicine.last
-        and (not medicine.weekdays or bool(session.weekdays) and set(session.weekdays) <= set(medicine.weekdays))
+        and (not medicine.weekdays or (bool(session.weekdays) and set(session.weekdays) <= set(medicine.weekdays)))
     )
 
 

@@ -7,7 +7,7 @@ step returns (`checks`). `starting_from` cuts a schedule to what is left from a 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
 from datetime import date, time, timedelta
 from typing import TypeVar
@@ -21,8 +21,11 @@ from recovery.schedule.plan import Plan
 from recovery.words import (
     EARLIEST_DAY_TO_ASK,
     FROM_THIS_DAY_ASK,
+    HOLIDAY_IN_WINDOW,
+    HOLIDAY_MOVED,
     KEEP_GOING,
     LASTS_UNTIL_CLEARED,
+    long_date,
     weekday,
 )
 
@@ -31,6 +34,9 @@ T = TypeVar("T", Phase, Milestone, Appointment)
 
 #: How many days before a visit window the patient is reminded to book it.
 BOOKING_DAYS = 7
+#: The most days in a row a clinic can be closed (weekends and a run of holidays) before a visit
+#: is placed on the next day whatever it is.
+MAX_CLOSED_DAYS = 21
 
 
 def describe_dose(dose: Dose | None) -> str:
@@ -91,22 +97,38 @@ def milestones_of(protocol: Protocol, days: Days, fill: Filler, plan: Plan) -> t
     return made, problems
 
 
-def appointments_of(protocol: Protocol, days: Days, fill: Filler, plan: Plan) -> tuple[list[Window], list[Problem]]:
+def appointments_of(
+    protocol: Protocol, days: Days, fill: Filler, plan: Plan, days_off: Mapping[date, str]
+) -> tuple[list[Window], list[Problem]]:
+    """The visit windows on clinic days that are no public holiday (`days_off`); a visit that one
+    moved, or a window with one inside it, says so."""
     made: list[Window] = []
     problems: list[Problem] = []
     for item, start, end in _in_schedule(protocol.appointments, "appointments", days, plan, problems):
-        first, last = _on_clinic_days(start, end, protocol.clinic_days)
+        is_open = _open_days(protocol.clinic_days, days_off)
+        first, last = _on_clinic_days(start, end, is_open)
+        if start == end and start in days_off:
+            notes = [HOLIDAY_MOVED.format(day=long_date(start), name=days_off[start])]
+        else:
+            inside = [d for d in days_off if first <= d <= last and weekday(d) in protocol.clinic_days]
+            notes = [HOLIDAY_IN_WINDOW.format(day=long_date(d), name=days_off[d]) for d in sorted(inside)]
         made.append(
             Window(
                 id=item.id,
                 title=fill(item.title),
                 first=first,
                 last=last,
-                description=fill(item.description),
-                book_by=_booking_day(first, plan.surgery_date, protocol.clinic_days),
+                description=" ".join(filter(None, [fill(item.description), *notes])),
+                book_by=_booking_day(first, plan.surgery_date, is_open),
             )
         )
     return made, problems
+
+
+def _open_days(clinic_days: Iterable[str], days_off: Mapping[date, str]) -> Callable[[date], bool]:
+    """Whether the clinic is open on a day: one of its days, and no public holiday."""
+    days = set(clinic_days)
+    return lambda day: weekday(day) in days and day not in days_off
 
 
 def routines_of(
@@ -127,18 +149,18 @@ def routines_of(
     return made, problems
 
 
-def _booking_day(visit: date, surgery: date, clinic_days: Iterable[str]) -> date | None:
-    """The day to be reminded to book a visit: a clinic day about a week before it, after the
-    surgery day (on which no one books anything); None when there is no such day before the visit."""
-    days = set(clinic_days)
+def _booking_day(visit: date, surgery: date, is_open: Callable[[date], bool]) -> date:
+    """The day to be reminded to book a visit: a day the clinic is open about a week before it,
+    after the surgery day; when there is none before the visit, the surgery day itself (book it
+    before leaving the hospital)."""
     day = visit - timedelta(BOOKING_DAYS)
-    while day > surgery and weekday(day) not in days:
+    while day > surgery and not is_open(day):
         day -= timedelta(1)
-    if day <= surgery:  # too close to the surgery: the first clinic day after it
+    if day <= surgery:  # too close to the surgery: the first open day after it
         day = surgery + timedelta(1)
-        while day < visit and weekday(day) not in days:
+        while day < visit and not is_open(day):
             day += timedelta(1)
-    return day if day < visit else None
+    return day if day < visit else surgery
 
 
 def _keep_going(protocol: Protocol, days: Days, item_id: str, fill: Filler, words: str = KEEP_GOING) -> str:
@@ -164,13 +186,20 @@ def _in_schedule(
         yield item, start, end
 
 
-def _on_clinic_days(first: date, last: date, clinic_days: Iterable[str]) -> tuple[date, date]:
-    """A visit window trimmed to the clinic's days; one with none of them (a visit planned for a
-    Sunday) moves to the next clinic day."""
-    days = set(clinic_days)
-    start, end = on_weekdays(first, last, days)
-    if start > end:  # no clinic day in the window: the next one
-        start, _ = on_weekdays(last + timedelta(1), last + timedelta(7), days)
+def _on_clinic_days(first: date, last: date, is_open: Callable[[date], bool]) -> tuple[date, date]:
+    """A visit window trimmed to the days the clinic is open; one with none of them (a visit
+    planned for a Sunday, or a public holiday) moves to the next open day."""
+    start, end = first, last
+    while start <= end and not is_open(start):
+        start += timedelta(1)
+    while end >= start and not is_open(end):
+        end -= timedelta(1)
+    if start > end:  # no open day in the window: the next one (a clinic is open at least one day a week)
+        start = last + timedelta(1)
+        for _ in range(MAX_CLOSED_DAYS):
+            if is_open(start):
+                break
+            start += timedelta(1)
         end = start
     return start, end
 

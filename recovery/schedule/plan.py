@@ -110,6 +110,15 @@ def to_parameter_value(value: Any) -> str:
     return to_text(value).strip()
 
 
+def to_country(value: Any) -> str:
+    """An ISO 3166 country code (US, GB), upper-cased, or "none"."""
+    if isinstance(value, str) and value.strip().lower() == "none":
+        return "none"
+    if isinstance(value, str) and re.fullmatch(r"[A-Za-z]{2}", value.strip()):
+        return value.strip().upper()
+    raise BadValueError(f'{_shown(value)} is not a two-letter country code (such as US or GB) or "none"')
+
+
 def to_name(value: Any) -> str:
     if isinstance(value, str) and re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", value.strip()):
         return value.strip()
@@ -302,6 +311,15 @@ class Plan:
         names=SIDES,
         names_are="a side",
         form="Operated side",
+        default=None,
+    )
+    country: str | None = _declared(
+        "country",
+        optional(to_country),
+        "The patient's country (ISO code such as US or GB): visits avoid its public holidays. "
+        '"none": no holidays. [default: the country of the time zone]',
+        "CODE",
+        form="Country, for public holidays (two letters; empty: the time zone's)",
         default=None,
     )
     variant: str | None = _declared(

@@ -75,8 +75,10 @@ def trial_plans(protocol: Protocol) -> list[tuple[Plan, list[dict[str, str]]]]:
             if bound is None or _refused(protocol, {name: bound}):
                 continue  # a bound that only other choices allow is tried with them (`coherence_plans`)
             for index, (overrides, items) in enumerate(packed):
-                if name not in overrides and not items & moved[name] and not _refused(
-                    protocol, {**{n: int(v) for n, v in overrides.items()}, name: bound}
+                if (
+                    name not in overrides
+                    and not items & moved[name]
+                    and not _refused(protocol, {**{n: int(v) for n, v in overrides.items()}, name: bound})
                 ):
                     overrides[name] = str(bound)
                     items |= moved[name]
@@ -121,10 +123,12 @@ def _lay_out(protocol: Protocol, plan: Plan, found: dict[tuple[str, str, str], P
     """Lay a trial plan out (and again with its clearances on their earliest days), keeping the
     problems it shows, one per place."""
     try:
-        schedule = build(protocol, plan)
+        # Without public holidays: they only move visits within their windows (and the proof
+        # must give the same answer on any machine, whatever the holidays package knows).
+        schedule = build(protocol, plan, days_off={})
         cleared = {day.id: day.date for day in schedule.milestones if day.waiting}
         if cleared:  # also lay out what waits behind each clearance, cleared on its earliest day
-            build(protocol, replace(plan, actuals=cleared))
+            build(protocol, replace(plan, actuals=cleared), days_off={})
     except RecoveryError as error:
         for problem in error.problems:
             key = (problem.file, problem.where, "")  # one place, one message: the first plan that shows it

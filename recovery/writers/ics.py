@@ -281,6 +281,9 @@ class _Writer:
                 lines += ["Before this step, check:", *[f"- {c}" for c in milestone.check]]
             if milestone.actual:
                 lines.append("This is the day it actually happened.")
+            if self.schedule.red_flags and not any(p.holds(milestone.date) for p in self.schedule.phases):
+                # no phase's event holds the warning signs this day (return to sport ends them all)
+                lines += ["", "RED FLAGS: when to get help", *[f"- {s}: {a}" for s, a in self.schedule.red_flags]]
             yield self.all_day(milestone.id, title, milestone.date, milestone.date + timedelta(1), lines)
         for visit in self.schedule.appointments:
             if self.plan.discreet:
@@ -297,7 +300,13 @@ class _Writer:
             lines = [visit.description] if visit.description else []
             lines.append(f"This visit should take place {when}. If it is not booked yet, call your clinic.")
             yield self.all_day(visit.id, title, visit.first, visit.last + timedelta(1), lines)
-            if visit.book_by is not None and visit.book_by < visit.first and visit.book_by >= self.schedule.first_day:
+            # No reminder to book on the surgery day itself (book_by is then "before you go home").
+            booking_day = visit.book_by
+            if (
+                booking_day is not None
+                and self.schedule.first_day <= booking_day < visit.first
+                and booking_day > self.plan.surgery_date
+            ):
                 booking = "Book an appointment" if self.plan.discreet else f"Book: {visit.title}"
                 call = (
                     f"call your clinic now ({self.schedule.contact})"
@@ -313,7 +322,11 @@ class _Writer:
                 )
                 # An alarm at 09:00 that day (all-day events count from the day's start), on a clinic
                 # day; half an hour later while a session's alarm rings then (one alarm a minute).
-                event.alarm = ["ACTION:DISPLAY", f"DESCRIPTION:{text(booking)}", f"TRIGGER:{self.booking_alarm(visit.book_by)}"]
+                event.alarm = [
+                    "ACTION:DISPLAY",
+                    f"DESCRIPTION:{text(booking)}",
+                    f"TRIGGER:{self.booking_alarm(visit.book_by)}",
+                ]
                 yield event
         parts: dict[str, int] = {}  # the same routines at the same time can return later in the course
         for session in self.schedule.sessions:
@@ -323,11 +336,7 @@ class _Writer:
         """When a "Book:" reminder rings on its day, as a TRIGGER from the day's start: 09:00, or
         the first half hour after it at which no session's alarm rings that day."""
         lead = timedelta(minutes=self.plan.alarm_minutes)
-        taken = {
-            datetime.combine(day, s.time) - lead
-            for s in self.schedule.sessions
-            if s.rings and s.occurs_on(day)
-        }
+        taken = {datetime.combine(day, s.time) - lead for s in self.schedule.sessions if s.rings and s.occurs_on(day)}
         at = datetime.combine(day, BOOKING_TIME)
         while at in taken:
             at += timedelta(minutes=30)
