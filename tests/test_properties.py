@@ -92,7 +92,9 @@ def expected_all_day(schedule: Schedule) -> list[tuple[date, date]]:
     spans += [
         (a.book_by, a.book_by + timedelta(1))
         for a in schedule.appointments
-        if a.book_by is not None and schedule.first_day <= a.book_by < a.first
+        if a.book_by is not None
+        and schedule.first_day <= a.book_by < a.first
+        and a.book_by > schedule.plan.surgery_date
     ]  # the reminders to book each visit
     return sorted(spans)
 

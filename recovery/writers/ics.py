@@ -316,8 +316,8 @@ class _Writer:
                 event = self.all_day(
                     f"book-{visit.id}",
                     booking,
-                    visit.book_by,
-                    visit.book_by + timedelta(1),
+                    booking_day,
+                    booking_day + timedelta(1),
                     [f"If this visit is not booked yet, {call}: it should take place {when}."],
                 )
                 # An alarm at 09:00 that day (all-day events count from the day's start), on a clinic
@@ -325,7 +325,7 @@ class _Writer:
                 event.alarm = [
                     "ACTION:DISPLAY",
                     f"DESCRIPTION:{text(booking)}",
-                    f"TRIGGER:{self.booking_alarm(visit.book_by)}",
+                    f"TRIGGER:{self.booking_alarm(booking_day)}",
                 ]
                 yield event
         parts: dict[str, int] = {}  # the same routines at the same time can return later in the course
