@@ -35,7 +35,7 @@ def test_day_23_shows_the_phase_its_precautions_and_todays_doses() -> None:
     assert "Weight bearing: Toes down for balance only. Do not lean on the leg." in text
     assert "Brace: A knee brace that keeps your knee bent. Your surgeon sets the angle." in text
     assert "! Do not bend forward at the hips with your left knee straight." in text
-    assert "· Sitting: a small foam block under your other buttock" in text
+    assert "· Sitting: for 3 weeks, only when you must, never on the wound. A foam block\n" in text
     for clock in ("08:00", "13:00", "19:00"):  # ice ended after 2 weeks
         assert f"  {clock}  Thigh and ankle exercises (15 min)\n" in text
     assert "in 19 days   Mon 2027-04-12  Brace off, if your surgeon agrees" in text

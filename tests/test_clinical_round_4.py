@@ -352,7 +352,7 @@ def test_the_six_tags_are_right() -> None:
 def test_sitting_has_its_weeks_and_the_brace_off_knee_its_angle() -> None:
     schedule = build(HAMSTRING, Plan(SURGERY, overrides={"sitting_weeks": "6"}))
     protection = next(p for p in schedule.phases if p.id == "protection")
-    assert "Sitting: for 6 weeks, sit only when you must, and never on the wound." in protection.advice
+    assert any(a.startswith("Sitting: for 6 weeks, only when you must, never on the wound.") for a in protection.advice)
     brace = next(p for p in schedule.phases if p.id == "brace")
     assert "keep your knee bent while it is off" in brace.brace
 
@@ -480,3 +480,27 @@ def test_no_day_of_any_plan_jumps_a_graded_step(drawn) -> None:
             run = run + 1 if now in leading else 0
             level = now
             day += timedelta(1)
+
+
+def test_the_hip_brace_angles_are_days_on_the_calendar(tmp_path) -> None:
+    """H1's hip brace: 45° at first, 60° from week 2, up to 90° by week 6. Only with that brace."""
+    data = schedule_json("--set", "brace_type=hip")
+    days = days_of(data)
+    assert (days["hip-brace-60"], days["hip-brace-90"]) == (7, 21)
+    assert "hip-brace-60" not in days_of(schedule_json())
+    assert "hip-brace-60" not in days_of(schedule_json("--variant", "accelerated"))
+    walking = next(p for p in schedule_json()["phases"] if p["id"] == "walking")
+    assert "Physio: 1 to 3 times a week, as your physio sets it." in walking["advice"]  # H3
+
+
+def test_only_if_with_a_value_names_a_choice(tmp_path) -> None:
+    text = (BUNDLED / "proximal-hamstring-repair.toml").read_text()
+    path = tmp_path / "clinic.toml"
+    path.write_text(
+        text.replace('only_if = "brace_type=hip"\nat = "1 week"', 'only_if = "brace_type=hipp"\nat = "1 week"')
+    )
+    result = run("validate", str(path))
+    assert result.exit_code == 1
+    assert 'milestones[id=hip-brace-60].only_if: "hipp" is not a choice of brace_type; did you mean "hip"?' in (
+        result.stderr
+    )

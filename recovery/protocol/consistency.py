@@ -158,15 +158,30 @@ def _anchor_problems(
 
 
 def _switches(context: _Context, section: str, item: Item) -> Iterator[Problem]:
-    """An item's only_if names a parameter."""
+    """An item's only_if names a parameter (and, with "=value", one of its values)."""
     protocol = context.protocol
-    if item.only_if is not None and item.only_if not in protocol.parameters:
-        hint = did_you_mean(item.only_if, protocol.parameters)
+    name = item.switch
+    if name is None:
+        return
+    if name not in protocol.parameters:
+        hint = did_you_mean(name, protocol.parameters)
         yield Problem(
-            f'only_if names "{item.only_if}", which is not a parameter{hint}',
+            f'only_if names "{name}", which is not a parameter{hint}',
             item.source or protocol.source,
             where(section, item, "only_if"),
-            refers=(item.only_if,),
+            refers=(name,),
+        )
+        return
+    assert item.only_if is not None
+    _, equals, wanted = item.only_if.partition("=")
+    choices = [str(c).lower() for c in (protocol.parameters[name].choices or ())]
+    if equals and wanted.strip().lower() not in choices:
+        hint = did_you_mean(wanted.strip(), choices)
+        yield Problem(
+            f'"{wanted.strip()}" is not a choice of {name}'
+            + (hint or (f"; its choices are {quoted_choices(choices)}" if choices else f"; {name} has no choices")),
+            item.source or protocol.source,
+            where(section, item, "only_if"),
         )
 
 
@@ -479,7 +494,7 @@ def _check_variants(protocol: Protocol) -> list[Problem]:
     by_id = {item.id: item for _, item in protocol.items()}
     for variant in (None, *protocol.variants):
         values = protocol.values(variant)
-        hidden = {item.id for item in by_id.values() if item.only_if is not None and not values.get(item.only_if)}
+        hidden = {item.id for item in by_id.values() if not item.shown_with(values)}
         named, s = (f'the variant "{variant}"', "s") if variant else ("the defaults", "")
         for section, item in protocol.items():
             if item.id in hidden:

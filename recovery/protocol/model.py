@@ -241,7 +241,10 @@ class Item:
     id: ItemId
     title: Text
     description: Text = ""
-    only_if: Annotated[str | None, Doc("Shown only when this parameter is non-zero, non-empty or true")] = None
+    only_if: Annotated[
+        str | None,
+        Doc('Shown only when this parameter is non-zero, non-empty or true, or ("name=value") has this value'),
+    ] = None
     needs: Annotated[
         Levels,
         Doc(
@@ -251,6 +254,21 @@ class Item:
     ] = field(default_factory=dict)
     sources: Sources = field(default_factory=list)
     source: Source = field(default="", compare=False, repr=False)
+
+    @property
+    def switch(self) -> str | None:
+        """The parameter `only_if` reads: "brace" of "brace" and of "brace_type=hip"."""
+        return self.only_if.partition("=")[0].strip() if self.only_if is not None else None
+
+    def shown_with(self, values: dict[str, Any]) -> bool:
+        """Whether the item is part of a plan with these parameter values (see `only_if`)."""
+        if self.only_if is None:
+            return True
+        name, equals, wanted = self.only_if.partition("=")
+        value = values.get(name.strip())
+        if equals:
+            return str(value).lower() == wanted.strip().lower()
+        return bool(value)
 
     def whens(self) -> Iterator[tuple[str, TimeExpr]]:
         """(field name, expression) for each time expression of the item."""

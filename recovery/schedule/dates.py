@@ -125,7 +125,7 @@ def resolve_days(
     clearance goes on until it is recorded: to the latest day the clearance may be recorded
     (`recordable`), else to the last day of everything else."""
     dates = dates if dates is not None else resolve(protocol, values, plan)
-    shown = {item.id for _, item in protocol.items() if item.only_if is None or values.get(item.only_if)}
+    shown = {item.id for _, item in protocol.items() if item.shown_with(values)}
     gates = {
         m.id for m in protocol.milestones if m.clearance is not None and m.id in shown and m.id not in plan.actuals
     }
@@ -251,7 +251,7 @@ def apply(expr: TimeExpr, anchor: date, values: dict[str, Any]) -> date:
 
 def check_actuals(protocol: Protocol, plan: Plan, values: dict[str, Any], resolved: dict[Point, date]) -> None:
     milestones = [m.id for m in protocol.milestones]
-    hidden = {m.id: m.only_if for m in protocol.milestones if m.only_if and not values.get(m.only_if)}
+    hidden = {m.id: m.only_if for m in protocol.milestones if not m.shown_with(values)}
     problems = []
     for name, day in plan.actuals.items():
         if name in hidden:

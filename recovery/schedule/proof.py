@@ -92,8 +92,8 @@ def related(protocol: Protocol) -> list[frozenset[Variable]]:
             variables.update(("choice", name) for name in _choices_read(protocol, item))
         for variable in list(variables):
             milestone = protocol.item(variable[1]) if variable[0] == "recorded" else None
-            if milestone is not None and milestone.only_if:
-                variables.add(("choice", milestone.only_if))
+            if milestone is not None and milestone.switch:
+                variables.add(("choice", milestone.switch))
         found.append(frozenset(variables))
     return found
 
@@ -170,8 +170,8 @@ def _choices_read(protocol: Protocol, item: Item) -> set[str]:
     names = {
         level[1:-1] for level in (*item.needs.values(), *getattr(item, "permits", {}).values()) if level.startswith("{")
     }
-    if item.only_if:
-        names.add(item.only_if)
+    if item.switch:
+        names.add(item.switch)
     return {name for name in names if name in protocol.parameters and _choice_values(protocol, name)}
 
 

@@ -162,7 +162,7 @@ def coherence_plans(protocol: Protocol) -> tuple[list[tuple[Plan, list[dict[str,
     together = related(protocol)
     read: set[Variable] = set().union(*together)
     deciding = {level[1:-1] for *_, level in protocol.declared_levels if level.startswith("{")}
-    deciding |= {item.only_if for _, item in protocol.items() if item.only_if}
+    deciding |= {item.switch for _, item in protocol.items() if item.switch}
     plans, seen = [], set()
     notes: list[str] = []
     for variant in (None, *protocol.variants):
