@@ -394,6 +394,103 @@ def test_the_feed_answers_304_to_its_validators(client: TestClient, key: dict[st
     assert client.get(path, headers={"If-Modified-Since": "garbage"}).status_code == 200
 
 
+def test_the_feed_is_sent_compressed_as_it_is_stored_and_plain_to_clients_without_gzip(
+    client: TestClient, key: dict[str, str], store: Store
+) -> None:
+    """Stored gzip-compressed (about a fifth of the text); a client that takes gzip gets those
+    bytes with Content-Encoding, one that does not (or refuses it with q=0) gets the text; both
+    are the same calendar, with the same ETag, and caches are told it varies."""
+    import gzip
+
+    from sqlalchemy import select
+
+    from recovery.serve.store import Revision
+
+    made = make(client, key)
+    path = f"/feed/{token_of(made)}.ics"
+    zipped = client.get(path, headers={"Accept-Encoding": "gzip"})
+    plain = client.get(path, headers={"Accept-Encoding": "identity"})
+    refused = client.get(path, headers={"Accept-Encoding": "gzip;q=0, identity"})
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert "content-encoding" not in plain.headers
+    assert "content-encoding" not in refused.headers
+    assert zipped.headers["vary"] == plain.headers["vary"] == "Accept-Encoding"
+    assert zipped.headers["etag"] == plain.headers["etag"]
+    assert zipped.content == plain.content == refused.content  # httpx undoes the gzip
+    assert plain.content.startswith(b"BEGIN:VCALENDAR\r\n")
+    assert int(zipped.headers["content-length"]) < len(plain.content) / 3
+    with store.session() as session:
+        stored = session.scalar(select(Revision.calendar))
+    assert stored is not None
+    assert gzip.decompress(stored) == plain.content
+    assert client.get(path, headers={"If-None-Match": zipped.headers["etag"]}).headers["vary"] == "Accept-Encoding"
+
+
+def test_a_replaced_revision_keeps_what_made_it_and_not_its_calendar(
+    client: TestClient, key: dict[str, str], store: Store
+) -> None:
+    from sqlalchemy import select
+
+    from recovery.serve.store import Revision
+
+    made = make(client, key)
+    for day in ("2027-04-26", "2027-04-27"):
+        recorded = client.post(
+            f"/api/plans/{made['id']}/actuals", json={"milestone": "brace-off", "date": day}, headers=key
+        )
+        assert recorded.status_code == 200, recorded.text
+    with store.session() as session:
+        rows = session.execute(
+            select(Revision.number, Revision.calendar, Revision.options, Revision.protocol_hash)
+        ).all()
+    by_number = {row.number: row for row in sorted(rows)}
+    assert [bool(by_number[n].calendar) for n in (1, 2, 3)] == [False, False, True]
+    assert by_number[2].options["actual"] == {"brace-off": "2027-04-26"}
+    assert all(len(row.protocol_hash) == 64 for row in rows)
+    sequences = {str(e["UID"]): int(e.get("SEQUENCE", 0)) for e in icalendar.Calendar.from_ical(
+        client.get(f"/feed/{token_of(made)}.ics").content
+    ).walk("VEVENT")}  # fmt: skip
+    assert max(sequences.values()) == 2  # each revision was made over the one before it
+
+
+def test_the_migration_compacts_calendars_stored_before_it(tmp_path: Path) -> None:
+    """A database of the previous version (0003): its calendars are compressed and only each
+    plan's current one is kept; its feeds still serve the same text."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import select, update
+
+    from recovery.serve import store as storing
+    from recovery.serve.store import Revision, unpacked
+
+    def migrate(to: str) -> None:
+        config = Config()
+        config.set_main_option("script_location", str(Path(storing.__file__).with_name("migrations")))
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            (command.downgrade if to != "head" else command.upgrade)(config, to)
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    client = TestClient(create_app(url, secret_key="test-secret", base_url=BASE), base_url=BASE)
+    store: Store = client.app.state.store  # type: ignore[attr-defined]
+    key = {"Authorization": f"Bearer {store.add_api_key('ehr')}"}
+    made = make(client, key)
+    client.post(f"/api/plans/{made['id']}/actuals", json={"milestone": "brace-off", "date": "2027-04-26"}, headers=key)
+    served = client.get(f"/feed/{token_of(made)}.ics").content
+    engine = connect(url)
+    with store.session() as session:  # as 0003 stored them: the text, for every revision
+        for revision in session.scalars(select(Revision)).all():
+            text = unpacked(revision.calendar) or served
+            session.execute(update(Revision).where(Revision.id == revision.id).values(calendar=text))
+    migrate("0003")
+    migrate("head")
+    with store.session() as session:
+        calendars = {r.number: r.calendar for r in session.scalars(select(Revision)).all()}
+    assert calendars[1] == b""
+    assert calendars[2].startswith(b"\x1f\x8b")
+    assert client.get(f"/feed/{token_of(made)}.ics").content == served
+
+
 def test_a_feed_polled_through_20_changes_holds_exactly_the_current_plan(
     client: TestClient, key: dict[str, str], tmp_path: Path
 ) -> None:

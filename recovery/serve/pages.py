@@ -15,7 +15,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 
 from recovery.errors import ConflictError, GoneError, NotFoundError, RecoveryError, TooManyAttemptsError
 from recovery.schedule.plan import BY_ATTRIBUTE, DEFAULT_PROTOCOL, FIELDS, MAX_TEXT
-from recovery.serve.store import MAX_PLAN_ID, SERVER_NEEDS, protocol_named
+from recovery.serve.store import MAX_PLAN_ID, SERVER_NEEDS, protocol_named, unpacked
 from recovery.serve.web import _errors, _from_elsewhere, _links, _login_required, _page, _store, clinician_form
 
 #: The agenda's width on the patient's page: what a phone shows across without wrapping.
@@ -34,15 +34,29 @@ def _feed_response(request: Request, token: str, download: bool = False) -> Resp
         "ETag": feed.etag,
         "Last-Modified": format_datetime(feed.modified.astimezone(UTC), usegmt=True),
         "Cache-Control": "private, max-age=300",
+        "Vary": "Accept-Encoding",
     }
     if download:
         headers["Content-Disposition"] = 'attachment; filename="recovery.ics"'
     if _not_modified(request, feed.etag, feed.modified):
         return Response(status_code=304, headers=headers)
-    calendar = _store(request).calendar(feed)
+    calendar = _store(request).calendar(feed)  # gzip, as stored
+    if _takes_gzip(request):
+        headers["Content-Encoding"] = "gzip"
+    else:
+        calendar = unpacked(calendar)
     headers["Content-Length"] = str(len(calendar))
     body = b"" if request.method == "HEAD" else calendar
     return Response(body, 200, headers=headers, media_type="text/calendar; charset=utf-8")
+
+
+def _takes_gzip(request: Request) -> bool:
+    """Whether the client accepts gzip (RFC 9110: "gzip" or "x-gzip" listed, not with q=0)."""
+    for coding in request.headers.get("accept-encoding", "").lower().split(","):
+        name, _, parameters = coding.strip().partition(";")
+        if name.strip() in ("gzip", "x-gzip", "*"):
+            return parameters.replace(" ", "") not in ("q=0", "q=0.0", "q=0.00", "q=0.000")
+    return False
 
 
 def _not_modified(request: Request, etag: str, modified: datetime) -> bool:

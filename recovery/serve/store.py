@@ -2,8 +2,12 @@
 
 Tables (see `migrations` for their history): users and API keys (kept only as hashes), plans
 (known by the clinic's `plan_id`, never by a name), revisions (each change is one: who, when,
-what, the plan's options, the protocol's id, version and content hash, and the calendar made
-for it, stored, so a feed is never rebuilt per request), feed tokens (only their SHA-256; at
+what, the plan's options, the protocol's id, version and content hash, and, for the current
+revision only, the calendar made for it, gzip-compressed (44 KB become about 9 KB; a feed is
+never rebuilt per request and is sent compressed as it is stored to every client that takes
+gzip). A revision that a later one replaced keeps what made it (the choices and the protocol
+snapshot's hash, `protocol_snapshots`), not its calendar: only the current calendar is ever
+served, and the next revision is written over it (`--update` semantics). Feed tokens (only their SHA-256; at
 least 128 random bits each, so a fast hash is safe and a slow one would only slow every feed),
 and an audit log.
 
@@ -15,12 +19,14 @@ the same events, a SEQUENCE one higher where something changed, cancellations fo
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
 import re
 import secrets
 import threading
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -37,6 +43,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    bindparam,
     create_engine,
     delete,
     event,
@@ -283,7 +290,7 @@ class Feed:
     modified: datetime
     revision: int
     revision_id: int
-    calendar: bytes | None = None  # read with the validators when the request is not conditional
+    calendar: bytes | None = None  # gzip-compressed, read with the validators unless the request is conditional
 
 
 # ---------------------------------------------------------------- the store
@@ -295,6 +302,19 @@ class Store:
     def __init__(self, engine: Engine):
         self.engine = engine
         self.sessions = sessionmaker(engine, expire_on_commit=False)
+        # The feed's two queries, built once: a calendar app polls every few minutes, and
+        # building a statement costs more than running it (SQLAlchemy then reuses its compiled form).
+        columns = [
+            FeedToken.revoked, PlanRow.deleted, PlanRow.public_id, PlanRow.protocol,
+            Revision.id, Revision.number, Revision.etag, Revision.created, Revision.protocol_hash,
+        ]  # fmt: skip
+        current = (
+            select(*columns)
+            .join(PlanRow, PlanRow.id == FeedToken.plan)
+            .join(Revision, (Revision.plan == PlanRow.id) & (Revision.number == PlanRow.revision))
+            .where(FeedToken.token_hash == bindparam("token_hash"))
+        )
+        self._feed_queries = (current, current.add_columns(Revision.calendar))
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -582,7 +602,8 @@ class Store:
             what = change(options)
             protocol = protocol_named(row.protocol)
             plan = Plan.from_json(options)
-            calendar = _calendar(protocol, plan, previous=current.calendar)
+            calendar = _calendar(protocol, plan, previous=unpacked(current.calendar))
+            current.calendar = b""  # replaced: only the current revision's calendar is served
             row.revision += 1
             _keep_snapshot(session, protocol_hash(protocol), row.protocol, protocol)
             session.add(_revision(row, row.revision, who, what, plan, protocol, calendar))
@@ -696,27 +717,20 @@ class Store:
         a deleted plan): one indexed query for the current revision's validators, without its
         calendar unless `with_calendar` (a 304 needs nothing else); a plan whose protocol file
         changed follows it first."""
-        columns = [
-            FeedToken.revoked, PlanRow.deleted, PlanRow.public_id, PlanRow.protocol,
-            Revision.id, Revision.number, Revision.etag, Revision.created, Revision.protocol_hash,
-        ]  # fmt: skip
-        with self.session() as session:
-            found = session.execute(
-                select(*columns, *([Revision.calendar] if with_calendar else []))
-                .join(PlanRow, PlanRow.id == FeedToken.plan)
-                .join(Revision, (Revision.plan == PlanRow.id) & (Revision.number == PlanRow.revision))
-                .where(FeedToken.token_hash == digest(token))
-            ).first()  # fmt: skip
+        with self.engine.connect() as connection:  # one read: no ORM session, no transaction to commit
+            found = connection.execute(self._feed_queries[with_calendar], {"token_hash": digest(token)}).first()
         if found is None or found.revoked is not None:
             raise NotFoundError()
         if found.deleted is not None:
             raise GoneError()
         if self._moved(found.protocol, found.protocol_hash) and self._follow(found.public_id) is not None:
             return self.feed(token, with_calendar)
-        return Feed(found.etag, found.created, found.number, found.id, found.calendar if with_calendar else None)
+        modified = _aware(found.created)
+        return Feed(found.etag, modified, found.number, found.id, found.calendar if with_calendar else None)
 
     def calendar(self, feed: Feed) -> bytes:
-        """The calendar a feed's revision was made with (stored with it)."""
+        """The calendar a feed's revision was made with, gzip-compressed as it is stored
+        (`unpacked` gives the text)."""
         if feed.calendar is not None:
             return feed.calendar
         with self.session() as session:
@@ -890,6 +904,27 @@ def _calendar(protocol: Protocol, plan: Plan, previous: bytes | None) -> bytes:
     return head + b"METHOD:PUBLISH\r\n" + lines + rest
 
 
+#: The most a stored calendar may unpack to: a plan's is about 44 KB, a long one a few hundred.
+MAX_CALENDAR = 8 * 1024 * 1024
+
+
+def packed(calendar: bytes) -> bytes:
+    """A calendar as it is stored and sent: gzip, with no file time (the same bytes every time)."""
+    return gzip.compress(calendar, compresslevel=6, mtime=0)
+
+
+def unpacked(stored: bytes) -> bytes:
+    """A stored calendar's text (one stored before compression is returned as it is); bounded,
+    so that a corrupted or planted row cannot unpack to more than MAX_CALENDAR."""
+    if not stored.startswith(b"\x1f\x8b"):
+        return stored
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    calendar = inflater.decompress(stored, MAX_CALENDAR + 1)
+    if len(calendar) > MAX_CALENDAR:
+        raise ValueError(f"a stored calendar unpacks to more than {MAX_CALENDAR:,} bytes")
+    return calendar
+
+
 def _revision(
     row: PlanRow, number: int, who: str, what: str, plan: Plan, protocol: Protocol, calendar: bytes
 ) -> Revision:
@@ -902,7 +937,7 @@ def _revision(
         options=plan.to_json(),
         protocol_version=protocol.version,
         protocol_hash=protocol_hash(protocol),
-        calendar=calendar,
+        calendar=packed(calendar),
         etag='"' + hashlib.sha256(calendar).hexdigest()[:32] + '"',
     )
 
