@@ -15,7 +15,7 @@ from pathlib import Path
 import icalendar
 import pytest
 
-from conftest import EPOCH, run
+from conftest import EPOCH, generate, run
 
 BASE = ("--surgery-date", "2027-03-01", "--timezone", "Europe/Berlin", "--side", "left")
 LATER = str(int(EPOCH) + 86_400 * 30)  # the update is made a month later
@@ -297,3 +297,37 @@ def test_a_pair_without_a_value_is_refused_without_an_earlier_calendar(tmp_path)
         "error: --actual brace-off=: no value: NAME= only forgets what an earlier calendar recorded (with --update)\n"
     )
     assert not out.exists()
+
+
+def test_a_stored_calendar_reads_back_without_icalendar_as_icalendar_reads_it(tmp_path) -> None:
+    """The server makes each revision over its own stored calendar with `read_written`, a line
+    reader; it must find what `read_previous` (icalendar) finds: the plan, the revision, and each
+    event's SEQUENCE, content hash and cancellation, through changes that cancel events."""
+    from recovery.writers.previous import read_previous, read_written
+
+    first = generate(tmp_path, "--surgery-date", "2027-03-01", "--timezone", "America/New_York")
+    (tmp_path / "one.ics").write_bytes(first)
+    second = generate(
+        tmp_path, "--surgery-date", "2027-03-01", "--timezone", "America/New_York", "--variant", "accelerated",
+        "--update", str(tmp_path / "one.ics"),
+    )  # fmt: skip
+    (tmp_path / "two.ics").write_bytes(second)
+    third = generate(
+        tmp_path,
+        "--surgery-date",
+        "2027-03-01",
+        "--timezone",
+        "America/New_York",
+        "--update",
+        str(tmp_path / "two.ics"),
+    )
+    for data in (first, second, third):
+        slow, fast = read_previous(data, "x"), read_written(data)
+        assert (fast.plan, fast.revision) == (slow.plan, slow.revision)
+        assert {u: (e.sequence, e.content, e.cancelled) for u, e in fast.events.items()} == {
+            u: (e.sequence, e.content, e.cancelled) for u, e in slow.events.items()
+        }
+        for uid, event in fast.events.items():  # the text, read when needed, is the same event
+            assert event.parsed().to_ical() == slow.events[uid].parsed().to_ical()
+    assert any(e.cancelled for e in read_written(third).events.values())
+    assert any(e.sequence > 0 for e in read_written(third).events.values())

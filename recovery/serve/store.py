@@ -71,7 +71,7 @@ from recovery.schedule.build import build
 from recovery.schedule.plan import DEFAULT_PROTOCOL, Plan
 from recovery.serve import DEFAULT_DATABASE
 from recovery.writers.ics import to_ics
-from recovery.writers.previous import read_previous
+from recovery.writers.previous import read_written
 
 #: The default database: a SQLite file in the current folder.
 #: How often a subscribed calendar should look for changes (RFC 7986 REFRESH-INTERVAL).
@@ -897,7 +897,7 @@ def _keep_snapshot(session: Session, hashed: str, name: str, protocol: Protocol)
 
 def _calendar(protocol: Protocol, plan: Plan, previous: bytes | None) -> bytes:
     schedule = build(protocol, plan)
-    before = read_previous(previous, "the previous revision") if previous else None
+    before = read_written(previous) if previous else None  # its own calendar: no icalendar needed
     calendar = to_ics(schedule, stamp=now(), previous=before, options=False)  # the choices stay here
     head, _, rest = calendar.partition(b"METHOD:PUBLISH\r\n")
     lines = f"REFRESH-INTERVAL;VALUE=DURATION:{REFRESH}\r\nX-PUBLISHED-TTL:{REFRESH}\r\n".encode()

@@ -50,7 +50,7 @@ from recovery.writers.values import duration, text
 from recovery.writers.vtimezone import BYDAY_CODES, vtimezone
 
 if TYPE_CHECKING:  # icalendar's components are loaded only to read a previous file (--update)
-    from icalendar import Event
+    pass
 
 PRODID = f"-//{PACKAGE}//{PACKAGE} protocol calendar//EN"
 #: Outlook (and Exchange) refuse a series of more than 999 occurrences; longer ones are split.
@@ -141,7 +141,7 @@ def to_ics(
         lines += _sequenced(event, dtstamp, previous.events.get(event.uid) if previous else None)
     if previous is not None:
         for event_uid, old in previous.events.items():
-            if event_uid not in written and not _history(old.event, plan.start_from):
+            if event_uid not in written and not _history(old, plan.start_from):
                 cancelled = _cancelled(old)
                 lines += cancelled.lines(
                     dtstamp, old.sequence if old.cancelled else old.sequence + 1, cancelled.content()
@@ -226,20 +226,22 @@ def _sequenced(event: _Event, dtstamp: str, old: PreviousEvent | None) -> list[s
 def _cancelled(old: PreviousEvent) -> _Event:
     """An event that left the plan, as a cancellation that removes it (and its alarm) on import:
     its properties as the previous file had them (encoded again by icalendar), STATUS:CANCELLED."""
-    event = _Event(str(old.event["UID"]), {})
-    for name, value in old.event.property_items(recursive=False, sorted=False):
+    parsed = old.parsed()
+    event = _Event(str(parsed["UID"]), {})
+    for name, value in parsed.property_items(recursive=False, sorted=False):
         if name in _REPEATED:
-            event.properties[name] = str(old.event.content_line(name, value))
+            event.properties[name] = str(parsed.content_line(name, value))
     event.add("STATUS", "CANCELLED")
     return event
 
 
-def _history(event: Event, start_from: date | None) -> bool:
+def _history(old: PreviousEvent, start_from: date | None) -> bool:
     """Whether an old event lies wholly before the plan's --from day: history, left as it is. An
     event whose days cannot be read, or whose rule repeats more often than this program writes,
     is not history (it is cancelled)."""
     if start_from is None:
         return False
+    event = old.parsed()
     from itertools import islice
 
     from dateutil.rrule import rrulestr

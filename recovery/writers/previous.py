@@ -25,12 +25,24 @@ UID_DOMAIN = "@plan.invalid"
 
 @record
 class PreviousEvent:
-    """An event of the calendar written before, as --update needs it."""
+    """An event of the calendar written before, as --update needs it: its SEQUENCE and content
+    hash, and the event itself (read by icalendar; from a calendar this program stored itself,
+    its text, read only when the event is cancelled)."""
 
     sequence: int
     content: str
     cancelled: bool
-    event: Event
+    event: Event | None = None
+    text: str = ""
+
+    def parsed(self) -> Event:
+        """The event, read by icalendar (once, from `text` when it was kept as text)."""
+        if self.event is None:
+            from icalendar import Event
+
+            object.__setattr__(self, "event", Event.from_ical(self.text))
+        assert self.event is not None
+        return self.event
 
 
 @record
@@ -88,6 +100,35 @@ def read_previous(data: bytes, name: str) -> Previous:
     if not 1 <= revision < 1_000_000:
         raise PlanError(f"--update {name}: revision {revision} is not one this program writes")
     return Previous(plan, revision, events, options=_options(calendar))
+
+
+def read_written(data: bytes) -> Previous:
+    """A calendar this program wrote and kept itself (a server's stored revision), read without
+    icalendar: its plan, revision and each event's UID, SEQUENCE, content hash and STATUS, from
+    the unfolded lines. Reading one with icalendar costs about 30 ms; this, about 1 ms. A file
+    from elsewhere goes through `read_previous`, which checks everything."""
+    lines = data.decode("utf-8").replace("\r\n ", "").split("\r\n")
+    plan, revision = "", 1
+    events: dict[str, PreviousEvent] = {}
+    current: list[str] | None = None
+    for line in lines:
+        if line == "BEGIN:VEVENT":
+            current = [line]
+        elif current is not None:
+            current.append(line)
+            if line == "END:VEVENT":
+                fields = dict(entry.partition(":")[::2] for entry in current[1:-1] if ":" in entry)
+                uid, content = fields.get("UID", ""), fields.get(CONTENT_PROPERTY, "")
+                if uid.endswith(UID_DOMAIN) and content:
+                    text = "\r\n".join(current) + "\r\n"
+                    cancelled = fields.get("STATUS", "").upper() == "CANCELLED"
+                    events[uid] = PreviousEvent(int(fields.get("SEQUENCE", "0")), content, cancelled, text=text)
+                current = None
+        elif line.startswith(f"{PLAN_PROPERTY}:"):
+            plan = line.partition(":")[2]
+        elif line.startswith(f"{REVISION_PROPERTY}:"):
+            revision = int(line.partition(":")[2])
+    return Previous(plan, revision, events)
 
 
 def _is_ours(event: Event) -> bool:
