@@ -56,7 +56,7 @@ request = function()
   local headers = {}
   if conditional then headers["If-None-Match"] = etags[i] end
   if gzip then headers["Accept-Encoding"] = "gzip" end
-  return wrk.format("GET", "/feed/" .. tokens[i] .. ".ics", headers)
+  return wrk.format("GET", "%(prefix)s" .. tokens[i] .. "%(suffix)s", headers)
 end
 """
 
@@ -177,6 +177,7 @@ def ceiling(folder: Path, calendar: bytes, seconds: int) -> dict[str, dict[str, 
             script = folder / f"ceiling-{name.replace(' ', '-')}.lua"
             values = {
                 "tokens": folder / "tokens", "etags": folder / "ceiling-etags", "conditional": conditional, "gzip": zipped,
+                "prefix": "/feed/", "suffix": ".ics",
             }  # fmt: skip
             script.write_text(WRK_SCRIPT % values + DONE)
             results[name] = wrk(base, script, seconds)
@@ -264,9 +265,23 @@ def main() -> None:
                     "etags": folder / "etags",
                     "conditional": conditional,
                     "gzip": zipped,
+                    "prefix": "/feed/",
+                    "suffix": ".ics",
                 }
                 script.write_text(WRK_SCRIPT % values + DONE)
                 results[name] = wrk(base, script, arguments.seconds)
+            # The patient's page: made once per revision and day, then served as made.
+            script = folder / "page.lua"
+            values = {"tokens": folder / "tokens", "etags": folder / "etags", "conditional": "false", "gzip": "false"}
+            script.write_text(WRK_SCRIPT % {**values, "prefix": "/p/", "suffix": ""} + DONE)
+            results["patient page, first views"] = wrk(base, script, arguments.seconds)
+            # 100 patients who look again the same day: each page was made already in both workers
+            (folder / "tokens-100").write_text("\n".join(tokens[:100]) + "\n")
+            for token in tokens[:100] * 4:
+                httpx.get(f"{base}/p/{token}")
+            again = {**values, "tokens": folder / "tokens-100", "prefix": "/p/", "suffix": ""}
+            script.write_text(WRK_SCRIPT % again + DONE)
+            results["patient page, seen before"] = wrk(base, script, arguments.seconds)
             results["feed 200"]["bytes"] = len(calendar)
             results["feed 200"]["memory_mib"] = memory_mib(server.pid)
         finally:
@@ -286,6 +301,10 @@ def main() -> None:
         )
     ratio = results["feed 200"]["per_second"] / results["Radicale, the same calendar"]["per_second"]
     print(f"\nfull feeds: {ratio:.1f} × Radicale's rate for the same calendar")
+    pages = [
+        f"{results[f'patient page, {kind}']['per_second']:,.0f}/s {kind}" for kind in ("first views", "seen before")
+    ]
+    print(f"patient pages: {', '.join(pages)} (goal: 1,000/s)")
     for name, _, _ in FIGURES:
         share = results[name]["per_second"] / results[name.replace("feed", "ceiling")]["per_second"]
         print(f"{name}: {share:.2f} × the ceiling's (a minimal Starlette app, same uvicorn settings)")

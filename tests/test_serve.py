@@ -491,6 +491,33 @@ def test_the_migration_compacts_calendars_stored_before_it(tmp_path: Path) -> No
     assert client.get(f"/feed/{token_of(made)}.ics").content == served
 
 
+def test_a_patient_page_is_made_once_per_revision_and_day(
+    client: TestClient, key: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from recovery.serve import pages
+
+    made = make(client, key)
+    page = str(made["patient_url"]).removeprefix(BASE)
+    made_pages = []
+    real = pages._schedule
+    monkeypatch.setattr(pages, "_schedule", lambda *a: made_pages.append(1) or real(*a))
+    first = client.get(page)
+    again = client.get(page)
+    assert first.status_code == again.status_code == 200
+    assert first.text == again.text
+    assert len(made_pages) == 1
+    recorded = client.post(
+        f"/api/plans/{made['id']}/actuals", json={"milestone": "brace-off", "date": "2027-04-26"}, headers=key
+    )
+    assert recorded.status_code == 200
+    after = client.get(page)
+    assert len(made_pages) == 2  # a new revision is a new page
+    assert after.text != first.text
+    assert after.headers["cache-control"] == first.headers["cache-control"] == "no-store"
+    client.delete(f"/api/plans/{made['id']}", headers=key)
+    assert client.get(page).status_code == 410  # never from the memo
+
+
 def test_a_feed_polled_through_20_changes_holds_exactly_the_current_plan(
     client: TestClient, key: dict[str, str], tmp_path: Path
 ) -> None:

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import re
 import secrets
+import threading
+from collections import OrderedDict
 from datetime import UTC, date, datetime
 from email.utils import format_datetime, parsedate_to_datetime
+from functools import lru_cache
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -15,8 +18,8 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 
 from recovery.errors import ConflictError, GoneError, NotFoundError, RecoveryError, TooManyAttemptsError
 from recovery.schedule.plan import BY_ATTRIBUTE, DEFAULT_PROTOCOL, FIELDS, MAX_TEXT
-from recovery.serve.store import MAX_PLAN_ID, SERVER_NEEDS, protocol_named, unpacked
-from recovery.serve.web import _errors, _from_elsewhere, _links, _login_required, _page, _store, clinician_form
+from recovery.serve.store import MAX_PLAN_ID, SERVER_NEEDS, digest, protocol_named, unpacked
+from recovery.serve.web import _errors, _from_elsewhere, _links, _login_required, _page, _store, _user, clinician_form
 
 #: The agenda's width on the patient's page: what a phone shows across without wrapping.
 PHONE_COLUMNS = 32
@@ -96,21 +99,57 @@ def patient_page(request: Request) -> Response:
         return _page(request, "gone.html.j2", 410, patient=True, message="Your clinic has removed this plan.")
     from recovery.writers.agenda import agenda
 
+    today = _today(revision.options)
+    key = (digest(token), revision.id, today)
+    if _user(request) is None and (html := _PATIENT_PAGES.get(key)) is not None:
+        return HTMLResponse(html)
     schedule = _schedule(request, row, revision)
     links = _links(request, token)
-    return _page(
+    page = _page(
         request,
         "patient.html.j2",
         patient=True,
         links=links,
         qr=_qr(links["patient_url"]),
-        today=agenda(schedule, _today(revision.options), width=PHONE_COLUMNS),
+        today=agenda(schedule, today, width=PHONE_COLUMNS),
         revision=revision.number,
         discreet=schedule.plan.discreet,
         title=schedule.protocol_title,
         contact=schedule.contact,
         dial=_dial(schedule.contact),
     )
+    if _user(request) is None and page.status_code == 200:
+        _PATIENT_PAGES.put(key, bytes(page.body).decode())
+    return page
+
+
+class _Pages:
+    """The patient pages made lately, by (token digest, revision, day): a page is the same for a
+    revision all day, so it is made once, not on every visit (bounded; the oldest goes first).
+    A new revision, a new token or the next day is a new key; a deleted plan or a revoked token
+    never reaches it (the lookup before it answers 410 or 404)."""
+
+    def __init__(self, most: int):
+        self.most = most
+        self.pages: OrderedDict[tuple[str, int, date], str] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple[str, int, date]) -> str | None:
+        with self.lock:
+            page = self.pages.get(key)
+            if page is not None:
+                self.pages.move_to_end(key)
+            return page
+
+    def put(self, key: tuple[str, int, date], page: str) -> None:
+        with self.lock:
+            self.pages[key] = page
+            while len(self.pages) > self.most:
+                self.pages.popitem(last=False)
+
+
+#: About 30 KB a page: 1,000 pages hold about 30 MB per process.
+_PATIENT_PAGES = _Pages(1_000)
 
 
 def _dial(contact: str) -> str:
@@ -154,8 +193,11 @@ def _today(options: dict[str, Any]) -> date:
     return datetime.now(ZoneInfo(str(options.get("timezone") or "UTC"))).date()
 
 
+@lru_cache(maxsize=1_000)
 def _qr(url: str) -> str:
-    """The link as a QR code, an SVG element to put in the page (no script, no external file)."""
+    """The link as a QR code, an SVG element to put in the page (no script, no external file).
+    Made once per link in each process: it costs about 7 ms (segno tries all eight masks), more
+    than the rest of the page; kept in memory only, like the pages themselves."""
     import segno
 
     svg: str = segno.make(url, error="m").svg_inline(scale=6, border=2, title="QR code of this page's link")
