@@ -504,3 +504,11 @@ def test_only_if_with_a_value_names_a_choice(tmp_path) -> None:
     assert 'milestones[id=hip-brace-60].only_if: "hipp" is not a choice of brace_type; did you mean "hip"?' in (
         result.stderr
     )
+
+
+def test_a_confirmed_sport_clearance_sooner_than_planned_is_the_surgeons_call() -> None:
+    """Unconfirmed, it is refused with what to do; confirmed, it lays out (the step yields to it)."""
+    args = ("--actual", "walk-jog=2027-06-21", "--actual", "return-to-sport=2027-07-01")
+    assert refused(*args).endswith("confirm it: --confirm return-to-sport\n")
+    data = schedule_json(*args, "--confirm", "return-to-sport")
+    assert phases_of(data)["running"] == (112, 122)

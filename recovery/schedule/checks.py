@@ -173,7 +173,13 @@ def check_contradictions(
 ) -> None:
     """Refuse a plan that would tell the patient two opposite things on one day (see `coherence`)."""
     problems = contradictions(
-        protocol, values, days.spans, day_finder(dates, plan.surgery_date, values), plan.surgery_date, days.gates
+        protocol,
+        values,
+        days.spans,
+        day_finder(dates, plan.surgery_date, values),
+        plan.surgery_date,
+        days.gates,
+        plan.confirmed,
     )
     if problems:
         recorded = [f"{name} recorded on day {(day - plan.surgery_date).days}" for name, day in plan.actuals.items()]

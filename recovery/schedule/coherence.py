@@ -67,11 +67,14 @@ def contradictions(
     day_of: Callable[[TimeExpr], date],
     surgery: date,
     asked: frozenset[str] = frozenset(),
+    confirmed: tuple[str, ...] = (),
 ) -> list[Problem]:
     """Every contradiction between the declared levels of the items in `spans` (id → start, end
     as the schedule lays them out); `day_of` gives the day of a `not_before` expression; `asked`
     are the clearances not recorded yet: a question on their day, not an instruction, so their
-    levels are not compared (`trial` lays each out recorded, on its earliest day)."""
+    levels are not compared (`trial` lays each out recorded, on its earliest day); `confirmed`
+    are the recorded dates a clinician confirmed on purpose: a step does not refuse them (sport
+    cleared sooner after jogging than the protocol plans is the surgeon's call)."""
     needs: list[_Level] = []
     permits: list[_Level] = []
     for section, item, key, scale, declared in protocol.declared_levels:
@@ -125,7 +128,8 @@ def contradictions(
                     )
     problems += _out_of_order(protocol, spans, number)
     for step in protocol.steps:
-        problems += _jumps(step, in_words(step.days, protocol, values), needs, values, number)
+        stepped = [need for need in needs if need.item.id not in confirmed]
+        problems += _jumps(step, in_words(step.days, protocol, values), stepped, values, number)
     return problems
 
 
