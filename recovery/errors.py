@@ -11,6 +11,7 @@ error                   exit code  cause
 ``ProtocolError``       1          a protocol file cannot be found, read, validated or laid out
 ``PlanError``           1          the plan's data (dates, parameters, milestones) cannot be used
 ``OutputError``         1          the output cannot be written where it was asked for
+``InputError``          1          other input: a database URL, an account, an API key, a request body
 (any other exception)   70         a bug in recovery: one line asking for a report
 ======================  =========  ==============================================================
 
@@ -94,6 +95,11 @@ class ProtocolError(RecoveryError):
 
 class PlanError(RecoveryError):
     """A patient's plan (surgery date, overrides, actual dates, times) cannot be used with the protocol."""
+
+
+class InputError(RecoveryError):
+    """Input that is not a plan cannot be used: a database URL, an account's email or password, an
+    API key's name, a request's body (the server answers 422)."""
 
 
 class OutputError(RecoveryError):

@@ -1264,3 +1264,31 @@ def test_changes_made_at_the_same_moment_all_land(store: Store) -> None:
     assert revisions == list(range(2, 14))
     history, _ = store.history(made.public_id)
     assert [r.number for r in history] == list(range(13, 0, -1))
+
+
+def test_every_page_answers_a_missing_or_deleted_plan_in_one_way(
+    client: TestClient, key: dict[str, str], store: Store
+) -> None:
+    """NotFoundError and GoneError are answered by one handler keyed by class: 404 and 410, the
+    patient's page as a page, the rest as plain text, for feeds, pages, handouts and plan pages."""
+    made = make(client, key)
+    token = token_of(made)
+    log_in(client, store)
+    paths = [
+        f"/feed/{token}.ics",
+        f"/p/{token}",
+        f"/p/{token}/handout",
+        f"/p/{token}/calendar.ics",
+        f"/plans/{made['id']}",
+    ]
+    assert all(client.get(path).status_code == 200 for path in paths)
+    client.delete(f"/api/plans/{made['id']}", headers=key)
+    gone = {path: client.get(path) for path in paths}
+    assert {path: r.status_code for path, r in gone.items()} == dict.fromkeys(paths, 410)
+    assert "text/html" in gone[f"/p/{token}"].headers["content-type"]
+    assert "Your clinic has removed this plan." in gone[f"/p/{token}"].text
+    assert gone[f"/plans/{made['id']}"].text == "This plan was deleted."
+    assert gone[f"/feed/{token}.ics"].text == "This calendar has been removed by the clinic."
+    missing = ["/feed/" + "x" * 43 + ".ics", "/p/" + "x" * 43, "/p/" + "x" * 43 + "/handout", "/plans/nosuchplan"]
+    assert [client.get(path).status_code for path in missing] == [404] * 4
+    assert all("Traceback" not in client.get(path).text for path in missing)

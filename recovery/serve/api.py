@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from recovery.errors import NotFoundError, PlanError, Problem, RecoveryError
+from recovery.errors import InputError, NotFoundError, PlanError, Problem, RecoveryError
 from recovery.schedule.plan import DEFAULT_PROTOCOL, FIELDS
 from recovery.serve.store import SERVER_NEEDS
 from recovery.serve.web import _errors, _links, _store
@@ -37,9 +37,9 @@ async def _json(request: Request) -> dict[str, Any]:
         data = json.loads(await request.body())
         json.dumps(data, ensure_ascii=False).encode()  # a lone surrogate ("\\ud800") is no text
     except (ValueError, RecursionError):
-        raise PlanError("the body is not JSON text (UTF-8, without lone surrogates)") from None
+        raise InputError("the body is not JSON text (UTF-8, without lone surrogates)") from None
     if not isinstance(data, dict):
-        raise PlanError("the body must be a JSON object")
+        raise InputError("the body must be a JSON object")
     return data
 
 

@@ -29,6 +29,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 
+from recovery.errors import GoneError, NotFoundError
 from recovery.serve import DEFAULT_DATABASE
 from recovery.serve.api import api_actuals, api_create, api_delete, api_find, api_plan, api_token, openapi
 from recovery.serve.guard import Guard, Static, redact, security_headers, with_security_headers
@@ -40,6 +41,7 @@ from recovery.serve.pages import (
     login_page,
     logout,
     new_plan_page,
+    not_there,
     patient_calendar,
     patient_handout,
     patient_page,
@@ -126,7 +128,8 @@ def create_app(
             https_only=secure_cookies,
         ),
     ]
-    app = Starlette(routes=routes, middleware=middleware, exception_handlers={500: server_error})
+    handlers: dict[Any, Any] = {500: server_error, NotFoundError: not_there, GoneError: not_there}
+    app = Starlette(routes=routes, middleware=middleware, exception_handlers=handlers)
     app.state.store = Store(engine)
     app.state.base_url = base_url
     app.state.https = secure_cookies

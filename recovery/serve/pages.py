@@ -26,13 +26,8 @@ PHONE_COLUMNS = 32
 
 
 def _feed_response(request: Request, token: str, download: bool = False) -> Response:
-    try:
-        conditional = "if-none-match" in request.headers or "if-modified-since" in request.headers
-        feed = _store(request).feed(token, with_calendar=not conditional)  # one query either way, mostly
-    except NotFoundError:
-        return PlainTextResponse("No such calendar.", 404)
-    except GoneError:
-        return PlainTextResponse("This calendar has been removed by the clinic.", 410)
+    conditional = "if-none-match" in request.headers or "if-modified-since" in request.headers
+    feed = _store(request).feed(token, with_calendar=not conditional)  # one query either way, mostly
     headers = {
         "ETag": feed.etag,
         "Last-Modified": format_datetime(feed.modified.astimezone(UTC), usegmt=True),
@@ -83,20 +78,37 @@ async def patient_calendar(request: Request) -> Response:
     return _feed_response(request, request.path_params["token"], download=True)
 
 
+#: What a page says of a plan, feed or link that is not there (404) or that the clinic deleted
+#: (410), by the kind of page asked for; the API answers in JSON (`api.checked`).
+NOT_THERE = {
+    "calendar": ("No such calendar.", "This calendar has been removed by the clinic."),
+    "handout": ("No such plan.", "This plan has been removed by the clinic."),
+    "plan": ("No such plan.", "This plan was deleted."),
+    "patient": ("This link does not work. Ask your clinic for a new one.", "Your clinic has removed this plan."),
+}
+
+
+def not_there(request: Request, error: Exception) -> Response:
+    """The server's one answer to NotFoundError (404) and GoneError (410) from any page: the
+    patient's page as a page they can read, the rest as plain text."""
+    path = request.url.path
+    gone = isinstance(error, GoneError)
+    if path.startswith("/feed/") or path.endswith(".ics"):
+        kind = "calendar"
+    elif path.startswith("/p/"):
+        kind = "handout" if path.endswith("/handout") else "patient"
+    else:
+        kind = "plan"
+    message = NOT_THERE[kind][gone]
+    status = 410 if gone else 404
+    if kind == "patient":
+        return _page(request, "gone.html.j2", status, patient=True, message=message)
+    return PlainTextResponse(message, status)
+
+
 def patient_page(request: Request) -> Response:
     token = request.path_params["token"]
-    try:
-        row, revision = _store(request).plan_for_token(token)
-    except NotFoundError:
-        return _page(
-            request,
-            "gone.html.j2",
-            404,
-            patient=True,
-            message="This link does not work. Ask your clinic for a new one.",
-        )
-    except GoneError:
-        return _page(request, "gone.html.j2", 410, patient=True, message="Your clinic has removed this plan.")
+    row, revision = _store(request).plan_for_token(token)  # 404 or 410: see `not_there`
     from recovery.writers.agenda import agenda
 
     today = _today(revision.options)
@@ -159,12 +171,7 @@ def _dial(contact: str) -> str:
 
 
 def patient_handout(request: Request) -> Response:
-    try:
-        row, revision = _store(request).plan_for_token(request.path_params["token"])
-    except NotFoundError:
-        return PlainTextResponse("No such plan.", 404)
-    except GoneError:
-        return PlainTextResponse("This plan has been removed by the clinic.", 410)
+    row, revision = _store(request).plan_for_token(request.path_params["token"])
     return _handout(request, row, revision)
 
 
@@ -371,12 +378,7 @@ def _plan_page(
     """A plan's page; with `token` (just made), the patient's link and QR code, shown this once;
     with `typed`, the record form as the clinician filled it (after an error)."""
     store = _store(request)
-    try:
-        row, revision = store.plan(public_id)
-    except NotFoundError:
-        return PlainTextResponse("No such plan.", 404)
-    except GoneError:
-        return PlainTextResponse("This plan was deleted.", 410)
+    row, revision = store.plan(public_id)
     from recovery.writers.timeline import render as timeline
 
     revisions, audit = store.history(public_id)
@@ -412,7 +414,7 @@ async def record_form(request: Request, values: dict[str, str], who: str) -> Res
             values.get("confirm") == "on",
         )
     except (NotFoundError, GoneError):
-        return PlainTextResponse("No such plan.", 404)
+        raise  # answered by `not_there`
     except ConflictError as conflict:
         return _plan_page(request, public_id, str(conflict), 409)
     except RecoveryError as error:
@@ -424,29 +426,23 @@ async def record_form(request: Request, values: dict[str, str], who: str) -> Res
 async def feed_form(request: Request, values: dict[str, str], who: str) -> Response:
     public_id, action = request.path_params["id"], request.path_params["action"]
     store = _store(request)
-    try:
-        if action == "rotate":
-            return _plan_page(request, public_id, token=store.rotate_token(public_id, who).token or "")
-        if action == "revoke":
-            store.revoke_tokens(public_id, who)
-        elif action == "delete":
-            if values.get("confirmed") != "yes":  # the patient's calendar empties: ask first
-                row, _ = store.plan(public_id)
-                return _page(request, "delete.html.j2", row=row)
-            store.delete_plan(public_id, who)
-            return RedirectResponse("/", 303)
-        else:
-            return PlainTextResponse("No such action.", 404)
-    except (NotFoundError, GoneError):
-        return PlainTextResponse("No such plan.", 404)
+    if action == "rotate":
+        return _plan_page(request, public_id, token=store.rotate_token(public_id, who).token or "")
+    if action == "revoke":
+        store.revoke_tokens(public_id, who)
+    elif action == "delete":
+        if values.get("confirmed") != "yes":  # the patient's calendar empties: ask first
+            row, _ = store.plan(public_id)
+            return _page(request, "delete.html.j2", row=row)
+        store.delete_plan(public_id, who)
+        return RedirectResponse("/", 303)
+    else:
+        return PlainTextResponse("No such action.", 404)
     return RedirectResponse(f"/plans/{public_id}", 303)
 
 
 def plan_handout(request: Request) -> Response:
     if (redirect := _login_required(request)) is not None:
         return redirect
-    try:
-        row, revision = _store(request).plan(request.path_params["id"])
-    except (NotFoundError, GoneError):
-        return PlainTextResponse("No such plan.", 404)
+    row, revision = _store(request).plan(request.path_params["id"])
     return _handout(request, row, revision)

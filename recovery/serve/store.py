@@ -57,6 +57,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 from recovery.errors import (
     ConflictError,
     GoneError,
+    InputError,
     NotFoundError,
     PlanError,
     Problem,
@@ -229,7 +230,7 @@ def _private_file(name: str | None) -> None:
 
 def open_store(url: str = DEFAULT_DATABASE) -> Store:
     """The store of a database URL with its migrations applied. A URL that names no database,
-    or a database that cannot be reached, is a PlanError naming the URL (never its password)."""
+    or a database that cannot be reached, is an InputError naming the URL (never its password)."""
     from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
     shown = _shown_url(url)
@@ -238,10 +239,10 @@ def open_store(url: str = DEFAULT_DATABASE) -> Store:
         upgrade(engine)
     except (ArgumentError, NoSuchModuleError) as error:
         message = f"is not a database URL such as {DEFAULT_DATABASE} ({error})"
-        raise PlanError([Problem(message, detail=f"--database {shown}")]) from None
+        raise InputError([Problem(message, detail=f"--database {shown}")]) from None
     except DBAPIError as error:
         why = str(error.orig).strip().splitlines()[0] if error.orig is not None else "it does not answer"
-        raise PlanError([Problem(f"cannot open the database: {why}", detail=f"--database {shown}")]) from None
+        raise InputError([Problem(f"cannot open the database: {why}", detail=f"--database {shown}")]) from None
     return Store(engine)
 
 
@@ -774,35 +775,35 @@ MIN_PASSWORD, MAX_PASSWORD, MIN_STRENGTH = 12, 1024, 3
 
 
 def check_user(email: str, password: str) -> str:
-    """The address as stored (lower case), or a PlanError for an address or password not allowed."""
+    """The address as stored (lower case), or an InputError for an address or password not allowed."""
     email = email.strip().lower()
     if "@" not in email or len(email) > 254:
-        raise PlanError([Problem("is not an email address", field="email", detail=email)])
+        raise InputError([Problem("is not an email address", field="email", detail=email)])
     check_password(password, email)
     return email
 
 
 def check_password(password: str, email: str) -> None:
-    """A PlanError for a password that is too short, too long or too easy to guess (zxcvbn, which
+    """An InputError for a password that is too short, too long or too easy to guess (zxcvbn, which
     knows common passwords, words, names, keyboard patterns and dates, and the user's address)."""
     if len(password) < MIN_PASSWORD:
-        raise PlanError([Problem(f"is too short: use at least {MIN_PASSWORD} characters", field="password")])
+        raise InputError([Problem(f"is too short: use at least {MIN_PASSWORD} characters", field="password")])
     if len(password) > MAX_PASSWORD:
-        raise PlanError([Problem(f"is longer than {MAX_PASSWORD:,} characters", field="password")])
+        raise InputError([Problem(f"is longer than {MAX_PASSWORD:,} characters", field="password")])
     from zxcvbn import zxcvbn
 
     judged = zxcvbn(password[:100], user_inputs=[email, *re.split(r"[@.+_-]", email)])
     if judged["score"] < MIN_STRENGTH:
         feedback = judged["feedback"]
         why = " ".join(filter(None, [feedback.get("warning"), *feedback.get("suggestions", [])]))
-        raise PlanError([Problem(f"is too easy to guess. {why}".strip(), field="password")])
+        raise InputError([Problem(f"is too easy to guess. {why}".strip(), field="password")])
 
 
 def check_key_name(name: str) -> None:
-    """A PlanError for an API key's name that its column cannot hold or a log cannot show."""
+    """An InputError for an API key's name that its column cannot hold or a log cannot show."""
     if not 1 <= len(name) <= 100 or not name.isprintable():
         message = "an API key's name is 1 to 100 printable characters"
-        raise PlanError([Problem(message, field="name", detail=name[:100])])
+        raise InputError([Problem(message, field="name", detail=name[:100])])
 
 
 @cache
