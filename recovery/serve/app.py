@@ -156,10 +156,15 @@ def from_environment() -> Starlette:
 
 
 def log_config() -> dict[str, Any]:
-    """uvicorn's logging, with tokens kept out of the access log."""
+    """uvicorn's logging, with tokens kept out of the access log and each error message written
+    at most once a minute (`OncePerInterval`)."""
     from uvicorn.config import LOGGING_CONFIG
 
     config: dict[str, Any] = json.loads(json.dumps(LOGGING_CONFIG))
-    config["filters"] = {"redact": {"()": "recovery.serve.guard.RedactTokens"}}
+    config["filters"] = {
+        "redact": {"()": "recovery.serve.guard.RedactTokens"},
+        "once": {"()": "recovery.serve.guard.OncePerInterval"},
+    }
     config["handlers"]["access"]["filters"] = ["redact"]
+    config["handlers"]["default"]["filters"] = ["once"]
     return config
