@@ -104,8 +104,8 @@ def appointments_of(
     moved, or a window with one inside it, says so."""
     made: list[Window] = []
     problems: list[Problem] = []
+    is_open = _open_days(protocol.clinic_days, days_off)
     for item, start, end in _in_schedule(protocol.appointments, "appointments", days, plan, problems):
-        is_open = _open_days(protocol.clinic_days, days_off)
         first, last = _on_clinic_days(start, end, is_open)
         if start == end and start in days_off:
             notes = [HOLIDAY_MOVED.format(day=long_date(start), name=days_off[start])]

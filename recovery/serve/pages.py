@@ -113,7 +113,8 @@ def patient_page(request: Request) -> Response:
 
     today = _today(revision.options)
     key = (digest(token), revision.id, today)
-    if _user(request) is None and (html := _PATIENT_PAGES.get(key)) is not None:
+    kept = _user(request) is None  # a clinician's view of it is not kept
+    if kept and (html := _PATIENT_PAGES.get(key)) is not None:
         return HTMLResponse(html)
     schedule = _schedule(request, row, revision)
     links = _links(request, token)
@@ -130,7 +131,7 @@ def patient_page(request: Request) -> Response:
         contact=schedule.contact,
         dial=_dial(schedule.contact),
     )
-    if _user(request) is None and page.status_code == 200:
+    if kept and page.status_code == 200:
         _PATIENT_PAGES.put(key, bytes(page.body).decode())
     return page
 
