@@ -451,3 +451,42 @@ def test_a_flood_of_one_error_is_logged_once_a_minute(monkeypatch: pytest.Monkey
     config = log_config()
     assert config["handlers"]["default"]["filters"] == ["once"]
     assert config["filters"]["once"]["()"] == "recovery.serve.guard.OncePerInterval"
+
+
+def test_a_stored_calendar_that_unpacks_to_too_much_is_refused_not_unpacked() -> None:
+    """A planted or corrupted row (a gzip bomb: 1 GiB of zeros in about 1 MB) stops at the bound."""
+    import gzip
+    import zlib
+
+    from recovery.serve.store import MAX_CALENDAR, packed, unpacked
+
+    squeezer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    zeros = b"\0" * (1 << 20)
+    bomb = b"".join(squeezer.compress(zeros) for _ in range(1024)) + squeezer.flush()
+    assert len(bomb) < 2 * 1024 * 1024
+    with pytest.raises(ValueError, match="unpacks to more than"):
+        unpacked(bomb)
+    text = b"BEGIN:VCALENDAR\r\n" * 1000
+    assert unpacked(packed(text)) == text
+    assert unpacked(text) == text  # stored before compression: as it is
+    assert len(gzip.decompress(packed(b"x" * MAX_CALENDAR))) == MAX_CALENDAR
+
+
+def test_a_planted_holiday_entry_in_the_cache_is_read_as_data_or_left_alone(tmp_path) -> None:
+    """The holidays kept in the program's cache are JSON data; an entry that is not a mapping of
+    dates to names is ignored and worked out again, never trusted."""
+    from datetime import date
+
+    from recovery.cache import Cache
+    from recovery.schedule import days_off
+
+    cache, warning = Cache.open(tmp_path / "cache")
+    assert cache is not None, warning
+    right = days_off.days_off("US", 2027, cache)
+    assert right[date(2027, 9, 6)] == "Labor Day"
+    key = days_off.digest(b"US-2027-2", days_off._package_version().encode())
+    for planted in (["not", "a", "mapping"], {"not a date": "x"}, {"2027-09-06": ["a", "list"]}):
+        cache.put("holidays", key, planted)
+        found = days_off.days_off("US", 2027, cache)
+        assert found[date(2027, 9, 6)] == "Labor Day"
+        assert all(isinstance(day, date) for day in found)

@@ -55,11 +55,11 @@ def days_off(country: str, first_year: int, cache: Cache | None = None) -> dict[
         return {}
     key = digest(f"{country}-{first_year}-{YEARS_AHEAD}".encode(), _package_version().encode())
     kept = cache.get("holidays", key) if cache is not None else None
-    if isinstance(kept, dict):
+    if isinstance(kept, dict) and all(isinstance(name, str) and len(name) <= 200 for name in kept.values()):
         try:
-            return {date.fromisoformat(day): str(name) for day, name in kept.items()}
+            return {date.fromisoformat(day): name for day, name in kept.items()}
         except (TypeError, ValueError):
-            pass
+            pass  # not what this program keeps: worked out again
     found = _worked_out(country, first_year)
     if cache is not None:
         cache.put("holidays", key, {day.isoformat(): name for day, name in found.items()})
