@@ -26,7 +26,7 @@ import click
 from click.core import ParameterSource
 
 from recovery.cache import Cache, default_folder
-from recovery.errors import INTERNAL_ERROR_EXIT, PlanError, Problem, ProtocolError, RecoveryError
+from recovery.errors import INTERNAL_ERROR_EXIT, PlanError, Problem, ProtocolError, RecoveryError, did_you_mean
 from recovery.options import DATE, PATH_TEXT, PROTOCOL, plan_option
 from recovery.output import write_file
 from recovery.protocol import Protocol, loader
@@ -196,6 +196,47 @@ def validate(protocols: tuple[str, ...], strict: bool) -> None:
             click.echo(f"ok: {reference}" + (f" ({count(warnings, 'warning')})" if warnings else ""))
     if failed:
         raise ProtocolError(failed)
+
+
+@main.command(context_settings=CONTEXT)
+@click.argument("picture", required=False, metavar="[PICTURE]")
+@click.option(
+    "--side",
+    type=click.Choice(["left", "right"]),
+    help="Draw the figure with this side toward the reader (the operated leg is the near one).",
+)
+@FORCE
+@output_option("With PICTURE: where to write the SVG file; - for stdout. [default: ./<picture>.svg]")
+def pictures(picture: str | None, side: str | None, force: bool, output: str | None) -> None:
+    """List the exercise pictures a protocol may name, or write one as an SVG file.
+
+    A routine names its pictures by id: pictures = ["heel-slide"]. Each picture is the
+    project's own line drawing (licence CC BY 4.0); its alt text is what it shows.
+
+    \b
+    Examples:
+      recovery pictures
+      recovery pictures heel-slide --side left -o heel-slide.svg
+    """
+    from recovery import pictures as drawn
+
+    known = drawn.catalogue()
+    if picture is None:
+        if output:
+            raise click.UsageError("-o goes with a PICTURE to write")
+        width = max(len(name) for name in known)
+        for name, entry in known.items():
+            click.echo(f"{name:<{width}}  {entry.alt}")
+        click.echo(
+            f"\n{count(len(known), 'picture')}; licence {next(iter(known.values())).licence}, by {next(iter(known.values())).author}"
+        )
+        return
+    if picture not in known:
+        raise click.BadParameter(
+            f'"{printable(picture)}" is not a picture{did_you_mean(picture, sorted(known))}; `recovery pictures` lists them',
+            param_hint="PICTURE",
+        )
+    write_output(output, drawn.standalone(picture, side).encode(), f"{picture}.svg", force)
 
 
 @main.command(context_settings=CONTEXT)

@@ -13,6 +13,7 @@ import re
 import string
 from collections.abc import Callable, Iterable, Iterator
 
+from recovery import pictures
 from recovery.errors import Problem, did_you_mean
 from recovery.protocol.model import (
     LOADER_FIELDS,
@@ -221,6 +222,26 @@ def _phases_named(context: _Context, section: str, item: Item) -> Iterator[Probl
                 where(section, item, key),
                 refers=(name,),
             )
+
+
+def _pictures_are_known(context: _Context, section: str, item: Item) -> Iterator[Problem]:
+    """A routine's `pictures` name pictures that exist; a medicine has none."""
+    if not isinstance(item, Routine):
+        return
+    known = sorted(pictures.names())
+    for i, name in enumerate(item.pictures):
+        if name not in known:
+            yield Problem(
+                f'"{name}" is not a picture{did_you_mean(name, known)}; `recovery pictures` lists them',
+                item.source or context.protocol.source,
+                where(section, item, f"pictures[{i}]"),
+            )
+    if item.medication and item.pictures:
+        yield Problem(
+            "a medicine reminder shows no exercise picture: remove pictures",
+            item.source or context.protocol.source,
+            where(section, item, "pictures"),
+        )
 
 
 def _levels_are_known(context: _Context, section: str, item: Item) -> Iterator[Problem]:
@@ -569,6 +590,7 @@ ITEM_RULES: tuple[Callable[[_Context, str, Item], Iterable[Problem]], ...] = (
     _placeholders_are_known,
     _phases_named,
     _levels_are_known,
+    _pictures_are_known,
 )
 LIST_RULES: tuple[Callable[[Protocol], Iterable[Problem]], ...] = (
     _flag_placeholders_are_known,

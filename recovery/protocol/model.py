@@ -390,6 +390,11 @@ class Routine(Item):
         Doc("Only on these days of the week (default: every day)"),
     ] = None
     dose: Dose | None = None
+    pictures: Annotated[
+        list[Annotated[str, Bounds(min_length=1, max_length=60)]],
+        Bounds(max_length=6),
+        Doc("The exercise's pictures, by id (`recovery pictures` lists them), shown beside its dose"),
+    ] = field(default_factory=list)
     minutes: Annotated[int, Bounds(ge=1, le=240), Doc("How long one session takes")] = 10
     medication: Annotated[
         bool,

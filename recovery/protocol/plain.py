@@ -27,9 +27,10 @@ KIND = "protocol"
 
 @cache
 def code() -> bytes:
-    """The package version and the source of every module that decides whether a protocol is valid."""
+    """The package version, the source of every module that decides whether a protocol is valid,
+    and the pictures it may name."""
     folder = Path(__file__).parent
-    parts = [__version__.encode()]
+    parts = [__version__.encode(), (folder.parent / "pictures" / "figures.toml").read_bytes()]
     for module in sorted(folder.glob("*.py")):
         parts += [module.name.encode(), module.read_bytes()]
     return digest(*parts).encode()

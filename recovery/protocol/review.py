@@ -6,6 +6,9 @@ value or bounds, a time such as "6 weeks", a dose, a session's minutes, or a dos
 angle in a text: "20 minutes", "45°", "25%") and has no `sources` naming a tagged reference. A number that no published source gives can
 still be kept: tag it with a reference such as "CLINIC: a clinic default; review it before use".
 
+The same review asks for a picture of every exercise (`without_pictures`): a patient follows a
+home programme better with one, and a routine that is not a medicine and names none is reported.
+
 `recovery validate` reports these as warnings (errors with `--strict`); they never stop a
 calendar from being made, because a surgeon's own file is the surgeon's decision.
 """
@@ -40,6 +43,19 @@ def untagged_numbers(protocol: Protocol) -> list[Problem]:
                 )
             )
     return problems
+
+
+def without_pictures(protocol: Protocol) -> list[Problem]:
+    """A warning for each exercise or care routine (not a medicine) that names no picture."""
+    return [
+        Problem(
+            'an exercise without a picture: add pictures = ["ID"]; `recovery pictures` lists them',
+            item.source or protocol.source,
+            where("routines", item, "pictures"),
+        )
+        for item in protocol.routines
+        if not item.medication and not item.pictures
+    ]
 
 
 def _numbers(protocol: Protocol) -> Iterator[tuple[str, str, list[str]]]:

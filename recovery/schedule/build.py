@@ -83,6 +83,7 @@ def build(
             for f in protocol.red_flags
         ),
         references=tuple(protocol.references),
+        emergencies=tuple(fill(f.sign) for f in protocol.red_flags if f.emergency),
         values=values,
         normal=tuple(fill(expected.text) for expected in protocol.normal),
         words=tuple((fill(word.term), fill(word.meaning)) for word in protocol.words),

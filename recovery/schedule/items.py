@@ -100,6 +100,7 @@ class Series:
     weekdays: tuple[str, ...] = ()  # empty: every day
     phase: str = ""  # id of the phase the routine belongs to (see `owning_phase`), "" for none
     medication: bool = False  # a medicine reminder: never grouped with exercises, never timed in minutes
+    pictures: tuple[str, ...] = ()  # ids of the exercise's pictures (recovery.pictures), in order
 
     def occurs_on(self, day: date) -> bool:
         """Whether the reminder goes off on `day`."""
@@ -292,6 +293,7 @@ class Schedule:
     normal: tuple[str, ...] = ()  # what is expected and needs no call
     words: tuple[tuple[str, str], ...] = ()  # (term, what it means): words the texts use, explained
     contact: str = ""  # whom to call: the plan's contact, else the protocol's
+    emergencies: tuple[str, ...] = ()  # the signs of the red flags whose action is the emergency number
 
     @property
     def last_day(self) -> date:

@@ -25,6 +25,7 @@ from recovery.words import (
     HOLIDAY_MOVED,
     KEEP_GOING,
     LASTS_UNTIL_CLEARED,
+    count,
     long_date,
     weekday,
 )
@@ -40,18 +41,18 @@ MAX_CLOSED_DAYS = 21
 
 
 def describe_dose(dose: Dose | None) -> str:
-    """A dose as a patient reads it: "3×10, hold 5 s"."""
+    """A dose as a patient reads it: "3 sets of 10, hold each 5 seconds"."""
     if dose is None:
         return ""
     parts = []
     if dose.sets and dose.reps:
-        parts.append(f"{dose.sets}×{dose.reps}")
+        parts.append(f"{count(dose.sets, 'set')} of {dose.reps}")
     elif dose.reps:
-        parts.append(f"{dose.reps} times")
+        parts.append(count(dose.reps, "time"))
     elif dose.sets:
-        parts.append(f"{dose.sets} sets")
+        parts.append(count(dose.sets, "set"))
     if dose.hold_seconds:
-        parts.append(f"hold {dose.hold_seconds} s")
+        parts.append(f"hold each {count(dose.hold_seconds, 'second')}")
     return ", ".join(parts)
 
 
@@ -234,6 +235,7 @@ def _series(
                 weekdays=weekdays,
                 phase=owning_phase(first, routine.during, phases),
                 medication=routine.medication,
+                pictures=tuple(routine.pictures),
             )
         )
     return made

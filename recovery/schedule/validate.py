@@ -17,7 +17,7 @@ from recovery.cache import Cache
 from recovery.errors import Problem, RecoveryError
 from recovery.protocol.loader import load
 from recovery.protocol.model import Protocol
-from recovery.protocol.review import untagged_numbers
+from recovery.protocol.review import untagged_numbers, without_pictures
 from recovery.records import record
 from recovery.schedule.trial import coherence_problems, trial_problems
 from recovery.schedule.zones import TZDATA_VERSION
@@ -71,7 +71,7 @@ def _check(protocol: Protocol) -> Findings:
     contradictions, notes = coherence_problems(protocol)
     if contradictions:
         return Findings(errors=tuple(contradictions), notes=tuple(notes))
-    return Findings(warnings=tuple(untagged_numbers(protocol)), notes=tuple(notes))
+    return Findings(warnings=tuple(untagged_numbers(protocol) + without_pictures(protocol)), notes=tuple(notes))
 
 
 #: The kind of the cache's entries that hold validate's answer for one protocol.

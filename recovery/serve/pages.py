@@ -125,6 +125,8 @@ def patient_page(request: Request) -> Response:
         links=links,
         qr=_qr(links["patient_url"]),
         today=agenda(schedule, today, width=PHONE_COLUMNS),
+        sessions=_todays_exercises(schedule, today),
+        side=schedule.plan.side,
         revision=revision.number,
         discreet=schedule.plan.discreet,
         title=schedule.protocol_title,
@@ -134,6 +136,38 @@ def patient_page(request: Request) -> Response:
     if kept and page.status_code == 200:
         _PATIENT_PAGES.put(key, bytes(page.body).decode())
     return page
+
+
+def _todays_exercises(schedule: Any, today: date) -> list[dict[str, Any]]:
+    """Today's sessions with a picture of each exercise that has one: [{time, exercises}]. The
+    pictures are drawn with the plan's side toward the patient, at a phone's width."""
+    from markupsafe import Markup
+
+    from recovery import pictures
+    from recovery.words import clock
+
+    found = []
+    for session in schedule.sessions:
+        if session.medication or not session.occurs_on(today):
+            continue
+        exercises = [
+            {
+                "series": series,
+                "pictures": [
+                    Markup(pictures.draw(name, schedule.plan.side, box=PHONE_PICTURE)) for name in series.pictures
+                ],
+            }
+            for series in session.routines
+            if series.occurs_on(today)
+        ]
+        if exercises:
+            found.append({"time": clock(session.time), "exercises": exercises})
+    return found
+
+
+#: The box of an exercise picture on the patient's page, in CSS pixels (the page is 36rem wide
+#: at most); the style sheet lets a picture shrink to a narrower phone.
+PHONE_PICTURE = (520, 150)
 
 
 class _Pages:
@@ -172,14 +206,16 @@ def _dial(contact: str) -> str:
 
 
 def patient_handout(request: Request) -> Response:
-    row, revision = _store(request).plan_for_token(request.path_params["token"])
-    return _handout(request, row, revision)
+    token = request.path_params["token"]
+    row, revision = _store(request).plan_for_token(token)
+    # The wallet card's QR code leads back to the patient's own page (the link the patient has).
+    return _handout(request, row, revision, _qr(_links(request, token)["patient_url"]))
 
 
-def _handout(request: Request, row: Any, revision: Any) -> Response:
+def _handout(request: Request, row: Any, revision: Any, page_qr: str = "") -> Response:
     from recovery.writers.handout import to_handout
 
-    html = to_handout(_schedule(request, row, revision), dated=True)
+    html = to_handout(_schedule(request, row, revision), dated=True, page_qr=page_qr)
     # The handout is one self-contained page with its own style sheet inside: its policy allows
     # that style and the timeline's pictures, and still no script.
     policy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'"

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from recovery import pictures
 from recovery.cache import Cache, digest
 from recovery.records import record
 from recovery.schedule.items import SURGEON_FIRST, Schedule, Series, Span
@@ -20,8 +21,10 @@ from recovery.words import clock, long_date
 
 #: The timeline's drawing units. Printed, 720 units span the page's width (about 516 pt on A4 with
 #: its margins), so a 13-unit label prints at 9.3 pt: no label of the picture is smaller.
-WIDTH, LABEL, ROW, GAP = 720, 190, 28, 24
+WIDTH, LABEL, ROW, GAP = 720, 190, 25, 24
 MAX_TICKS = 8
+#: The box of an exercise picture in CSS pixels: printed, 1.46 by 0.46 inches.
+PICTURE_BOX = (140, 44)
 
 
 @record
@@ -74,11 +77,14 @@ def to_handout(
     today: date | None = None,
     cache: Cache | None = None,
     sources: bool = False,
+    page_qr: str = "",
 ) -> str:
     """The handout as one HTML document (UTF-8 text); with a `cache`, the template is compiled once.
     The protocol's sources are a page for the clinician, added with `sources` (and to every
-    undated preview, which is the surgeon's)."""
+    undated preview, which is the surgeon's). `page_qr`, an SVG of a QR code to the patient's
+    own page (the server's), goes on the wallet card."""
     import jinja2
+    import markupsafe
 
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("recovery.writers", "templates"),
@@ -92,8 +98,10 @@ def to_handout(
 
     def when(first: date, last: date | None = None) -> str:
         if dated:
-            text = long_date(first)
-            return text if last is None or last == first else f"{text} – {long_date(last)}"
+            if last is None or last == first:
+                return long_date(first)
+            start = first.strftime("%a %d %b") if first.year == last.year else long_date(first)
+            return f"{start} – {long_date(last)}"
         return _weeks((first - day0).days) + (
             "" if last is None or last == first else f" – {_weeks((last - day0).days)}"
         )
@@ -115,8 +123,15 @@ def to_handout(
         )
         for phase in schedule.phases
     ]
+    side = schedule.plan.side
+
+    def picture(name: str) -> Any:
+        return markupsafe.Markup(pictures.draw(name, side, box=PICTURE_BOX))
+
     template = environment.get_template("handout.html.j2")
     return template.render(
+        picture=picture,
+        page_qr=markupsafe.Markup(page_qr),
         s=schedule,
         heading="Your plan" if schedule.plan.discreet else f"{schedule.protocol_title}: your recovery plan",
         dated=dated,

@@ -91,6 +91,7 @@ def to_data(schedule: Schedule) -> dict[str, Any]:
                 "time": clock(r.time),
                 "title": r.title,
                 "dose": r.dose,
+                "pictures": list(r.pictures),
                 "minutes": r.minutes,
                 "medication": r.medication,
                 "first_day": _day(r.first),
