@@ -21,7 +21,9 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -203,6 +205,11 @@ def run_row(row: Row, out_dir: str, output_format: str, force: bool, folder: str
             from recovery.writers.schedule_json import to_json as write_json
 
             data = write_json(schedule)
+        elif output_format == "html":
+            from recovery.writers.handout import to_handout
+
+            today = datetime.now(ZoneInfo(plan.timezone)).date()
+            data = to_handout(schedule, dated=True, today=today, cache=_cache()).encode()
         else:
             from recovery.writers.ics import to_ics as write_ics
 

@@ -66,6 +66,7 @@ class RecoveryGroup(click.Group):
 
 
 DISCREET = plan_option("discreet")
+LARGE_PRINT = plan_option("large-print")
 FORMAT = click.option(
     "--format",
     "output_format",
@@ -73,6 +74,14 @@ FORMAT = click.option(
     default="ics",
     show_default=True,
     help="ics: a calendar file; json: the schedule as data for other software (docs/schedule-json.md).",
+)
+BATCH_FORMAT = click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["ics", "json", "html"]),
+    default="ics",
+    show_default=True,
+    help="ics: calendar files; json: schedules as data (docs/schedule-json.md); html: printable handouts.",
 )
 FORCE = click.option("--force", is_flag=True, help="Replace the output file even if it is read-only.")
 
@@ -415,6 +424,7 @@ def make_plan(options: dict[str, Any]) -> tuple[Protocol, Plan]:
 @plan_options
 @calendar_options
 @DISCREET
+@LARGE_PRINT
 @FORCE
 @FORMAT
 @output_option("Where to write; - for standard output. [default: ./<protocol>-<date>.ics]")
@@ -529,6 +539,7 @@ def agenda(day: date | None, week: bool, **options: Any) -> None:
 @main.command(context_settings=CONTEXT)
 @plan_options
 @DISCREET
+@LARGE_PRINT
 @FORCE
 @click.option("--sources", is_flag=True, help="Add a last page for the clinician: the protocol's sources.")
 @output_option("Where to write; - for standard output. [default: ./<protocol>-<date>.html]")
@@ -544,6 +555,7 @@ def handout(output: str | None, force: bool, sources: bool, **options: Any) -> N
       recovery handout --surgery-date 2027-03-01 -o plan.html
       recovery handout --surgery-date 2027-03-01 --side left --variant accelerated -o plan.html
       recovery handout --surgery-date 2027-03-01 --sources -o plan-for-the-clinic.html
+      recovery handout --surgery-date 2027-03-01 --large-print -o plan-large.html
     """
     from recovery.writers.handout import to_handout
 
@@ -589,7 +601,7 @@ def write_output(output: str | None, data: bytes, default_name: str, force: bool
     required=True,
     help="The folder the calendars are written to (made if missing).",
 )
-@FORMAT
+@BATCH_FORMAT
 @click.option(
     "--jobs", type=click.IntRange(1, 64), default=os.cpu_count() or 1, help="Processes to use. [default: every core]"
 )
@@ -598,8 +610,9 @@ def batch(plans: Path, out_dir: Path, output_format: str, jobs: int, force: bool
     """Write many patients' calendars from one CSV file, one plan per row.
 
     The header names each column after a long option of `recovery generate`, without
-    its dashes: surgery-date (required), protocol, timezone, side, variant, set, time,
-    actual, from, alarm-minutes, calendar-name, discreet, plan-id, output. The columns
+    its dashes: surgery-date (required), protocol, timezone, side, country, variant, set,
+    time, actual, from, discreet, large-print, confirm, contact, alarm-minutes,
+    calendar-name, plan-id, output. The columns
     set, time and actual hold NAME=VALUE pairs separated by spaces. No names or other
     identifying data are needed. Every bad row is reported as FILE:LINE: column: problem,
     the good rows are still written, and the exit code is 1 when any row failed.
@@ -608,6 +621,7 @@ def batch(plans: Path, out_dir: Path, output_format: str, jobs: int, force: bool
     Examples:
       recovery batch examples/plans.csv --out-dir calendars
       recovery batch plans.csv --out-dir schedules --format json --jobs 2
+      recovery batch plans.csv --out-dir handouts --format html
     """
     from recovery import batch as batches
 

@@ -8,9 +8,17 @@ from __future__ import annotations
 
 import difflib
 import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 from click.testing import CliRunner, Result
 from hypothesis import settings
@@ -168,3 +176,77 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 def installed_package_is_tested() -> bool:
     """Whether this run must use the installed package, not the checkout (CI sets RECOVERY_TEST_INSTALLED=1)."""
     return os.environ.get("RECOVERY_TEST_INSTALLED") == "1"
+
+
+# ---------------------------------------------------------------- a real server and a real browser
+
+CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+#: Screenshots that tests take, kept for a person to look at (CI keeps them with its log).
+ARTIFACTS = Path(os.environ.get("RECOVERY_TEST_ARTIFACTS", HERE.parent / "test-artifacts"))
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    from recovery.serve import store as serving
+
+    database = f"sqlite:///{tmp_path / 'recovery.db'}"
+    engine = serving.connect(database)
+    serving.upgrade(engine)
+    serving.Store(engine).add_user("ana@clinic.example", "correct horse battery staple")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "recovery", "serve", "--port", str(port), "--database", database],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=tmp_path,
+    )
+    base = f"http://127.0.0.1:{port}"
+    # Wait until the server answers (or has stopped), not for a fixed time: on a busy machine its
+    # start-up took more than the 10 s this waited before, and the browser then met a closed port.
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            if httpx.get(f"{base}/healthz").status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"recovery serve did not start (exit code {process.poll()})")
+        time.sleep(0.1)
+    yield base
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=30)
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[object]:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    assert CHROMIUM is not None, "CI must install Debian's chromium"
+    assert DRIVER is not None, "CI must install Debian's chromium-driver"
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,1000",
+    ):  # fmt: skip
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=DRIVER))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def shot(driver: object, name: str, prefix: str = "serve") -> Path:
+    """A screenshot of the browser's window, kept as ARTIFACTS/<prefix>-<name>.png."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{prefix}-{name}.png"
+    driver.save_screenshot(str(path))  # type: ignore[attr-defined]
+    assert path.stat().st_size > 5_000
+    return path

@@ -285,3 +285,18 @@ def test_the_patient_page_shows_today_s_exercises_with_their_pictures(tmp_path: 
     handout = client.get(str(made["patient_url"]).removeprefix(base) + "/handout")
     assert handout.status_code == 200
     assert 'class="card-qr"' in handout.text  # the wallet card leads back to the page
+
+
+def test_a_batch_writes_handouts_and_a_row_may_ask_for_large_print(tmp_path: Path) -> None:
+    (tmp_path / "plans.csv").write_text("surgery-date,side,large-print\n2027-03-01,left,no\n2027-03-08,right,yes\n")
+    result = CliRunner().invoke(
+        main, ["batch", str(tmp_path / "plans.csv"), "--out-dir", str(tmp_path / "out"), "--format", "html"]
+    )
+    assert result.exit_code == 0, result.output
+    normal = (tmp_path / "out" / "proximal-hamstring-repair-2027-03-01-line2.html").read_text()
+    large = (tmp_path / "out" / "proximal-hamstring-repair-2027-03-08-line3.html").read_text()
+    assert '<html lang="en">' in normal
+    assert '<html lang="en" class="large">' in large
+    assert normal.count('class="exercise-picture"') == large.count('class="exercise-picture"') > 5
+    assert "left side" in normal
+    assert "right side" in large

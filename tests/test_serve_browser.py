@@ -7,94 +7,17 @@ width. Screenshots of each step are kept in test-artifacts/ (CI keeps them with 
 from __future__ import annotations
 
 import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from pathlib import Path
 
-import httpx
 import pytest
 
-from recovery.serve.store import Store, connect, upgrade
+from conftest import CHROMIUM, DRIVER, shot
 
-from conftest import HERE
-
-CHROMIUM, DRIVER = shutil.which("chromium"), shutil.which("chromedriver")
-ARTIFACTS = Path(os.environ.get("RECOVERY_TEST_ARTIFACTS", HERE.parent / "test-artifacts"))
 PASSWORD = "correct horse battery staple"
 
 pytestmark = pytest.mark.skipif(
     (CHROMIUM is None or DRIVER is None) and not os.environ.get("CI"),
     reason="Debian's chromium and chromium-driver are not installed",
 )
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[str]:
-    database = f"sqlite:///{tmp_path / 'recovery.db'}"
-    engine = connect(database)
-    upgrade(engine)
-    Store(engine).add_user("ana@clinic.example", PASSWORD)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "recovery", "serve", "--port", str(port), "--database", database],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        cwd=tmp_path,
-    )
-    base = f"http://127.0.0.1:{port}"
-    # Wait until the server answers (or has stopped), not for a fixed time: on a busy machine its
-    # start-up took more than the 10 s this waited before, and the browser then met a closed port.
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            if httpx.get(f"{base}/healthz").status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"recovery serve did not start (exit code {process.poll()})")
-        time.sleep(0.1)
-    yield base
-    process.send_signal(signal.SIGTERM)
-    process.wait(timeout=30)
-
-
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[object]:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    assert CHROMIUM is not None, "CI must install Debian's chromium"
-    assert DRIVER is not None, "CI must install Debian's chromium-driver"
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,1000",
-    ):  # fmt: skip
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=Service(executable_path=DRIVER))
-    try:
-        yield driver
-    finally:
-        driver.quit()
-
-
-def shot(driver: object, name: str) -> Path:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"serve-{name}.png"
-    driver.save_screenshot(str(path))  # type: ignore[attr-defined]
-    assert path.stat().st_size > 5_000
-    return path
 
 
 def submit(driver: object, button: object) -> None:

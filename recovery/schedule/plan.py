@@ -364,6 +364,14 @@ class Plan:
         form="Discreet titles (no medical words in the calendar's titles)",
         default=False,
     )
+    large_print: bool = _declared(
+        "large-print",
+        to_yes_no,
+        "Large print: the handout and the patient's page in text of 18 pt or more, one column, larger pictures.",
+        flag=True,
+        form="Large print (handout and patient page)",
+        default=False,
+    )
     confirmed: tuple[str, ...] = _declared(
         "confirm",
         to_name,

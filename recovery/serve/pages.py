@@ -127,6 +127,7 @@ def patient_page(request: Request) -> Response:
         today=agenda(schedule, today, width=PHONE_COLUMNS),
         sessions=_todays_exercises(schedule, today),
         side=schedule.plan.side,
+        large_print=schedule.plan.large_print,
         revision=revision.number,
         discreet=schedule.plan.discreet,
         title=schedule.protocol_title,

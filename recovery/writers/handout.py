@@ -23,8 +23,10 @@ from recovery.words import clock, long_date
 #: its margins), so a 13-unit label prints at 9.3 pt: no label of the picture is smaller.
 WIDTH, LABEL, ROW, GAP = 720, 190, 25, 24
 MAX_TICKS = 8
-#: The box of an exercise picture in CSS pixels: printed, 1.46 by 0.46 inches.
+#: The box of an exercise picture in CSS pixels: printed, 1.46 by 0.46 inches; in large print,
+#: where each exercise has the page's width, 3.3 by 1.25 inches.
 PICTURE_BOX = (140, 44)
+LARGE_PICTURE_BOX = (320, 120)
 
 
 @record
@@ -124,9 +126,10 @@ def to_handout(
         for phase in schedule.phases
     ]
     side = schedule.plan.side
+    box = LARGE_PICTURE_BOX if schedule.plan.large_print else PICTURE_BOX
 
     def picture(name: str) -> Any:
-        return markupsafe.Markup(pictures.draw(name, side, box=PICTURE_BOX))
+        return markupsafe.Markup(pictures.draw(name, side, box=box))
 
     template = environment.get_template("handout.html.j2")
     return template.render(
