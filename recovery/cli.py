@@ -501,10 +501,14 @@ def updated_plan(
     protocol = loader.load(options["protocol"], cache=program_cache())
     plan = Plan.from_json(updated(recorded, given), machine_zone=True)
     differences = changes(before, plan)
+    defaults = Plan(before.surgery_date).to_json()  # a choice left at its default is not worth a word
     kept = [
         f"--{f.name}"
         for f in FIELDS
-        if f.key in recorded and f.key not in given and recorded[f.key] not in (None, "", {}, [], False)
+        if f.key in recorded
+        and f.key not in given
+        and recorded[f.key] not in (None, "", {}, [], False)
+        and (recorded[f.key] != defaults.get(f.key) or f.name == "timezone")
     ]
     shown = ", ".join(f"--{f.name} {old} → {new}" for f, old, new in differences) or "none"
     note = f"note: changed from revision {revision}: {shown}" + (f"; kept: {' '.join(kept)}" if kept else "")

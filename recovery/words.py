@@ -89,18 +89,24 @@ def weeks_and_days(days: int) -> str:
     return " and ".join(parts)
 
 
+def marked(text: str) -> str:
+    """Marks a text for translation where it is defined (docs/translating.md); the code that shows
+    it translates it then, with `recovery.language.words(language)`."""
+    return text
+
+
 #: The title of a clearance the plan has not recorded: the day the patient may first ask for it.
-EARLIEST_DAY_TO_ASK = "Earliest day to ask {clearance}"
+EARLIEST_DAY_TO_ASK = marked("Earliest day to ask {clearance}")
 #: What an item that lasts until a clearance says (its end in the calendar is the latest day the
 #: protocol expects the clearance).
 #: What a visit's text says when a public holiday moved it, or falls in its window.
-HOLIDAY_MOVED = "Moved from {day}: {name}, a public holiday."
-HOLIDAY_IN_WINDOW = "{day} is {name}, a public holiday: the clinic may be closed."
-KEEP_GOING = "Keep going until you are cleared: ask your surgeon or physio {clearance}."
+HOLIDAY_MOVED = marked("Moved from {day}: {name}, a public holiday.")
+HOLIDAY_IN_WINDOW = marked("{day} is {name}, a public holiday: the clinic may be closed.")
+KEEP_GOING = marked("Keep going until you are cleared: ask your surgeon or physio {clearance}.")
 #: What a phase that lasts until a clearance says (a restriction such as "no driving" too).
-LASTS_UNTIL_CLEARED = "This lasts until you are cleared: ask your surgeon or physio {clearance}."
+LASTS_UNTIL_CLEARED = marked("This lasts until you are cleared: ask your surgeon or physio {clearance}.")
 #: What such a day says: what follows the clearance comes in a new calendar.
-FROM_THIS_DAY_ASK = (
+FROM_THIS_DAY_ASK = marked(
     "From this day on, ask your surgeon or physio {clearance}. What comes after it is not in "
     "this calendar until you are cleared: then ask for a new calendar from the day you were cleared."
 )

@@ -277,7 +277,7 @@ def test_the_patient_page_shows_today_s_exercises_with_their_pictures(tmp_path: 
         headers=key,
     ).json()
     page = client.get(str(made["patient_url"]).removeprefix(base)).text
-    assert "Today's exercises" in page
+    assert "Today&#39;s exercises" in page
     assert "the black leg is your left leg, the one operated on" in page
     assert page.count('class="exercise-picture"') >= 4
     assert f'aria-label="{pictures.catalogue()["heel-slide"].alt}"' in page

@@ -13,7 +13,9 @@ from datetime import date
 
 from recovery.cache import Cache
 from recovery.errors import ProtocolError
+from recovery.language import SOURCE
 from recovery.protocol.model import Protocol
+from recovery.protocol.translations import translated
 from recovery.schedule.checks import check_alarms, check_clock_times, check_contradictions, one_cause, overlaps
 from recovery.schedule.dates import (
     Filler,
@@ -42,6 +44,8 @@ def build(
     on their planned days would lay out (`facts=False` turns that off). Visits avoid the public
     holidays of the plan's country (`days_off`: given, or worked out by `days_off.days_off`).
     """
+    if plan.language != SOURCE:
+        protocol = translated(protocol, plan.language)
     values = parameter_values(protocol, plan)
     dates = resolve(protocol, values, plan)
     check_actuals(protocol, plan, values, dates)
@@ -79,7 +83,15 @@ def build(
         routines=tuple(sorted(routines, key=lambda r: (r.first, r.time, r.id))),
         appointments=tuple(sorted(appointments, key=lambda a: a.first)),
         red_flags=tuple(
-            (fill(f.sign), fill(f.action) + (f" Contact: {contact}." if contact and not f.emergency else ""))
+            (
+                fill(f.sign),
+                fill(f.action)
+                + (
+                    " " + fill.words("Contact: {contact}.").format(contact=contact)
+                    if contact and not f.emergency
+                    else ""
+                ),
+            )
             for f in protocol.red_flags
         ),
         references=tuple(protocol.references),

@@ -19,6 +19,7 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 
 from recovery.errors import PlanError, Problem, ProtocolError, did_you_mean
+from recovery.language import words
 from recovery.protocol.model import Item, Milestone, Protocol
 from recovery.protocol.references import Definition, Point
 from recovery.protocol.timeexpr import TimeExpr
@@ -401,10 +402,17 @@ def as_planned(protocol: Protocol, values: dict[str, Any], plan: Plan) -> Plan:
 
 
 class Filler:
-    """Fills {side} and {parameter} in protocol texts."""
+    """Fills {side} and {parameter} in protocol texts, in the plan's language: `words` holds the
+    program's own words in it, and {side_m} is the side's masculine form where a language has one
+    ("el pie izquierdo"; {side} is "la pierna izquierda")."""
 
     def __init__(self, values: dict[str, Any], plan: Plan):
-        self.values = {**values, "side": plan.side or "operated"}
+        self.words = words(plan.language)
+        self.values = {
+            **values,
+            "side": self.words.side(plan.side),
+            "side_m": self.words.side(plan.side, masculine=True),
+        }
 
     def __call__(self, text: str) -> str:
         return text.format_map(self.values) if "{" in text or "}" in text else text

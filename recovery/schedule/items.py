@@ -16,12 +16,14 @@ from typing import Any
 
 from recovery.records import record
 from recovery.schedule.plan import Plan
-from recovery.words import WEEKDAYS, weekday
+from recovery.words import WEEKDAYS, marked, weekday
 
 #: Said by every output a patient sees.
-SURGEON_FIRST = "Your surgeon's and physio's instructions come first. If they differ from this calendar, follow theirs."
+SURGEON_FIRST = marked(
+    "Your surgeon's and physio's instructions come first. If they differ from this calendar, follow theirs."
+)
 #: The same, where --discreet keeps medical words out (a calendar's description, seen in lists).
-CARE_TEAM_FIRST = "Your care team's instructions come first. If they differ from this calendar, follow theirs."
+CARE_TEAM_FIRST = marked("Your care team's instructions come first. If they differ from this calendar, follow theirs.")
 
 
 @record

@@ -13,6 +13,7 @@ from datetime import date, time, timedelta
 from typing import TypeVar
 
 from recovery.errors import PlanError, Problem
+from recovery.language import Words, words
 from recovery.protocol.model import Appointment, Dose, Milestone, Phase, Protocol, Routine
 from recovery.schedule.checks import date_problem, item_problem
 from recovery.schedule.dates import Days, Filler
@@ -25,8 +26,6 @@ from recovery.words import (
     HOLIDAY_MOVED,
     KEEP_GOING,
     LASTS_UNTIL_CLEARED,
-    count,
-    long_date,
     weekday,
 )
 
@@ -40,19 +39,20 @@ BOOKING_DAYS = 7
 MAX_CLOSED_DAYS = 21
 
 
-def describe_dose(dose: Dose | None) -> str:
-    """A dose as a patient reads it: "3 sets of 10, hold each 5 seconds"."""
+def describe_dose(dose: Dose | None, w: Words | None = None) -> str:
+    """A dose as a patient reads it: "3 sets of 10, hold each 5 seconds" (in `w`'s language)."""
     if dose is None:
         return ""
+    w = w or words()
     parts = []
     if dose.sets and dose.reps:
-        parts.append(f"{count(dose.sets, 'set')} of {dose.reps}")
+        parts.append(w("{sets} of {reps}").format(sets=w.count(dose.sets, "set"), reps=dose.reps))
     elif dose.reps:
-        parts.append(count(dose.reps, "time"))
+        parts.append(w.count(dose.reps, "time"))
     elif dose.sets:
-        parts.append(count(dose.sets, "set"))
+        parts.append(w.count(dose.sets, "set"))
     if dose.hold_seconds:
-        parts.append(f"hold each {count(dose.hold_seconds, 'second')}")
+        parts.append(w("hold each {span}").format(span=w.count(dose.hold_seconds, "second")))
     return ", ".join(parts)
 
 
@@ -87,9 +87,11 @@ def milestones_of(protocol: Protocol, days: Days, fill: Filler, plan: Plan) -> t
         made.append(
             Day(
                 id=item.id,
-                title=EARLIEST_DAY_TO_ASK.format(clearance=clearance) if waiting else fill(item.title),
+                title=fill.words(EARLIEST_DAY_TO_ASK).format(clearance=clearance) if waiting else fill(item.title),
                 date=start,
-                description=_gate_description(fill(item.description), clearance) if waiting else fill(item.description),
+                description=_gate_description(fill(item.description), clearance, fill.words)
+                if waiting
+                else fill(item.description),
                 check=tuple(map(fill, item.check)),
                 actual=item.id in plan.actuals,
                 clearance=clearance,
@@ -109,10 +111,13 @@ def appointments_of(
     for item, start, end in _in_schedule(protocol.appointments, "appointments", days, plan, problems):
         first, last = _on_clinic_days(start, end, is_open)
         if start == end and start in days_off:
-            notes = [HOLIDAY_MOVED.format(day=long_date(start), name=days_off[start])]
+            notes = [fill.words(HOLIDAY_MOVED).format(day=fill.words.long_date(start), name=days_off[start])]
         else:
             inside = [d for d in days_off if first <= d <= last and weekday(d) in protocol.clinic_days]
-            notes = [HOLIDAY_IN_WINDOW.format(day=long_date(d), name=days_off[d]) for d in sorted(inside)]
+            notes = [
+                fill.words(HOLIDAY_IN_WINDOW).format(day=fill.words.long_date(d), name=days_off[d])
+                for d in sorted(inside)
+            ]
         made.append(
             Window(
                 id=item.id,
@@ -169,7 +174,7 @@ def _keep_going(protocol: Protocol, days: Days, item_id: str, fill: Filler, word
     milestone = protocol.item(days.until_cleared.get(item_id))
     if not isinstance(milestone, Milestone) or milestone.clearance is None:
         return ""
-    return words.format(clearance=fill(milestone.clearance))
+    return fill.words(words).format(clearance=fill(milestone.clearance))
 
 
 def _in_schedule(
@@ -205,8 +210,8 @@ def _on_clinic_days(first: date, last: date, is_open: Callable[[date], bool]) ->
     return start, end
 
 
-def _gate_description(description: str, clearance: str) -> str:
-    return "\n".join([*([description] if description else []), FROM_THIS_DAY_ASK.format(clearance=clearance)])
+def _gate_description(description: str, clearance: str, w: Words) -> str:
+    return "\n".join([*([description] if description else []), w(FROM_THIS_DAY_ASK).format(clearance=clearance)])
 
 
 def _series(
@@ -230,7 +235,7 @@ def _series(
                 first=first,
                 last=last,
                 minutes=routine.minutes,
-                dose=describe_dose(routine.dose),
+                dose=describe_dose(routine.dose, fill.words),
                 description=fill(routine.description),
                 weekdays=weekdays,
                 phase=owning_phase(first, routine.during, phases),

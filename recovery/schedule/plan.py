@@ -19,6 +19,7 @@ from datetime import date, time
 from typing import Any
 
 from recovery.errors import PlanError, Problem, did_you_mean
+from recovery.language import LANGUAGES
 from recovery.records import record
 from recovery.schedule.zones import check_timezone, machine_timezone
 from recovery.words import CLOCK_PATTERN, CONTROL_CHARACTER, SIDES, SLOTS, printable, quoted_choices
@@ -363,6 +364,16 @@ class Plan:
         flag=True,
         form="Discreet titles (no medical words in the calendar's titles)",
         default=False,
+    )
+    language: str = _declared(
+        "language",
+        choice(*LANGUAGES),
+        "The language of everything the patient reads: en (English) or es (Spanish). [default: en]",
+        "[en|es]",
+        names=tuple(LANGUAGES),
+        names_are="a language",
+        form="Language of the patient's calendar, page and handout",
+        default="en",
     )
     large_print: bool = _declared(
         "large-print",

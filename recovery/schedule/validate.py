@@ -56,9 +56,27 @@ def validate(reference: str | Path, strict: bool = False, cache: Cache | None = 
         found = _check(protocol)
         if cache is not None:
             cache.put(ANSWER, entry, _findings_data(found))
+    if not found.errors:
+        found = _with_translations(protocol, found)
     if strict and not found.errors:
         return Findings(errors=found.warnings, notes=found.notes)
     return found
+
+
+def _with_translations(protocol: Protocol, found: Findings) -> Findings:
+    """The findings with those of the protocol's translation files (read each time, not kept: a
+    translator changes them apart from the protocol, and checking them takes a few milliseconds)."""
+    from recovery.language import LANGUAGES, SOURCE
+    from recovery.protocol.translations import check
+
+    errors, warnings, notes = list(found.errors), list(found.warnings), list(found.notes)
+    for language in LANGUAGES:
+        if language != SOURCE:
+            wrong, doubtful, said = check(protocol, language)
+            errors += wrong
+            warnings += doubtful
+            notes += said
+    return Findings(errors=tuple(errors), warnings=tuple(warnings), notes=tuple(notes))
 
 
 def _check(protocol: Protocol) -> Findings:

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from recovery.errors import ConflictError, GoneError, NotFoundError, RecoveryError, TooManyAttemptsError
+from recovery.language import words
 from recovery.schedule.plan import BY_ATTRIBUTE, DEFAULT_PROTOCOL, FIELDS, MAX_TEXT
 from recovery.serve.store import MAX_PLAN_ID, SERVER_NEEDS, digest, protocol_named, unpacked
 from recovery.serve.web import _errors, _from_elsewhere, _links, _login_required, _page, _store, _user, clinician_form
@@ -86,6 +87,8 @@ NOT_THERE = {
     "plan": ("No such plan.", "This plan was deleted."),
     "patient": ("This link does not work. Ask your clinic for a new one.", "Your clinic has removed this plan."),
 }
+#: The same for a patient, in Spanish: the page shows both, since it cannot know the plan's language.
+NO_ESTA = ("Este enlace no funciona. Pida uno nuevo a su clínica.", "Su clínica ha retirado este plan.")
 
 
 def not_there(request: Request, error: Exception) -> Response:
@@ -102,7 +105,7 @@ def not_there(request: Request, error: Exception) -> Response:
     message = NOT_THERE[kind][gone]
     status = 410 if gone else 404
     if kind == "patient":
-        return _page(request, "gone.html.j2", status, patient=True, message=message)
+        return _page(request, "gone.html.j2", status, patient=True, message=message, mensaje=NO_ESTA[gone])
     return PlainTextResponse(message, status)
 
 
@@ -126,6 +129,9 @@ def patient_page(request: Request) -> Response:
         qr=_qr(links["patient_url"]),
         today=agenda(schedule, today, width=PHONE_COLUMNS),
         sessions=_todays_exercises(schedule, today),
+        _=words(schedule.plan.language),
+        w=words(schedule.plan.language),
+        lang=schedule.plan.language,
         side=schedule.plan.side,
         large_print=schedule.plan.large_print,
         revision=revision.number,

@@ -11,8 +11,9 @@ import re
 import textwrap
 from datetime import date, timedelta
 
+from recovery.language import Words, words
 from recovery.schedule.items import SURGEON_FIRST, Schedule, Series
-from recovery.words import clock, count, in_days, iso_date, short_date, weeks_and_days
+from recovery.words import clock
 
 UPCOMING = 5  # how many milestones and visits "coming up" lists
 
@@ -36,45 +37,51 @@ class _Style:
 
 def since_surgery(schedule: Schedule, day: date) -> str:
     """ "day 23 (3 weeks and 2 days after surgery)", or how long until surgery."""
+    w = words(schedule.plan.language)
     n = schedule.day_number(day)
     if n < 0:
-        return f"{count(-n, 'day')} before surgery"
+        return w("{span} before surgery").format(span=w.count(-n, "day"))
     if n == 0:
-        return "day 0, the day of surgery"
-    return f"day {n} ({weeks_and_days(n)} after surgery)"
+        return w("day 0, the day of surgery")
+    return w("day {number} ({span} after surgery)").format(number=n, span=w.weeks_and_days(n))
 
 
 def agenda(schedule: Schedule, day: date, week: bool = False, color: bool = False, width: int = 80) -> str:
     """The agenda for `day`, or for the 7 days from `day`, as text `width` columns wide."""
     style = _Style(color)
+    w = words(schedule.plan.language)
     days = [day + timedelta(n) for n in range(7 if week else 1)]
-    out = [style.bold(f"{iso_date(day)} · {since_surgery(schedule, day)}")]
-    out.append(f"{schedule.protocol_title}, version {schedule.protocol_version}")
+    out = [style.bold(f"{w.iso_date(day)} · {since_surgery(schedule, day)}")]
+    out.append(w("{title}, version {version}").format(title=schedule.protocol_title, version=schedule.protocol_version))
     if schedule.contact:
-        out += _wrap(f"Questions, or a red flag below: {schedule.contact}", width, 0, hang=2)
+        out += _wrap(w("Questions, or a red flag below: {contact}").format(contact=schedule.contact), width, 0, hang=2)
     out.append("")
     n = schedule.day_number(day)
     if n < 0:
-        out += [f"Your surgery is on {iso_date(schedule.plan.surgery_date)}.", ""]
+        out += [w("Your surgery is on {day}.").format(day=w.iso_date(schedule.plan.surgery_date)), ""]
     elif day > schedule.last_day:
         out += [
-            f"The planned course ended on {iso_date(schedule.last_day)} (day {schedule.day_number(schedule.last_day)}).",
-            "Keep to what your surgeon and physio advise from here on.",
+            w("The planned course ended on {day} (day {number}).").format(
+                day=w.iso_date(schedule.last_day), number=schedule.day_number(schedule.last_day)
+            ),
+            w("Keep to what your surgeon and physio advise from here on."),
             "",
         ]
 
     phases = [p for p in schedule.phases if p.start <= days[-1] and p.end > day]
     for phase in phases:
-        when = f"day {schedule.day_number(phase.start)} to {schedule.day_number(phase.end) - 1}"
+        when = w("day {first} to {last}").format(
+            first=schedule.day_number(phase.start), last=schedule.day_number(phase.end) - 1
+        )
         if phase.start > day:
-            when += f"; starts {short_date(phase.start)}"
+            when += "; " + w("starts {day}").format(day=w.short_date(phase.start))
         else:
-            when += f"; {count((phase.end - day).days, 'day')} left"
+            when += "; " + w("{span} left").format(span=w.count((phase.end - day).days, "day"))
         out.append(style.bold(phase.title) + style.dim(f"  ({when})"))
         if phase.weight_bearing:
-            out += _wrap(f"Weight bearing: {phase.weight_bearing}", width, 2)
+            out += _wrap(w("Weight bearing: {text}").format(text=phase.weight_bearing), width, 2)
         if phase.brace:
-            out += _wrap(f"Brace: {phase.brace}", width, 2)
+            out += _wrap(w("Brace: {text}").format(text=phase.brace), width, 2)
         for text in phase.precautions:
             out += [style.warn(line) if i == 0 else line for i, line in enumerate(_wrap(f"! {text}", width, 2))]
         for text in phase.advice:
@@ -84,42 +91,50 @@ def agenda(schedule: Schedule, day: date, week: bool = False, color: bool = Fals
     for current in days:
         if not schedule.first_day <= current <= schedule.last_day:
             continue  # before surgery or after the course: nothing is due
-        heading = f"{iso_date(current)} · day {schedule.day_number(current)}" if week else "Today"
-        out += [style.bold(heading), *_day_items(schedule, current, width, style), ""]
+        heading = (
+            w("{day} · day {number}").format(day=w.iso_date(current), number=schedule.day_number(current))
+            if week
+            else w("Today")
+        )
+        out += [style.bold(heading), *_day_items(schedule, current, width, style, w), ""]
 
-    upcoming = _upcoming(schedule, days[-1])
+    upcoming = _upcoming(schedule, days[-1], w)
     if upcoming:
-        out.append(style.bold("Coming up"))
+        out.append(style.bold(w("Coming up")))
         for coming, text in upcoming:
-            out += _wrap(f"{in_days((coming - day).days):<12} {iso_date(coming)}  {text}", width, 2)
+            out += _wrap(f"{w.in_days((coming - day).days):<12} {w.iso_date(coming)}  {text}", width, 2)
         out.append("")
 
     if schedule.red_flags:
-        out.append(style.warn("Red flags: get help"))
+        out.append(style.warn(w("Red flags: get help")))
         for sign, action in schedule.red_flags:
             out += _wrap(f"! {sign}: {action}", width, 2)
         out.append("")
     if schedule.normal:
-        out.append(style.bold("Normal after surgery: no need to call"))
+        out.append(style.bold(w("Normal after surgery: no need to call")))
         for text in schedule.normal:
             out += _wrap(f"· {text}", width, 2)
         out.append("")
-    out += _wrap(SURGEON_FIRST, width, 0, hang=0)
+    out += _wrap(w(SURGEON_FIRST), width, 0, hang=0)
     return "\n".join(out) + "\n"
 
 
-def _day_items(schedule: Schedule, day: date, width: int, style: _Style) -> list[str]:
+def _day_items(schedule: Schedule, day: date, width: int, style: _Style, w: Words) -> list[str]:
     lines = []
     for milestone in schedule.milestones:
         if milestone.date == day:
             lines += _wrap(f"* {milestone.title}", width, 2)
-            lines += [line for check in milestone.check for line in _wrap(f"check: {check}", width, 6)]
+            lines += [
+                line for check in milestone.check for line in _wrap(w("check: {text}").format(text=check), width, 6)
+            ]
     for visit in schedule.appointments:
         if visit.first <= day <= visit.last:
             window = (
-                "today"
+                w("today")
                 if visit.first == visit.last
-                else f"between {short_date(visit.first)} and {short_date(visit.last)}"
+                else w("between {first} and {last}").format(
+                    first=w.short_date(visit.first), last=w.short_date(visit.last)
+                )
             )
             lines += _wrap(f"* {visit.title} ({window})", width, 2)
     by_time: dict[str, list[Series]] = {}
@@ -129,18 +144,20 @@ def _day_items(schedule: Schedule, day: date, width: int, style: _Style) -> list
     for at in sorted(by_time):
         for i, series in enumerate(by_time[at]):
             dose = f" · {series.dose}" if series.dose else ""
-            minutes = "" if series.medication else style.dim(f" ({series.minutes} min)")
+            minutes = (
+                "" if series.medication else style.dim(" (" + w("{minutes} min").format(minutes=series.minutes) + ")")
+            )
             text = f"{at if i == 0 else '':<5}  {series.title}{dose}" + minutes
             lines += _wrap(text, width + (len(text) - len(_plain(text))), 2, hang=9)
     if not lines:
-        lines.append("  No reminders.")
+        lines.append("  " + w("No reminders."))
     return lines
 
 
-def _upcoming(schedule: Schedule, after: date) -> list[tuple[date, str]]:
+def _upcoming(schedule: Schedule, after: date, w: Words) -> list[tuple[date, str]]:
     found = [(m.date, m.title) for m in schedule.milestones if m.date > after]
     found += [(a.first, a.title) for a in schedule.appointments if a.first > after]
-    found += [(p.start, f"{p.title} begins") for p in schedule.phases if p.start > after]
+    found += [(p.start, w("{title} begins").format(title=p.title)) for p in schedule.phases if p.start > after]
     return sorted(found)[:UPCOMING]
 
 

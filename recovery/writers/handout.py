@@ -15,9 +15,10 @@ from typing import Any
 
 from recovery import pictures
 from recovery.cache import Cache, digest
+from recovery.language import Words, words
 from recovery.records import record
 from recovery.schedule.items import SURGEON_FIRST, Schedule, Series, Span
-from recovery.words import clock, long_date
+from recovery.words import clock
 
 #: The timeline's drawing units. Printed, 720 units span the page's width (about 516 pt on A4 with
 #: its margins), so a 13-unit label prints at 9.3 pt: no label of the picture is smaller.
@@ -97,15 +98,16 @@ def to_handout(
         lstrip_blocks=True,
     )
     day0 = schedule.plan.surgery_date
+    w = words(schedule.plan.language)
 
     def when(first: date, last: date | None = None) -> str:
         if dated:
             if last is None or last == first:
-                return long_date(first)
-            start = first.strftime("%a %d %b") if first.year == last.year else long_date(first)
-            return f"{start} – {long_date(last)}"
-        return _weeks((first - day0).days) + (
-            "" if last is None or last == first else f" – {_weeks((last - day0).days)}"
+                return w.long_date(first)
+            start = w.short_date(first) if first.year == last.year else w.long_date(first)
+            return f"{start} – {w.long_date(last)}"
+        return _weeks((first - day0).days, w) + (
+            "" if last is None or last == first else f" – {_weeks((last - day0).days, w)}"
         )
 
     def span(first: date, last: date, phase: Span) -> str:
@@ -115,7 +117,7 @@ def to_handout(
             return ""
         if not dated:
             return when(first, last)
-        return first.strftime("%d %b") + ("" if last == first else f" – {last.strftime('%d %b')}")
+        return w.day_month(first) + ("" if last == first else f" – {w.day_month(last)}")
 
     sections = [
         PhaseSection(
@@ -136,15 +138,19 @@ def to_handout(
         picture=picture,
         page_qr=markupsafe.Markup(page_qr),
         s=schedule,
-        heading="Your plan" if schedule.plan.discreet else f"{schedule.protocol_title}: your recovery plan",
+        heading=w("Your plan")
+        if schedule.plan.discreet
+        else w("{title}: your recovery plan").format(title=schedule.protocol_title),
+        _=w,
+        w=w,
         dated=dated,
         when=when,
         span=span,
         sections=sections,
-        timeline=_timeline(schedule, dated, today, when),
+        timeline=_timeline(schedule, dated, today, when, w),
         sources=sources or not dated,
         width=WIDTH,
-        surgeon_first=SURGEON_FIRST,
+        surgeon_first=w(SURGEON_FIRST),
         day_number=schedule.day_number,
     )
 
@@ -177,7 +183,7 @@ def _compiled_templates(cache: Cache) -> Any:
 TEMPLATE_KIND = "template"
 
 
-def _timeline(schedule: Schedule, dated: bool, today: date | None, when: Callable[..., str]) -> Timeline:
+def _timeline(schedule: Schedule, dated: bool, today: date | None, when: Callable[..., str], w: Words) -> Timeline:
     day0 = schedule.plan.surgery_date
     total = max((schedule.last_day - day0).days + 1, 7)
     scale = (WIDTH - LABEL - 20) / total
@@ -195,11 +201,18 @@ def _timeline(schedule: Schedule, dated: bool, today: date | None, when: Callabl
     timeline.rows["visits"] = y + ROW
     # Milestones and visits are numbered in the order of their days, as the table lists them.
     on_days: list[tuple[date, date, str, str, str]] = [
-        (m.date, m.date, m.title, "Check first: " + "; ".join(m.check) if m.check else "", "milestone")
+        (
+            m.date,
+            m.date,
+            m.title,
+            w("Check first: {checks}").format(checks="; ".join(m.check)) if m.check else "",
+            "milestone",
+        )
         for m in schedule.milestones
     ]
     on_days += [
-        (a.first, a.last, a.title, "visit window" if a.first != a.last else "", "visit") for a in schedule.appointments
+        (a.first, a.last, a.title, w("visit window") if a.first != a.last else "", "visit")
+        for a in schedule.appointments
     ]
     for number, (first, last, title, detail, kind) in enumerate(sorted(on_days, key=lambda d: (d[0], d[1])), 1):
         row = timeline.rows["milestones" if kind == "milestone" else "visits"]
@@ -211,7 +224,7 @@ def _timeline(schedule: Schedule, dated: bool, today: date | None, when: Callabl
     step = 1 if total <= 70 else 4 * -(-(total // 7 + 1) // (4 * MAX_TICKS))
     for weeks in range(0, total // 7 + 1, step):
         day = day0 + timedelta(weeks * 7)
-        label = day.strftime("%d %b") if dated else f"wk {weeks}"
+        label = w.day_month(day) if dated else w("wk {number}").format(number=weeks)
         timeline.ticks.append(Tick(x(day), label))
     if dated and today is not None and day0 <= today <= schedule.last_day:
         timeline.today = x(today)
@@ -230,8 +243,9 @@ def _spread(marks: list[Mark]) -> None:
         last[mark.y] = mark.x + max(mark.width - GAP, 0)
 
 
-def _weeks(days: int) -> str:
+def _weeks(days: int, w: Words) -> str:
     weeks, rest = divmod(days, 7)
     if days == 0:
-        return "day 0"
-    return f"week {weeks}" + (f" + {rest} d" if rest else "") + f" (day {days})"
+        return w("day 0")
+    shown = w("week {number}").format(number=weeks) + (" + " + w("{number} d").format(number=rest) if rest else "")
+    return shown + " " + w("(day {number})").format(number=days)

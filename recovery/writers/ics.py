@@ -32,10 +32,10 @@ from typing import TYPE_CHECKING, Any
 
 from recovery.digests import sha256
 from recovery.errors import PlanError
+from recovery.language import SOURCE, Words, words
 from recovery.schedule.items import CARE_TEAM_FIRST, SURGEON_FIRST, Schedule, Series, Session, Span
 from recovery.schedule.zones import TZDATA_VERSION
 from recovery.words import SLOTS as SLOT_NAMES
-from recovery.words import WEEKDAY_NAMES, listing, long_date
 from recovery.writers.previous import (
     CONTENT_PROPERTY,
     OPTIONS_PROPERTY,
@@ -97,8 +97,11 @@ def uid(schedule: Schedule, item_id: str, slot: str = "", part: int = 1) -> str:
 def calendar_name(schedule: Schedule, revision: int = 1) -> str:
     """The calendar's name with the plan revision, so a patient can tell which version the phone holds."""
     plan = schedule.plan
-    name = plan.calendar_name or ("Plan" if plan.discreet else f"Recovery: {schedule.protocol_title}")
-    return f"{name} (revision {revision})"
+    w = words(plan.language)
+    name = plan.calendar_name or (
+        w("Plan") if plan.discreet else w("Recovery: {title}").format(title=schedule.protocol_title)
+    )
+    return w("{name} (revision {revision})").format(name=name, revision=revision)
 
 
 def to_ics(
@@ -120,9 +123,15 @@ def to_ics(
         )
     revision = previous.revision + 1 if previous is not None else 1
     plan = schedule.plan
-    about = "Your plan" if plan.discreet else f"{schedule.protocol_title}, version {schedule.protocol_version}"
+    w = words(plan.language)
+    about = (
+        w("Your plan")
+        if plan.discreet
+        else w("{title}, version {version}").format(title=schedule.protocol_title, version=schedule.protocol_version)
+    )
     name = calendar_name(schedule, revision)
-    description = text(f"{about}, revision {revision}. {CARE_TEAM_FIRST if plan.discreet else SURGEON_FIRST}")
+    first = w(CARE_TEAM_FIRST if plan.discreet else SURGEON_FIRST)
+    description = text(w("{about}, revision {revision}. {first}").format(about=about, revision=revision, first=first))
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN", "METHOD:PUBLISH"]
     # TEXT values, all four escaped (icalendar leaves X-WR-* and NAME raw unless told).
     lines += [f"DESCRIPTION:{description}", f"X-WR-CALDESC:{description}"]
@@ -271,36 +280,47 @@ class _Writer:
         self.tzid = f";TZID={schedule.plan.timezone}"
         trigger = -timedelta(minutes=self.plan.alarm_minutes)
         self.trigger = duration(trigger)
+        self.w = words(self.plan.language)
+        # The language of the texts, on each text property (RFC 5545, 3.2.10); English, the
+        # program's own, is left unmarked.
+        self.language = "" if self.plan.language == SOURCE else f";LANGUAGE={self.plan.language}"
+        self.red_flags = self.w("RED FLAGS: when to get help")
 
     def events(self) -> Iterator[_Event]:
         yield self.welcome()
         for number, phase in enumerate(self.schedule.phases, 1):
             yield self.phase(number, phase)
         for milestone in self.schedule.milestones:
-            title = "Check-in" if self.plan.discreet else milestone.title
+            w = self.w
+            title = w("Check-in") if self.plan.discreet else milestone.title
             lines = [milestone.description] if milestone.description else []
             if milestone.check:
-                lines += ["Before this step, check:", *[f"- {c}" for c in milestone.check]]
+                lines += [w("Before this step, check:"), *[f"- {c}" for c in milestone.check]]
             if milestone.actual:
-                lines.append("This is the day it actually happened.")
+                lines.append(w("This is the day it actually happened."))
             if self.schedule.red_flags and not any(p.holds(milestone.date) for p in self.schedule.phases):
                 # no phase's event holds the warning signs this day (return to sport ends them all)
-                lines += ["", "RED FLAGS: when to get help", *[f"- {s}: {a}" for s, a in self.schedule.red_flags]]
+                lines += ["", self.red_flags, *[f"- {s}: {a}" for s, a in self.schedule.red_flags]]
             yield self.all_day(milestone.id, title, milestone.date, milestone.date + timedelta(1), lines)
         for visit in self.schedule.appointments:
+            w = self.w
             if self.plan.discreet:
-                title = "Appointment"
+                title = w("Appointment")
             elif visit.first == visit.last:
                 title = visit.title
             else:
-                title = f"{visit.title} · visit window"
+                title = w("{title} · visit window").format(title=visit.title)
             when = (
-                f"on {long_date(visit.first)}"
+                w("on {day}").format(day=w.long_date(visit.first))
                 if visit.first == visit.last
-                else f"between {long_date(visit.first)} and {long_date(visit.last)}"
+                else w("between {first} and {last}").format(
+                    first=w.long_date(visit.first), last=w.long_date(visit.last)
+                )
             )
             lines = [visit.description] if visit.description else []
-            lines.append(f"This visit should take place {when}. If it is not booked yet, call your clinic.")
+            lines.append(
+                w("This visit should take place {when}. If it is not booked yet, call your clinic.").format(when=when)
+            )
             yield self.all_day(visit.id, title, visit.first, visit.last + timedelta(1), lines)
             # No reminder to book on the surgery day itself (book_by is then "before you go home").
             booking_day = visit.book_by
@@ -309,24 +329,30 @@ class _Writer:
                 and self.schedule.first_day <= booking_day < visit.first
                 and booking_day > self.plan.surgery_date
             ):
-                booking = "Book an appointment" if self.plan.discreet else f"Book: {visit.title}"
+                booking = (
+                    w("Book an appointment") if self.plan.discreet else w("Book: {title}").format(title=visit.title)
+                )
                 call = (
-                    f"call your clinic now ({self.schedule.contact})"
+                    w("call your clinic now ({contact})").format(contact=self.schedule.contact)
                     if self.schedule.contact
-                    else "call your clinic now"
+                    else w("call your clinic now")
                 )
                 event = self.all_day(
                     f"book-{visit.id}",
                     booking,
                     booking_day,
                     booking_day + timedelta(1),
-                    [f"If this visit is not booked yet, {call}: it should take place {when}."],
+                    [
+                        w("If this visit is not booked yet, {call}: it should take place {when}.").format(
+                            call=call, when=when
+                        )
+                    ],
                 )
                 # An alarm at 09:00 that day (all-day events count from the day's start), on a clinic
                 # day; half an hour later while a session's alarm rings then (one alarm a minute).
                 event.alarm = [
                     "ACTION:DISPLAY",
-                    f"DESCRIPTION:{text(booking)}",
+                    f"DESCRIPTION{self.language}:{text(booking)}",
                     f"TRIGGER:{self.booking_alarm(booking_day)}",
                 ]
                 yield event
@@ -346,12 +372,12 @@ class _Writer:
 
     def base(self, item_id: str, title: str, slot: str = "", part: int = 1) -> _Event:
         event = _Event(uid(self.schedule, item_id, slot, part), {})
-        event.add("SUMMARY", text(title))
+        event.add("SUMMARY", text(title), self.language)
         return event
 
     def finish(self, event: _Event, description: str) -> _Event:
         event.add("CLASS", "PRIVATE")
-        event.add("DESCRIPTION", text(description))
+        event.add("DESCRIPTION", text(description), self.language)
         event.add("TRANSP", "TRANSPARENT")
         event.add("X-MICROSOFT-CDO-BUSYSTATUS", "FREE")
         return event
@@ -360,58 +386,76 @@ class _Writer:
         event = self.base(item_id, title)
         event.add("DTSTART", f"{start:%Y%m%d}", ";VALUE=DATE")
         event.add("DTEND", f"{end:%Y%m%d}", ";VALUE=DATE")  # exclusive: the first day after the event
-        return self.finish(event, "\n".join([*lines, "", SURGEON_FIRST]).strip())
+        return self.finish(event, "\n".join([*lines, "", self.w(SURGEON_FIRST)]).strip())
 
     def welcome(self) -> _Event:
-        schedule = self.schedule
-        made = f"Plan revision {self.revision}, made on {long_date(self.stamp.date())}"
+        schedule, w = self.schedule, self.w
+        made = w("Plan revision {revision}, made on {day}").format(
+            revision=self.revision, day=w.long_date(self.stamp.date())
+        )
         if self.revision > 1:
-            made += f"; it replaces revision {self.revision - 1}"
-        lines = [f"Questions, or a warning sign below: {schedule.contact}", ""] if schedule.contact else []
+            made += w("; it replaces revision {revision}").format(revision=self.revision - 1)
+        lines = (
+            [w("Questions, or a warning sign below: {contact}").format(contact=schedule.contact), ""]
+            if schedule.contact
+            else []
+        )
         lines += [
-            f"This calendar lays out {schedule.protocol_title} (protocol version {schedule.protocol_version}) "
-            f"from your surgery on {long_date(self.plan.surgery_date)}.",
+            w("This calendar lays out {title} (protocol version {version}) from your surgery on {day}.").format(
+                title=schedule.protocol_title,
+                version=schedule.protocol_version,
+                day=w.long_date(self.plan.surgery_date),
+            ),
             f"{made}.",
             "",
-            "- All-day events show each phase, milestone and visit window. Timed events are your exercise and ice reminders.",
-            "- Milestones are the days a step is expected. Rehabilitation moves on when you meet the criteria, "
-            "not by date alone: when a step happens on another day, ask for a new calendar and import it in place of this one.",
-            "- Keep this calendar separate from your own, so that it can be replaced or removed at once.",
+            "- "
+            + w(
+                "All-day events show each phase, milestone and visit window. Timed events are your exercise and ice reminders."
+            ),
+            "- "
+            + w(
+                "Milestones are the days a step is expected. Rehabilitation moves on when you meet the criteria, "
+                "not by date alone: when a step happens on another day, ask for a new calendar and import it in place of this one."
+            ),
+            "- " + w("Keep this calendar separate from your own, so that it can be replaced or removed at once."),
         ]
         if schedule.red_flags:
-            lines += ["", "RED FLAGS: when to get help"]
+            lines += ["", self.red_flags]
             lines += [f"- {sign}: {action}" for sign, action in schedule.red_flags]
         if schedule.normal:
-            lines += ["", "NORMAL after surgery: no need to call"]
+            lines += ["", w("NORMAL after surgery: no need to call")]
             lines += [f"- {text}" for text in schedule.normal]
         if schedule.words:
-            lines += ["", "WORDS this plan uses"]
+            lines += ["", w("WORDS this plan uses")]
             lines += [f"- {term}: {meaning}" for term, meaning in schedule.words]
         title = (
-            "Read first" if self.plan.discreet else "Read first: how to use this calendar, and when to call for help"
+            w("Read first")
+            if self.plan.discreet
+            else w("Read first: how to use this calendar, and when to call for help")
         )
         return self.all_day("welcome", title, schedule.first_day, schedule.first_day + timedelta(1), lines)
 
     def phase(self, number: int, phase: Span) -> _Event:
-        title = f"Stage {number}" if self.plan.discreet else phase.title
+        w = self.w
+        title = w("Stage {number}").format(number=number) if self.plan.discreet else phase.title
         lines = [phase.description] if phase.description else []
         if phase.weight_bearing:
-            lines.append(f"Weight bearing: {phase.weight_bearing}")
+            lines.append(w("Weight bearing: {text}").format(text=phase.weight_bearing))
         if phase.brace:
-            lines.append(f"Brace: {phase.brace}")
+            lines.append(w("Brace: {text}").format(text=phase.brace))
         if phase.precautions:
-            lines += ["Precautions:", *[f"- {p}" for p in phase.precautions]]
+            lines += [w("Precautions:"), *[f"- {p}" for p in phase.precautions]]
         if phase.goals:
-            lines += ["Goals:", *[f"- {g}" for g in phase.goals]]
+            lines += [w("Goals:"), *[f"- {g}" for g in phase.goals]]
         if phase.advice:
-            lines += ["Day to day:", *[f"- {a}" for a in phase.advice]]
-        days = (
-            f"Days {self.schedule.day_number(phase.start)} to {self.schedule.day_number(phase.end) - 1} after surgery."
+            lines += [w("Day to day:"), *[f"- {a}" for a in phase.advice]]
+        days = w("Days {first} to {last} after surgery.").format(
+            first=self.schedule.day_number(phase.start), last=self.schedule.day_number(phase.end) - 1
         )
         # The warning signs on every day, not only in Read first on day 0.
         flags = [
             "",
-            "RED FLAGS: when to get help",
+            self.red_flags,
             *[f"- {sign}: {action}" for sign, action in self.schedule.red_flags],
         ]
         return self.all_day(
@@ -423,30 +467,39 @@ class _Writer:
 
         Each event's UID holds the session's key and a part number; `parts` counts the parts each
         key has used so far, so that a session that returns later in the course gets new UIDs."""
-        lines = ["What to take:" if session.medication else "What to do:"]
+        w = self.w
+        lines = [w("What to take:") if session.medication else w("What to do:")]
         for series in session.routines:
             dose = f" · {series.dose}" if series.dose else ""
-            lines.append(f"- {series.title}{dose}" + ("" if series.medication else f" ({series.minutes} min)"))
+            minutes = "" if series.medication else " (" + w("{minutes} min").format(minutes=series.minutes) + ")"
+            lines.append(f"- {series.title}{dose}{minutes}")
             if series.description:
                 lines.append(f"  {series.description}")
+        until = w.long_date(session.last)
         if session.medication:
-            lines.append(f"{_days(session).capitalize()} until {long_date(session.last)}.")
+            said = w("{days} until {day}.").format(days=_days(session, w), day=until)
+            lines.append(said[:1].upper() + said[1:])
         else:
-            lines.append(f"About {session.minutes} minutes in all, {_days(session)} until {long_date(session.last)}.")
+            lines.append(
+                w("About {minutes} minutes in all, {days} until {day}.").format(
+                    minutes=session.minutes, days=_days(session, w), day=until
+                )
+            )
         phase = self.schedule.phase(session.routines[0].phase)
         if phase is not None and phase.precautions and not session.medication:
-            lines += ["", f"During {phase.title}:", *[f"- {p}" for p in phase.precautions]]
-        description = "\n".join([*lines, "", SURGEON_FIRST])
+            lines += ["", w("During {phase}:").format(phase=phase.title), *[f"- {p}" for p in phase.precautions]]
+        description = "\n".join([*lines, "", w(SURGEON_FIRST)])
         key = f"{session.slot}|{'+'.join(sorted(s.id for s in session.routines))}|{''.join(session.weekdays)}"
         for part, (first, count) in enumerate(_runs(session), parts.get(key, 0) + 1):
             parts[key] = part
             yield self.run(session, key, part, first, count, description)
 
     def run(self, session: Session, key: str, part: int, first: date, count: int, description: str) -> _Event:
-        title = session_title(session)
-        shown = f"Reminder · {session.slot}" if self.plan.discreet else title
+        w = self.w
+        title = session_title(session, w)
+        shown = w("Reminder · {slot}").format(slot=_slot(session.slot, w)) if self.plan.discreet else title
         if session.medication and self.plan.discreet:
-            shown = "Medicine"
+            shown = w("Medicine")
         event = self.base("session", shown, key, part)
         start = datetime.combine(first, session.time)  # local wall-clock time in the plan's zone (TZID)
         event.add("DTSTART", f"{start:%Y%m%dT%H%M%S}", self.tzid)
@@ -460,8 +513,10 @@ class _Writer:
         if session.rings:  # else a medicine at the same minute rings for it, and names it
             said = shown if self.plan.discreet else title
             if session.rings_for and not self.plan.discreet:
-                said += "".join(f", then {session_title(other)}" for other in session.rings_for)
-            event.alarm = ["ACTION:DISPLAY", f"DESCRIPTION:{text(said)}", f"TRIGGER:{self.trigger}"]
+                said += "".join(
+                    w(", then {title}").format(title=session_title(other, w)) for other in session.rings_for
+                )
+            event.alarm = ["ACTION:DISPLAY", f"DESCRIPTION{self.language}:{text(said)}", f"TRIGGER:{self.trigger}"]
         return event
 
 
@@ -485,23 +540,44 @@ def _runs(series: Series | Session) -> Iterator[tuple[date, int]]:
             day += timedelta(1)
 
 
-def session_title(session: Session) -> str:
+def session_title(session: Session, w: Words | None = None) -> str:
     """ "Morning exercises · about 35 minutes"; a session of one routine is called by that routine."""
+    w = w or words()
     if len(session.routines) == 1:
-        return routine_title(session.routines[0])
-    when = session.slot.capitalize() if session.slot in SLOT_NAMES else f"At {session.slot},"
-    return f"{when} exercises · about {session.minutes} minutes"
+        return routine_title(session.routines[0], w)
+    if session.slot in SLOT_NAMES:
+        return {
+            "morning": w("Morning exercises · about {minutes} minutes"),
+            "midday": w("Midday exercises · about {minutes} minutes"),
+            "evening": w("Evening exercises · about {minutes} minutes"),
+        }[session.slot].format(minutes=session.minutes)
+    return w("At {time}, exercises · about {minutes} minutes").format(time=session.slot, minutes=session.minutes)
 
 
-def routine_title(series: Series) -> str:
-    """What to do, in the title itself, since some calendars drop the alarm: "Quad sets · 3×10, hold 5 s";
-    a medicine exactly as the surgeon wrote it."""
+def routine_title(series: Series, w: Words | None = None) -> str:
+    """What to do, in the title itself, since some calendars drop the alarm: "Quad sets · 3 sets
+    of 10"; a medicine exactly as the surgeon wrote it."""
     if series.medication:
         return series.title
-    return f"{series.title} · {series.dose}" if series.dose else f"{series.title} · {series.minutes} min"
+    w = w or words()
+    return f"{series.title} · {series.dose or w('{minutes} min').format(minutes=series.minutes)}"
 
 
-def _days(series: Series | Session) -> str:
+def _slot(slot: str, w: Words) -> str:
+    """A named time of day in the plan's language ("morning", "mañana"), or the clock time."""
+    return {"morning": w("morning"), "midday": w("midday"), "evening": w("evening")}.get(slot, slot)
+
+
+def _days(series: Series | Session, w: Words) -> str:
     if not series.weekdays:
-        return "every day"
-    return "every " + listing(WEEKDAY_NAMES[d] for d in series.weekdays)
+        return w("every day")
+    names = {
+        "mon": w("Monday"),
+        "tue": w("Tuesday"),
+        "wed": w("Wednesday"),
+        "thu": w("Thursday"),
+        "fri": w("Friday"),
+        "sat": w("Saturday"),
+        "sun": w("Sunday"),
+    }
+    return w("every {days}").format(days=w.listing([names[d] for d in series.weekdays]))

@@ -11,6 +11,7 @@ import json
 from datetime import date, timedelta
 from typing import Any
 
+from recovery.language import words
 from recovery.schedule.items import SURGEON_FIRST, Schedule
 from recovery.words import clock
 
@@ -24,7 +25,7 @@ def to_data(schedule: Schedule) -> dict[str, Any]:
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "notice": SURGEON_FIRST,
+        "notice": words(schedule.plan.language)(SURGEON_FIRST),
         "protocol": {
             "id": schedule.protocol_id,
             "title": schedule.protocol_title,
