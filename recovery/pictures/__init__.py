@@ -44,6 +44,12 @@ class Picture:
     author: str
     source: str
     poses: tuple[dict[str, Any], ...]
+    #: The alt text in other languages, by language code ("es").
+    alts: dict[str, str]
+
+    def alt_in(self, language: str) -> str:
+        """The alt text in `language`, or in English where the picture has none in it."""
+        return self.alts.get(language, self.alt)
 
 
 @cache
@@ -59,6 +65,7 @@ def catalogue() -> dict[str, Picture]:
             author=entry.get("author", author),
             source=entry.get("source", ""),
             poses=tuple(entry["poses"]),
+            alts={key.removeprefix("alt_"): text for key, text in entry.items() if key.startswith("alt_")},
         )
         for name, entry in data.items()
     }
@@ -267,7 +274,7 @@ LOOKS = {
 }
 
 
-def draw(name: str, side: str | None = None, box: tuple[float, float] | None = None) -> str:
+def draw(name: str, side: str | None = None, box: tuple[float, float] | None = None, language: str = "en") -> str:
     """Picture `name` as an SVG element: the figure faces right, or left for `side="left"`.
     With `box` (a width and height in CSS pixels), it has the width and height of the largest
     picture of its shape that fits the box: a row of pictures keeps one height.
@@ -307,7 +314,7 @@ def draw(name: str, side: str | None = None, box: tuple[float, float] | None = N
             y = height / 2
             parts.append(_arrow((x + width + 6, -y), (x + width + PANEL_GAP - 8, -y), "then"))
     total = len(picture.poses) * width + (len(picture.poses) - 1) * PANEL_GAP
-    alt = _escaped(picture.alt)
+    alt = _escaped(picture.alt_in(language))
     scale = min(box[0] / total, box[1] / height) if box else 0
     size = f'width="{total * scale:.0f}" height="{height * scale:.0f}" ' if box else ""
     return (

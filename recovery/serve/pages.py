@@ -126,7 +126,7 @@ def patient_page(request: Request) -> Response:
         "patient.html.j2",
         patient=True,
         links=links,
-        qr=_qr(links["patient_url"]),
+        qr=_qr(links["patient_url"], schedule.plan.language),
         today=agenda(schedule, today, width=PHONE_COLUMNS),
         sessions=_todays_exercises(schedule, today),
         _=words(schedule.plan.language),
@@ -161,7 +161,8 @@ def _todays_exercises(schedule: Any, today: date) -> list[dict[str, Any]]:
             {
                 "series": series,
                 "pictures": [
-                    Markup(pictures.draw(name, schedule.plan.side, box=PHONE_PICTURE)) for name in series.pictures
+                    Markup(pictures.draw(name, schedule.plan.side, box=PHONE_PICTURE, language=schedule.plan.language))
+                    for name in series.pictures
                 ],
             }
             for series in session.routines
@@ -245,13 +246,15 @@ def _today(options: dict[str, Any]) -> date:
 
 
 @lru_cache(maxsize=1_000)
-def _qr(url: str) -> str:
+def _qr(url: str, language: str = "en") -> str:
     """The link as a QR code, an SVG element to put in the page (no script, no external file).
     Made once per link in each process: it costs about 7 ms (segno tries all eight masks), more
     than the rest of the page; kept in memory only, like the pages themselves."""
     import segno
 
-    svg: str = segno.make(url, error="m").svg_inline(scale=6, border=2, title="QR code of this page's link")
+    w = words(language)
+    title = w("QR code of this page's link")
+    svg: str = segno.make(url, error="m").svg_inline(scale=6, border=2, title=title)
     return svg
 
 

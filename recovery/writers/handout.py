@@ -131,7 +131,7 @@ def to_handout(
     box = LARGE_PICTURE_BOX if schedule.plan.large_print else PICTURE_BOX
 
     def picture(name: str) -> Any:
-        return markupsafe.Markup(pictures.draw(name, side, box=box))
+        return markupsafe.Markup(pictures.draw(name, side, box=box, language=schedule.plan.language))
 
     template = environment.get_template("handout.html.j2")
     return template.render(
