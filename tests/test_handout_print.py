@@ -57,16 +57,19 @@ def fullness(pdf: Path, folder: Path) -> list[float]:
 @needs_chromium
 @pytest.mark.parametrize("protocol", ["proximal-hamstring-repair", "achilles-tendon-repair"])
 @pytest.mark.parametrize("paper", ["Letter", "A4"])
-def test_the_printed_handout_is_at_most_four_full_pages(tmp_path, protocol: str, paper: str) -> None:
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_the_printed_handout_is_at_most_four_full_pages(tmp_path, protocol: str, paper: str, language: str) -> None:
+    """Four pages in English; Spanish says the same in about a fifth more words: at most five."""
     html = tmp_path / "plan.html"
-    result = run("handout", "--surgery-date", "2027-03-01", "--protocol", protocol, "--side", "left", "-o", str(html))
+    result = run("handout", "--surgery-date", "2027-03-01", "--protocol", protocol, "--side", "left",
+                 "--language", language, "-o", str(html))  # fmt: skip
     assert result.exit_code == 0, result.stderr
     pdf = printed(html, paper, tmp_path)
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))  # type: ignore[union-attr]
     width, height = map(float, re.search(r"Page size:\s+([\d.]+) x ([\d.]+)", info).groups())  # type: ignore[union-attr]
     assert (round(width), round(height)) == tuple(map(round, PAPER[paper]))
-    assert pages <= 4, f"{pages} pages on {paper}"
+    assert pages <= (4 if language == "en" else 5), f"{pages} pages on {paper}"
     reach = fullness(pdf, tmp_path)
     assert len(reach) == pages
     assert all(filled >= 0.5 for filled in reach[:-1]), reach

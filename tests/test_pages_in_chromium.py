@@ -78,8 +78,9 @@ def test_every_picture_drawn_in_chromium_on_both_sides(browser: object, tmp_path
     assert dark > 20_000  # ink: the figures are drawn, not blank boxes
 
 
+@pytest.mark.parametrize("language", ["en", "es"])
 def test_the_patient_page_at_phone_width_with_today_s_pictures_and_no_serious_accessibility_finding(
-    server: str, browser: object, tmp_path: Path
+    server: str, browser: object, tmp_path: Path, language: str
 ) -> None:
     from selenium.webdriver.common.by import By
 
@@ -90,7 +91,13 @@ def test_the_patient_page_at_phone_width_with_today_s_pictures_and_no_serious_ac
     surgery = date.today() - timedelta(days=50)  # phase 2: bridges, heel slides, ball curls, the bike
     made = httpx.post(
         f"{server}/api/plans",
-        json={"surgery_date": surgery.isoformat(), "timezone": "UTC", "side": "right", "plan_id": "P-1"},
+        json={
+            "surgery_date": surgery.isoformat(),
+            "timezone": "UTC",
+            "side": "right",
+            "plan_id": "P-1",
+            "language": language,
+        },
         headers={"Authorization": f"Bearer {key}"},
     ).json()
     driver = browser
@@ -105,7 +112,8 @@ def test_the_patient_page_at_phone_width_with_today_s_pictures_and_no_serious_ac
         assert svg.get_attribute("aria-label")
     assert driver.execute_script("return document.documentElement.scrollWidth") <= 390  # type: ignore[attr-defined]
     driver.execute_script("document.getElementById('exercises').scrollIntoView()")  # type: ignore[attr-defined]
-    shot(driver, "phone-todays-exercises", prefix="patient")
+    assert driver.execute_script("return document.documentElement.lang") == language  # type: ignore[attr-defined]
+    shot(driver, f"phone-todays-exercises-{language}", prefix="patient")
     assert axe_findings(driver) == []
 
     # The page follows the phone's text size: with a larger default font, the text grows.
@@ -113,15 +121,27 @@ def test_the_patient_page_at_phone_width_with_today_s_pictures_and_no_serious_ac
     driver.execute_script("document.documentElement.style.fontSize = '150%'")  # type: ignore[attr-defined]
     after = driver.execute_script("return parseFloat(getComputedStyle(document.body).fontSize)")  # type: ignore[attr-defined]
     assert after == pytest.approx(before * 1.5, rel=0.02)
-    assert driver.execute_script("return document.documentElement.scrollWidth") <= 390  # type: ignore[attr-defined]
-    shot(driver, "phone-text-150-percent", prefix="patient")
+    assert driver.execute_script("return document.documentElement.scrollWidth") <= 390, _widest(driver)  # type: ignore[attr-defined]
+    shot(driver, f"phone-text-150-percent-{language}", prefix="patient")
 
 
+@pytest.mark.parametrize("language", ["en", "es"])
 def test_the_large_print_handout_prints_every_text_at_18_pt_or_more_in_strong_contrast(
-    browser: object, tmp_path: Path
+    browser: object, tmp_path: Path, language: str
 ) -> None:
     page = tmp_path / "large.html"
-    result = run("handout", "--surgery-date", "2027-03-01", "--side", "left", "--large-print", "-o", str(page))
+    result = run(
+        "handout",
+        "--surgery-date",
+        "2027-03-01",
+        "--side",
+        "left",
+        "--large-print",
+        "--language",
+        language,
+        "-o",
+        str(page),
+    )
     assert result.exit_code == 0, result.output
     driver = browser
     driver.get(page.as_uri())  # type: ignore[attr-defined]
@@ -155,11 +175,22 @@ def test_the_large_print_handout_prints_every_text_at_18_pt_or_more_in_strong_co
     )  # fmt: skip
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     subprocess.run(
-        ["pdftoppm", "-r", "50", "-png", "-f", "1", "-l", "3", str(pdf), str(ARTIFACTS / "handout-large-print")],
+        [
+            "pdftoppm",
+            "-r",
+            "50",
+            "-png",
+            "-f",
+            "1",
+            "-l",
+            "3",
+            str(pdf),
+            str(ARTIFACTS / f"handout-large-print-{language}"),
+        ],
         check=True,
         timeout=120,
     )
-    assert len(list(ARTIFACTS.glob("handout-large-print-*.png"))) >= 3
+    assert len(list(ARTIFACTS.glob(f"handout-large-print-{language}-*.png"))) >= 3
 
 
 def contrast_on_white(color: str) -> float:
@@ -172,3 +203,13 @@ def contrast_on_white(color: str) -> float:
 
     luminance = 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
     return 1.05 / (luminance + 0.05)
+
+
+def _widest(driver: object) -> list[object]:
+    """What sticks out of a 390 px window: the elements with text beyond its right edge."""
+    return driver.execute_script(  # type: ignore[attr-defined]
+        "return [...document.querySelectorAll('main *')].filter(e => [...e.childNodes].some(n => {"
+        "  if (n.nodeType !== 3) return false; const r = document.createRange(); r.selectNodeContents(n);"
+        "  return r.getBoundingClientRect().right > 392; }))"
+        ".slice(0, 5).map(e => [e.tagName, e.className, e.scrollWidth, e.clientWidth, e.textContent.slice(0, 60)])"
+    )
