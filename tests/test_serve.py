@@ -1321,3 +1321,23 @@ def test_a_password_hashed_with_other_parameters_is_hashed_again_at_login(client
     assert f"m={ARGON2_MEMORY_KIB},t=2,p=1" in hashed
     assert store.check_login("old@clinic.example", PASSWORD, "127.0.0.1")
     assert not store.check_login("old@clinic.example", PASSWORD + "x", "127.0.0.1")
+
+
+def test_the_clinic_s_form_offers_the_patient_s_language_and_large_print(client: TestClient, store: Store) -> None:
+    csrf = log_in(client, store)
+    form_page = client.get("/plans/new").text
+    assert 'name="language"' in form_page
+    assert 'name="large_print"' in form_page
+    form = {
+        "csrf": csrf, "protocol": "achilles-tendon-repair", "plan_id": "E-1", "surgery_date": "2027-03-01",
+        "timezone": "America/Chicago", "side": "left", "language": "es", "large_print": "on",
+    }  # fmt: skip
+    response = client.post("/plans", data=form, follow_redirects=False)
+    assert response.status_code == 201, response.text
+    patient_url = re.search(r'href="(http://clinic.test/p/[^"]+)"', response.text).group(1)  # type: ignore[union-attr]
+    page = client.get(patient_url).text
+    assert '<html lang="es">' in page
+    assert 'class="patient large"' in page
+    handout = client.get(patient_url + "/handout").text
+    assert '<html lang="es" class="large">' in handout
+    assert "Reparación del tendón de Aquiles" in handout

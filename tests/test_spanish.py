@@ -290,3 +290,20 @@ def test_a_broken_translation_file_is_a_clear_error(tmp_path: Path) -> None:
     po.write_bytes(b"x" * 1_000_001)
     result = CliRunner().invoke(main, ["validate", str(toml)])
     assert "a translation may have at most 1,000,000" in result.stderr
+
+
+def test_a_batch_row_may_ask_for_spanish(tmp_path: Path) -> None:
+    (tmp_path / "plans.csv").write_text(
+        "surgery-date,language,timezone\n2027-03-01,es,America/Chicago\n2027-03-01,en,America/Chicago\n"
+    )
+    result = CliRunner().invoke(main, ["batch", str(tmp_path / "plans.csv"), "--out-dir", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    spanish = (tmp_path / "out" / "proximal-hamstring-repair-2027-03-01-line2.ics").read_text(encoding="utf-8")
+    english = (tmp_path / "out" / "proximal-hamstring-repair-2027-03-01-line3.ics").read_text(encoding="utf-8")
+    assert "SUMMARY;LANGUAGE=es:Fase 1 · Protección" in spanish
+    assert "SUMMARY:Phase 1 · Protection" in english
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("surgery-date,language\n2027-03-01,fr\n")
+    failed = CliRunner().invoke(main, ["batch", str(wrong), "--out-dir", str(tmp_path / "out2")])
+    assert failed.exit_code == 1
+    assert 'wrong.csv:2: language: "fr" is not "en" or "es"' in failed.output

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from recovery.errors import ConflictError, GoneError, NotFoundError, RecoveryError, TooManyAttemptsError
-from recovery.language import words
+from recovery.language import LANGUAGES, words
 from recovery.schedule.plan import BY_ATTRIBUTE, DEFAULT_PROTOCOL, FIELDS, MAX_TEXT
 from recovery.serve.store import MAX_PLAN_ID, SERVER_NEEDS, digest, protocol_named, unpacked
 from recovery.serve.web import _errors, _from_elsewhere, _links, _login_required, _page, _store, _user, clinician_form
@@ -331,6 +331,7 @@ def _new_plan_form(request: Request, protocol: str, values: dict[str, str], erro
     # A choice's options: the field's own names, or (a variant) the protocol's; "" is no choice.
     options = {
         "side": [("", "not said"), *((side, side) for side in BY_ATTRIBUTE["side"].names)],
+        "language": list(LANGUAGES.items()),
         "variant": [("", "the protocol's defaults")]
         + [(name, f"{name}: {variant['description']}") for name, variant in listed["variants"].items()],
     }
