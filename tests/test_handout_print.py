@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run
+from conftest import ARTIFACTS, run
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 TOOLS = CHROMIUM is not None and shutil.which("pdfinfo") is not None and shutil.which("pdftoppm") is not None
@@ -72,6 +72,10 @@ def test_the_printed_handout_is_at_most_four_full_pages(tmp_path, protocol: str,
     assert pages <= (4 if language == "en" else 5), f"{pages} pages on {paper}"
     reach = fullness(pdf, tmp_path)
     assert len(reach) == pages
+    if paper == "Letter":  # the pages kept to look at, pictures and wallet card included
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        prefix = ARTIFACTS / f"handout-{protocol}-{language}"
+        subprocess.run(["pdftoppm", "-r", "60", "-png", str(pdf), str(prefix)], check=True, timeout=120)
     assert all(filled >= 0.5 for filled in reach[:-1]), reach
 
 
