@@ -282,6 +282,10 @@ def test_the_patient_page_shows_today_s_exercises_with_their_pictures(tmp_path: 
     assert page.count('class="exercise-picture"') >= 4
     assert f'aria-label="{pictures.catalogue()["heel-slide"].alt}"' in page
     assert "<style" not in page.split("<body", 1)[1]  # the page's policy forbids inline style
+    # the feed's exercise sessions point to the page for their pictures, without its secret link
+    feed = client.get(str(made["feed_url"]).removeprefix(base)).text.replace("\r\n ", "")
+    assert "Pictures of these exercises: on your plan's page" in feed
+    assert token_of_link(str(made["patient_url"])) not in feed
     handout = client.get(str(made["patient_url"]).removeprefix(base) + "/handout")
     assert handout.status_code == 200
     assert 'class="card-qr"' in handout.text  # the wallet card leads back to the page
@@ -300,3 +304,7 @@ def test_a_batch_writes_handouts_and_a_row_may_ask_for_large_print(tmp_path: Pat
     assert normal.count('class="exercise-picture"') == large.count('class="exercise-picture"') > 5
     assert "left side" in normal
     assert "right side" in large
+
+
+def token_of_link(url: str) -> str:
+    return url.rsplit("/", 1)[1]

@@ -163,7 +163,8 @@ def test_recording_a_milestone_makes_a_revision_that_moves_the_plan(client: Test
     assert response.json()["revision"] == 2
     after = client.get(f"/feed/{token_of(made)}.ics").content
     expected = to_ics(
-        build(load("proximal-hamstring-repair"), Plan.from_json({**PLAN, "actual": {"brace-off": "2027-04-26"}}))
+        build(load("proximal-hamstring-repair"), Plan.from_json({**PLAN, "actual": {"brace-off": "2027-04-26"}})),
+        page=True,
     )
     assert events(after) == events(expected)
     assert events(before) != events(after)
@@ -543,7 +544,7 @@ def test_a_feed_polled_through_20_changes_holds_exactly_the_current_plan(
         phone.import_file(file)
         options = client.get(f"/api/plans/{made['id']}", headers=key).json()["options"]
         fresh = tmp_path / "fresh.ics"
-        fresh.write_bytes(to_ics(build(protocol, Plan.from_json(options))))
+        fresh.write_bytes(to_ics(build(protocol, Plan.from_json(options)), page=True))
         assert phone.shown() == UidCalendar().import_file(fresh).shown()
         # Every reader reads this revision alike.
         expanded = occurrences(polled.content)

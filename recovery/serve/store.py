@@ -921,7 +921,7 @@ def _keep_snapshot(session: Session, hashed: str, name: str, protocol: Protocol)
 def _calendar(protocol: Protocol, plan: Plan, previous: bytes | None) -> bytes:
     schedule = build(protocol, plan)
     before = read_written(previous) if previous else None  # its own calendar: no icalendar needed
-    calendar = to_ics(schedule, stamp=now(), previous=before, options=False)  # the choices stay here
+    calendar = to_ics(schedule, stamp=now(), previous=before, options=False, page=True)  # the choices stay here
     head, _, rest = calendar.partition(b"METHOD:PUBLISH\r\n")
     lines = f"REFRESH-INTERVAL;VALUE=DURATION:{REFRESH}\r\nX-PUBLISHED-TTL:{REFRESH}\r\n".encode()
     return head + b"METHOD:PUBLISH\r\n" + lines + rest

@@ -105,7 +105,11 @@ def calendar_name(schedule: Schedule, revision: int = 1) -> str:
 
 
 def to_ics(
-    schedule: Schedule, stamp: datetime | None = None, previous: Previous | None = None, options: bool = True
+    schedule: Schedule,
+    stamp: datetime | None = None,
+    previous: Previous | None = None,
+    options: bool = True,
+    page: bool = False,
 ) -> bytes:
     """The whole calendar as bytes (CRLF lines, folded at 75 octets, UTF-8).
 
@@ -113,6 +117,9 @@ def to_ics(
     module's docstring. Without it, every SEQUENCE is 0 and the revision is 1. With
     `options=False` the file does not carry the plan's choices (X-RECOVERY-OPTIONS, which
     `--update` reads back): a server keeps them itself, and its feeds go to calendar services.
+    With `page` (a server's feed: the patient has a page), each exercise session says that its
+    pictures are on the patient's page; the feed holds no link to it, since the link is a secret
+    the server keeps only as a hash.
     """
     stamp = stamp or generation_time()
     key = _digest(plan_key(schedule))
@@ -145,7 +152,7 @@ def to_ics(
     end = "END:VCALENDAR"
     written: set[str] = set()
     dtstamp = f"DTSTAMP:{stamp:%Y%m%dT%H%M%SZ}"  # the same line in every event
-    for event in _Writer(schedule, revision, stamp).events():
+    for event in _Writer(schedule, revision, stamp, page).events():
         written.add(event.uid)
         lines += _sequenced(event, dtstamp, previous.events.get(event.uid) if previous else None)
     if previous is not None:
@@ -272,7 +279,8 @@ def _history(old: PreviousEvent, start_from: date | None) -> bool:
 class _Writer:
     """Each item of the Schedule as the event a patient sees."""
 
-    def __init__(self, schedule: Schedule, revision: int, stamp: datetime):
+    def __init__(self, schedule: Schedule, revision: int, stamp: datetime, page: bool = False):
+        self.page = page
         self.schedule = schedule
         self.plan = schedule.plan
         self.revision = revision
@@ -485,6 +493,8 @@ class _Writer:
                     minutes=session.minutes, days=_days(session, w), day=until
                 )
             )
+        if self.page and any(series.pictures for series in session.routines):
+            lines.append(w("Pictures of these exercises: on your plan's page, from the link your clinic gave you."))
         phase = self.schedule.phase(session.routines[0].phase)
         if phase is not None and phase.precautions and not session.medication:
             lines += ["", w("During {phase}:").format(phase=phase.title), *[f"- {p}" for p in phase.precautions]]
