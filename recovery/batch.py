@@ -200,7 +200,9 @@ def run_row(row: Row, out_dir: str, output_format: str, force: bool, folder: str
             except ProtocolError as error:  # an unknown name is the column's problem; a bad file names itself
                 raise ProtocolError([p if p.file else replace(p, field="protocol") for p in error.problems]) from None
         protocol = _protocols[reference]
-        schedule = build(protocol, plan, days_off=holidays_of(plan, _cache()) if protocol.appointments else {})
+        schedule = build(
+            protocol, plan, days_off=holidays_of(plan, _cache()) if protocol.appointments else {}, cache=_cache()
+        )
         if output_format == "json":
             from recovery.writers.schedule_json import to_json as write_json
 

@@ -88,7 +88,8 @@ FORCE = click.option("--force", is_flag=True, help="Replace the output file even
 
 def scheduled(protocol: Protocol, plan: Plan) -> Schedule:
     """The plan laid out, its visits off the public holidays kept in the program's cache."""
-    return build(protocol, plan, days_off=holidays_of(plan, program_cache()) if protocol.appointments else {})
+    cache = program_cache()
+    return build(protocol, plan, days_off=holidays_of(plan, cache) if protocol.appointments else {}, cache=cache)
 
 
 def program_cache() -> Cache | None:

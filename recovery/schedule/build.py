@@ -34,7 +34,12 @@ from recovery.schedule.plan import Plan
 
 
 def build(
-    protocol: Protocol, plan: Plan, *, facts: bool = True, days_off: Mapping[date, str] | None = None
+    protocol: Protocol,
+    plan: Plan,
+    *,
+    facts: bool = True,
+    days_off: Mapping[date, str] | None = None,
+    cache: Cache | None = None,
 ) -> Schedule:
     """Lay a protocol out on a patient's calendar, or raise every problem found.
 
@@ -43,9 +48,11 @@ def build(
     later phase no days) leaves out what has no room, where the same plan with those milestones
     on their planned days would lay out (`facts=False` turns that off). Visits avoid the public
     holidays of the plan's country (`days_off`: given, or worked out by `days_off.days_off`).
+    A plan in another language reads the protocol's translation (`cache`: where its parsed
+    entries are kept between runs).
     """
     if plan.language != SOURCE:
-        protocol = translated(protocol, plan.language)
+        protocol = translated(protocol, plan.language, cache)
     values = parameter_values(protocol, plan)
     dates = resolve(protocol, values, plan)
     check_actuals(protocol, plan, values, dates)

@@ -57,13 +57,13 @@ def validate(reference: str | Path, strict: bool = False, cache: Cache | None = 
         if cache is not None:
             cache.put(ANSWER, entry, _findings_data(found))
     if not found.errors:
-        found = _with_translations(protocol, found)
+        found = _with_translations(protocol, found, cache)
     if strict and not found.errors:
         return Findings(errors=found.warnings, notes=found.notes)
     return found
 
 
-def _with_translations(protocol: Protocol, found: Findings) -> Findings:
+def _with_translations(protocol: Protocol, found: Findings, cache: Cache | None) -> Findings:
     """The findings with those of the protocol's translation files (read each time, not kept: a
     translator changes them apart from the protocol, and checking them takes a few milliseconds)."""
     from recovery.language import LANGUAGES, SOURCE
@@ -72,7 +72,7 @@ def _with_translations(protocol: Protocol, found: Findings) -> Findings:
     errors, warnings, notes = list(found.errors), list(found.warnings), list(found.notes)
     for language in LANGUAGES:
         if language != SOURCE:
-            wrong, doubtful, said = check(protocol, language)
+            wrong, doubtful, said = check(protocol, language, cache)
             errors += wrong
             warnings += doubtful
             notes += said
