@@ -307,3 +307,32 @@ def test_a_batch_row_may_ask_for_spanish(tmp_path: Path) -> None:
     failed = CliRunner().invoke(main, ["batch", str(wrong), "--out-dir", str(tmp_path / "out2")])
     assert failed.exit_code == 1
     assert 'wrong.csv:2: language: "fr" is not "en" or "es"' in failed.output
+
+
+def test_a_planted_translation_file_is_read_safely(tmp_path: Path) -> None:
+    """A link to a secret is refused as PO without echoing it; a pipe or a folder in its place is
+    no translation (nothing waits on it)."""
+    import os
+
+    toml = tmp_path / "proximal-hamstring-repair.toml"
+    toml.write_bytes((BUNDLED / "proximal-hamstring-repair.toml").read_bytes())
+    po = file_of(toml, "es")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:x:0:0:the secret line\n")
+    po.symlink_to(secret)
+    result = CliRunner().invoke(main, ["validate", str(toml)])
+    assert result.exit_code == 1
+    assert f"error: {po}: not a valid PO file" in result.stderr
+    assert "secret line" not in result.output
+    po.unlink()
+    os.mkfifo(po)
+    assert CliRunner().invoke(main, ["validate", str(toml)]).exit_code == 0
+    # a pipe swapped in after the look: the read refuses it at once instead of waiting for a writer
+    from recovery.errors import ProtocolError
+    from recovery.protocol import translations
+
+    with pytest.raises(ProtocolError, match="not a regular file"):
+        translations._read(po)
+    po.unlink()
+    po.mkdir()
+    assert CliRunner().invoke(main, ["validate", str(toml)]).exit_code == 0
