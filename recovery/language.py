@@ -80,12 +80,14 @@ class Words:
         """A date in a table, sortable: "Mon 2027-03-01", "lun 2027-03-01"."""
         return english.iso_date(day) if self.language == SOURCE else f"{self._cldr(day, 'EEE')} {day.isoformat()}"
 
-    def weekday_names(self, days: tuple[str, ...]) -> list[str]:
-        """Protocol weekday names ("mon") as short names people read: "Mon", "lun"."""
+    def weekday_names(self, days: tuple[str, ...], wide: bool = False) -> list[str]:
+        """Protocol weekday names ("mon") as people read them: short as a protocol writes them
+        ("mon", "lun"), or `wide` ("Monday", "lunes")."""
         if self.language == SOURCE:
-            return list(days)
-        monday = date(2024, 1, 1)
-        return [self._cldr(monday.replace(day=1 + english.WEEKDAYS.index(d)), "EEE") for d in days]
+            return [english.WEEKDAY_NAMES[d] for d in days] if wide else list(days)
+        monday = date(2024, 1, 1)  # a Monday
+        pattern = "EEEE" if wide else "EEE"
+        return [self._cldr(monday.replace(day=1 + english.WEEKDAYS.index(d)), pattern) for d in days]
 
     def side(self, side: str | None, masculine: bool = False) -> str:
         """The operated side as a text says it: "left", "izquierda" (a pierna), "izquierdo" (a pie)."""

@@ -44,11 +44,13 @@ FORMS = {"side_m": "side"}
 
 @record
 class Translation:
-    """One language's texts of a protocol: place → (the English it translates, the translation)."""
+    """One language's texts of a protocol: place → (the English it translates, the translation),
+    and the file each place's entry came from."""
 
     language: str
     files: tuple[str, ...]
     texts: dict[str, tuple[str, str]]
+    origins: dict[str, str]
 
 
 def file_of(protocol_file: str | Path, language: str) -> Path:
@@ -83,13 +85,16 @@ def translation(protocol: Protocol, language: str, cache: Cache | None = None) -
     the files it extends (a file that is not there translates nothing)."""
     files = list(dict.fromkeys(_family_files(protocol)))
     texts: dict[str, tuple[str, str]] = {}
+    origins: dict[str, str] = {}
     found = []
     for source in reversed(files):  # the root first: a child's entries win
         path = file_of(source, language)
         if path.is_file():
-            texts.update(_read(path, cache))
+            entries = _read(path, cache)
+            texts.update(entries)
+            origins.update(dict.fromkeys(entries, str(path)))
             found.append(str(path))
-    return Translation(language, tuple(found), texts)
+    return Translation(language, tuple(found), texts, origins)
 
 
 def translated(protocol: Protocol, language: str, cache: Cache | None = None) -> Protocol:
@@ -187,27 +192,19 @@ def check(
                 )
             )
         elif why := drift(english, entry[1]):
-            errors.append(Problem(f"the {language} translation {why}", _file_with(into, place, cache), place))
+            errors.append(Problem(f"the {language} translation {why}", into.origins[place], place))
     if str(own) not in into.files:
         note = (
             f"a patient reading {language} gets {count(len(untranslated), 'text')} in English: {own.name} is not "
             f"there to translate them (the other texts come from {Path(into.files[-1]).name})"
         )
         return errors, [], [note] if untranslated else []
-    mine = _read(own, cache)
     untranslated += [
         Problem(f"a {language} translation of a text the protocol does not have", str(own), place)
-        for place in mine.keys() - current.keys()
+        for place, origin in into.origins.items()
+        if origin == str(own) and place not in current
     ]
     return errors, untranslated, []
-
-
-def _file_with(into: Translation, place: str, cache: Cache | None) -> str:
-    """The last file of the family whose entries hold `place` (the one whose entry is used)."""
-    for name in reversed(into.files):
-        if place in _read(Path(name), cache):
-            return name
-    return into.files[-1]
 
 
 #: A number as texts write it, with the unit after it if any: "6 weeks", "38.3 °C", "08:00", "25%".

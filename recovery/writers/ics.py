@@ -581,13 +581,4 @@ def _slot(slot: str, w: Words) -> str:
 def _days(series: Series | Session, w: Words) -> str:
     if not series.weekdays:
         return w("every day")
-    names = {
-        "mon": w("Monday"),
-        "tue": w("Tuesday"),
-        "wed": w("Wednesday"),
-        "thu": w("Thursday"),
-        "fri": w("Friday"),
-        "sat": w("Saturday"),
-        "sun": w("Sunday"),
-    }
-    return w("every {days}").format(days=w.listing([names[d] for d in series.weekdays]))
+    return w("every {days}").format(days=w.listing(w.weekday_names(series.weekdays, wide=True)))
