@@ -47,6 +47,8 @@ from recovery.schedule.plan import (
 #: Every column a batch file may have, and what it holds (see docs/batch.md): the plan's fields,
 #: the protocol, and the file to write.
 COLUMNS = ("protocol", *(f.name for f in FIELDS), "output")
+#: Other names of a column ("start-date" for "surgery-date"), and the column each names.
+ALIASES = {alias: f.name for f in FIELDS for alias in f.aliases}
 MAX_ROWS = 100_000
 
 
@@ -109,16 +111,20 @@ def read_rows(path: Path, text: str | None = None) -> Iterator[Row]:
     except csv.Error as error:
         raise click.BadParameter(f"not a CSV file: {error}", param_hint=str(path)) from None
     for column in header:
-        if column not in COLUMNS:
-            hint = did_you_mean(column, COLUMNS)
+        if column not in COLUMNS and column not in ALIASES:
+            hint = did_you_mean(column, [*COLUMNS, *ALIASES])
             raise click.BadParameter(f'unknown column "{column}"{hint}', param_hint=f"{path}:1")
-    if "surgery-date" not in header:
-        raise click.BadParameter('the header has no "surgery-date" column', param_hint=f"{path}:1")
+        if column in ALIASES and ALIASES[column] in header:
+            raise click.BadParameter(
+                f'"{column}" and "{ALIASES[column]}" are the same column: keep one', param_hint=f"{path}:1"
+            )
+    if "surgery-date" not in header and "start-date" not in header:
+        raise click.BadParameter('the header has no "surgery-date" (or "start-date") column', param_hint=f"{path}:1")
     try:
         for number, record in enumerate(reader):
             if number >= MAX_ROWS:
                 raise click.BadParameter(f"more than {MAX_ROWS:,} rows", param_hint=str(path))
-            options = {k: (v or "").strip() for k, v in record.items() if k is not None}
+            options = {ALIASES.get(k, k): (v or "").strip() for k, v in record.items() if k is not None}
             # empty cells past the header's columns are what a spreadsheet saves, not values
             if any((extra or "").strip() for extra in record.get(None) or ()):
                 options["(extra)"] = "a row has more values than the header has columns"

@@ -27,6 +27,7 @@ from click.core import ParameterSource
 
 from recovery.cache import Cache, default_folder
 from recovery.errors import INTERNAL_ERROR_EXIT, PlanError, Problem, ProtocolError, RecoveryError, did_you_mean
+from recovery.files import UnreadableError, read_bounded
 from recovery.options import DATE, PATH_TEXT, PROTOCOL, plan_option
 from recovery.output import write_file
 from recovery.protocol import Protocol, loader
@@ -539,6 +540,80 @@ def agenda(day: date | None, week: bool, **options: Any) -> None:
     protocol, plan = make_plan(options)
     today = day or datetime.now(zone(plan.timezone)).date()
     click.echo(render_agenda(scheduled(protocol, plan), today, week=week, color=sys.stdout.isatty()), nl=False)
+
+
+#: The most bytes a file of check-ins may have (a year of daily rows is about 15 KB).
+MAX_CHECK_IN_BYTES = 1_000_000
+
+
+@main.command(context_settings=CONTEXT)
+@plan_options
+@click.option(
+    "--check-ins",
+    "check_ins",
+    type=PATH_TEXT,
+    required=True,
+    help="A CSV file of the patient's check-ins, one row a day: day,done,pain,morning[,red_flag].",
+)
+@click.option("--on", "day", type=DATE, help="The day to judge. [default: today in the plan's time zone]")
+def progress(check_ins: str, day: date | None, **options: Any) -> None:
+    """What a stage's rule says from the patient's check-ins: move on, hold, step back, or call.
+
+    For a course whose stages begin when pain and function allow (a protocol's milestones
+    with criteria). Each row of the file is one day: done (yes, partly, no), pain during
+    the exercises (0-10), how this morning was compared with usual (better, same, worse),
+    and, when the patient reported a warning sign, the red flag's id. The answer says
+    what the rule found and, to act on it, the --actual to add to the plan.
+
+    \b
+    Examples:
+      recovery progress --protocol proximal-hamstring-tendinopathy --start-date 2027-03-01 --check-ins examples/check-ins.csv
+      recovery progress --protocol proximal-hamstring-tendinopathy --start-date 2027-03-01 --on 2027-04-10 --actual start-stage-2=2027-03-20 --check-ins examples/check-ins.csv
+    """
+    from recovery.schedule.response import read_check_ins, verdict
+
+    protocol, plan = make_plan(options)
+    today = day or datetime.now(zone(plan.timezone)).date()
+    schedule = scheduled(protocol, plan)
+    try:
+        content = read_bounded(check_ins, MAX_CHECK_IN_BYTES, "a file of check-ins")
+    except UnreadableError as error:
+        raise PlanError([Problem(str(error), check_ins)]) from None
+    said = verdict(schedule, read_check_ins(content, check_ins), today)
+    for line in render_verdict(protocol, schedule, said, today):
+        click.echo(printable(line))
+
+
+def render_verdict(protocol: Protocol, schedule: Schedule, said: Any, today: date) -> list[str]:
+    """A verdict as the physio reads it: the stage, what the rule says, why, and what to record."""
+    days = {day.id: day for day in schedule.milestones}
+    current = next((p for p in schedule.phases if p.holds(today) and p.until_ready), None)
+    lines = [f"{today.isoformat()} · {schedule.protocol_title}"]
+    if current is not None:
+        lines.append(f"In: {current.title}")
+    headline = {
+        "advance": "move on to the next stage" + (" (a clinician confirms)" if said.proposes else ""),
+        "hold": "stay at this stage",
+        "step-back": "step back one stage (a clinician confirms)",
+        "red-flag": "a warning sign was reported: call the patient; the plan does not move on",
+        "review": "review the plan: the next stage is late",
+        "none": "nothing to decide: no stage waits on check-ins",
+    }[said.action]
+    lines.append(f"Rule: {headline}")
+    if said.to and said.action in ("advance", "hold", "review") and (upcoming := days.get(said.to)) is not None:
+        item = protocol.item(said.to)
+        expected = f", expected by {upcoming.latest.isoformat()}" if upcoming.latest is not None else ""
+        title = item.title if item is not None else said.to
+        lines.append(f"Next: {title} (earliest {upcoming.date.isoformat()}{expected})")
+    lines += [f"  {reason}" for reason in said.reasons]
+    flag = next((f for f in protocol.red_flags if said.red_flag and f.id == said.red_flag), None)
+    if flag is not None:
+        lines.append(f"  {flag.sign}: {flag.action}")
+    if said.action == "advance":
+        lines.append(f"To record it: --actual {said.to}={today.isoformat()}")
+    elif said.action == "step-back":
+        lines.append(f"To record it: leave out --actual {said.to}=… (the stage before it goes on)")
+    return lines
 
 
 @main.command(context_settings=CONTEXT)

@@ -134,6 +134,7 @@ def plan_option(name: str, **extra: Any) -> Callable[[Any], Any]:
         return click.option(f"--{field.name}", field.attribute, is_flag=True, help=field.help, **extra)
     return click.option(
         f"--{field.name}",
+        *(f"--{alias}" for alias in field.aliases),
         field.attribute,
         type=FieldType(field),
         multiple=field.pairs,

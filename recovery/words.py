@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, time
 
 #: The operated side, as a plan gives it.
@@ -110,6 +111,99 @@ FROM_THIS_DAY_ASK = marked(
     "From this day on, ask your surgeon or physio {clearance}. What comes after it is not in "
     "this calendar until you are cleared: then ask for a new calendar from the day you were cleared."
 )
+
+
+#: What a stage that lasts until the patient moves on says, and its routines: how long it usually
+#: lasts ("2 to 13 weeks", from its earliest and latest day) and what moves the plan on.
+STAGE_LASTS = marked("This stage lasts until you are ready for the next one: usually {span}.")
+STAGE_KEEP_GOING = marked("Keep going until you move on to the next stage.")
+#: The criteria of a stage, in plain words (`Criteria`): pain during the exercises and the next morning.
+STAGE_CRITERIA = marked(
+    "You are ready when, on {sessions} of your last {of_last} exercise days, pain during the exercises was "
+    "{pain} out of 10 or less, and the next morning was no worse than usual."
+)
+STAGE_CRITERIA_BETTER = marked(
+    "You are ready when, on {sessions} of your last {of_last} exercise days, pain during the exercises was "
+    "{pain} out of 10 or less, and you felt better the next morning."
+)
+STAGE_DECIDES = {
+    "clinician": marked("Your physio decides when you move on."),
+    "rule": marked("Your plan moves on when this is met, and your physio is told."),
+}
+STAGE_IF_WORSE = {
+    "stay": marked("If the pain gets worse, stay at this stage and tell your physio."),
+    "step-back": marked("If the pain gets worse, your physio may take you back one stage for a while."),
+}
+#: When to call, on a stage's checkpoint: not ready by its latest day.
+STAGE_CALL = marked("If you are not ready by {day}, call your care team.")
+#: The title of a stage's checkpoint: the first day the plan may move on.
+EARLIEST_DAY_FOR_STAGE = marked("Earliest day to move on: {title}")
+#: What a stage's checkpoint adds: what comes next is not in the calendar yet.
+STAGE_NEXT = marked("What comes next is added to your calendar when you move on.")
+
+
+@dataclass(frozen=True)
+class DayZero:
+    """How the texts name day 0, by the protocol's `day_zero`: surgery, a first visit, an injury."""
+
+    after: str  # "{span} after surgery"
+    before: str
+    the_day: str
+    calendar_from: str  # what the calendar's first event says it counts from
+    days_after: str
+    normal: str  # the heading of what needs no call
+    normal_heading: str  # the same in a calendar's description, where headings are in capitals
+    first: str  # whose instructions come first
+    call_team: str  # the handout's line for the number
+    my_team: str  # the wallet card's
+    label: str  # the timeline's "Surgery (day 0)"
+
+
+DAY_ZERO_WORDS: dict[str, DayZero] = {
+    "surgery": DayZero(
+        after=marked("{span} after surgery"),
+        before=marked("{span} before surgery"),
+        the_day=marked("day 0, the day of surgery"),
+        calendar_from=marked("This calendar lays out {title} (protocol version {version}) from your surgery on {day}."),
+        days_after=marked("Days {first} to {last} after surgery."),
+        normal=marked("Normal after surgery: no need to call"),
+        normal_heading=marked("NORMAL after surgery: no need to call"),
+        first=marked(
+            "Your surgeon's and physio's instructions come first. If they differ from this calendar, follow theirs."
+        ),
+        call_team=marked("Questions, or a red flag below: call your surgical team. Their number:"),
+        my_team=marked("My surgical team:"),
+        label=marked("Surgery (day 0)"),
+    ),
+    "first-visit": DayZero(
+        after=marked("{span} after your first visit"),
+        before=marked("{span} before your first visit"),
+        the_day=marked("day 0, the day of your first visit"),
+        calendar_from=marked(
+            "This calendar lays out {title} (protocol version {version}) from your first visit on {day}."
+        ),
+        days_after=marked("Days {first} to {last} after your first visit."),
+        normal=marked("Normal during your recovery: no need to call"),
+        normal_heading=marked("NORMAL during your recovery: no need to call"),
+        first=marked("Your care team's instructions come first. If they differ from this calendar, follow theirs."),
+        call_team=marked("Questions, or a red flag below: call your care team. Their number:"),
+        my_team=marked("My care team:"),
+        label=marked("First visit (day 0)"),
+    ),
+    "injury": DayZero(
+        after=marked("{span} after your injury"),
+        before=marked("{span} before your injury"),
+        the_day=marked("day 0, the day of your injury"),
+        calendar_from=marked("This calendar lays out {title} (protocol version {version}) from your injury on {day}."),
+        days_after=marked("Days {first} to {last} after your injury."),
+        normal=marked("Normal during your recovery: no need to call"),
+        normal_heading=marked("NORMAL during your recovery: no need to call"),
+        first=marked("Your care team's instructions come first. If they differ from this calendar, follow theirs."),
+        call_team=marked("Questions, or a red flag below: call your care team. Their number:"),
+        my_team=marked("My care team:"),
+        label=marked("Injury (day 0)"),
+    ),
+}
 
 
 #: Characters a one-line text from outside must not hold, and that are never echoed as they are:

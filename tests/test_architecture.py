@@ -18,7 +18,7 @@ MAY_IMPORT = {
     "serve": {"base", "protocol", "schedule", "writers"},  # the server is a front end, like the command line
     "cli": {"base", "protocol", "schedule", "writers", "serve"},
 }
-BASE = {"errors", "cache", "digests", "records", "words", "language", "output", "pictures", "__init__"}
+BASE = {"errors", "cache", "digests", "files", "records", "words", "language", "output", "pictures", "__init__"}
 
 
 def layer(module: str) -> str:

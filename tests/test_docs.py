@@ -87,6 +87,7 @@ def test_every_example_command_runs(
         folder.mkdir()
         (folder / "examples").mkdir()
         shutil.copy(HERE.parent / "examples" / "plans.csv", folder / "examples" / "plans.csv")
+        shutil.copy(HERE.parent / "examples" / "check-ins.csv", folder / "examples" / "check-ins.csv")
         shutil.copy(HERE.parent / "examples" / "plans.csv", folder / "plans.csv")
         shutil.copytree(HERE.parent / "protocols", folder / "protocols")
         (folder / "home" / "clinic-protocols").mkdir(parents=True)

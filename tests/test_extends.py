@@ -18,8 +18,8 @@ def test_clinic_file_shortens_bracing_adds_a_visit_and_removes_an_exercise() -> 
     assert clinic.day_number(protection.end) == 28
     visit = next(a for a in clinic.appointments if a.id == "physio-review")
     assert clinic.day_number(visit.first) == 35
-    assert "balance" in {r.id for r in base.routines}
-    assert "balance" not in {r.id for r in clinic.routines}
+    assert "heel-slides" in {r.id for r in base.routines}
+    assert "heel-slides" not in {r.id for r in clinic.routines}
     assert len(clinic.references) == len(base.references) + 1  # inherited sources stay, the clinic's is added
 
 
@@ -28,7 +28,7 @@ def test_show_reflects_every_change_of_the_clinic_file() -> None:
     assert result.exit_code == 0, result.stderr
     assert "day 28  Mon 2027-03-29  Brace off, if your surgeon agrees" in result.stdout
     assert "day 35  Mon 2027-04-05  Physiotherapy review at the clinic" in result.stdout
-    assert "Balance practice" not in result.stdout
+    assert "Heel slides" not in result.stdout
     assert "day 0-27  Mon 2027-03-01 - Sun 2027-03-28  Phase 1 · Protection" in result.stdout
 
 

@@ -57,6 +57,36 @@ def control_character_problems(protocol: Protocol) -> list[Problem]:
     return problems
 
 
+#: Words that say the patient had an operation: a course whose day 0 is not surgery must not use them.
+_SURGICAL = re.compile(
+    r"\b(after|since|before|from) (your |the )?(surgery|operation)\b|\boperated\b|\bsurgeon|\bsurgical\b"
+    r"|\b(wound|stitches|incision|dressing)\b",
+    re.IGNORECASE,
+)
+
+
+def day_zero_problems(protocol: Protocol) -> list[Problem]:
+    """A text that speaks of an operation in a course whose day 0 is a first visit or an injury
+    ("9 weeks after surgery" to a patient who had none); the references may name surgery."""
+    if protocol.day_zero == "surgery":
+        return []
+    event = {"first-visit": "the first visit", "injury": "the injury"}[protocol.day_zero]
+    problems = []
+    for place, text in _all_texts(protocol):
+        if place.startswith(("references", "id", "extends", "remove")):
+            continue
+        if found := _SURGICAL.search(text):
+            problems.append(
+                Problem(
+                    f'says "{found.group()}", but day 0 of this course is {event} (day_zero = "{protocol.day_zero}"): '
+                    "write it without surgery, or set day_zero",
+                    protocol.source,
+                    place,
+                )
+            )
+    return problems
+
+
 def _all_texts(value: object, place: str = "") -> list[tuple[str, str]]:
     """(place, text) for every text anywhere in the protocol, with places as a surgeon finds them."""
     if isinstance(value, str):
@@ -583,6 +613,7 @@ FILE_RULES: tuple[Callable[[Protocol], Iterable[Problem]], ...] = (
     _unique_ids,
     _check_parameters,
     control_character_problems,
+    day_zero_problems,
 )
 ITEM_RULES: tuple[Callable[[_Context, str, Item], Iterable[Problem]], ...] = (
     _time_expressions,

@@ -323,6 +323,38 @@ class Phase(Item):
             yield f"advice[{i}]", text
 
 
+#: What day 0 is: the event a course counts from, and so the words its calendar uses ("after
+#: surgery", "after your first visit", "after your injury").
+DAY_ZERO = ("surgery", "first-visit", "injury")
+
+
+@record(kw_only=True)
+class Criteria:
+    """When a stage may begin, by how the patient responds to the exercises: on `sessions` of
+    the last `of_last` sessions checked in, pain during them was at most `pain_at_most` out of 10
+    and the next morning was `next_morning` ("no-worse": better or as usual; "better"). The
+    stage's milestone gives the days: `at` the earliest (so the least time in the stage before),
+    `recordable` the latest. The same check-ins the other way round (pain above the limit, or a
+    worse next morning, on `sessions` of the last `of_last`) are what `if_worse` acts on."""
+
+    __pydantic_config__ = STRICT
+    pain_at_most: Annotated[
+        int, Bounds(ge=0, le=10), Doc("The most pain during the exercises, out of 10, of a session that counts")
+    ]
+    sessions: Annotated[int, Bounds(ge=1, le=28), Doc("How many of the last `of_last` sessions must count")]
+    of_last: Annotated[int, Bounds(ge=1, le=28), Doc("How many of the latest sessions are looked at")]
+    next_morning: Annotated[
+        Literal["no-worse", "better"],
+        Doc('How the next morning must be: "no-worse" (better or as usual) or "better"'),
+    ] = "no-worse"
+
+    def __post_init__(self) -> None:
+        if self.sessions > self.of_last:
+            raise ValueError(
+                f"asks for {self.sessions} sessions of the last {self.of_last}: sessions must be at most of_last"
+            )
+
+
 @record(kw_only=True)
 class Milestone(Item):
     """A single day: a step that is expected, often after criteria are checked.
@@ -347,7 +379,30 @@ class Milestone(Item):
         ),
     ] = None
 
+    criteria: Annotated[
+        Criteria | None,
+        Doc(
+            "Makes it the start of a stage that begins when the patient's check-ins meet these criteria "
+            "(with clearance and recordable: the earliest and latest day)"
+        ),
+    ] = None
+    decides: Annotated[
+        Literal["clinician", "rule"],
+        Doc('Who moves the plan on when the criteria are met: "clinician" (the rule proposes) or "rule" (by itself)'),
+    ] = "clinician"
+    if_worse: Annotated[
+        Literal["stay", "step-back"],
+        Doc('What happens in this stage when the check-ins go the other way: "stay", or "step-back" (always proposed)'),
+    ] = "stay"
+
     def __post_init__(self) -> None:
+        if self.criteria is not None and (self.clearance is None or self.recordable is None):
+            raise ValueError(
+                'a stage with criteria needs "clearance" (what the patient is waiting for, e.g. "whether you may '
+                'move on to stage 2") and "recordable" (its earliest and latest day)'
+            )
+        if self.criteria is None and (self.decides != "clinician" or self.if_worse != "stay"):
+            raise ValueError('"decides" and "if_worse" belong to a stage: give it "criteria" too')
         if self.recordable is not None and self.recordable[1].anchors:
             raise ValueError('the latest recordable day counts from the surgery day: write "12 weeks", not an item')
         if self.recordable is not None and self.id in self.recordable[0].anchors:
@@ -581,6 +636,13 @@ class Protocol:
     contact: Annotated[
         str, Doc("Whom the patient calls, such as the surgical team's numbers by day and after hours")
     ] = ""
+    day_zero: Annotated[
+        Literal["surgery", "first-visit", "injury"],
+        Doc(
+            'What day 0 is: "surgery" (the default), "first-visit" or "injury"; the calendar counts from it '
+            '("3 weeks after your first visit") and a course without surgery must not speak of one'
+        ),
+    ] = "surgery"
     clinic_days: Annotated[
         Annotated[list[Weekday], Bounds(min_length=1)],
         Doc("The days the clinic sees patients: visits are placed on them (default Monday to Friday)"),

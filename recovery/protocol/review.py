@@ -96,6 +96,8 @@ def _item_number(item: Item) -> str | None:
         for term in (term for part in expr.parts() for term in part.terms):
             if term.parameter is None and term.number:
                 return f'{key} = "{expr}"'
+    if isinstance(item, Milestone) and item.criteria is not None:
+        return f"criteria (pain at most {item.criteria.pain_at_most} out of 10)"
     if isinstance(item, Milestone) and item.recordable is not None:
         return f'recordable = ["{item.recordable[0]}", "{item.recordable[1]}"]'
     if isinstance(item, Routine):

@@ -19,9 +19,7 @@ entries win.
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
-import stat
 from collections import Counter
 from collections.abc import Iterator
 from functools import lru_cache
@@ -30,6 +28,7 @@ from typing import Any, TypeVar
 
 from recovery.cache import Cache, digest
 from recovery.errors import Problem, ProtocolError
+from recovery.files import UnreadableError, read_bounded
 from recovery.protocol.model import Item, Protocol, where
 from recovery.records import record
 from recovery.words import count
@@ -290,26 +289,10 @@ def _read(path: Path, cache: Cache | None = None) -> dict[str, tuple[str, str]]:
     """A translation file's entries by place; a file that is not a bounded regular PO file is an
     error. With a `cache`, a file read before is not parsed again: Babel's PO reader costs about
     20 ms to import, more than the rest of a Spanish calendar's difference."""
-    # Opened first, then looked at (fstat): a file swapped for a pipe between a look and the open
-    # cannot make the read wait forever (O_NONBLOCK), nor one swapped for a huge file read it all.
     try:
-        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    except OSError as error:
-        raise ProtocolError([Problem(f"cannot be read: {error.strerror}", str(path))]) from None
-    with os.fdopen(descriptor, "rb") as handle:
-        info = os.fstat(descriptor)
-        if not stat.S_ISREG(info.st_mode):
-            raise ProtocolError([Problem("cannot be read: it is not a regular file", str(path))])
-        if info.st_size > MAX_BYTES:
-            raise ProtocolError(
-                [Problem(f"is {info.st_size:,} bytes; a translation may have at most {MAX_BYTES:,}", str(path))]
-            )
-        try:
-            content = handle.read(MAX_BYTES + 1)
-        except OSError as error:
-            raise ProtocolError([Problem(f"cannot be read: {error.strerror}", str(path))]) from None
-    if len(content) > MAX_BYTES:
-        raise ProtocolError([Problem(f"is more than {MAX_BYTES:,} bytes; a translation may have no more", str(path))])
+        content = read_bounded(path, MAX_BYTES, "a translation")
+    except UnreadableError as error:
+        raise ProtocolError([Problem(str(error), str(path))]) from None
     key = digest(b"po-entries-1", content)
     kept = cache.get(KIND, key) if cache is not None else None
     if isinstance(kept, dict) and all(isinstance(v, list) and len(v) == 2 for v in kept.values()):

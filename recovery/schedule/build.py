@@ -107,6 +107,7 @@ def build(
         normal=tuple(fill(expected.text) for expected in protocol.normal),
         words=tuple((fill(word.term), fill(word.meaning)) for word in protocol.words),
         contact=contact,
+        day_zero=protocol.day_zero,
     )
     check_alarms(schedule.sessions, plan)
     return starting_from(schedule, plan.start_from) if plan.start_from else schedule

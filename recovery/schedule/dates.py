@@ -112,6 +112,8 @@ class Days:
     gates: frozenset[str]
     #: Items that last until a clearance is recorded: item id → that clearance's milestone id.
     until_cleared: dict[str, str] = field(default_factory=dict)
+    #: The latest day each unrecorded clearance with a `recordable` window is expected.
+    latest: dict[str, date] = field(default_factory=dict)
 
     def of(self, item: Item) -> tuple[date, date] | None:
         """The item's (start, end), or None when it is not in the schedule."""
@@ -145,7 +147,12 @@ def resolve_days(
         if item.id in waiting:
             end = (latest[item.id] or open_end) + timedelta(1)
         spans[item.id] = (dates[(item.id, "start")], end)
-    return Days(spans, frozenset(gates), {name: gate for name, gate in waiting.items() if gate})
+    expected = {
+        gate: day
+        for gate in gates
+        if gate in spans and (day := _latest_recordable(protocol, gate, values, plan, dates)) is not None
+    }
+    return Days(spans, frozenset(gates), {name: gate for name, gate in waiting.items() if gate}, expected)
 
 
 def _gate_of(protocol: Protocol, point: Point, gates: set[str]) -> str:
@@ -177,14 +184,24 @@ def _latest_recordable(
 def _behind_gates(protocol: Protocol, plan: Plan, gates: set[str]) -> set[Point]:
     """The points whose dates are counted from a clearance that the plan has not recorded. An
     unrecorded clearance itself is never behind one: it is a checkpoint, shown on its earliest
-    day to ask, counted from the other's earliest day (return to sport not before walk-jog)."""
+    day to ask, counted from the other's earliest day (return to sport not before walk-jog).
+    A stage is different: what is counted from a stage that has not begun (a milestone with
+    `criteria`), later stages and their clearances included, is not in the schedule at all, since
+    its day would be made up (stage 3 two weeks after a stage 2 that may begin any day)."""
     if not gates:
         return set()
     graph = protocol.references_graph
     given: list[Point] = [(name, "start") for name in plan.actuals]
+    stages = {name for name in gates if isinstance(m := protocol.item(name), Milestone) and m.criteria is not None}
     behind: set[Point] = set()
+    behind_stage: set[Point] = set()
     for point in graph.order(given) if given else graph.plain_order:
-        anchors = () if point in given or point[0] in gates else graph.depends_on(point)
+        anchors = () if point in given else graph.depends_on(point)
+        after_stage = [a for a in anchors if a in behind_stage or (a[0] in stages and a[0] != point[0])]
+        if after_stage:
+            behind_stage.add(point)
+        if point[0] in gates and not after_stage:
+            continue
         if any(anchor in behind or (anchor[0] in gates and anchor[0] != point[0]) for anchor in anchors):
             behind.add(point)
     return behind
@@ -319,12 +336,19 @@ def in_words(expr: TimeExpr, protocol: Protocol, values: dict[str, Any]) -> str:
 def recorded_first(protocol: Protocol, name: str) -> list[str]:
     """The clearances that must be recorded before this milestone may be: those it is counted
     from when it needs a level that comes only after a step (`steps`) those clearances begin
-    (return to sport after the walk-to-jog clearance: without it, no running came first)."""
+    (return to sport after the walk-to-jog clearance: without it, no running came first), and
+    for a stage's start (a milestone with `criteria`), every gate it is counted from: a stage
+    begins only after the stage before it has begun."""
     milestone = protocol.item(name)
     if not isinstance(milestone, Milestone):
         return []
     graph = protocol.references_graph
     found = []
+    if milestone.criteria is not None:
+        for anchor, _ in graph.definitions[(name, "start")].anchors:
+            other = protocol.item(anchor)
+            if isinstance(other, Milestone) and other.clearance is not None and anchor not in found:
+                found.append(anchor)
     for step in protocol.steps:
         if milestone.needs.get(step.scale) != step.level:
             continue

@@ -14,16 +14,19 @@ from functools import cached_property
 from itertools import pairwise
 from typing import Any
 
+from recovery.protocol.model import Criteria
 from recovery.records import record
 from recovery.schedule.plan import Plan
-from recovery.words import WEEKDAYS, marked, weekday
+from recovery.words import DAY_ZERO_WORDS, WEEKDAYS, DayZero, weekday
 
 #: Said by every output a patient sees.
-SURGEON_FIRST = marked(
-    "Your surgeon's and physio's instructions come first. If they differ from this calendar, follow theirs."
-)
+SURGEON_FIRST = DAY_ZERO_WORDS["surgery"].first
 #: The same, where --discreet keeps medical words out (a calendar's description, seen in lists).
-CARE_TEAM_FIRST = marked("Your care team's instructions come first. If they differ from this calendar, follow theirs.")
+CARE_TEAM_FIRST = DAY_ZERO_WORDS["first-visit"].first
+
+
+#: A day, for the fields of `Day`, whose own field `date` hides the type.
+CalendarDay = date
 
 
 @record
@@ -40,6 +43,9 @@ class Span:
     precautions: tuple[str, ...] = ()
     goals: tuple[str, ...] = ()
     advice: tuple[str, ...] = ()
+    #: A stage that lasts until the patient is ready for the next (its `end` is then the latest
+    #: day the next stage is expected, not a day it ends).
+    until_ready: bool = False
 
     @property
     def last(self) -> date:
@@ -66,6 +72,12 @@ class Day:
     check: tuple[str, ...] = ()
     actual: bool = False
     clearance: str = ""  # what the patient asks ("whether you may start running"); "" when not a gate
+    #: A stage's start (the protocol's `criteria`): the rule that moves the plan on, who decides,
+    #: what happens when the check-ins go the other way, and the latest day it is expected.
+    criteria: Criteria | None = None
+    decides: str = ""
+    if_worse: str = ""
+    latest: CalendarDay | None = None
 
     @property
     def waiting(self) -> bool:
@@ -296,6 +308,12 @@ class Schedule:
     words: tuple[tuple[str, str], ...] = ()  # (term, what it means): words the texts use, explained
     contact: str = ""  # whom to call: the plan's contact, else the protocol's
     emergencies: tuple[str, ...] = ()  # the signs of the red flags whose action is the emergency number
+    day_zero: str = "surgery"  # what day 0 is (Protocol.day_zero): the texts count from it
+
+    @property
+    def said(self) -> DayZero:
+        """How this plan's texts name day 0 ("after surgery", "after your first visit"), untranslated."""
+        return DAY_ZERO_WORDS[self.day_zero]
 
     @property
     def last_day(self) -> date:

@@ -20,12 +20,21 @@ from recovery.schedule.dates import Days, Filler
 from recovery.schedule.items import Day, Schedule, Series, Span, Window, on_weekdays, owning_phase
 from recovery.schedule.plan import Plan
 from recovery.words import (
+    EARLIEST_DAY_FOR_STAGE,
     EARLIEST_DAY_TO_ASK,
     FROM_THIS_DAY_ASK,
     HOLIDAY_IN_WINDOW,
     HOLIDAY_MOVED,
     KEEP_GOING,
     LASTS_UNTIL_CLEARED,
+    STAGE_CALL,
+    STAGE_CRITERIA,
+    STAGE_CRITERIA_BETTER,
+    STAGE_DECIDES,
+    STAGE_IF_WORSE,
+    STAGE_KEEP_GOING,
+    STAGE_LASTS,
+    STAGE_NEXT,
     weekday,
 )
 
@@ -60,7 +69,9 @@ def phases_of(protocol: Protocol, days: Days, fill: Filler, plan: Plan) -> tuple
     made: list[Span] = []
     problems: list[Problem] = []
     for item, start, end in _in_schedule(protocol.phases, "phases", days, plan, problems):
-        waiting = _keep_going(protocol, days, item.id, fill, LASTS_UNTIL_CLEARED)
+        waiting = _keep_going(protocol, days, item.id, fill, LASTS_UNTIL_CLEARED, (start, end))
+        if (worse := _stage_begun_by(protocol, item)) is not None:
+            waiting = " ".join(filter(None, [waiting, fill.words(STAGE_IF_WORSE[worse.if_worse])]))
         made.append(
             Span(
                 id=item.id,
@@ -73,6 +84,7 @@ def phases_of(protocol: Protocol, days: Days, fill: Filler, plan: Plan) -> tuple
                 precautions=tuple(map(fill, item.precautions)),
                 goals=tuple(map(fill, item.goals)),
                 advice=(*map(fill, item.advice), *([waiting] if waiting else [])),
+                until_ready=_waits_on_stage(protocol, days, item.id),
             )
         )
     return made, problems
@@ -84,20 +96,65 @@ def milestones_of(protocol: Protocol, days: Days, fill: Filler, plan: Plan) -> t
     for item, start, _end in _in_schedule(protocol.milestones, "milestones", days, plan, problems):
         clearance = fill(item.clearance) if item.clearance is not None else ""
         waiting = item.id in days.gates
+        latest = days.latest.get(item.id)
+        if item.criteria is not None and waiting:
+            title = fill.words(EARLIEST_DAY_FOR_STAGE).format(title=fill(item.title))
+            description = _stage_description(item, fill(item.description), latest, fill.words)
+        elif waiting:
+            title = fill.words(EARLIEST_DAY_TO_ASK).format(clearance=clearance)
+            description = _gate_description(fill(item.description), clearance, fill.words)
+        else:
+            title, description = fill(item.title), fill(item.description)
         made.append(
             Day(
                 id=item.id,
-                title=fill.words(EARLIEST_DAY_TO_ASK).format(clearance=clearance) if waiting else fill(item.title),
+                title=title,
                 date=start,
-                description=_gate_description(fill(item.description), clearance, fill.words)
-                if waiting
-                else fill(item.description),
+                description=description,
                 check=tuple(map(fill, item.check)),
                 actual=item.id in plan.actuals,
                 clearance=clearance,
+                criteria=item.criteria,
+                decides=item.decides if item.criteria is not None else "",
+                if_worse=item.if_worse if item.criteria is not None else "",
+                latest=latest,
             )
         )
     return made, problems
+
+
+def criteria_words(item: Milestone, w: Words) -> str:
+    """A stage's criteria in plain words, with who decides ("" when the milestone has none)."""
+    if (criteria := item.criteria) is None:
+        return ""
+    sentence = STAGE_CRITERIA_BETTER if criteria.next_morning == "better" else STAGE_CRITERIA
+    said = w(sentence).format(sessions=criteria.sessions, of_last=criteria.of_last, pain=criteria.pain_at_most)
+    return f"{said} {w(STAGE_DECIDES[item.decides])}"
+
+
+def _stage_description(item: Milestone, description: str, latest: date | None, w: Words) -> str:
+    """What a stage's checkpoint says: what to check before moving on, who decides, when to call."""
+    parts = [description, criteria_words(item, w)]
+    if latest is not None:
+        parts.append(w(STAGE_CALL).format(day=w.long_date(latest)))
+    parts.append(w(STAGE_NEXT))
+    return "\n".join(filter(None, parts))
+
+
+def _waits_on_stage(protocol: Protocol, days: Days, item_id: str) -> bool:
+    """Whether an item lasts until a stage that has not begun (a gate with criteria)."""
+    milestone = protocol.item(days.until_cleared.get(item_id))
+    return isinstance(milestone, Milestone) and milestone.criteria is not None
+
+
+def _stage_begun_by(protocol: Protocol, phase: Phase) -> Milestone | None:
+    """The stage's start (a milestone with criteria) that a phase begins at, if any."""
+    anchors = protocol.references_graph.definitions[(phase.id, "start")].anchors
+    for anchor, _ in anchors:
+        milestone = protocol.item(anchor)
+        if isinstance(milestone, Milestone) and milestone.criteria is not None:
+            return milestone
+    return None
 
 
 def appointments_of(
@@ -146,7 +203,7 @@ def routines_of(
             continue
         start, end = span
         series = _series(item, start, end, plan, fill, phases)
-        if waiting := _keep_going(protocol, days, item.id, fill):
+        if waiting := _keep_going(protocol, days, item.id, fill, KEEP_GOING, (start, end)):
             series = [replace(s, description=f"{s.description} {waiting}".strip()) for s in series]
         if (wrong := date_problem(item, start, end, plan.surgery_date, series)) is not None:
             problems.append(item_problem(item, "routines", wrong, plan))
@@ -169,12 +226,24 @@ def _booking_day(visit: date, surgery: date, is_open: Callable[[date], bool]) ->
     return day if day < visit else surgery
 
 
-def _keep_going(protocol: Protocol, days: Days, item_id: str, fill: Filler, words: str = KEEP_GOING) -> str:
-    """What an item that lasts until a clearance tells the patient ("" for any other item)."""
-    milestone = protocol.item(days.until_cleared.get(item_id))
+def _keep_going(protocol: Protocol, days: Days, item_id: str, fill: Filler, words: str, span: tuple[date, date]) -> str:
+    """What an item that lasts until a clearance tells the patient ("" for any other item). Until
+    a stage begins, the one before it lasts as long as the check-ins say: a phase says how long
+    it usually takes (from the next stage's earliest to its latest day) and what moves it on."""
+    gate = days.until_cleared.get(item_id)
+    milestone = protocol.item(gate)
     if not isinstance(milestone, Milestone) or milestone.clearance is None:
         return ""
-    return fill.words(words).format(clearance=fill(milestone.clearance))
+    if milestone.criteria is None:
+        return fill.words(words).format(clearance=fill(milestone.clearance))
+    if words is not LASTS_UNTIL_CLEARED:
+        return fill.words(STAGE_KEEP_GOING)
+    w = fill.words
+    start, end = span
+    earliest = days.spans[milestone.id][0] if milestone.id in days.spans else start
+    low, high = (earliest - start).days, (end - start).days - 1
+    weeks = w("{low} to {high} weeks").format(low=round(low / 7), high=max(round(high / 7), round(low / 7) + 1))
+    return " ".join([w(STAGE_LASTS).format(span=weeks), criteria_words(milestone, w)])
 
 
 def _in_schedule(

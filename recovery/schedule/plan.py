@@ -170,6 +170,9 @@ class Field:
     pairs: bool = False
     names: tuple[str, ...] = ()
     names_are: str = "a name"  # what the names are, for a message: "a time of day"
+    #: Other names of the same field (an option, a batch column, a JSON key with "_" for "-"):
+    #: "start-date" for "surgery-date", for a course that does not begin with surgery.
+    aliases: tuple[str, ...] = ()
     #: Several values (--confirm a --confirm b; a batch cell "a b"; a JSON list), each converted.
     many: bool = False
     flag: bool = False
@@ -293,7 +296,13 @@ class Plan:
     lists them, in this order, for the command line, batch files, the JSON form and the server)."""
 
     surgery_date: date = _declared(
-        "surgery-date", to_date, "The day of surgery (day 0).", "YYYY-MM-DD", form="Surgery date"
+        "surgery-date",
+        to_date,
+        "The day of surgery (day 0); for a course without surgery, its first day (the first visit or the injury, "
+        "as the protocol says), also written --start-date.",
+        "YYYY-MM-DD",
+        form="Surgery date (or first visit)",
+        aliases=("start-date",),
     )
     # the command line and batch default to this machine's zone instead
     timezone: str = _declared(
@@ -443,6 +452,20 @@ class Plan:
         """A Plan from its JSON form (keys as `Field.key`: "surgery_date", "set", "time", …); with
         `machine_zone`, a plan without a zone takes this machine's, as the command line does."""
         known = {f.key: f for f in FIELDS}
+        for declared in FIELDS:  # another name of a field is the field ("start_date": "surgery_date")
+            for alias in declared.aliases:
+                alias_key = alias.replace("-", "_")
+                if alias_key in data:
+                    if declared.key in data and data[declared.key] not in (None, ""):
+                        raise PlanError(
+                            [
+                                Problem(
+                                    f'"{alias_key}" and "{declared.key}" are the same field: give one',
+                                    field=declared.key,
+                                )
+                            ]
+                        )
+                    data = {**{k: v for k, v in data.items() if k != alias_key}, declared.key: data[alias_key]}
         problems = [
             Problem(f'unknown field "{key}"' + did_you_mean(str(key), known), field=str(key))
             for key in data

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from functools import partial
 from itertools import product
 from typing import Any
@@ -22,6 +22,7 @@ from recovery.errors import Problem, RecoveryError
 from recovery.protocol.model import Protocol
 from recovery.schedule.build import build, check_coherence
 from recovery.schedule.dates import recorded_first
+from recovery.schedule.items import Schedule
 from recovery.schedule.plan import Plan
 from recovery.schedule.proof import Variable, counted_from, related
 from recovery.schedule.proof import moves as _moves
@@ -107,28 +108,81 @@ def _refused(protocol: Protocol, overrides: dict[str, Any]) -> bool:
     return any(conflict.matches(values) for conflict in protocol.conflicts)
 
 
-def trial_problems(protocol: Protocol) -> list[Problem]:
+#: A week or more with nothing to do between a plan's first and last reminder is a gap that
+#: `validate` reports (a rest day between strength days is not).
+GAP_DAYS = 7
+
+
+def trial_problems(protocol: Protocol, gaps: dict[str, Problem] | None = None) -> list[Problem]:
     """Every problem the protocol's schedules have on the trial plans, each reported once, with
-    the first plan that shows it (for a plan that holds several bounds, the bound alone)."""
+    the first plan that shows it (for a plan that holds several bounds, the bound alone). With
+    `gaps`, the weeks without any reminder (`exercise_gap`) are kept there, one per item."""
     found: dict[tuple[str, str, str], Problem] = {}
     for plan, parts in trial_plans(protocol):
-        _by_parts(partial(_lay_out, protocol), plan, "overrides", parts, found)
+        _by_parts(partial(_lay_out, protocol, gaps=gaps), plan, "overrides", parts, found)
     # One cause, one message, across plans too: what follows from an item that is itself broken
     # on some plan is left out.
     broken = {problem.item for problem in found.values() if problem.item}
     return [problem for problem in found.values() if not broken.intersection(problem.refers)]
 
 
-def _lay_out(protocol: Protocol, plan: Plan, found: dict[tuple[str, str, str], Problem]) -> bool:
-    """Lay a trial plan out (and again with its clearances on their earliest days), keeping the
-    problems it shows, one per place."""
+def exercise_gap(schedule: Schedule) -> tuple[date, date] | None:
+    """The first run of GAP_DAYS or more days without any exercise or care reminder between the
+    schedule's first and last one (a medicine is not exercise), as (first day, last day)."""
+    series = [s for s in schedule.routines if not s.medication]
+    if not series:
+        return None
+    first, last = min(s.first for s in series), max(s.last for s in series)
+    day, run_start = first, None
+    while day <= last:
+        if any(s.occurs_on(day) for s in series):
+            if run_start is not None and (day - run_start).days >= GAP_DAYS:
+                return run_start, day - timedelta(1)
+            run_start = None
+        elif run_start is None:
+            run_start = day
+        day += timedelta(1)
+    return None
+
+
+def _gap_warning(protocol: Protocol, schedule: Schedule, gap: tuple[date, date], plan: Plan) -> Problem:
+    start, end = (schedule.day_number(day) for day in gap)
+    after = max((s for s in schedule.routines if s.last < gap[0]), key=lambda s: s.last, default=None)
+    where = f"routines[id={after.id}].end" if after is not None else "routines"
+    recorded = ", ".join(f"{name} recorded on day {schedule.day_number(day)}" for name, day in plan.actuals.items())
+    return Problem(
+        f"days {start} to {end} have no exercise: the patient has nothing to do for {end - start + 1} days; "
+        "start the next routine where this one ends, or keep this one going",
+        protocol.source,
+        where,
+        plan=", ".join(filter(None, [f"for a start on {plan.surgery_date}", recorded])),
+    )
+
+
+def _lay_out(
+    protocol: Protocol, plan: Plan, found: dict[tuple[str, str, str], Problem], gaps: dict[str, Problem] | None = None
+) -> bool:
+    """Lay a trial plan out (and again with its clearances on their earliest days, stage after
+    stage), keeping the problems it shows, one per place, and the gaps without exercise."""
     try:
         # Without public holidays: they only move visits within their windows (and the proof
         # must give the same answer on any machine, whatever the holidays package knows).
         schedule = build(protocol, plan, days_off={})
-        cleared = {day.id: day.date for day in schedule.milestones if day.waiting}
-        if cleared:  # also lay out what waits behind each clearance, cleared on its earliest day
-            build(protocol, replace(plan, actuals=cleared), days_off={})
+        layouts = [(schedule, plan)]
+        cleared: dict[str, date] = {}
+        for _ in protocol.milestones:  # what waits behind each clearance, cleared on its earliest day
+            more = {day.id: day.date for day in schedule.milestones if day.waiting and day.id not in cleared}
+            if not more:
+                break
+            cleared.update(more)
+            recorded = replace(plan, actuals=dict(cleared))
+            schedule = build(protocol, recorded, days_off={})
+            layouts.append((schedule, recorded))
+        if gaps is not None:
+            for laid_out, made_from in layouts:
+                if (gap := exercise_gap(laid_out)) is not None:
+                    warning = _gap_warning(protocol, laid_out, gap, made_from)
+                    gaps.setdefault(warning.where, warning)
     except RecoveryError as error:
         for problem in error.problems:
             key = (problem.file, problem.where, "")  # one place, one message: the first plan that shows it
@@ -312,10 +366,12 @@ def _with_first(
     """Recorded milestones with the clearances each must follow (`recorded_first`), those on
     their earliest days unless recorded already."""
     found = dict(recorded)
-    for name in recorded:
-        for first in recorded_first(protocol, name):
+    waiting = list(recorded)
+    while waiting:  # and the clearances those must follow (stage 4 after stage 3 after stage 2)
+        for first in recorded_first(protocol, waiting.pop()):
             if first not in found and (window := windows.get(first)) is not None:
                 found[first] = window[0]
+                waiting.append(first)
     return found
 
 

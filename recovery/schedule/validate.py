@@ -83,13 +83,15 @@ def _check(protocol: Protocol) -> Findings:
     """What `validate` finds in a loaded protocol: the trial layouts' problems, else the coherence
     proof's (a layout that is broken moves the days every comparison reads: its contradictions
     would be consequences), else the sources review's warnings."""
-    errors = trial_problems(protocol)
+    gaps: dict[str, Problem] = {}
+    errors = trial_problems(protocol, gaps)
     if errors:
         return Findings(errors=tuple(errors))
     contradictions, notes = coherence_problems(protocol)
     if contradictions:
         return Findings(errors=tuple(contradictions), notes=tuple(notes))
-    return Findings(warnings=tuple(untagged_numbers(protocol) + without_pictures(protocol)), notes=tuple(notes))
+    reviewed = untagged_numbers(protocol) + without_pictures(protocol) + list(gaps.values())
+    return Findings(warnings=tuple(reviewed), notes=tuple(notes))
 
 
 #: The kind of the cache's entries that hold validate's answer for one protocol.

@@ -12,7 +12,7 @@ import textwrap
 from datetime import date, timedelta
 
 from recovery.language import Words, words
-from recovery.schedule.items import SURGEON_FIRST, Schedule, Series
+from recovery.schedule.items import Schedule, Series
 from recovery.words import clock
 
 UPCOMING = 5  # how many milestones and visits "coming up" lists
@@ -36,14 +36,16 @@ class _Style:
 
 
 def since_surgery(schedule: Schedule, day: date) -> str:
-    """ "day 23 (3 weeks and 2 days after surgery)", or how long until surgery."""
+    """ "day 23 (3 weeks and 2 days after surgery)", or how long until surgery (day 0 as the
+    protocol names it: "after your first visit")."""
     w = words(schedule.plan.language)
+    said = schedule.said
     n = schedule.day_number(day)
     if n < 0:
-        return w("{span} before surgery").format(span=w.count(-n, "day"))
+        return w(said.before).format(span=w.count(-n, "day"))
     if n == 0:
-        return w("day 0, the day of surgery")
-    return w("day {number} ({span} after surgery)").format(number=n, span=w.weeks_and_days(n))
+        return w(said.the_day)
+    return w("day {number} ({span})").format(number=n, span=w(said.after).format(span=w.weeks_and_days(n)))
 
 
 def agenda(schedule: Schedule, day: date, week: bool = False, color: bool = False, width: int = 80) -> str:
@@ -73,7 +75,9 @@ def agenda(schedule: Schedule, day: date, week: bool = False, color: bool = Fals
         when = w("day {first} to {last}").format(
             first=schedule.day_number(phase.start), last=schedule.day_number(phase.end) - 1
         )
-        if phase.start > day:
+        if phase.until_ready:  # a stage lasts until the patient is ready: its end is no date
+            when = w("from day {first}").format(first=schedule.day_number(phase.start))
+        elif phase.start > day:
             when += "; " + w("starts {day}").format(day=w.short_date(phase.start))
         else:
             when += "; " + w("{span} left").format(span=w.count((phase.end - day).days, "day"))
@@ -111,11 +115,11 @@ def agenda(schedule: Schedule, day: date, week: bool = False, color: bool = Fals
             out += _wrap(f"! {sign}: {action}", width, 2)
         out.append("")
     if schedule.normal:
-        out.append(style.bold(w("Normal after surgery: no need to call")))
+        out.append(style.bold(w(schedule.said.normal)))
         for text in schedule.normal:
             out += _wrap(f"· {text}", width, 2)
         out.append("")
-    out += _wrap(w(SURGEON_FIRST), width, 0, hang=0)
+    out += _wrap(w(schedule.said.first), width, 0, hang=0)
     return "\n".join(out) + "\n"
 
 

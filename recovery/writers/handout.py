@@ -17,7 +17,7 @@ from recovery import pictures
 from recovery.cache import Cache, digest
 from recovery.language import Words, words
 from recovery.records import record
-from recovery.schedule.items import SURGEON_FIRST, Schedule, Series, Span
+from recovery.schedule.items import Schedule, Series, Span
 from recovery.words import clock
 
 #: The timeline's drawing units. Printed, 720 units span the page's width (about 516 pt on A4 with
@@ -150,7 +150,8 @@ def to_handout(
         timeline=_timeline(schedule, dated, today, when, w),
         sources=sources or not dated,
         width=WIDTH,
-        surgeon_first=w(SURGEON_FIRST),
+        surgeon_first=w(schedule.said.first),
+        said=schedule.said,
         day_number=schedule.day_number,
     )
 

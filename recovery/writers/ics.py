@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from recovery.digests import sha256
 from recovery.errors import PlanError
 from recovery.language import SOURCE, Words, words
-from recovery.schedule.items import CARE_TEAM_FIRST, SURGEON_FIRST, Schedule, Series, Session, Span
+from recovery.schedule.items import CARE_TEAM_FIRST, Schedule, Series, Session, Span
 from recovery.schedule.zones import TZDATA_VERSION
 from recovery.words import SLOTS as SLOT_NAMES
 from recovery.writers.previous import (
@@ -137,7 +137,7 @@ def to_ics(
         else w("{title}, version {version}").format(title=schedule.protocol_title, version=schedule.protocol_version)
     )
     name = calendar_name(schedule, revision)
-    first = w(CARE_TEAM_FIRST if plan.discreet else SURGEON_FIRST)
+    first = w(CARE_TEAM_FIRST if plan.discreet else schedule.said.first)
     description = text(w("{about}, revision {revision}. {first}").format(about=about, revision=revision, first=first))
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN", "METHOD:PUBLISH"]
     # TEXT values, all four escaped (icalendar leaves X-WR-* and NAME raw unless told).
@@ -394,7 +394,7 @@ class _Writer:
         event = self.base(item_id, title)
         event.add("DTSTART", f"{start:%Y%m%d}", ";VALUE=DATE")
         event.add("DTEND", f"{end:%Y%m%d}", ";VALUE=DATE")  # exclusive: the first day after the event
-        return self.finish(event, "\n".join([*lines, "", self.w(SURGEON_FIRST)]).strip())
+        return self.finish(event, "\n".join([*lines, "", self.w(self.schedule.said.first)]).strip())
 
     def welcome(self) -> _Event:
         schedule, w = self.schedule, self.w
@@ -409,7 +409,7 @@ class _Writer:
             else []
         )
         lines += [
-            w("This calendar lays out {title} (protocol version {version}) from your surgery on {day}.").format(
+            w(schedule.said.calendar_from).format(
                 title=schedule.protocol_title,
                 version=schedule.protocol_version,
                 day=w.long_date(self.plan.surgery_date),
@@ -431,7 +431,7 @@ class _Writer:
             lines += ["", self.red_flags]
             lines += [f"- {sign}: {action}" for sign, action in schedule.red_flags]
         if schedule.normal:
-            lines += ["", w("NORMAL after surgery: no need to call")]
+            lines += ["", w(schedule.said.normal_heading)]
             lines += [f"- {text}" for text in schedule.normal]
         if schedule.words:
             lines += ["", w("WORDS this plan uses")]
@@ -457,7 +457,7 @@ class _Writer:
             lines += [w("Goals:"), *[f"- {g}" for g in phase.goals]]
         if phase.advice:
             lines += [w("Day to day:"), *[f"- {a}" for a in phase.advice]]
-        days = w("Days {first} to {last} after surgery.").format(
+        days = w(self.schedule.said.days_after).format(
             first=self.schedule.day_number(phase.start), last=self.schedule.day_number(phase.end) - 1
         )
         # The warning signs on every day, not only in Read first on day 0.
@@ -498,7 +498,7 @@ class _Writer:
         phase = self.schedule.phase(session.routines[0].phase)
         if phase is not None and phase.precautions and not session.medication:
             lines += ["", w("During {phase}:").format(phase=phase.title), *[f"- {p}" for p in phase.precautions]]
-        description = "\n".join([*lines, "", w(SURGEON_FIRST)])
+        description = "\n".join([*lines, "", w(self.schedule.said.first)])
         key = f"{session.slot}|{'+'.join(sorted(s.id for s in session.routines))}|{''.join(session.weekdays)}"
         for part, (first, count) in enumerate(_runs(session), parts.get(key, 0) + 1):
             parts[key] = part

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from recovery.language import words
-from recovery.schedule.items import SURGEON_FIRST, Schedule
+from recovery.schedule.items import Schedule
 from recovery.words import clock
 
 FORMAT = "recovery-schedule"
@@ -25,7 +25,7 @@ def to_data(schedule: Schedule) -> dict[str, Any]:
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "notice": words(schedule.plan.language)(SURGEON_FIRST),
+        "notice": words(schedule.plan.language)(schedule.said.first),
         "protocol": {
             "id": schedule.protocol_id,
             "title": schedule.protocol_title,

@@ -21,9 +21,10 @@ def render(schedule: Schedule, dated: bool = True, width: int = 80) -> str:
     lines = [f"{schedule.protocol_title}  ({schedule.protocol_id}, version {schedule.protocol_version})"]
     day0 = schedule.plan.surgery_date
     if dated:
-        lines.append(f"Surgery (day 0): {iso_date(day0)}")
+        lines.append(f"{schedule.said.label}: {iso_date(day0)}")
     else:
-        lines.append(f"Day numbers for a surgery on {day0.isoformat()}; months are calendar months.")
+        event = {"surgery": "a surgery", "first-visit": "a first visit", "injury": "an injury"}[schedule.day_zero]
+        lines.append(f"Day numbers for {event} on {day0.isoformat()}; months are calendar months.")
     if schedule.plan.variant:
         lines.append(f"Variant: {schedule.plan.variant}")
     lines += ["", *_bars(schedule, width), ""]
@@ -67,11 +68,12 @@ def render(schedule: Schedule, dated: bool = True, width: int = 80) -> str:
         lines.append(f"  {when(first.first, first.last)}  {first.title}{dose}  [{first.id}]")
         lines += _wrap(f"{slots}{days}, {first.minutes} min", width, 6)
     if schedule.red_flags:
-        lines += ["", "Red flags: contact your surgical team"]
+        team = "surgical team" if schedule.day_zero == "surgery" else "care team"
+        lines += ["", f"Red flags: contact your {team}"]
         for sign, action in schedule.red_flags:
             lines += _wrap(f"! {sign}: {action}", width, 2)
     if schedule.normal:
-        lines += ["", "Normal after surgery: no need to call"]
+        lines += ["", schedule.said.normal]
         for text in schedule.normal:
             lines += _wrap(f"· {text}", width, 2)
     return "\n".join(lines) + "\n"
