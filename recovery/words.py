@@ -157,6 +157,11 @@ class DayZero:
     call_team: str  # the handout's line for the number
     my_team: str  # the wallet card's
     label: str  # the timeline's "Surgery (day 0)"
+    on_day: str  # the handout's subtitle
+    preview: str  # the same, for a preview without dates
+    card: str  # the wallet card's label of the day
+    page_first: str  # the patient's page: whose instructions come first
+    page_call: str  # the patient's page, without a contact
 
 
 DAY_ZERO_WORDS: dict[str, DayZero] = {
@@ -174,6 +179,13 @@ DAY_ZERO_WORDS: dict[str, DayZero] = {
         call_team=marked("Questions, or a red flag below: call your surgical team. Their number:"),
         my_team=marked("My surgical team:"),
         label=marked("Surgery (day 0)"),
+        on_day=marked("Surgery on {day} (day 0)"),
+        preview=marked("Protocol preview: days and weeks count from the surgery (day 0)"),
+        card=marked("Surgery:"),
+        page_first=marked(
+            "Your surgeon's and physio's instructions come first. If they differ from this plan, follow theirs."
+        ),
+        page_call=marked("Questions, or a warning sign: call your surgical team."),
     ),
     "first-visit": DayZero(
         after=marked("{span} after your first visit"),
@@ -189,6 +201,11 @@ DAY_ZERO_WORDS: dict[str, DayZero] = {
         call_team=marked("Questions, or a red flag below: call your care team. Their number:"),
         my_team=marked("My care team:"),
         label=marked("First visit (day 0)"),
+        on_day=marked("First visit on {day} (day 0)"),
+        preview=marked("Protocol preview: days and weeks count from the first visit (day 0)"),
+        card=marked("First visit:"),
+        page_first=marked("Your care team's instructions come first. If they differ from this plan, follow theirs."),
+        page_call=marked("Questions, or a warning sign: call your care team."),
     ),
     "injury": DayZero(
         after=marked("{span} after your injury"),
@@ -202,6 +219,11 @@ DAY_ZERO_WORDS: dict[str, DayZero] = {
         call_team=marked("Questions, or a red flag below: call your care team. Their number:"),
         my_team=marked("My care team:"),
         label=marked("Injury (day 0)"),
+        on_day=marked("Injury on {day} (day 0)"),
+        preview=marked("Protocol preview: days and weeks count from the injury (day 0)"),
+        card=marked("Injury:"),
+        page_first=marked("Your care team's instructions come first. If they differ from this plan, follow theirs."),
+        page_call=marked("Questions, or a warning sign: call your care team."),
     ),
 }
 

@@ -55,7 +55,9 @@ def fullness(pdf: Path, folder: Path) -> list[float]:
 
 
 @needs_chromium
-@pytest.mark.parametrize("protocol", ["proximal-hamstring-repair", "achilles-tendon-repair"])
+@pytest.mark.parametrize(
+    "protocol", ["proximal-hamstring-repair", "achilles-tendon-repair", "proximal-hamstring-tendinopathy"]
+)
 @pytest.mark.parametrize("paper", ["Letter", "A4"])
 @pytest.mark.parametrize("language", ["en", "es"])
 def test_the_printed_handout_is_at_most_four_full_pages(tmp_path, protocol: str, paper: str, language: str) -> None:

@@ -27,6 +27,7 @@ CASES = [
     ("proximal-hamstring-repair", "accelerated"),
     ("achilles-tendon-repair", None),
     ("achilles-tendon-repair", "longer-boot"),
+    ("proximal-hamstring-tendinopathy", None),
 ]
 
 

@@ -28,7 +28,9 @@ from recovery.writers.handout import to_handout
 from conftest import BUNDLED, HERE, run
 
 LOCALE = HERE.parent / "recovery" / "locale"
-PROTOCOLS = ("proximal-hamstring-repair", "achilles-tendon-repair")
+PROTOCOLS = ("proximal-hamstring-repair", "achilles-tendon-repair", "proximal-hamstring-tendinopathy")
+#: Courses whose day 0 is a first visit: their texts never speak of surgery.
+WITHOUT_SURGERY = {"proximal-hamstring-tendinopathy"}
 #: Words that would betray English left in a Spanish text (none of them is a Spanish word).
 ENGLISH = {"the", "your", "and", "of", "with", "you", "is", "for", "on", "at", "day", "days", "week", "weeks",
            "this", "it", "not", "from", "by", "are", "when", "if", "do", "leg", "knee", "after", "call", "visit"}  # fmt: skip
@@ -134,7 +136,8 @@ def test_a_spanish_calendar_is_spanish_throughout_and_marks_its_language(
     assert days(out) == days(english)
     welcome = next(e for e in events if "Lea primero" in str(e["SUMMARY"]))
     assert "SEÑALES DE ALARMA: cuándo pedir ayuda" in str(welcome["DESCRIPTION"])
-    assert "Las indicaciones de su cirujano y de su fisioterapeuta van primero" in str(welcome["DESCRIPTION"])
+    first = "equipo de salud" if protocol in WITHOUT_SURGERY else "cirujano y de su fisioterapeuta"
+    assert f"Las indicaciones de su {first} van primero" in str(welcome["DESCRIPTION"])
 
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
@@ -151,7 +154,8 @@ def test_a_spanish_handout_and_agenda_are_spanish_throughout(protocol: str, miss
                  "--language", "es", "--side", "right")  # fmt: skip
     assert result.exit_code == 0
     assert not english_in(result.stdout), english_in(result.stdout)[:10]
-    assert "mar 2027-04-20 · día 50 (7 semanas y 1 día después de la cirugía)" in result.stdout
+    since = "de su primera visita" if protocol in WITHOUT_SURGERY else "de la cirugía"
+    assert f"mar 2027-04-20 · día 50 (7 semanas y 1 día después {since})" in result.stdout
     assert missed == []
 
 

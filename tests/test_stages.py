@@ -131,7 +131,8 @@ def test_the_start_date_is_one_name_of_day_0_in_every_front_end(tmp_path: Path) 
     both = tmp_path / "both.csv"
     both.write_text("start-date,surgery-date\n2027-03-01,2027-03-01\n")
     refused = run("batch", str(both), "--out-dir", str(tmp_path / "out2"))
-    assert refused.exit_code != 0 and "same column" in refused.stderr
+    assert refused.exit_code != 0
+    assert "same column" in refused.stderr
 
 
 # ---- what validate proves of such a course
@@ -199,7 +200,9 @@ def test_validate_refuses_the_words_of_surgery_in_a_course_from_a_first_visit(tm
     path = _protocol(tmp_path, STAGE_BODY.replace('title = "Holds"', 'title = "Holds, 9 weeks after surgery"'))
     result = run("validate", path)
     assert result.exit_code == 1
-    assert 'routines[id=holds].title: says "after surgery", but day 0 of this course is the first visit' in result.stderr
+    assert (
+        'routines[id=holds].title: says "after surgery", but day 0 of this course is the first visit' in result.stderr
+    )
 
 
 @pytest.mark.parametrize(
@@ -225,7 +228,8 @@ def test_a_stage_s_criteria_are_checked_key_by_key(tmp_path: Path, change: str, 
 def test_an_unknown_day_zero_is_named_with_its_choices(tmp_path: Path) -> None:
     result = run("validate", _protocol(tmp_path, STAGE_BODY, 'day_zero = "first-vist"'))
     assert result.exit_code == 1
-    assert "day_zero" in result.stderr and "first-visit" in result.stderr
+    assert "day_zero" in result.stderr
+    assert "first-visit" in result.stderr
 
 
 # ---- the rule: simulated patients
@@ -235,7 +239,8 @@ def test_an_improving_patient_is_proposed_the_next_stage_on_its_earliest_day_not
     schedule = schedule_of(plan())
     check_ins = diary(FIRST_VISIT + timedelta(5), [3, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1])
     early = verdict(schedule, check_ins, date(2027, 3, 12))
-    assert early.action == "hold" and "earliest day for the next stage is 2027-03-15" in early.reasons[-1]
+    assert early.action == "hold"
+    assert "earliest day for the next stage is 2027-03-15" in early.reasons[-1]
     said = verdict(schedule, check_ins, date(2027, 3, 15))
     assert (said.action, said.to, said.proposes) == ("advance", "start-stage-2", True)
     assert said.met >= 3
@@ -247,7 +252,8 @@ def test_a_plateauing_patient_holds_then_is_sent_to_review_after_the_latest_day(
     check_ins = diary(FIRST_VISIT, pains)
     assert verdict(schedule, check_ins, date(2027, 4, 1)).action == "hold"
     late = verdict(schedule, check_ins, date(2027, 6, 2))
-    assert late.action == "review" and "2027-06-01" in late.reasons[-1]
+    assert late.action == "review"
+    assert "2027-06-01" in late.reasons[-1]
 
 
 def test_a_patient_who_never_checks_in_holds_and_is_reviewed_late() -> None:
@@ -262,7 +268,8 @@ def test_a_flare_in_a_stage_that_steps_back_proposes_going_back_and_stage_2_only
     said = verdict(in_3, flare, date(2027, 4, 17))
     assert (said.action, said.to, said.proposes) == ("step-back", "start-stage-3", True)
     back = moved(in_3.plan, in_3, said, date(2027, 4, 17))
-    assert "start-stage-3" not in back.actuals and back.actuals["start-stage-2"] == date(2027, 4, 17)
+    assert "start-stage-3" not in back.actuals
+    assert back.actuals["start-stage-2"] == date(2027, 4, 17)
     again = schedule_of(back)  # the plan after stepping back lays out, and stage 3 waits again
     assert any(d.id == "start-stage-3" and d.waiting for d in again.milestones)
     in_2 = schedule_of(plan(start_stage_2=date(2027, 3, 20)))
@@ -316,13 +323,15 @@ def test_a_file_of_check_ins_is_bounded_in_rows_and_bytes(tmp_path: Path) -> Non
     big = tmp_path / "big.csv"
     big.write_bytes(b"day,done\n" + b"x" * 1_100_000)
     result = run("progress", *PLAN, "--check-ins", str(big))
-    assert result.exit_code == 1 and "a file of check-ins may have at most" in result.stderr
+    assert result.exit_code == 1
+    assert "a file of check-ins may have at most" in result.stderr
     fifo = tmp_path / "pipe.csv"
     import os
 
     os.mkfifo(fifo)
     result = run("progress", *PLAN, "--check-ins", str(fifo))  # never waits on a pipe
-    assert result.exit_code == 1 and "not a regular file" in result.stderr
+    assert result.exit_code == 1
+    assert "not a regular file" in result.stderr
 
 
 def test_progress_tells_the_physio_what_to_record(tmp_path: Path) -> None:
@@ -341,14 +350,17 @@ def test_progress_tells_the_physio_what_to_record(tmp_path: Path) -> None:
     typo = tmp_path / "typo.csv"
     typo.write_text("day,done,pian\n")
     result = run("progress", *PLAN, "--check-ins", str(typo))
-    assert result.exit_code == 1 and 'unknown column "pian"; did you mean "pain"?' in result.stderr
+    assert result.exit_code == 1
+    assert 'unknown column "pian"; did you mean "pain"?' in result.stderr
 
 
 # ---- day by day: whatever the patient reports, the plan that follows the rule stays coherent
 
 ANSWER = st.one_of(
     st.none(),  # no check-in that day
-    st.tuples(st.sampled_from(["yes", "partly", "no"]), st.integers(0, 10), st.sampled_from(["better", "same", "worse"])),
+    st.tuples(
+        st.sampled_from(["yes", "partly", "no"]), st.integers(0, 10), st.sampled_from(["better", "same", "worse"])
+    ),
 )
 
 
@@ -402,7 +414,9 @@ def test_an_improving_patient_walks_through_every_stage_day_by_day_and_the_calen
     }
     final = schedule_of(current)
     sport = next(d for d in final.milestones if d.id == "return-to-sport")
-    assert sport.waiting and sport.date == date(2027, 4, 26)  # a physio's clearance, not the rule's
+    assert sport.waiting
+    assert sport.date == date(2027, 4, 26)
     assert verdict(final, check_ins, date(2027, 5, 1)).action == "hold"  # the last stage: watched, not moved on
     running = [s for s in final.routines if s.id == "run"]
-    assert running and min(s.first for s in running) >= date(2027, 4, 12)
+    assert running
+    assert min(s.first for s in running) >= date(2027, 4, 12)

@@ -132,6 +132,7 @@ def patient_page(request: Request) -> Response:
         _=words(schedule.plan.language),
         w=words(schedule.plan.language),
         lang=schedule.plan.language,
+        said=schedule.said,
         side=schedule.plan.side,
         large_print=schedule.plan.large_print,
         revision=revision.number,

@@ -18,7 +18,7 @@ from recovery.cache import Cache, digest
 from recovery.language import Words, words
 from recovery.records import record
 from recovery.schedule.items import Schedule, Series, Span
-from recovery.words import clock
+from recovery.words import STAGE_CALL, clock
 
 #: The timeline's drawing units. Printed, 720 units span the page's width (about 516 pt on A4 with
 #: its margins), so a 13-unit label prints at 9.3 pt: no label of the picture is smaller.
@@ -122,7 +122,7 @@ def to_handout(
     sections = [
         PhaseSection(
             phase,
-            when(phase.start, phase.last),
+            w("from {day}").format(day=when(phase.start)) if phase.until_ready else when(phase.start, phase.last),
             [(group[0], ", ".join(clock(s.time) for s in group)) for group in schedule.routines_of(phase).values()],
         )
         for phase in schedule.phases
@@ -206,7 +206,17 @@ def _timeline(schedule: Schedule, dated: bool, today: date | None, when: Callabl
             m.date,
             m.date,
             m.title,
-            w("Check first: {checks}").format(checks="; ".join(m.check)) if m.check else "",
+            " ".join(
+                filter(
+                    None,
+                    [
+                        w("Check first: {checks}").format(checks="; ".join(m.check)) if m.check else "",
+                        w(STAGE_CALL).format(day=w.long_date(m.latest))
+                        if m.criteria and m.waiting and m.latest
+                        else "",
+                    ],
+                )
+            ),
             "milestone",
         )
         for m in schedule.milestones
