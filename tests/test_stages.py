@@ -193,6 +193,7 @@ def test_validate_finds_weeks_without_exercise_and_strict_refuses_them(tmp_path:
     assert result.exit_code == 0
     assert "have no exercise: the patient has nothing to do for" in result.stderr + result.stdout
     assert "routines[id=strength].end" in result.stderr + result.stdout
+    assert "(for a first visit on 2027-" in result.stderr + result.stdout  # day 0 named as the course names it
     assert run("validate", "--strict", path).exit_code == 1
 
 

@@ -145,6 +145,11 @@ def exercise_gap(schedule: Schedule) -> tuple[date, date] | None:
     return None
 
 
+def _day_zero_named(protocol: Protocol) -> str:
+    """Day 0 as a surgeon's message names it: "a surgery", "a first visit", "an injury"."""
+    return {"surgery": "a surgery", "first-visit": "a first visit", "injury": "an injury"}[protocol.day_zero]
+
+
 def _gap_warning(protocol: Protocol, schedule: Schedule, gap: tuple[date, date], plan: Plan) -> Problem:
     start, end = (schedule.day_number(day) for day in gap)
     after = max((s for s in schedule.routines if s.last < gap[0]), key=lambda s: s.last, default=None)
@@ -155,7 +160,7 @@ def _gap_warning(protocol: Protocol, schedule: Schedule, gap: tuple[date, date],
         "start the next routine where this one ends, or keep this one going",
         protocol.source,
         where,
-        plan=", ".join(filter(None, [f"for a start on {plan.surgery_date}", recorded])),
+        plan=", ".join(filter(None, [f"for {_day_zero_named(protocol)} on {plan.surgery_date}", recorded])),
     )
 
 
@@ -188,7 +193,7 @@ def _lay_out(
             key = (problem.file, problem.where, "")  # one place, one message: the first plan that shows it
             if key not in found:
                 shown_with = [problem.plan] if problem.plan else []
-                shown_with.append(f"for a surgery on {plan.surgery_date} in {plan.timezone}")
+                shown_with.append(f"for {_day_zero_named(protocol)} on {plan.surgery_date} in {plan.timezone}")
                 found[key] = replace(problem, file=problem.file or protocol.source, plan=", ".join(shown_with))
         return True
     return False
