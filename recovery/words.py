@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, time
 
 #: The operated side, as a plan gives it.
@@ -164,6 +164,26 @@ class DayZero:
     page_call: str  # the patient's page, without a contact
 
 
+#: A course without surgery, counted from the first visit: its care team, its recovery.
+_FIRST_VISIT = DayZero(
+    after=marked("{span} after your first visit"),
+    before=marked("{span} before your first visit"),
+    the_day=marked("day 0, the day of your first visit"),
+    calendar_from=marked("This calendar lays out {title} (protocol version {version}) from your first visit on {day}."),
+    days_after=marked("Days {first} to {last} after your first visit."),
+    normal=marked("Normal during your recovery: no need to call"),
+    normal_heading=marked("NORMAL during your recovery: no need to call"),
+    first=marked("Your care team's instructions come first. If they differ from this calendar, follow theirs."),
+    call_team=marked("Questions, or a red flag below: call your care team. Their number:"),
+    my_team=marked("My care team:"),
+    label=marked("First visit (day 0)"),
+    on_day=marked("First visit on {day} (day 0)"),
+    preview=marked("Protocol preview: days and weeks count from the first visit (day 0)"),
+    card=marked("First visit:"),
+    page_first=marked("Your care team's instructions come first. If they differ from this plan, follow theirs."),
+    page_call=marked("Questions, or a warning sign: call your care team."),
+)
+
 DAY_ZERO_WORDS: dict[str, DayZero] = {
     "surgery": DayZero(
         after=marked("{span} after surgery"),
@@ -187,43 +207,19 @@ DAY_ZERO_WORDS: dict[str, DayZero] = {
         ),
         page_call=marked("Questions, or a warning sign: call your surgical team."),
     ),
-    "first-visit": DayZero(
-        after=marked("{span} after your first visit"),
-        before=marked("{span} before your first visit"),
-        the_day=marked("day 0, the day of your first visit"),
-        calendar_from=marked(
-            "This calendar lays out {title} (protocol version {version}) from your first visit on {day}."
-        ),
-        days_after=marked("Days {first} to {last} after your first visit."),
-        normal=marked("Normal during your recovery: no need to call"),
-        normal_heading=marked("NORMAL during your recovery: no need to call"),
-        first=marked("Your care team's instructions come first. If they differ from this calendar, follow theirs."),
-        call_team=marked("Questions, or a red flag below: call your care team. Their number:"),
-        my_team=marked("My care team:"),
-        label=marked("First visit (day 0)"),
-        on_day=marked("First visit on {day} (day 0)"),
-        preview=marked("Protocol preview: days and weeks count from the first visit (day 0)"),
-        card=marked("First visit:"),
-        page_first=marked("Your care team's instructions come first. If they differ from this plan, follow theirs."),
-        page_call=marked("Questions, or a warning sign: call your care team."),
-    ),
-    "injury": DayZero(
+    "first-visit": _FIRST_VISIT,
+    # the same care-team words as a first visit; only what counts from day 0 differs
+    "injury": replace(
+        _FIRST_VISIT,
         after=marked("{span} after your injury"),
         before=marked("{span} before your injury"),
         the_day=marked("day 0, the day of your injury"),
         calendar_from=marked("This calendar lays out {title} (protocol version {version}) from your injury on {day}."),
         days_after=marked("Days {first} to {last} after your injury."),
-        normal=marked("Normal during your recovery: no need to call"),
-        normal_heading=marked("NORMAL during your recovery: no need to call"),
-        first=marked("Your care team's instructions come first. If they differ from this calendar, follow theirs."),
-        call_team=marked("Questions, or a red flag below: call your care team. Their number:"),
-        my_team=marked("My care team:"),
         label=marked("Injury (day 0)"),
         on_day=marked("Injury on {day} (day 0)"),
         preview=marked("Protocol preview: days and weeks count from the injury (day 0)"),
         card=marked("Injury:"),
-        page_first=marked("Your care team's instructions come first. If they differ from this plan, follow theirs."),
-        page_call=marked("Questions, or a warning sign: call your care team."),
     ),
 }
 
