@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse, Response
 
 from recovery.errors import InputError, NotFoundError, PlanError, Problem, RecoveryError
 from recovery.schedule.plan import DEFAULT_PROTOCOL, FIELDS
+from recovery.schedule.response import DONE, MORNING
 from recovery.serve.store import SERVER_NEEDS
 from recovery.serve.web import _errors, _links, _store
 
@@ -122,6 +123,75 @@ async def api_actuals(request: Request, who: str) -> Response:
     return JSONResponse(_plan_json(request, made.public_id))
 
 
+def _check_in_json(check_in: Any) -> dict[str, Any]:
+    return {
+        "day": check_in.day.isoformat(),
+        "done": check_in.done,
+        "pain": check_in.pain,
+        "morning": check_in.morning,
+        "red_flag": check_in.red_flag,
+    }
+
+
+@api_call
+async def api_check_ins(request: Request, who: str) -> Response:
+    """A plan's check-ins (the latest 800, oldest first) and what its stage's rule says today."""
+    from recovery.serve.store import plan_today, verdict_json
+
+    public_id = request.path_params["id"]
+    store = _store(request)
+    _, revision = store.plan(public_id)
+    today = plan_today(revision.options)
+    said, _ = await run_in_threadpool(store.judge, public_id, today)
+    check_ins = [_check_in_json(c) for c in store.check_ins(public_id)]
+    return JSONResponse(
+        {"check_ins": check_ins, "verdict": verdict_json(said, today), **_plan_json(request, public_id)}
+    )
+
+
+@api_call
+async def api_check_in(request: Request, who: str) -> Response:
+    """A check-in a clinic system passes on (a call, a kiosk): the patient's answers for a day."""
+    from recovery.schedule.plan import to_date
+    from recovery.serve.store import plan_today, verdict_json
+
+    data = await _json(request)
+    unknown = sorted(set(data) - {"day", "done", "pain", "morning", "red_flag"})
+    if unknown:
+        raise PlanError(
+            [Problem("unknown answer; the answers are day, done, pain, morning, red_flag", field=unknown[0])]
+        )
+    try:
+        day = to_date(data["day"]) if data.get("day") else None
+    except ValueError as error:
+        raise PlanError([Problem(str(error), field="day")]) from None
+    answers = {key: value for key, value in data.items() if key != "day"}
+    if any(
+        not isinstance(value, str | int) or isinstance(value, bool) for value in answers.values() if value is not None
+    ):
+        raise PlanError([Problem("each answer is a string (pain: a whole number)", field="done")])
+    said, _ = await run_in_threadpool(
+        lambda: _store(request).check_in(answers, public_id=request.path_params["id"], day=day, who=who)
+    )
+    found = _plan_json(request, request.path_params["id"])
+    return JSONResponse({"verdict": verdict_json(said, plan_today(found["options"])), **found})
+
+
+@api_call
+async def api_decision(request: Request, who: str) -> Response:
+    """A clinician's confirmation of what the rule proposes: {"action": "advance", "stage": "start-stage-2"}."""
+    from recovery.serve.store import plan_today
+
+    data = await _json(request)
+    if set(data) != {"action", "stage"} or not all(isinstance(v, str) for v in data.values()):
+        raise PlanError('give {"action": "advance" or "step-back", "stage": the stage\'s id as the verdict names it}')
+    public_id = request.path_params["id"]
+    store = _store(request)
+    _, revision = store.plan(public_id)
+    await run_in_threadpool(store.decide, public_id, data["action"], data["stage"], who, plan_today(revision.options))
+    return JSONResponse(_plan_json(request, public_id))
+
+
 @api_call
 async def api_token(request: Request, who: str) -> Response:
     made = _store(request).rotate_token(request.path_params["id"], who)
@@ -161,10 +231,28 @@ def openapi_document() -> dict[str, Any]:
         | {"revision": {"type": "integer"}, "options": {"type": "object"}},
     }
     errors = {str(code): {"description": why, "content": {"application/json": {"schema": error}}} for code, why in (
-        (401, "no valid API key"), (404, "no such plan"), (410, "the plan was deleted"), (413, "the body is over 64 KB"),
+        (401, "no valid API key"), (404, "no such plan"), (410, "the plan was deleted"), (409, "changed at the same moment, or the check-ins say otherwise now"),
+        (413, "the body is over 64 KB"), (429, "too many check-ins in an hour"),
         (422, "the plan's fields, each with the command line's words"),
     )}  # fmt: skip
     ok = {"content": {"application/json": {"schema": made}}}
+    check_in = {
+        "type": "object",
+        "properties": {
+            "day": {"type": "string", "format": "date"},
+            "done": {"enum": list(DONE)},
+            "pain": {"type": "integer", "minimum": 0, "maximum": 10},
+            "morning": {"enum": list(MORNING)},
+            "red_flag": {"type": "string", "description": "the warning sign's number in the plan's list, from 1"},
+        },
+        "additionalProperties": False,
+    }
+    decision = {
+        "type": "object",
+        "properties": {"action": {"enum": ["advance", "step-back"]}, "stage": {"type": "string"}},
+        "required": ["action", "stage"],
+        "additionalProperties": False,
+    }
     return {
         "openapi": "3.1.0",
         "info": {"title": "recovery: a clinic's living plans", "version": "1"},
@@ -207,6 +295,26 @@ def openapi_document() -> dict[str, Any]:
                             }
                         }
                     },
+                    "responses": {"200": {"description": "the new revision", **ok}, **errors},
+                },
+            },
+            "/api/plans/{id}/check-ins": {
+                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "get": {
+                    "summary": "The plan's check-ins and what its stage's rule says today",
+                    "responses": {"200": {"description": "check-ins and verdict", **ok}, **errors},
+                },
+                "post": {
+                    "summary": "A patient's answers for a day (today unless given; at most 7 days back)",
+                    "requestBody": {"content": {"application/json": {"schema": check_in}}},
+                    "responses": {"200": {"description": "what the rule says now", **ok}, **errors},
+                },
+            },
+            "/api/plans/{id}/decision": {
+                "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "post": {
+                    "summary": "Confirm what the stage's rule proposes: a new revision (409 if it says otherwise now)",
+                    "requestBody": {"content": {"application/json": {"schema": decision}}},
                     "responses": {"200": {"description": "the new revision", **ok}, **errors},
                 },
             },

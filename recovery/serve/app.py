@@ -31,10 +31,22 @@ from starlette.routing import Mount, Route
 
 from recovery.errors import GoneError, NotFoundError
 from recovery.serve import DEFAULT_DATABASE
-from recovery.serve.api import api_actuals, api_create, api_delete, api_find, api_plan, api_token, openapi
+from recovery.serve.api import (
+    api_actuals,
+    api_check_in,
+    api_check_ins,
+    api_create,
+    api_decision,
+    api_delete,
+    api_find,
+    api_plan,
+    api_token,
+    openapi,
+)
 from recovery.serve.guard import Guard, Static, redact, security_headers, with_security_headers
 from recovery.serve.pages import (
     create_plan_form,
+    decide_form,
     feed,
     feed_form,
     login,
@@ -43,6 +55,7 @@ from recovery.serve.pages import (
     new_plan_page,
     not_there,
     patient_calendar,
+    patient_check_in,
     patient_handout,
     patient_page,
     plan_handout,
@@ -97,6 +110,7 @@ def create_app(
         Route("/p/{token}", patient_page),
         Route("/p/{token}/calendar.ics", patient_calendar, methods=["GET", "HEAD"]),
         Route("/p/{token}/handout", patient_handout),
+        Route("/p/{token}/check-in", patient_check_in, methods=["POST"]),
         Route("/login", login_page),
         Route("/login", login, methods=["POST"]),
         Route("/logout", logout, methods=["POST"]),
@@ -107,6 +121,7 @@ def create_app(
         Route("/plans/{id}/handout", plan_handout),
         Route("/plans/{id}/actuals", record_form, methods=["POST"]),
         Route("/plans/{id}/feed/{action}", feed_form, methods=["POST"]),
+        Route("/plans/{id}/decide", decide_form, methods=["POST"]),
         Route("/api/openapi.json", openapi),
         Route("/api/plans", api_create, methods=["POST"]),
         Route("/api/plans", api_find, methods=["GET"]),
@@ -114,6 +129,9 @@ def create_app(
         Route("/api/plans/{id}", api_delete, methods=["DELETE"]),
         Route("/api/plans/{id}/actuals", api_actuals, methods=["POST"]),
         Route("/api/plans/{id}/feed-token", api_token, methods=["POST"]),
+        Route("/api/plans/{id}/check-ins", api_check_ins, methods=["GET"]),
+        Route("/api/plans/{id}/check-ins", api_check_in, methods=["POST"]),
+        Route("/api/plans/{id}/decision", api_decision, methods=["POST"]),
         Mount("/static", Static(directory=HERE / "static"), name="static"),
     ]
     middleware = [

@@ -19,8 +19,10 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 from recovery.errors import ConflictError, GoneError, NotFoundError, RecoveryError, TooManyAttemptsError
 from recovery.language import LANGUAGES, words
 from recovery.schedule.plan import BY_ATTRIBUTE, DEFAULT_PROTOCOL, FIELDS, MAX_TEXT
-from recovery.serve.store import MAX_PLAN_ID, SERVER_NEEDS, digest, protocol_named, unpacked
+from recovery.schedule.response import ACTIONS
+from recovery.serve.store import MAX_PLAN_ID, SERVER_NEEDS, digest, plan_today, protocol_named, unpacked
 from recovery.serve.web import _errors, _from_elsewhere, _links, _login_required, _page, _store, _user, clinician_form
+from recovery.words import marked
 
 #: The agenda's width on the patient's page: what a phone shows across without wrapping.
 PHONE_COLUMNS = 32
@@ -40,6 +42,8 @@ def _feed_response(request: Request, token: str, download: bool = False) -> Resp
     if _not_modified(request, feed.etag, feed.modified):
         return Response(status_code=304, headers=headers)
     calendar = _store(request).calendar(feed)  # gzip, as stored
+    if _has_page_link(feed.revision_id, calendar):
+        calendar = _with_page_link(request, token, feed.revision_id, calendar)
     if _takes_gzip(request):
         headers["Content-Encoding"] = "gzip"
     else:
@@ -47,6 +51,32 @@ def _feed_response(request: Request, token: str, download: bool = False) -> Resp
     headers["Content-Length"] = str(len(calendar))
     body = b"" if request.method == "HEAD" else calendar
     return Response(body, 200, headers=headers, media_type="text/calendar; charset=utf-8")
+
+
+def _has_page_link(revision_id: int, calendar: bytes) -> bool:
+    """Whether a revision's calendar asks for the patient's page in its sessions (a course with
+    stages: `ics.PAGE_LINK`); found once per revision in each process, not at every request."""
+    from recovery.writers.ics import PAGE_LINK
+
+    known = _FEEDS.get(("link?", revision_id))
+    if known is None:
+        known = PAGE_LINK.encode() in unpacked(calendar)
+        _FEEDS.put(("link?", revision_id), known)
+    return bool(known)
+
+
+def _with_page_link(request: Request, token: str, revision_id: int, calendar: bytes) -> bytes:
+    """The calendar as this link serves it: its sessions lead to this patient's check-in, made
+    once per link and revision in each process (gzip, as stored)."""
+    from recovery.serve.store import packed
+    from recovery.writers.ics import with_page_link
+
+    key = ("feed", digest(token), revision_id)
+    made = _FEEDS.get(key)
+    if made is None:
+        made = packed(with_page_link(unpacked(calendar), _links(request, token)["patient_url"] + "#check-in"))
+        _FEEDS.put(key, made)
+    return bytes(made)
 
 
 def _takes_gzip(request: Request) -> bool:
@@ -110,20 +140,32 @@ def not_there(request: Request, error: Exception) -> Response:
 
 
 def patient_page(request: Request) -> Response:
-    token = request.path_params["token"]
-    row, revision = _store(request).plan_for_token(token)  # 404 or 410: see `not_there`
+    return _patient_page(request, request.path_params["token"])
+
+
+def _patient_page(request: Request, token: str, status: int = 200, problems: tuple[str, ...] = ()) -> Response:
+    """The patient's page; on a plan with stages, its check-in form with today's answers; after a
+    warning sign (?flag=N), that sign's action and whom to call, first."""
+    store = _store(request)
+    row, revision = store.plan_for_token(token)  # 404 or 410: see `not_there`
     from recovery.writers.agenda import agenda
 
-    today = _today(revision.options)
-    key = (digest(token), revision.id, today)
-    kept = _user(request) is None  # a clinician's view of it is not kept
+    today = plan_today(revision.options)
+    stages = any(m.criteria is not None for m in store.protocol_of(revision, row.protocol).milestones)
+    answered = store.check_in_on(row.id, today) if stages else None
+    flag = request.query_params.get("flag", "")
+    said = (answered.done, answered.pain, answered.morning, answered.red_flag) if answered else None
+    key = (digest(token), revision.id, today, said)
+    kept = _user(request) is None and status == 200 and not flag  # a clinician's view of it is not kept
     if kept and (html := _PATIENT_PAGES.get(key)) is not None:
         return HTMLResponse(html)
     schedule = _schedule(request, row, revision)
     links = _links(request, token)
+    flagged = schedule.red_flags[int(flag) - 1] if flag.isdigit() and 0 < int(flag) <= len(schedule.red_flags) else None
     page = _page(
         request,
         "patient.html.j2",
+        status,
         patient=True,
         links=links,
         qr=_qr(links["patient_url"], schedule.plan.language),
@@ -140,10 +182,61 @@ def patient_page(request: Request) -> Response:
         title=schedule.protocol_title,
         contact=schedule.contact,
         dial=_dial(schedule.contact),
+        stages=stages,
+        answered=answered,
+        red_flags=schedule.red_flags,
+        flagged=flagged,
+        sent=request.query_params.get("sent") == "1",
+        problems=problems,
     )
     if kept and page.status_code == 200:
         _PATIENT_PAGES.put(key, bytes(page.body).decode())
     return page
+
+
+async def patient_check_in(request: Request) -> Response:
+    """A patient's check-in from their page (a form, no script): the link's token is the secret
+    that lets it in, and a form sent from another site's page is refused (its Origin or Referer);
+    the store bounds how many a link may send (429). Then back to the page (303), which says it is
+    saved, or shows a warning sign's action and whom to call at once."""
+    token = request.path_params["token"]
+    if _from_elsewhere(request):
+        return PlainTextResponse("Send this from your plan's own page.", 403)
+    form = await request.form()
+    answers = {key: str(form.get(key, ""))[:MAX_ANSWER] for key in CHECK_IN_ANSWERS}
+    try:
+        await run_in_threadpool(_store(request).check_in, answers, token=token)
+    except (NotFoundError, GoneError):
+        raise  # answered by `not_there`
+    except TooManyAttemptsError:
+        return PlainTextResponse(
+            _patient_words(request, token)("Too many answers in a short time. Try again in an hour."), 429
+        )
+    except RecoveryError as error:
+        w = _patient_words(request, token)
+        fields = sorted({(problem.field or problem.where).rpartition(", ")[2] for problem in error.problems})
+        return _patient_page(
+            request, token, 400, tuple(w(CHECK_IN_PROBLEMS.get(f, CHECK_IN_PROBLEMS[""])) for f in fields)
+        )
+    flag = answers["red_flag"]
+    where = f"?flag={flag}#warning" if flag else "?sent=1#check-in"
+    return RedirectResponse(f"/p/{token}{where}", 303)
+
+
+def _patient_words(request: Request, token: str) -> Any:
+    _, revision = _store(request).plan_for_token(token)
+    return words(str(revision.options.get("language") or "en"))
+
+
+#: The answers a check-in form sends, and the longest the server reads of each.
+CHECK_IN_ANSWERS, MAX_ANSWER = ("done", "pain", "morning", "red_flag"), 20
+#: What the page says of a bad answer, by its field, in the patient's words (the form's own
+#: choices cannot be wrong: only a form changed by hand, or a missing pain score, lands here).
+CHECK_IN_PROBLEMS = {
+    "pain": marked("Please choose how much the exercises hurt, from 0 to 10."),
+    "done": marked("Please say whether you did today's exercises."),
+    "": marked("Some answers could not be saved. Please choose them again."),
+}
 
 
 def _todays_exercises(schedule: Any, today: date) -> list[dict[str, Any]]:
@@ -180,24 +273,25 @@ PHONE_PICTURE = (520, 150)
 
 
 class _Pages:
-    """The patient pages made lately, by (token digest, revision, day): a page is the same for a
-    revision all day, so it is made once, not on every visit (bounded; the oldest goes first).
-    A new revision, a new token or the next day is a new key; a deleted plan or a revoked token
-    never reaches it (the lookup before it answers 410 or 404)."""
+    """What was made lately for a patient's link, by a key that changes whenever it would: a page,
+    by (token digest, revision, day, today's check-in), is the same for a revision all day until
+    the patient answers, so it is made once, not on every visit; a feed with the patient's link,
+    by (token digest, revision). Bounded (the oldest goes first); a deleted plan or a revoked
+    token never reaches it (the lookup before it answers 410 or 404)."""
 
     def __init__(self, most: int):
         self.most = most
-        self.pages: OrderedDict[tuple[str, int, date], str] = OrderedDict()
+        self.pages: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
         self.lock = threading.Lock()
 
-    def get(self, key: tuple[str, int, date]) -> str | None:
+    def get(self, key: tuple[Any, ...]) -> Any:
         with self.lock:
             page = self.pages.get(key)
             if page is not None:
                 self.pages.move_to_end(key)
             return page
 
-    def put(self, key: tuple[str, int, date], page: str) -> None:
+    def put(self, key: tuple[Any, ...], page: Any) -> None:
         with self.lock:
             self.pages[key] = page
             while len(self.pages) > self.most:
@@ -206,6 +300,9 @@ class _Pages:
 
 #: About 30 KB a page: 1,000 pages hold about 30 MB per process.
 _PATIENT_PAGES = _Pages(1_000)
+#: Feeds with the patient's link in their sessions (about 9 KB each, gzip), and whether a
+#: revision's calendar asks for it: about 10 MB per process.
+_FEEDS = _Pages(1_000)
 
 
 def _dial(contact: str) -> str:
@@ -238,12 +335,6 @@ def _schedule(request: Request, row: Any, revision: Any) -> Any:
     from recovery.schedule.plan import Plan
 
     return build(_store(request).protocol_of(revision, row.protocol), Plan.from_json(revision.options))
-
-
-def _today(options: dict[str, Any]) -> date:
-    from zoneinfo import ZoneInfo
-
-    return datetime.now(ZoneInfo(str(options.get("timezone") or "UTC"))).date()
 
 
 @lru_cache(maxsize=1_000)
@@ -304,7 +395,20 @@ def plans_page(request: Request) -> Response:
     if (redirect := _login_required(request)) is not None:
         return redirect
     search = request.query_params.get("q", "")[:100]
-    return _page(request, "plans.html.j2", plans=_store(request).plans(search), q=search)
+    attention = request.query_params.get("attention", "")
+    attention = attention if attention in ACTIONS else ""
+    plans = _store(request).plans(search, attention=attention)
+    return _page(request, "plans.html.j2", plans=plans, q=search, attention=attention, actions=ATTENTION)
+
+
+#: The rule's answers the clinic's list can be narrowed to, as the list says them.
+ATTENTION = {
+    "advance": "ready to move on",
+    "step-back": "back one stage",
+    "red-flag": "warning sign",
+    "review": "past the latest day",
+    "hold": "stays in the stage",
+}
 
 
 def new_plan_page(request: Request) -> Response:
@@ -431,6 +535,13 @@ def _plan_page(
     from recovery.writers.timeline import render as timeline
 
     revisions, audit = store.history(public_id)
+    protocol = store.protocol_of(revision, row.protocol)
+    checking = None
+    if any(m.criteria is not None for m in protocol.milestones):
+        said, made = store.judge(public_id, plan_today(revision.options))
+        if made is not None:  # the rule moved the plan on just now
+            return _plan_page(request, public_id, error, status, token, typed)
+        checking = _checking(store.check_ins(public_id), said, protocol, plan_today(revision.options))
     schedule = _schedule(request, row, revision)
     return _page(
         request,
@@ -441,7 +552,8 @@ def _plan_page(
         revisions=revisions,
         audit=audit,
         timeline=timeline(schedule, dated=True),
-        milestones=[(m.id, m.title) for m in _store(request).protocol_of(revision, row.protocol).milestones],
+        milestones=[(m.id, m.title) for m in protocol.milestones],
+        checking=checking,
         recorded=revision.options.get("actual") or {},
         links=_links(request, token) if token else None,
         qr=_qr(_links(request, token)["patient_url"]) if token else "",
@@ -468,6 +580,104 @@ async def record_form(request: Request, values: dict[str, str], who: str) -> Res
         return _plan_page(request, public_id, str(conflict), 409)
     except RecoveryError as error:
         return _plan_page(request, public_id, "; ".join(e["message"] for e in _errors(error)), 400, typed=values)
+    return RedirectResponse(f"/plans/{public_id}", 303)
+
+
+def _checking(check_ins: list[Any], said: Any, protocol: Any, today: date) -> dict[str, Any]:
+    """What a plan's page shows of its check-ins: the chart, what the rule says, and (when it
+    proposes a move) the form that confirms it."""
+    titles = {m.id: m.title for m in protocol.milestones}
+    limits = [m.criteria.pain_at_most for m in protocol.milestones if m.criteria is not None]
+    return {
+        "chart": _chart(check_ins, today, max(limits, default=10)),
+        "said": said,
+        "to": titles.get(said.to, said.to),
+        "shown": ATTENTION.get(said.action, said.action),
+        "confirm": said.action in ("advance", "step-back") and said.proposes,
+        "latest": list(reversed(check_ins[-7:])),
+    }
+
+
+#: How many days the clinic's chart of check-ins shows, up to today.
+CHART_DAYS = 28
+
+
+def _chart(check_ins: list[Any], today: date, limit: int) -> str:
+    """The last CHART_DAYS days of check-ins as an inline SVG (no script): a bar for each day's
+    pain, dark when the next morning was worse, a dashed line at the stage's pain limit, a red
+    mark on a day with a warning sign, a grey tick on a day the exercises were not done."""
+    from datetime import timedelta
+
+    from markupsafe import Markup, escape
+
+    width, height, left, bottom, step = 560, 200, 28, 24, 19
+    first = today - timedelta(CHART_DAYS - 1)
+    by_day = {c.day: c for c in check_ins if first <= c.day <= today}
+    y = lambda pain: height - bottom - pain * 15  # noqa: E731 - 0-10 over 150 px
+    parts = [
+        f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg" '
+        f'aria-labelledby="chart-title"><title id="chart-title">{escape(_chart_words(by_day, first, today))}</title>',
+        f'<line x1="{left}" y1="{y(0)}" x2="{width}" y2="{y(0)}" stroke="#889"/>',
+        f'<line x1="{left}" y1="{y(limit)}" x2="{width}" y2="{y(limit)}" stroke="#a60" stroke-dasharray="6 4"/>',
+        f'<text x="{left - 4}" y="{y(limit) + 4}" text-anchor="end" font-size="11">{limit}</text>',
+        f'<text x="{left - 4}" y="{y(10) + 4}" text-anchor="end" font-size="11">10</text>',
+        f'<text x="{left - 4}" y="{y(0) + 4}" text-anchor="end" font-size="11">0</text>',
+    ]
+    after = {c.day - timedelta(1): c.morning for c in by_day.values() if c.morning}
+    for n in range(CHART_DAYS):
+        day = first + timedelta(n)
+        x = left + 4 + n * step
+        if n % 7 == 0:
+            parts.append(f'<text x="{x}" y="{height - 6}" font-size="11">{day.strftime("%d %b")}</text>')
+        found = by_day.get(day)
+        if found is None:
+            continue
+        if found.pain is not None:
+            fill = "#a00" if after.get(day) == "worse" else "#357"
+            top = y(max(found.pain, 0.2))
+            parts.append(f'<rect x="{x}" y="{top}" width="{step - 5}" height="{y(0) - top}" fill="{fill}"/>')
+        elif found.done == "no":
+            parts.append(f'<rect x="{x}" y="{y(0) - 3}" width="{step - 5}" height="3" fill="#999"/>')
+        if found.red_flag:
+            parts.append(f'<circle cx="{x + (step - 5) / 2}" cy="{y(10) - 6}" r="6" fill="#c00"/>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def _chart_words(by_day: dict[date, Any], first: date, today: date) -> str:
+    """The chart said in words, for a screen reader (its title)."""
+    pains = [c.pain for c in by_day.values() if c.pain is not None]
+    flags = sum(1 for c in by_day.values() if c.red_flag)
+    if not by_day:
+        return f"No check-ins from {first.isoformat()} to {today.isoformat()}."
+    said = f"{len(by_day)} check-ins from {first.isoformat()} to {today.isoformat()}"
+    if pains:
+        said += f"; pain during the exercises {min(pains)} to {max(pains)}, latest {pains[-1]}"
+    return said + (f"; {flags} warning signs" if flags else "") + "."
+
+
+@clinician_form
+async def decide_form(request: Request, values: dict[str, str], who: str) -> Response:
+    """A clinician confirms what the stage's rule proposes: a new revision, or the page again
+    with why not (409: the check-ins say something else now)."""
+    public_id = request.path_params["id"]
+    store = _store(request)
+    _, revision = store.plan(public_id)
+    try:
+        await run_in_threadpool(
+            store.decide,
+            public_id,
+            values.get("action", ""),
+            values.get("stage", ""),
+            who,
+            plan_today(revision.options),
+        )
+    except (NotFoundError, GoneError):
+        raise
+    except ConflictError as conflict:
+        return _plan_page(request, public_id, str(conflict), 409)
+    except RecoveryError as error:
+        return _plan_page(request, public_id, "; ".join(e["message"] for e in _errors(error)), 400)
     return RedirectResponse(f"/plans/{public_id}", 303)
 
 

@@ -37,12 +37,14 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Date,
     DateTime,
     ForeignKey,
     Integer,
     LargeBinary,
     String,
     Text,
+    UniqueConstraint,
     bindparam,
     create_engine,
     delete,
@@ -70,6 +72,7 @@ from recovery.protocol.model import Protocol
 from recovery.protocol.timeexpr import ID_PATTERN
 from recovery.schedule.build import build
 from recovery.schedule.plan import DEFAULT_PROTOCOL, Plan
+from recovery.schedule.response import MAX_CHECK_INS, CheckIn, Verdict, moved, verdict
 from recovery.serve import DEFAULT_DATABASE
 from recovery.writers.ics import to_ics
 from recovery.writers.previous import read_written
@@ -100,6 +103,14 @@ ARGON2_TIME_COST, ARGON2_MEMORY_KIB, ARGON2_LANES = 2, 19_456, 1
 _HASHING = ThreadPoolExecutor(HASHING_AT_ONCE, thread_name_prefix="password")
 #: How often a revision that met another made at the same moment is tried again.
 REVISE_ATTEMPTS = 20
+
+#: How many check-ins a patient's link may send in CHECK_IN_WINDOW (a day's answers take two or
+#: three; more is a script, refused before anything is written).
+CHECK_IN_LIMIT, CHECK_IN_WINDOW = 20, timedelta(hours=1)
+#: How many days back a check-in may be given (a clinic system catching up, a patient after midnight).
+CHECK_IN_DAYS_BACK = 7
+#: Who acts when a stage's rule moves a plan by itself (the protocol's `decides = "rule"`).
+RULE = "rule:check-ins"
 
 #: The plan fields the server needs besides those every plan needs: the clinic's id, by which it
 #: finds a plan (`Store.create_plan` refuses a plan without it).
@@ -161,6 +172,28 @@ class PlanRow(Base):
     revision: Mapped[int] = mapped_column(Integer)  # the current revision's number
     created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     deleted: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    # What the stage's rule said at the last look (migration 0005): an ACTION, or "" (nothing to do).
+    attention: Mapped[str] = mapped_column(String(20), default="")
+    verdict: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+
+
+class CheckInRow(Base):
+    """What a patient reported on one day (migration 0005): one row per plan and day, each
+    answer given later that day replacing the one before."""
+
+    __tablename__ = "check_ins"
+    __table_args__ = (UniqueConstraint("plan", "day", name="one_check_in_a_day"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan: Mapped[int] = mapped_column(ForeignKey("plans.id"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    done: Mapped[str] = mapped_column(String(10))
+    pain: Mapped[int | None] = mapped_column(Integer, default=None)
+    morning: Mapped[str | None] = mapped_column(String(10), default=None)
+    red_flag: Mapped[str] = mapped_column(String(60), default="")
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    def check_in(self) -> CheckIn:
+        return CheckIn(self.day, self.done, self.pain, self.morning, self.red_flag)
 
 
 class Revision(Base):
@@ -559,10 +592,13 @@ class Store:
             return self.plan(public_id)
         return row, revision
 
-    def plans(self, search: str = "", limit: int = 100) -> list[PlanRow]:
-        """Live plans, newest first; `search` finds a plan_id that starts with it."""
+    def plans(self, search: str = "", limit: int = 100, attention: str = "") -> list[PlanRow]:
+        """Live plans, newest first; `search` finds a plan_id that starts with it, `attention` the
+        plans whose stage's rule said that at the last look (an ACTION)."""
         with self.session() as session:
             query = select(PlanRow).where(PlanRow.deleted.is_(None))
+            if attention:
+                query = query.where(PlanRow.attention == attention)
             if search:
                 escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
                 query = query.where(PlanRow.plan_id.like(f"{escaped}%", escape="\\"))
@@ -590,6 +626,138 @@ class Store:
             return f"{milestone} recorded on {day}"
 
         return self._revise(public_id, who, change)
+
+    # ---- check-ins and the stage's rule
+
+    def check_in(
+        self,
+        answers: dict[str, Any],
+        *,
+        token: str = "",
+        public_id: str = "",
+        day: date | None = None,
+        who: str = "patient",
+    ) -> tuple[Verdict, Made | None]:
+        """A patient's answers for a day (by default today in the plan's time zone), through their
+        link (`token`) or a clinic system (`public_id`): merged into the day's check-in (an answer
+        given again replaces the one before; a warning sign, once given, stays), then what the
+        stage's rule says (`judge`). A PlanError names a bad answer; TooManyAttemptsError when the
+        plan had more than CHECK_IN_LIMIT check-ins in CHECK_IN_WINDOW (nothing is written then)."""
+        from sqlalchemy.exc import IntegrityError
+
+        row, revision = self.plan_for_token(token) if token else self.plan(public_id)
+        today = plan_today(revision.options)
+        day = day or today
+        if day > today or day < today - timedelta(CHECK_IN_DAYS_BACK):
+            raise PlanError([Problem(f"should be today or one of the {CHECK_IN_DAYS_BACK} days before", field="day")])
+        flags = len(build(self.protocol_of(revision, row.protocol), Plan.from_json(revision.options)).red_flags)
+        flag = str(answers.get("red_flag") or "").strip()
+        if flag and not (flag.isdigit() and 1 <= int(flag) <= flags):
+            raise PlanError([Problem(f"should be a warning sign's number, 1 to {flags}", field="red_flag")])
+        for attempt in range(2):  # two answers of one day at once: the second finds the first's row
+            try:
+                self._write_check_in(row.id, answers, day, who)
+                break
+            except IntegrityError:
+                if attempt:
+                    raise ConflictError("two check-ins arrived at the same moment; send it again") from None
+        return self.judge(row.public_id, today)
+
+    def _write_check_in(self, plan: int, answers: dict[str, Any], today: date, who: str) -> None:
+        with self.session() as session:
+            since = now() - CHECK_IN_WINDOW
+            sent = select(func.count(Audit.id)).where(Audit.plan == plan, Audit.action == "check-in", Audit.at >= since)
+            if (session.scalar(sent) or 0) >= CHECK_IN_LIMIT:
+                raise TooManyAttemptsError("too many check-ins in the last hour: try again later")
+            kept = session.scalar(select(CheckInRow).where(CheckInRow.plan == plan, CheckInRow.day == today))
+            merged: dict[str, Any] = (
+                {"done": kept.done, "pain": kept.pain, "morning": kept.morning, "red_flag": kept.red_flag}
+                if kept
+                else {}
+            )
+            given = {
+                key: answers[key]
+                for key in ("done", "pain", "morning", "red_flag")
+                if answers.get(key) not in (None, "")
+            }
+            if not given:
+                raise PlanError([Problem("missing: at least one answer", field="done")])
+            if "done" in given:
+                merged.pop("pain", None)  # the pain goes with the answer about the exercises
+            merged |= given
+            if kept is not None and kept.red_flag and not given.get("red_flag"):
+                merged["red_flag"] = kept.red_flag
+            if not merged.get("done"):
+                merged["done"] = "no" if merged.get("pain") in (None, "") else ""
+            checked = CheckIn.of({**merged, "day": today})
+            if kept is None:
+                kept = CheckInRow(plan=plan, day=today, done=checked.done, at=now())
+                session.add(kept)
+            kept.done, kept.pain, kept.morning, kept.red_flag = (
+                checked.done,
+                checked.pain,
+                checked.morning,
+                checked.red_flag,
+            )
+            kept.at = now()
+            answered = ", ".join(sorted(given))
+            session.add(Audit(at=now(), who=who, action="check-in", plan=plan, detail=f"{today}: {answered}"))
+
+    def check_in_on(self, plan: int, day: date) -> CheckIn | None:
+        """A plan's check-in of one day, if the patient gave one."""
+        with self.session() as session:
+            found = session.scalar(select(CheckInRow).where(CheckInRow.plan == plan, CheckInRow.day == day))
+            return found.check_in() if found is not None else None
+
+    def check_ins(self, public_id: str) -> list[CheckIn]:
+        """A plan's check-ins, oldest first (the latest MAX_CHECK_INS)."""
+        with self.session() as session:
+            row = _live(session, public_id)
+            return _check_ins(session, row.id)
+
+    def judge(self, public_id: str, today: date) -> tuple[Verdict, Made | None]:
+        """What the stage's rule says of a plan today, kept on the plan for the clinic's list; where
+        the protocol lets the rule decide an advance, the new revision it makes (else None). A step
+        back, a review and a red flag always wait for a clinician."""
+        row, revision = self.plan(public_id)
+        with self.session() as session:
+            check_ins = _check_ins(session, row.id)
+        schedule = build(self.protocol_of(revision, row.protocol), Plan.from_json(revision.options))
+        said = verdict(schedule, check_ins, today)
+        made = None
+        if said.action == "advance" and not said.proposes:
+            with suppress(_StaleError):
+                made = self._revise(
+                    public_id, RULE, _acting(row.protocol, check_ins, today, ("advance", said.to), by_rule=True)
+                )
+            if made is not None:
+                return self.judge(public_id, today)
+        with self.session() as session:
+            session.execute(
+                update(PlanRow)
+                .where(PlanRow.id == row.id)
+                .values(attention=_attention(said), verdict=verdict_json(said, today))
+            )
+        return said, made
+
+    def decide(self, public_id: str, action: str, stage: str, who: str, today: date) -> Made:
+        """A clinician confirms what the rule proposes (`action` "advance" or "step-back" of
+        `stage`, as the clinician saw it): a new revision, if the check-ins still say so today
+        (ConflictError otherwise: the page was old)."""
+        if action not in ("advance", "step-back"):
+            raise PlanError([Problem('should be "advance" or "step-back"', field="action")])
+        with self.session() as session:
+            row = _live(session, public_id)
+            check_ins = _check_ins(session, row.id)
+        try:
+            made = self._revise(public_id, who, _acting(row.protocol, check_ins, today, (action, stage), by_rule=False))
+        except _StaleError as stale:
+            now_said = f"{stale.said.action}" + (f" ({'; '.join(stale.said.reasons)})" if stale.said.reasons else "")
+            raise ConflictError(
+                f"the check-ins no longer say {action} {stage}: they say {now_said}", field="action"
+            ) from None
+        self.judge(public_id, today)
+        return made
 
     def _revise(self, public_id: str, who: str, change: Any, unless_hash: str = "") -> Made:
         """One new revision made by `change` (which edits the plan's options and says what it
@@ -992,3 +1160,65 @@ def _new_token(session: Session, row: PlanRow) -> str:
 def _revoke_tokens(session: Session, row: PlanRow) -> None:
     for token in session.scalars(select(FeedToken).where(FeedToken.plan == row.id, FeedToken.revoked.is_(None))):
         token.revoked = now()
+
+
+# ---------------------------------------------------------------- check-ins
+
+
+class _StaleError(Exception):
+    """What the rule says in the plan's latest revision is not what was to be done."""
+
+    def __init__(self, said: Verdict):
+        self.said = said
+
+
+def _acting(protocol: str, check_ins: list[CheckIn], today: date, expected: tuple[str, str], by_rule: bool) -> Any:
+    """A revision's change that does what the rule says, worked out again from the plan as its
+    latest revision has it (under the plan's lock): `_StaleError` when that is not `expected`."""
+
+    def change(options: dict[str, Any]) -> str:
+        plan = Plan.from_json(options)
+        schedule = build(protocol_named(protocol), plan)
+        said = verdict(schedule, check_ins, today)
+        if (said.action, said.to) != expected or (by_rule and said.proposes):
+            raise _StaleError(said)
+        options.clear()
+        options.update(moved(plan, schedule, said, today).to_json())
+        how = "by the protocol's rule" if by_rule else "confirmed"
+        if said.action == "advance":
+            title = next((day.title for day in schedule.milestones if day.id == said.to), said.to)
+            return f"{said.to} recorded on {today}: {title} ({'; '.join(said.reasons)}; {how})"
+        return f"back to the stage before {said.to} on {today} ({'; '.join(said.reasons)}; {how})"
+
+    return change
+
+
+def _check_ins(session: Session, plan: int) -> list[CheckIn]:
+    latest = select(CheckInRow).where(CheckInRow.plan == plan).order_by(CheckInRow.day.desc()).limit(MAX_CHECK_INS)
+    return [row.check_in() for row in reversed(list(session.scalars(latest)))]
+
+
+def _attention(said: Verdict) -> str:
+    """What the clinic's list shows of a verdict: "" for a plan without stages to judge."""
+    return "" if said.action == "none" else said.action
+
+
+def verdict_json(said: Verdict, today: date) -> dict[str, Any]:
+    return {
+        "day": today.isoformat(),
+        "action": said.action,
+        "stage": said.stage,
+        "to": said.to,
+        "proposes": said.proposes,
+        "reasons": list(said.reasons),
+        "met": said.met,
+        "looked_at": said.looked_at,
+        "red_flag": said.red_flag,
+    }
+
+
+def plan_today(options: dict[str, Any]) -> date:
+    """Today in the plan's time zone: the day a patient's check-in is about."""
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo(str(options.get("timezone") or "UTC"))).date()

@@ -47,6 +47,7 @@ def _links(request: Request, token: str) -> dict[str, str]:
         "outlook": "https://outlook.live.com/calendar/0/addfromweb?url=" + quote(feed, safe="") + "&name=Recovery",
         "download": f"{base}/p/{token}/calendar.ics",
         "handout": f"{base}/p/{token}/handout",
+        "check_in": f"{base}/p/{token}/check-in",
     }
 
 

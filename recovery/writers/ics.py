@@ -171,6 +171,37 @@ def _vtimezone_lines(name: str, first_year: int, last_year: int) -> tuple[str, .
     return vtimezone(name, date(first_year, 1, 1), date(last_year, 12, 31))
 
 
+#: Where a server's feed of a course with stages says, in each exercise session, where to check
+#: in: the server puts the patient's own page in its place as it serves the feed to the link that
+#: asked (`with_page_link`), so the stored calendar holds no secret. A reserved name (RFC 2606):
+#: never anyone's address.
+PAGE_LINK = "https://patient-page.invalid/check-in"
+
+
+def with_page_link(calendar: bytes, link: str) -> bytes:
+    """The calendar with each PAGE_LINK replaced by `link`: a content line that held it is
+    unfolded and folded again (`fold`); every other line is left as it was, byte for byte."""
+    marker = PAGE_LINK.encode()
+    out: list[bytes] = []
+    group: list[bytes] = []
+
+    def close() -> None:
+        if not group:
+            return
+        whole = b"".join([group[0], *(part[1:] for part in group[1:])])
+        out.append(fold(whole.decode().replace(PAGE_LINK, link)) if marker in whole else b"\r\n".join(group))
+        group.clear()
+
+    for line in calendar.split(b"\r\n"):
+        if line[:1] in (b" ", b"\t") and group:
+            group.append(line)
+        else:
+            close()
+            group.append(line)
+    close()
+    return b"\r\n".join(out)
+
+
 @lru_cache(maxsize=8192)
 def fold(line: str) -> bytes:
     """A content line folded as RFC 5545 asks and icalendar does it (at most 74 octets a line,
@@ -282,6 +313,7 @@ class _Writer:
     def __init__(self, schedule: Schedule, revision: int, stamp: datetime, page: bool = False):
         self.page = page
         self.schedule = schedule
+        self.stages = any(day.criteria is not None for day in schedule.milestones)
         self.plan = schedule.plan
         self.revision = revision
         self.stamp = stamp
@@ -495,6 +527,8 @@ class _Writer:
             )
         if self.page and any(series.pictures for series in session.routines):
             lines.append(w("Pictures of these exercises: on your plan's page, from the link your clinic gave you."))
+        if self.page and self.stages and not session.medication:
+            lines.append(w("After this session, say how it went: {link}").format(link=PAGE_LINK))
         phase = self.schedule.phase(session.routines[0].phase)
         if phase is not None and phase.precautions and not session.medication:
             lines += ["", w("During {phase}:").format(phase=phase.title), *[f"- {p}" for p in phase.precautions]]
