@@ -42,8 +42,8 @@ def _feed_response(request: Request, token: str, download: bool = False) -> Resp
     if _not_modified(request, feed.etag, feed.modified):
         return Response(status_code=304, headers=headers)
     calendar = _store(request).calendar(feed)  # gzip, as stored
-    if _has_page_link(feed.revision_id, calendar):
-        calendar = _with_page_link(request, token, feed.revision_id, calendar)
+    if _has_page_link(feed.etag, calendar):
+        calendar = _with_page_link(request, token, feed.etag, calendar)
     if _takes_gzip(request):
         headers["Content-Encoding"] = "gzip"
     else:
@@ -53,25 +53,26 @@ def _feed_response(request: Request, token: str, download: bool = False) -> Resp
     return Response(body, 200, headers=headers, media_type="text/calendar; charset=utf-8")
 
 
-def _has_page_link(revision_id: int, calendar: bytes) -> bool:
-    """Whether a revision's calendar asks for the patient's page in its sessions (a course with
-    stages: `ics.PAGE_LINK`); found once per revision in each process, not at every request."""
+def _has_page_link(etag: str, calendar: bytes) -> bool:
+    """Whether a calendar (known by its ETag, a hash of its text) asks for the patient's page in
+    its sessions (a course with stages: `ics.PAGE_LINK`); found once per calendar in each
+    process, not at every request."""
     from recovery.writers.ics import PAGE_LINK
 
-    known = _FEEDS.get(("link?", revision_id))
+    known = _FEEDS.get(("link?", etag))
     if known is None:
-        known = PAGE_LINK.encode() in unpacked(calendar)
-        _FEEDS.put(("link?", revision_id), known)
+        known = PAGE_LINK.encode() in unpacked(calendar).replace(b"\r\n ", b"")
+        _FEEDS.put(("link?", etag), known)
     return bool(known)
 
 
-def _with_page_link(request: Request, token: str, revision_id: int, calendar: bytes) -> bytes:
+def _with_page_link(request: Request, token: str, etag: str, calendar: bytes) -> bytes:
     """The calendar as this link serves it: its sessions lead to this patient's check-in, made
-    once per link and revision in each process (gzip, as stored)."""
+    once per link and calendar in each process (gzip, as stored)."""
     from recovery.serve.store import packed
     from recovery.writers.ics import with_page_link
 
-    key = ("feed", digest(token), revision_id)
+    key = ("feed", digest(token), etag)
     made = _FEEDS.get(key)
     if made is None:
         made = packed(with_page_link(unpacked(calendar), _links(request, token)["patient_url"] + "#check-in"))

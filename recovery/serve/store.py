@@ -580,7 +580,14 @@ class Store:
             session.add(_revision(row, 1, who, "plan made", plan, protocol, calendar))
             token = _new_token(session, row)
             session.add(Audit(at=now(), who=who, action="plan-created", plan=row.id, detail=row.plan_id))
-            return Made(row.public_id, row.plan_id, 1, token)
+            made = Made(row.public_id, row.plan_id, 1, token)
+        self._judged(protocol, made.public_id, plan.to_json())
+        return made
+
+    def _judged(self, protocol: Protocol, public_id: str, options: dict[str, Any]) -> None:
+        """The plan's verdict kept up to date after a change, where its protocol has stages."""
+        if any(m.criteria is not None for m in protocol.milestones):
+            self.judge(public_id, plan_today(options))
 
     def plan(self, public_id: str) -> tuple[PlanRow, Revision]:
         """A live plan and its current revision (NotFoundError, or GoneError when deleted); a plan
@@ -625,7 +632,10 @@ class Store:
                 options["confirm"] = sorted({*(options.get("confirm") or []), milestone})
             return f"{milestone} recorded on {day}"
 
-        return self._revise(public_id, who, change)
+        made = self._revise(public_id, who, change)
+        row, revision = self.plan(public_id)
+        self._judged(self.protocol_of(revision, row.protocol), public_id, revision.options)
+        return made
 
     # ---- check-ins and the stage's rule
 
