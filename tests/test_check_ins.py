@@ -171,9 +171,11 @@ def test_three_weeks_of_check_ins_from_the_phone_move_the_plan_and_its_calendar(
     seen = []
     for day in range(21):
         answered = check_in(client, token, **{**GOOD, "pain": str(2 + day % 3)})
-        assert answered.status_code == 303 and answered.headers["location"].endswith("?sent=1#check-in")
+        assert answered.status_code == 303
+        assert answered.headers["location"].endswith("?sent=1#check-in")
         page = client.get(f"/p/{token}").text
-        assert "Thank you" not in page and 'value="yes" checked' in page  # today's answer, shown again
+        assert "Thank you" not in page
+        assert 'value="yes" checked' in page
         verdict = said(client, key, plan)["verdict"]
         seen.append(verdict["action"])
         if clock.day < FIRST_VISIT + timedelta(14):
@@ -181,7 +183,8 @@ def test_three_weeks_of_check_ins_from_the_phone_move_the_plan_and_its_calendar(
         if verdict["action"] == "advance":
             assert verdict == {**verdict, "to": "start-stage-2", "proposes": True}
             plan_page = client.get(f"/plans/{plan}").text
-            assert "Confirm: " in plan_page and "<svg class=\"chart\"" in plan_page
+            assert "Confirm: " in plan_page
+            assert '<svg class="chart"' in plan_page
             confirmed = client.post(
                 f"/plans/{plan}/decide",
                 data={"csrf": csrf, "action": "advance", "stage": "start-stage-2"},
@@ -190,14 +193,17 @@ def test_three_weeks_of_check_ins_from_the_phone_move_the_plan_and_its_calendar(
             assert confirmed.status_code == 303, confirmed.text
         calendar = follow(client, key, plan, token, phone, tmp_path)
         clock.next()
-    assert seen[:14] == ["hold"] * 14 and seen[14] == "advance" and set(seen[15:]) == {"hold"}
+    assert seen[:14] == ["hold"] * 14
+    assert seen[14] == "advance"
+    assert set(seen[15:]) == {"hold"}
     options = client.get(f"/api/plans/{plan}", headers=key).json()["options"]
     assert options["actual"] == {"start-stage-2": (FIRST_VISIT + timedelta(14)).isoformat()}
     assert any("Slow strength" in s for s in summaries(calendar))  # stage 2's exercise, from its real day
     # Every reader reads the last revision alike, and its sessions lead to this patient's check-in.
     assert strict_occurrences(calendar) == occurrences(calendar)
     unfolded = calendar.replace(b"\r\n ", b"")
-    assert f"{BASE}/p/{token}#check-in".encode() in unfolded and PAGE_LINK.encode() not in unfolded
+    assert f"{BASE}/p/{token}#check-in".encode() in unfolded
+    assert PAGE_LINK.encode() not in unfolded
     revisions, audit = store.history(plan)
     assert [r.who for r in revisions] == ["user:ana@clinic.example", "api:ehr"]
     assert sum(a.action == "check-in" for a in audit) == 21
@@ -205,16 +211,17 @@ def test_three_weeks_of_check_ins_from_the_phone_move_the_plan_and_its_calendar(
 
 def test_the_stored_calendar_holds_no_token(client: TestClient, store: Store, key: dict[str, str]) -> None:
     plan, token = make(client, key)
-    row, revision = store.plan(plan)
+    _row, revision = store.plan(plan)
     stored = gzip.decompress(revision.calendar)
     assert PAGE_LINK.encode() in stored.replace(b"\r\n ", b"")
     assert token.encode() not in stored
     served = client.get(f"/feed/{token}.ics", headers={"Accept-Encoding": "gzip"})
     assert token.encode() in served.content.replace(b"\r\n ", b"")
     # A surgical course has no stages: its feed is served as stored, with no check-in link.
-    other, other_token = make(client, key, protocol="proximal-hamstring-repair", plan_id="S-1")
+    _other, other_token = make(client, key, protocol="proximal-hamstring-repair", plan_id="S-1")
     plain = client.get(f"/feed/{other_token}.ics").content
-    assert b"check-in" not in plain.replace(b"\r\n ", b"") and b"Check in" not in client.get(f"/p/{other_token}").content
+    assert b"check-in" not in plain.replace(b"\r\n ", b"")
+    assert b"Check in" not in client.get(f"/p/{other_token}").content
 
 
 @given(st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_/.:#", min_size=1, max_size=160))
@@ -234,7 +241,7 @@ def rule_course(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The bundled course with each stage's rule deciding by itself (a clinic's own copy)."""
     text = (Path(load(COURSE).source)).read_text(encoding="utf-8")
     text = text.replace('decides = "clinician"', 'decides = "rule"')
-    text = re.sub(r'(criteria = \{[^}]*\}[^\n]*\n)(?!decides)', r'\1decides = "rule"\n', text)
+    text = re.sub(r"(criteria = \{[^}]*\}[^\n]*\n)(?!decides)", r'\1decides = "rule"\n', text)
     folder = tmp_path / "library"
     folder.mkdir()
     (folder / f"{COURSE}.toml").write_text(text, encoding="utf-8")
@@ -257,12 +264,15 @@ def test_a_stage_the_rule_decides_begins_by_itself(
         assert check_in(client, token, **GOOD).status_code == 303
         follow(client, key, plan, token, phone, tmp_path)
         clock.next()
-    revisions, audit = store.history(plan)
-    assert revisions[0].who == RULE and "start-stage-2 recorded on 2027-01-18" in revisions[0].what
+    revisions, _audit = store.history(plan)
+    assert revisions[0].who == RULE
+    assert "start-stage-2 recorded on 2027-01-18" in revisions[0].what
     assert said(client, key, plan)["verdict"]["action"] == "hold"  # the next stage waits for its own days
 
 
-def flaring_then(client: TestClient, key: dict[str, str], plan: str, clock: Clock, answers: list[dict[str, str]]) -> list[str]:
+def flaring_then(
+    client: TestClient, key: dict[str, str], plan: str, clock: Clock, answers: list[dict[str, str]]
+) -> list[str]:
     """Answers through the clinic's API, one a day: what the rule said after each."""
     actions = []
     for answer in answers:
@@ -320,14 +330,21 @@ def test_a_stage_that_goes_worse_proposes_a_step_back(
     actions = flaring_then(client, key, plan, clock, [worse] * 5)
     assert actions[-1] == "step-back"
     verdict = said(client, key, plan)["verdict"]
-    assert verdict["to"] == "start-stage-3" and verdict["proposes"] is True
-    confirmed = client.post(f"/api/plans/{plan}/decision", json={"action": "step-back", "stage": "start-stage-3"}, headers=key)
+    assert verdict["to"] == "start-stage-3"
+    assert verdict["proposes"] is True
+    confirmed = client.post(
+        f"/api/plans/{plan}/decision", json={"action": "step-back", "stage": "start-stage-3"}, headers=key
+    )
     assert confirmed.status_code == 200, confirmed.text
     options = confirmed.json()["options"]
-    assert set(options["actual"]) == {"start-stage-2"} and options["actual"]["start-stage-2"] == clock.day.isoformat()
+    assert set(options["actual"]) == {"start-stage-2"}
+    assert options["actual"]["start-stage-2"] == clock.day.isoformat()
     # The same confirmation again: the check-ins no longer say so (the page was old).
-    again = client.post(f"/api/plans/{plan}/decision", json={"action": "step-back", "stage": "start-stage-3"}, headers=key)
-    assert again.status_code == 409 and "no longer say" in again.json()["errors"][0]["message"]
+    again = client.post(
+        f"/api/plans/{plan}/decision", json={"action": "step-back", "stage": "start-stage-3"}, headers=key
+    )
+    assert again.status_code == 409
+    assert "no longer say" in again.json()["errors"][0]["message"]
     phone = UidCalendar()
     follow(client, key, plan, token, phone, tmp_path)
 
@@ -354,16 +371,23 @@ def test_a_warning_sign_shows_what_to_do_at_once_and_never_advances(
     flaring_then(client, key, plan, clock, [GOOD] * 14)
     assert said(client, key, plan)["verdict"]["action"] == "advance"
     sent = check_in(client, token, red_flag="2")
-    assert sent.status_code == 303 and sent.headers["location"].endswith("?flag=2#warning")
+    assert sent.status_code == 303
+    assert sent.headers["location"].endswith("?flag=2#warning")
     page = client.get(sent.headers["location"]).text
     warning = page[page.index('id="warning"') : page.index('id="check-in"')]
     sign, action = build(load(COURSE), Plan(surgery_date=FIRST_VISIT)).red_flags[1]
-    assert sign in warning and action in warning and 'href="tel:5550177"' in warning and 'role="alert"' in warning
+    assert sign in warning
+    assert action in warning
+    assert 'href="tel:5550177"' in warning
+    assert 'role="alert"' in warning
     assert page.index('id="warning"') < page.index("Add the plan to your calendar")  # first on the page
     verdict = said(client, key, plan)["verdict"]
-    assert verdict["action"] == "red-flag" and verdict["red_flag"] == "2"
+    assert verdict["action"] == "red-flag"
+    assert verdict["red_flag"] == "2"
     assert [row.plan_id for row in store.plans(attention="red-flag")] == ["T-1"]
-    refused = client.post(f"/api/plans/{plan}/decision", json={"action": "advance", "stage": "start-stage-2"}, headers=key)
+    refused = client.post(
+        f"/api/plans/{plan}/decision", json={"action": "advance", "stage": "start-stage-2"}, headers=key
+    )
     assert refused.status_code == 409
     # A later answer that day does not take the sign back, nor do good days within a week.
     check_in(client, token, **GOOD)
@@ -389,11 +413,15 @@ def test_a_bad_answer_is_refused_in_the_patients_words(
 ) -> None:
     plan, token = make(client, key)
     response = check_in(client, token, **answers)
-    assert response.status_code == 400 and shown in response.text and "<script>alert" not in response.text
+    assert response.status_code == 400
+    assert shown in response.text
+    assert "<script>alert" not in response.text
     assert store.check_ins(plan) == []
 
 
-def test_check_ins_are_bounded_and_only_from_the_patients_page(client: TestClient, store: Store, key: dict[str, str]) -> None:
+def test_check_ins_are_bounded_and_only_from_the_patients_page(
+    client: TestClient, store: Store, key: dict[str, str]
+) -> None:
     plan, token = make(client, key)
     elsewhere = client.post(f"/p/{token}/check-in", data=GOOD, headers={"Origin": "https://evil.example"})
     assert elsewhere.status_code == 403
@@ -403,12 +431,14 @@ def test_check_ins_are_bounded_and_only_from_the_patients_page(client: TestClien
     for _ in range(storing.CHECK_IN_LIMIT):
         assert check_in(client, token, **GOOD).status_code == 303
     refused = check_in(client, token, done="no")
-    assert refused.status_code == 429 and "Try again in an hour" in refused.text
+    assert refused.status_code == 429
+    assert "Try again in an hour" in refused.text
     assert store.check_ins(plan)[-1].done == "yes"  # nothing written after the limit
     # A clinic system may not post a day in the future, nor one more than a week back.
     for day in ("2027-01-05", "2026-12-01", "2027-02-30"):
         response = client.post(f"/api/plans/{plan}/check-ins", json={**GOOD, "day": day}, headers=key)
-        assert response.status_code == 422 and response.json()["errors"][0]["field"] == "day"
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == "day"
     deleted = client.delete(f"/api/plans/{plan}", headers=key)
     assert deleted.status_code == 204
     assert check_in(client, token, **GOOD).status_code == 410
@@ -417,7 +447,8 @@ def test_check_ins_are_bounded_and_only_from_the_patients_page(client: TestClien
 def test_the_spanish_page_asks_in_spanish(client: TestClient, key: dict[str, str]) -> None:
     _, token = make(client, key, language="es")
     page = client.get(f"/p/{token}").text
-    assert "¿Hizo los ejercicios de hoy?" in page and "¿Una señal de alarma? Toque aquí" in page
+    assert "¿Hizo los ejercicios de hoy?" in page
+    assert "¿Una señal de alarma? Toque aquí" in page
     assert "Please" not in check_in(client, token, done="yes").text
 
 
@@ -434,8 +465,10 @@ def test_the_clinic_sees_a_chart_and_a_list_of_what_the_rules_say(
     page = client.get(f"/plans/{plan}").text
     chart = page[page.index('<svg class="chart"') : page.index("</svg>", page.index('<svg class="chart"'))]
     assert chart.count("<rect") == 15  # 14 days with pain, one grey tick for a day not done
-    assert "15 check-ins from" in chart and "pain during the exercises 2 to 7, latest 7" in chart
+    assert "15 check-ins from" in chart
+    assert "pain during the exercises 2 to 7, latest 7" in chart
     assert "<script" not in page.lower()
     listed = client.get("/?attention=hold").text
-    assert "T-1" in listed and "T-2" in listed
+    assert "T-1" in listed
+    assert "T-2" in listed
     assert "T-1" not in client.get("/?attention=advance").text
