@@ -162,6 +162,8 @@ class DayZero:
     card: str  # the wallet card's label of the day
     page_first: str  # the patient's page: whose instructions come first
     page_call: str  # the patient's page, without a contact
+    legend_side: str  # the patient's page: which leg the pictures draw black, with a side
+    legend: str  # the same, without one
 
 
 #: A course without surgery, counted from the first visit: its care team, its recovery.
@@ -182,6 +184,8 @@ _FIRST_VISIT = DayZero(
     card=marked("First visit:"),
     page_first=marked("Your care team's instructions come first. If they differ from this plan, follow theirs."),
     page_call=marked("Questions, or a warning sign: call your care team."),
+    legend_side=marked("In the pictures, the black leg is your {side} leg, the one being treated."),
+    legend=marked("In the pictures, the black leg is the one being treated."),
 )
 
 DAY_ZERO_WORDS: dict[str, DayZero] = {
@@ -206,6 +210,8 @@ DAY_ZERO_WORDS: dict[str, DayZero] = {
             "Your surgeon's and physio's instructions come first. If they differ from this plan, follow theirs."
         ),
         page_call=marked("Questions, or a warning sign: call your surgical team."),
+        legend_side=marked("In the pictures, the black leg is your {side} leg, the one operated on."),
+        legend=marked("In the pictures, the black leg is the one operated on."),
     ),
     "first-visit": _FIRST_VISIT,
     # the same care-team words as a first visit; only what counts from day 0 differs

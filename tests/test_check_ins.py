@@ -472,3 +472,10 @@ def test_the_clinic_sees_a_chart_and_a_list_of_what_the_rules_say(
     assert "T-1" in listed
     assert "T-2" in listed
     assert "T-1" not in client.get("/?attention=advance").text
+
+
+def test_a_course_without_surgery_does_not_say_operated_on_the_page(client: TestClient, key: dict[str, str]) -> None:
+    _, token = make(client, key, side="left")
+    page = client.get(f"/p/{token}").text
+    assert "the black leg is your left leg, the one being treated" in page
+    assert "operated" not in page
