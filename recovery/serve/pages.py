@@ -614,7 +614,10 @@ def _chart(check_ins: list[Any], today: date, limit: int) -> str:
     width, height, left, bottom, step = 560, 200, 28, 24, 19
     first = today - timedelta(CHART_DAYS - 1)
     by_day = {c.day: c for c in check_ins if first <= c.day <= today}
-    y = lambda pain: height - bottom - pain * 15  # noqa: E731 - 0-10 over 150 px
+
+    def y(pain: float) -> float:  # 0-10 over 150 px
+        return height - bottom - pain * 15
+
     parts = [
         f'<svg class="chart" role="img" viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg" '
         f'aria-labelledby="chart-title"><title id="chart-title">{escape(_chart_words(by_day, first, today))}</title>',
