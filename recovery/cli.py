@@ -344,7 +344,9 @@ def format_choices(data: dict[str, Any]) -> str:
         named = p["choices"] if isinstance(p["choices"], dict) else {}
         if p["choices"]:
             bounds = ", one of: " + " | ".join(p["choices"])
-        default = p["default"] if p["default"] != "" else "(empty)"
+        default = (
+            "(set for each patient)" if p["set_by_clinician"] else p["default"] if p["default"] != "" else "(empty)"
+        )
         lines.append(
             f"  {name} = {str(default).lower() if isinstance(default, bool) else default}  ({p['kind']}{bounds})"
         )

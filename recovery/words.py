@@ -164,6 +164,8 @@ class DayZero:
     page_call: str  # the patient's page, without a contact
     legend_side: str  # the patient's page: which leg the pictures draw black, with a side
     legend: str  # the same, without one
+    is_on: str  # the agenda before day 0
+    after_course: str  # the agenda after the last day
 
 
 #: A course without surgery, counted from the first visit: its care team, its recovery.
@@ -186,6 +188,8 @@ _FIRST_VISIT = DayZero(
     page_call=marked("Questions, or a warning sign: call your care team."),
     legend_side=marked("In the pictures, the black leg is your {side} leg, the one being treated."),
     legend=marked("In the pictures, the black leg is the one being treated."),
+    is_on=marked("Your first visit is on {day}."),
+    after_course=marked("Keep to what your care team advises from here on."),
 )
 
 DAY_ZERO_WORDS: dict[str, DayZero] = {
@@ -212,6 +216,8 @@ DAY_ZERO_WORDS: dict[str, DayZero] = {
         page_call=marked("Questions, or a warning sign: call your surgical team."),
         legend_side=marked("In the pictures, the black leg is your {side} leg, the one operated on."),
         legend=marked("In the pictures, the black leg is the one operated on."),
+        is_on=marked("Your surgery is on {day}."),
+        after_course=marked("Keep to what your surgeon and physio advise from here on."),
     ),
     "first-visit": _FIRST_VISIT,
     # the same care-team words as a first visit; only what counts from day 0 differs
@@ -226,6 +232,7 @@ DAY_ZERO_WORDS: dict[str, DayZero] = {
         on_day=marked("Injury on {day} (day 0)"),
         preview=marked("Protocol preview: days and weeks count from the injury (day 0)"),
         card=marked("Injury:"),
+        is_on=marked("Day 0, the day of your injury, is {day}."),
     ),
 }
 

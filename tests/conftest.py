@@ -22,8 +22,10 @@ import httpx
 import pytest
 from click.testing import CliRunner, Result
 from hypothesis import settings
+from starlette.testclient import TestClient
 
 from recovery.cli import main
+from recovery.serve.store import Store, connect
 
 # Property tests: a small, repeatable sample in CI; more at a developer's desk; HYPOTHESIS_PROFILE=full for a soak.
 settings.register_profile("ci", max_examples=20, deadline=None, derandomize=True, print_blob=True)
@@ -79,6 +81,14 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPath
     """A developer's own $RECOVERY_PROTOCOLS and cache must not change what the tests see."""
     monkeypatch.delenv("RECOVERY_PROTOCOLS", raising=False)
     monkeypatch.setenv("RECOVERY_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+def blanks(protocol: str) -> list[str]:
+    """`--set` options that fill a template's blanks (parameters without a default) at their minimum."""
+    from recovery import load
+    from recovery.schedule.trial import blanks_filled
+
+    return [part for name, value in blanks_filled(load(protocol)).items() for part in ("--set", f"{name}={value}")]
 
 
 EPOCH = "1795000000"  # a fixed generation time (2026-11-18), for byte-identical output
@@ -250,3 +260,42 @@ def shot(driver: object, name: str, prefix: str = "serve") -> Path:
     driver.save_screenshot(str(path))  # type: ignore[attr-defined]
     assert path.stat().st_size > 5_000
     return path
+
+
+# ---------------------------------------------------------------- the server, in process
+
+#: The public address the server's tests give it, and the databases they run on: SQLite, and
+#: PostgreSQL when $RECOVERY_TEST_POSTGRES names one (CI starts it).
+BASE = "http://clinic.test"
+DATABASES = ["sqlite", *(["postgresql"] if os.environ.get("RECOVERY_TEST_POSTGRES") else [])]
+
+
+@pytest.fixture(params=DATABASES)
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'recovery.db'}"
+    from sqlalchemy import text
+
+    url = os.environ["RECOVERY_TEST_POSTGRES"]
+    with connect(url).begin() as connection:  # a clean database for each test
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    return url
+
+
+@pytest.fixture
+def client(database: str) -> TestClient:
+    from recovery.serve.app import create_app
+
+    return TestClient(create_app(database, secret_key="test-secret", base_url=BASE), base_url=BASE)
+
+
+@pytest.fixture
+def store(client: TestClient) -> Store:
+    found: Store = client.app.state.store  # type: ignore[attr-defined]
+    return found
+
+
+@pytest.fixture
+def key(store: Store) -> dict[str, str]:
+    return {"Authorization": f"Bearer {store.add_api_key('ehr')}"}

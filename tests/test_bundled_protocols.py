@@ -6,6 +6,7 @@ from datetime import date, timedelta
 import pytest
 
 from recovery import Plan, build, load
+from recovery.schedule.trial import blanks_filled
 
 from conftest import BUNDLED, run
 
@@ -34,7 +35,7 @@ def test_the_schema_line_of_a_bundled_file_finds_the_shipped_schema(path) -> Non
 def test_every_source_tag_in_a_bundled_file_is_in_its_references(path) -> None:
     protocol = load(path)
     listed = {ref.split(":", 1)[0] for ref in protocol.references}
-    cited = set(re.findall(r"(?<![\w./-])([HLAGKRT]\d{1,2})\b", path.read_text()))
+    cited = set(re.findall(r"(?<![\w./-])([HLAGKRTSVY]\d{1,2})\b", path.read_text()))
     assert cited, "a bundled protocol cites its sources"
     assert cited <= listed, f"cited but not in references: {sorted(cited - listed)}"
 
@@ -45,7 +46,7 @@ def test_bundled_protocol_sets_no_medication(path) -> None:
     medicines = [r for r in protocol.routines if r.medication]
     # a medicine, if the course has one, waits for the surgeon's own text: off until it is set
     assert all(r.switch in protocol.parameters and protocol.parameters[r.switch].default == "" for r in medicines)
-    schedule = build(protocol, Plan(SURGERY))
+    schedule = build(protocol, Plan(SURGERY, overrides=blanks_filled(protocol)))  # a template's blanks set
     assert not [r for r in schedule.routines if r.medication]
 
 

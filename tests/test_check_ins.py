@@ -11,7 +11,6 @@ exactly the current plan as its revision would be written afresh.
 from __future__ import annotations
 
 import gzip
-import os
 import re
 from datetime import date, timedelta
 from pathlib import Path
@@ -23,21 +22,19 @@ from hypothesis import given
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 from test_calendar_updates import UidCalendar
-from test_serve import BASE, PASSWORD, post_login
+from test_serve import PASSWORD, post_login
 
 from recovery import Plan, build, load, to_ics
 from recovery.serve import pages
 from recovery.serve import store as storing
-from recovery.serve.app import create_app
-from recovery.serve.store import RULE, Store, connect
+from recovery.serve.store import RULE, Store
 from recovery.writers.ics import PAGE_LINK, with_page_link
 
-from conftest import occurrences, strict_occurrences
+from conftest import BASE, occurrences, strict_occurrences
 
 COURSE = "proximal-hamstring-tendinopathy"
 FIRST_VISIT = date(2027, 1, 4)
 PLAN = {"protocol": COURSE, "start_date": FIRST_VISIT.isoformat(), "timezone": "Europe/London", "plan_id": "T-1"}
-DATABASES = ["sqlite", *(["postgresql"] if os.environ.get("RECOVERY_TEST_POSTGRES") else [])]
 GOOD = {"done": "yes", "pain": "2", "morning": "same"}
 
 
@@ -68,31 +65,6 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 def weeks_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """Weeks of simulated answers are sent within a second of the wall clock."""
     monkeypatch.setattr(storing, "CHECK_IN_LIMIT", 10_000)
-
-
-@pytest.fixture(params=DATABASES)
-def client(request: pytest.FixtureRequest, tmp_path: Path) -> TestClient:
-    if request.param == "sqlite":
-        database = f"sqlite:///{tmp_path / 'recovery.db'}"
-    else:
-        from sqlalchemy import text
-
-        database = os.environ["RECOVERY_TEST_POSTGRES"]
-        with connect(database).begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-    return TestClient(create_app(database, secret_key="test-secret", base_url=BASE), base_url=BASE)
-
-
-@pytest.fixture
-def store(client: TestClient) -> Store:
-    found: Store = client.app.state.store  # type: ignore[attr-defined]
-    return found
-
-
-@pytest.fixture
-def key(store: Store) -> dict[str, str]:
-    return {"Authorization": f"Bearer {store.add_api_key('ehr')}"}
 
 
 def make(client: TestClient, key: dict[str, str], **changes: Any) -> tuple[str, str]:
@@ -237,7 +209,8 @@ def test_the_link_goes_in_without_breaking_a_line(link: str) -> None:
 # ---------------------------------------------------------------- who decides
 
 
-def rule_course(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def rule_decides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, weeks_at_once: None) -> None:
     """The bundled course with each stage's rule deciding by itself (a clinic's own copy)."""
     text = (Path(load(COURSE).source)).read_text(encoding="utf-8")
     text = text.replace('decides = "clinician"', 'decides = "rule"')
@@ -249,15 +222,8 @@ def rule_course(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_a_stage_the_rule_decides_begins_by_itself(
-    client: TestClient,
-    store: Store,
-    key: dict[str, str],
-    clock: Clock,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    weeks_at_once: None,
+    client: TestClient, store: Store, key: dict[str, str], clock: Clock, tmp_path: Path, rule_decides: None
 ) -> None:
-    rule_course(tmp_path, monkeypatch)
     plan, token = make(client, key)
     phone = UidCalendar()
     for _ in range(15):
@@ -311,17 +277,10 @@ def test_simulated_patients(
 
 
 def test_a_stage_that_goes_worse_proposes_a_step_back(
-    client: TestClient,
-    store: Store,
-    key: dict[str, str],
-    clock: Clock,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    weeks_at_once: None,
+    client: TestClient, store: Store, key: dict[str, str], clock: Clock, tmp_path: Path, rule_decides: None
 ) -> None:
     """Stage 3 steps back when it goes worse: the rule proposes it, even where it decides an
     advance by itself, and a clinician's confirmation makes it a revision."""
-    rule_course(tmp_path, monkeypatch)
     plan, token = make(client, key)
     flaring_then(client, key, plan, clock, [GOOD] * 29)  # stage 2 at day 14, stage 3 at day 28
     options = client.get(f"/api/plans/{plan}", headers=key).json()["options"]

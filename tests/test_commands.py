@@ -169,7 +169,14 @@ def test_validate_accepts_a_protocol_name_as_show_does() -> None:
         ("recovery generate --actual brace", ["brace-off="]),
         ("recovery generate --set protection_w", ["protection_weeks="]),
         ("recovery agenda --time mor", ["morning="]),
-        ("recovery show proximal", ["proximal-hamstring-repair", "proximal-hamstring-tendinopathy"]),
+        (
+            "recovery show proximal",
+            [
+                "proximal-hamstring-avulsion-nonoperative",
+                "proximal-hamstring-repair",
+                "proximal-hamstring-tendinopathy",
+            ],
+        ),
         ("recovery generate --timezone Europe/Berl", ["Europe/Berlin"]),
     ],
 )

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ARTIFACTS, run
+from conftest import ARTIFACTS, blanks, run
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 TOOLS = CHROMIUM is not None and shutil.which("pdfinfo") is not None and shutil.which("pdftoppm") is not None
@@ -56,7 +56,14 @@ def fullness(pdf: Path, folder: Path) -> list[float]:
 
 @needs_chromium
 @pytest.mark.parametrize(
-    "protocol", ["proximal-hamstring-repair", "achilles-tendon-repair", "proximal-hamstring-tendinopathy"]
+    "protocol",
+    [
+        "proximal-hamstring-repair",
+        "achilles-tendon-repair",
+        "proximal-hamstring-tendinopathy",
+        "hamstring-syndrome",
+        "proximal-hamstring-avulsion-nonoperative",
+    ],
 )
 @pytest.mark.parametrize("paper", ["Letter", "A4"])
 @pytest.mark.parametrize("language", ["en", "es"])
@@ -64,7 +71,7 @@ def test_the_printed_handout_is_at_most_four_full_pages(tmp_path, protocol: str,
     """Four pages in English; Spanish says the same in about a fifth more words: at most five."""
     html = tmp_path / "plan.html"
     result = run("handout", "--surgery-date", "2027-03-01", "--protocol", protocol, "--side", "left",
-                 "--language", language, "-o", str(html))  # fmt: skip
+                 "--language", language, "-o", str(html), *blanks(protocol))  # fmt: skip
     assert result.exit_code == 0, result.stderr
     pdf = printed(html, paper, tmp_path)
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout

@@ -230,7 +230,7 @@ def test_show_parameters_lists_what_a_plan_can_choose() -> None:
     assert "  morning (default 08:00)" in text
     data = json.loads(run("show", "proximal-hamstring-repair", "--parameters", "--json").stdout)
     assert data["parameters"]["protection_weeks"] == {
-        "default": 6, "kind": "whole number", "min": 4, "max": 10, "choices": None,
+        "default": 6, "kind": "whole number", "set_by_clinician": False, "min": 4, "max": 10, "choices": None,
         "description": data["parameters"]["protection_weeks"]["description"],
     }  # fmt: skip
     assert "brace-off" in data["milestones"]

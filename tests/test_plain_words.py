@@ -18,8 +18,9 @@ import pytest
 import textstat
 
 from recovery import Plan, Schedule, build, load
+from recovery.schedule.trial import blanks_filled
 
-from conftest import generate
+from conftest import blanks, generate
 
 SURGERY = date(2027, 3, 1)
 CASES = [
@@ -28,6 +29,8 @@ CASES = [
     ("achilles-tendon-repair", None),
     ("achilles-tendon-repair", "longer-boot"),
     ("proximal-hamstring-tendinopathy", None),
+    ("hamstring-syndrome", None),
+    ("proximal-hamstring-avulsion-nonoperative", None),
 ]
 
 
@@ -69,10 +72,11 @@ def test_the_meter_tells_plain_from_clinical_words() -> None:
 @pytest.mark.parametrize("cleared", [False, True], ids=["waiting", "cleared"])
 def test_patient_texts_read_at_grade_6_to_8(name: str, variant: str | None, cleared: bool) -> None:
     protocol = load(name)
-    schedule = build(protocol, Plan(SURGERY, side="left", variant=variant))
+    filled = blanks_filled(protocol)
+    schedule = build(protocol, Plan(SURGERY, side="left", variant=variant, overrides=filled))
     if cleared:
         gates = {m.id: m.date for m in schedule.milestones if m.waiting}
-        schedule = build(protocol, Plan(SURGERY, side="left", variant=variant, actuals=gates))
+        schedule = build(protocol, Plan(SURGERY, side="left", variant=variant, overrides=filled, actuals=gates))
     measured = grades(passages(schedule))
     assert statistics.median(measured.values()) <= 7
     too_hard = {what: grade for what, grade in measured.items() if grade > 10}
@@ -82,7 +86,17 @@ def test_patient_texts_read_at_grade_6_to_8(name: str, variant: str | None, clea
 @pytest.mark.parametrize(("name", "variant"), CASES)
 def test_calendar_descriptions_read_at_grade_6_to_8(tmp_path, name: str, variant: str | None) -> None:
     args = ["--variant", variant] if variant else []
-    data = generate(tmp_path, "--surgery-date", "2027-03-01", "--timezone", "Europe/Berlin", "--protocol", name, *args)
+    data = generate(
+        tmp_path,
+        "--surgery-date",
+        "2027-03-01",
+        "--timezone",
+        "Europe/Berlin",
+        "--protocol",
+        name,
+        *args,
+        *blanks(name),
+    )
     texts = []
     for event in icalendar.Calendar.from_ical(data).walk("VEVENT"):
         lines = [line.lstrip("- ").strip() for line in str(event.get("DESCRIPTION", "")).splitlines()]

@@ -31,12 +31,12 @@ ZONES = [
 
 
 def parameter_values(protocol: Protocol) -> st.SearchStrategy[dict[str, str]]:
-    """A value within bounds for every parameter, as `--set` would give it."""
+    """A value within bounds for every parameter, as `--set` would give it (a template's blanks too)."""
     drawn: dict[str, st.SearchStrategy[str]] = {}
     for name, parameter in protocol.parameters.items():
         if isinstance(parameter.default, bool):
             drawn[name] = st.sampled_from(["true", "false"])
-        elif isinstance(parameter.default, int) and parameter.min is not None and parameter.max is not None:
+        elif isinstance(parameter.sample, int) and parameter.min is not None and parameter.max is not None:
             drawn[name] = st.integers(parameter.min, parameter.max).map(str)
         elif isinstance(parameter.default, str) and parameter.choices:
             drawn[name] = st.sampled_from(list(parameter.choices))

@@ -30,12 +30,10 @@ from recovery.serve.app import create_app
 from recovery.serve.guard import redact
 from recovery.serve.store import Store, connect, upgrade
 
-from conftest import occurrences, run, strict_occurrences
+from conftest import BASE, DATABASES, occurrences, run, strict_occurrences
 
-BASE = "http://clinic.test"
 PASSWORD = "correct horse battery staple"
 PLAN = {"surgery_date": "2027-03-01", "timezone": "Europe/Berlin", "side": "left", "plan_id": "A-17"}
-DATABASES = ["sqlite", *(["postgresql"] if os.environ.get("RECOVERY_TEST_POSTGRES") else [])]
 
 
 @pytest.fixture(autouse=True)
@@ -44,35 +42,6 @@ def _protocol_files_looked_at_every_time(monkeypatch: pytest.MonkeyPatch) -> Non
     from recovery.serve import store as storing
 
     monkeypatch.setattr(storing, "LOOK_AGAIN_SECONDS", 0.0)
-
-
-@pytest.fixture(params=DATABASES)
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'recovery.db'}"
-    from sqlalchemy import text
-
-    url = os.environ["RECOVERY_TEST_POSTGRES"]
-    with connect(url).begin() as connection:  # a clean database for each test
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    return url
-
-
-@pytest.fixture
-def client(database: str) -> TestClient:
-    return TestClient(create_app(database, secret_key="test-secret", base_url=BASE), base_url=BASE)
-
-
-@pytest.fixture
-def store(client: TestClient) -> Store:
-    found: Store = client.app.state.store  # type: ignore[attr-defined]
-    return found
-
-
-@pytest.fixture
-def key(store: Store) -> dict[str, str]:
-    return {"Authorization": f"Bearer {store.add_api_key('ehr')}"}
 
 
 def make(client: TestClient, key: dict[str, str], **changes: object) -> dict[str, object]:

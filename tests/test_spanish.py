@@ -23,14 +23,25 @@ from recovery import Plan, build, load
 from recovery.cli import main
 from recovery.language import Words, words
 from recovery.protocol.translations import drift, file_of, measures
+from recovery.schedule.trial import blanks_filled
 from recovery.writers.handout import to_handout
 
-from conftest import BUNDLED, HERE, run
+from conftest import BUNDLED, HERE, blanks, run
 
 LOCALE = HERE.parent / "recovery" / "locale"
-PROTOCOLS = ("proximal-hamstring-repair", "achilles-tendon-repair", "proximal-hamstring-tendinopathy")
+PROTOCOLS = (
+    "proximal-hamstring-repair",
+    "achilles-tendon-repair",
+    "proximal-hamstring-tendinopathy",
+    "hamstring-syndrome",
+)
 #: Courses whose day 0 is a first visit: their texts never speak of surgery.
-WITHOUT_SURGERY = {"proximal-hamstring-tendinopathy"}
+#: Courses without surgery, by what their day 0 is, as the Spanish texts name it.
+WITHOUT_SURGERY = {
+    "proximal-hamstring-tendinopathy": "de su primera visita",
+    "hamstring-syndrome": "de su primera visita",
+    "proximal-hamstring-avulsion-nonoperative": "de su lesión",
+}
 #: Words that would betray English left in a Spanish text (none of them is a Spanish word).
 ENGLISH = {"the", "your", "and", "of", "with", "you", "is", "for", "on", "at", "day", "days", "week", "weeks",
            "this", "it", "not", "from", "by", "are", "when", "if", "do", "leg", "knee", "after", "call", "visit"}  # fmt: skip
@@ -112,7 +123,7 @@ def test_a_spanish_calendar_is_spanish_throughout_and_marks_its_language(
 ) -> None:
     out = tmp_path / "es.ics"
     result = run("generate", "--protocol", protocol, "--surgery-date", "2027-03-01", "--side", "left",
-                 "--language", "es", "--timezone", "America/Chicago", "-o", str(out))  # fmt: skip
+                 "--language", "es", "--timezone", "America/Chicago", "-o", str(out), *blanks(protocol))  # fmt: skip
     assert result.exit_code == 0, result.stderr
     calendar = icalendar.Calendar.from_ical(out.read_bytes())
     events = list(calendar.walk("VEVENT"))
@@ -125,7 +136,7 @@ def test_a_spanish_calendar_is_spanish_throughout_and_marks_its_language(
     # the same days as the English calendar: a language changes words, never dates
     english = tmp_path / "en.ics"
     run("generate", "--protocol", protocol, "--surgery-date", "2027-03-01", "--side", "left",
-        "--timezone", "America/Chicago", "-o", str(english))  # fmt: skip
+        "--timezone", "America/Chicago", "-o", str(english), *blanks(protocol))  # fmt: skip
 
     def days(path: Path) -> list[object]:
         found = recurring_ical_events.of(icalendar.Calendar.from_ical(path.read_bytes())).between(
@@ -142,7 +153,10 @@ def test_a_spanish_calendar_is_spanish_throughout_and_marks_its_language(
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 def test_a_spanish_handout_and_agenda_are_spanish_throughout(protocol: str, missed: list[str]) -> None:
-    schedule = build(load(protocol), Plan(date(2027, 3, 1), side="right", language="es", large_print=True))
+    filled = blanks_filled(load(protocol))
+    schedule = build(
+        load(protocol), Plan(date(2027, 3, 1), side="right", language="es", large_print=True, overrides=filled)
+    )
     page = to_handout(schedule)
     assert '<html lang="es" class="large">' in page
     shown = unescape(re.sub(r"<[^>]+>", " ", re.sub(r"<style>.*?</style>", "", page, flags=re.S)))
@@ -151,10 +165,10 @@ def test_a_spanish_handout_and_agenda_are_spanish_throughout(protocol: str, miss
     assert "Recorte y lleve consigo" in shown
     assert "lado derecho" in shown
     result = run("agenda", "--protocol", protocol, "--surgery-date", "2027-03-01", "--on", "2027-04-20",
-                 "--language", "es", "--side", "right")  # fmt: skip
+                 "--language", "es", "--side", "right", *blanks(protocol))  # fmt: skip
     assert result.exit_code == 0
     assert not english_in(result.stdout), english_in(result.stdout)[:10]
-    since = "de su primera visita" if protocol in WITHOUT_SURGERY else "de la cirugía"
+    since = WITHOUT_SURGERY.get(protocol, "de la cirugía")
     assert f"mar 2027-04-20 · día 50 (7 semanas y 1 día después {since})" in result.stdout
     assert missed == []
 
@@ -206,7 +220,8 @@ def test_plain_words_hold_in_spanish() -> None:
     textstat.set_lang("es")
     try:
         for protocol in PROTOCOLS:
-            schedule = build(load(protocol), Plan(date(2027, 3, 1), side="left", language="es"))
+            filled = blanks_filled(load(protocol))
+            schedule = build(load(protocol), Plan(date(2027, 3, 1), side="left", language="es", overrides=filled))
             scores = {
                 what: textstat.fernandez_huerta(" ".join(sentence(t) for t in parts if t))
                 for what, parts in passages(schedule)

@@ -421,3 +421,49 @@ def test_an_improving_patient_walks_through_every_stage_day_by_day_and_the_calen
     running = [s for s in final.routines if s.id == "run"]
     assert running
     assert min(s.first for s in running) >= date(2027, 4, 12)
+
+
+def test_a_step_back_past_the_stage_befores_latest_day_still_lays_out() -> None:
+    """Found by the day-by-day property: stage 3 stepped back on day 95 begins stage 2 again on a
+    day past the latest it was expected the first time (3 months); the clinician's confirmation
+    of the step back confirms that day too, and the plan lays out."""
+    current = plan(**{"start-stage-2": FIRST_VISIT + timedelta(14), "start-stage-3": FIRST_VISIT + timedelta(80)})
+    schedule = schedule_of(current)
+    back = FIRST_VISIT + timedelta(95)
+    worse = [CheckIn(FIRST_VISIT + timedelta(n), "yes", 8, "worse") for n in range(81, 96)]
+    said = verdict(schedule, worse, back)
+    assert (said.action, said.to) == ("step-back", "start-stage-3")
+    after = moved(current, schedule, said, back)
+    assert after.actuals == {"start-stage-2": back}
+    assert "start-stage-2" in after.confirmed
+    assert [d.id for d in schedule_of(after).milestones if d.actual] == ["start-stage-2"]
+
+
+def test_a_window_of_a_course_without_surgery_counts_from_the_first_visit() -> None:
+    with pytest.raises(PlanError) as raised:
+        schedule_of(plan(**{"start-stage-2": FIRST_VISIT + timedelta(120)}))
+    assert "after your first visit" in str(raised.value.problems[0])
+    assert "surgery" not in str(raised.value.problems[0])
+
+
+def test_two_step_backs_in_a_row_leave_a_plan_that_lays_out() -> None:
+    """Found by the day-by-day property: stage 4 stepped back (stage 3 begins again, confirmed),
+    then stage 3 stepped back too: the confirmation of a stage no longer recorded goes with it."""
+    current = plan(
+        **{
+            "start-stage-2": FIRST_VISIT + timedelta(14),
+            "start-stage-3": FIRST_VISIT + timedelta(28),
+            "start-stage-4": FIRST_VISIT + timedelta(42),
+        }
+    )
+    day = FIRST_VISIT + timedelta(60)
+    for back in ("start-stage-4", "start-stage-3"):
+        schedule = schedule_of(current)
+        worse = [CheckIn(day - timedelta(n), "yes", 8, "worse") for n in range(10, 0, -1)]
+        said = verdict(schedule, worse, day)
+        assert (said.action, said.to) == ("step-back", back)
+        current = moved(current, schedule, said, day)
+        schedule_of(current)  # lays out
+        day += timedelta(14)
+    assert set(current.actuals) == {"start-stage-2"}
+    assert set(current.confirmed) <= set(current.actuals)

@@ -135,7 +135,7 @@ class _Context:
         items: dict[str, Item] = {}
         for _, item in protocol.items():
             items.setdefault(item.id, item)
-        numeric = frozenset(name for name, p in protocol.parameters.items() if type(p.default) is int)
+        numeric = frozenset(name for name, p in protocol.parameters.items() if type(p.sample) is int)
         return cls(protocol, items, numeric, tuple(p.id for p in protocol.phases))
 
 
@@ -418,10 +418,19 @@ def _check_parameters(protocol: Protocol) -> list[Problem]:
             problems.append(Problem("a parameter name uses lower-case letters, digits and _", protocol.source, place))
         if name in PLAN_PLACEHOLDERS:
             problems.append(Problem(f'"{name}" is set by the plan and cannot be a parameter', protocol.source, place))
-        is_number = type(parameter.default) is int
+        is_number = type(parameter.sample) is int
+        if parameter.blank and (parameter.min is None or parameter.max is None):
+            problems.append(
+                Problem(
+                    "has no default, so it is a whole number the clinician sets for each plan: give its min and max",
+                    protocol.source,
+                    place,
+                )
+            )
+            continue
         if not is_number and (parameter.min is not None or parameter.max is not None):
             problems.append(Problem("min and max apply only to a whole-number parameter", protocol.source, place))
-        if parameter.choices is not None and type(parameter.default) is not str:
+        if parameter.choices is not None and type(parameter.sample) is not str:
             problems.append(Problem("choices apply only to a text parameter", protocol.source, place))
         for key in parameter.choices if isinstance(parameter.choices, dict) else ():
             if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", key):
@@ -444,7 +453,7 @@ def _check_parameters(protocol: Protocol) -> list[Problem]:
                 )
         if parameter.min is not None and parameter.max is not None and parameter.min > parameter.max:
             problems.append(Problem(f"min {parameter.min} is above max {parameter.max}", protocol.source, place))
-        elif why := parameter.problems_with(parameter.default):
+        elif not parameter.blank and (why := parameter.problems_with(parameter.default)):
             problems.append(Problem(f"the default: {why}", protocol.source, f"{place}.default"))
     for variant_name, variant in protocol.variants.items():
         for name, value in variant.set.items():
@@ -570,7 +579,7 @@ def _check_variants(protocol: Protocol) -> list[Problem]:
             for key, text in item.texts():
                 for name in _placeholders(text):
                     parameter = protocol.parameters.get(name)
-                    if parameter is not None and values.get(name) in (False, "") and type(parameter.default) is not int:
+                    if parameter is not None and values.get(name) in (False, "") and type(parameter.sample) is not int:
                         place = where(section, item, key)
                         problems.setdefault(
                             (place, name),

@@ -172,10 +172,19 @@ Levels = Annotated[
 
 @record(kw_only=True)
 class Parameter:
-    """A value the surgeon adjusts; a plan may override it within its bounds."""
+    """A value the surgeon adjusts; a plan may override it within its bounds.
+
+    A whole number without a `default` is a blank the clinician fills in for each patient (a
+    hold's seconds, a nerve glide's repeats): it needs `min` and `max`, and a plan that does
+    not set it is refused. `sample` stands for it where only its kind matters."""
 
     __pydantic_config__ = STRICT
-    default: Value
+    default: Annotated[
+        Value | None,
+        Doc(
+            "The value a plan has unless it sets another; leave it out for a blank the clinician must fill in (with min and max)"
+        ),
+    ] = None
     description: str = ""
     min: int | None = None
     max: int | None = None
@@ -188,9 +197,19 @@ class Parameter:
     ] = None
     sources: Sources = field(default_factory=list)
 
+    @property
+    def blank(self) -> bool:
+        """Whether the clinician must set it for each plan (it has no default)."""
+        return self.default is None
+
+    @property
+    def sample(self) -> bool | int | str:
+        """The default, or for a blank its minimum: a value of the parameter's kind."""
+        return self.default if self.default is not None else (self.min if self.min is not None else 0)
+
     def problems_with(self, value: Any) -> str | None:
         """Why `value` is not allowed for this parameter, or None when it is."""
-        expected = type(self.default)
+        expected = type(self.sample)
         if type(value) is not expected:
             kinds = {bool: "true or false", int: "a whole number", str: "a text"}
             return f"expected {kinds[expected]}, got {value!r}"
@@ -212,13 +231,13 @@ class Parameter:
 
     def parse(self, text: str) -> bool | int | str:
         """A value typed on the command line, converted to this parameter's kind."""
-        if isinstance(self.default, bool):
+        if isinstance(self.sample, bool):
             if text.lower() in ("true", "yes", "1", "on"):
                 return True
             if text.lower() in ("false", "no", "0", "off"):
                 return False
             return text
-        if isinstance(self.default, int) and re.fullmatch(r"-?\d+", text.strip()):
+        if isinstance(self.sample, int) and re.fullmatch(r"-?\d+", text.strip()):
             return int(text)
         return text
 

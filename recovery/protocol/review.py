@@ -62,8 +62,8 @@ def _numbers(protocol: Protocol) -> Iterator[tuple[str, str, list[str]]]:
     """(place, the first number found there, its sources) for everything that states a number."""
     for name, parameter in protocol.parameters.items():
         place = f"parameters.{name}"
-        if type(parameter.default) is int:
-            yield place, f"the number {parameter.default}", parameter.sources
+        if type(parameter.sample) is int:
+            yield place, f"the number {parameter.sample}", parameter.sources
         elif number := _first_number([str(parameter.shown(parameter.default)), *_texts(parameter.choices)]):
             yield place, number, parameter.sources
     for name, variant in protocol.variants.items():

@@ -21,7 +21,8 @@ def choices(protocol: Protocol) -> dict[str, Any]:
         "parameters": {
             name: {
                 "default": parameter.default,
-                "kind": _kind(parameter.default),
+                "kind": _kind(parameter.sample),
+                "set_by_clinician": parameter.blank,
                 "min": parameter.min,
                 "max": parameter.max,
                 "choices": parameter.choices,

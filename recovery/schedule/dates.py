@@ -25,9 +25,7 @@ from recovery.protocol.references import Definition, Point
 from recovery.protocol.timeexpr import TimeExpr
 from recovery.records import record
 from recovery.schedule.plan import Plan
-from recovery.words import (
-    quoted_choices,
-)
+from recovery.words import DAY_ZERO_WORDS, quoted_choices
 
 #: Every date a plan produces lies within these days (surgery dates are limited to 1900-2200).
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2299, 12, 31)
@@ -65,6 +63,19 @@ def parameter_values(protocol: Protocol, plan: Plan) -> dict[str, Any]:
     if problems:
         raise PlanError(problems)
     values = protocol.values(plan.variant, overrides)
+    unset = [
+        Problem(
+            f"a blank to fill in for each patient, a whole number from {parameter.min} to {parameter.max}"
+            + (f" ({parameter.description})" if parameter.description else "")
+            + ": no calendar is made until it is set",
+            field="overrides",
+            detail=f"{name}=…",
+        )
+        for name, parameter in protocol.parameters.items()
+        if parameter.blank and values.get(name) is None
+    ]
+    if unset:
+        raise PlanError(unset)
     for conflict in protocol.conflicts:
         if conflict.matches(values):
             chosen = ", ".join(f"{name}={_plain(values[name])}{_origin(protocol, plan, name)}" for name in conflict.set)
@@ -397,10 +408,11 @@ def _outside_window(
             )
         if not first <= day <= last:
             low, high = milestone.recordable
+            after = DAY_ZERO_WORDS[protocol.day_zero].after  # "{span} after surgery", "… after your first visit"
             if low.anchors or high.anchors:  # each end says what it counts from
-                span = " to ".join(said(end) + ("" if end.anchors else " after surgery") for end in (low, high))
+                span = " to ".join(said(end) if end.anchors else after.format(span=said(end)) for end in (low, high))
             else:
-                span = f"{said(low)} to {said(high)} after surgery"
+                span = after.format(span=f"{said(low)} to {said(high)}")
             earlier = [
                 protocol.item(part.anchor)
                 for part in low.parts()

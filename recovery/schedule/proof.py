@@ -177,7 +177,7 @@ def _choices_read(protocol: Protocol, item: Item) -> set[str]:
 
 def _choice_values(protocol: Protocol, name: str) -> list[Any]:
     parameter = protocol.parameters[name]
-    if type(parameter.default) is bool:
+    if type(parameter.sample) is bool:
         return [True, False]
     return list(parameter.choices or ())
 

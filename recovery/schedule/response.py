@@ -184,17 +184,21 @@ def moved(plan: Plan, schedule: Schedule, decided: Verdict, day: date) -> Plan:
     """The plan after a verdict is acted on, on `day`: an advance records the next stage's start
     on that day; a step back undoes the current stage's record and starts the stage before it
     again on that day (the first stage has no start to record: it simply goes on)."""
-    actuals = dict(plan.actuals)
+    actuals, confirmed = dict(plan.actuals), set(plan.confirmed)
     if decided.action == "advance" and decided.to:
         actuals[decided.to] = day
     elif decided.action == "step-back" and decided.to:
         actuals.pop(decided.to, None)
+        confirmed.discard(decided.to)  # nothing recorded is left for it to confirm
         earlier = [d for d in schedule.milestones if d.criteria is not None and d.actual and d.id != decided.to]
         if earlier and (before := max(earlier, key=lambda d: d.date)).date < day:
             actuals[before.id] = day
+            # the stage before begins again on a day the clinician chose by confirming the step
+            # back, which may be past the latest day it was expected to begin the first time
+            confirmed.add(before.id)
     else:
         return plan
-    return replace(plan, actuals=actuals)
+    return replace(plan, actuals=actuals, confirmed=tuple(sorted(confirmed)))
 
 
 def _one_a_day(check_ins: Iterable[CheckIn]) -> list[CheckIn]:

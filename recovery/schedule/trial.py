@@ -56,7 +56,7 @@ def trial_plans(protocol: Protocol) -> list[tuple[Plan, list[dict[str, str]]]]:
     (and not both a phase: phases are checked against each other) share a plan: each item is
     then laid out as with its own parameter's bound alone."""
     plans: list[tuple[Plan, list[dict[str, str]]]] = [
-        (Plan(surgery_date, timezone=zone, variant=variant), [])
+        (Plan(surgery_date, timezone=zone, variant=variant, overrides=blanks_filled(protocol)), [])
         for variant in (None, *protocol.variants)
         for surgery_date, zone, _ in TRIAL_PLANS
     ]
@@ -70,7 +70,7 @@ def trial_plans(protocol: Protocol) -> list[tuple[Plan, list[dict[str, str]]]]:
     packed: list[tuple[dict[str, str], set[str]]] = []
     parts: list[list[dict[str, str]]] = []
     for name, parameter in protocol.parameters.items():
-        if name not in moved or not isinstance(parameter.default, int) or isinstance(parameter.default, bool):
+        if name not in moved or not isinstance(parameter.sample, int) or isinstance(parameter.sample, bool):
             continue
         for bound in (parameter.min, parameter.max):
             if bound is None or _refused(protocol, {name: bound}):
@@ -89,17 +89,23 @@ def trial_plans(protocol: Protocol) -> list[tuple[Plan, list[dict[str, str]]]]:
                 packed.append(({name: str(bound)}, set(moved[name])))
                 parts.append([{name: str(bound)}])
     if len(packed) > MAX_SINGLE_BOUNDS:  # so many that move the same items: all at once, both ways
-        every = [(name, p) for name, p in protocol.parameters.items() if name in moved and type(p.default) is int]
+        every = [(name, p) for name, p in protocol.parameters.items() if name in moved and type(p.sample) is int]
         packed = [
             ({n: str(getattr(p, side)) for n, p in every if getattr(p, side) is not None}, set())
             for side in ("min", "max")
         ]
         parts = [[], []]
     plans += [
-        (Plan(surgery_date, timezone=zone, overrides=overrides), held)
+        (Plan(surgery_date, timezone=zone, overrides={**blanks_filled(protocol), **overrides}), held)
         for (overrides, _), held in zip(packed, parts, strict=True)
     ]
     return plans
+
+
+def blanks_filled(protocol: Protocol) -> dict[str, str]:
+    """The blanks a clinician fills in for each patient (parameters without a default), at their
+    minimum: a trial plan must set them as a patient's plan must (their bounds are tried too)."""
+    return {name: str(p.min) for name, p in protocol.parameters.items() if p.blank and p.min is not None}
 
 
 def _refused(protocol: Protocol, overrides: dict[str, Any]) -> bool:
@@ -231,13 +237,13 @@ def coherence_plans(protocol: Protocol) -> tuple[list[tuple[Plan, list[dict[str,
             for name, p in protocol.parameters.items()
             if ("number", name) in read
             and name not in fixed
-            and type(p.default) is int
+            and type(p.sample) is int
             and (p.min is not None or p.max is not None)
         }
         choices = {
-            name: [True, False] if type(p.default) is bool else list(p.choices or ())
+            name: [True, False] if type(p.sample) is bool else list(p.choices or ())
             for name, p in protocol.parameters.items()
-            if name in deciding and name not in fixed and (type(p.default) is bool or p.choices)
+            if name in deciding and name not in fixed and (type(p.sample) is bool or p.choices)
         }
         corners = _packed(protocol, variant, numbers, together, 2**MAX_CORNERS, "parameters", notes)
         corners += [
@@ -255,7 +261,12 @@ def coherence_plans(protocol: Protocol) -> tuple[list[tuple[Plan, list[dict[str,
                 parts = [_texts(part) for part in (*chosen_parts, *number_parts)]
                 plans.append(
                     (
-                        Plan(surgery_date, timezone=zone, variant=variant, overrides=_texts({**chosen, **numbers_at})),
+                        Plan(
+                            surgery_date,
+                            timezone=zone,
+                            variant=variant,
+                            overrides={**blanks_filled(protocol), **_texts({**chosen, **numbers_at})},
+                        ),
                         parts,
                     )
                 )

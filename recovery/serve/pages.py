@@ -468,7 +468,8 @@ def _pair_inputs(listed: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
             {
                 "name": name,
                 "description": p["description"],
-                "default": str(p["default"]).lower() if yes_no else str(p["default"]),
+                "default": "" if p["set_by_clinician"] else str(p["default"]).lower() if yes_no else str(p["default"]),
+                "required": p["set_by_clinician"],  # a blank the clinician fills in for each patient
                 "options": [(str(o), str(o)) for o in p["choices"] or (["true", "false"] if yes_no else [])],
                 "type": "number" if p["kind"] == "whole number" else "text",
                 "min": p["min"],
@@ -476,7 +477,16 @@ def _pair_inputs(listed: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
             }
         )
     times = [
-        {"name": slot, "description": "", "default": default, "options": [], "type": "time", "min": None, "max": None}
+        {
+            "name": slot,
+            "description": "",
+            "default": default,
+            "options": [],
+            "type": "time",
+            "min": None,
+            "max": None,
+            "required": False,
+        }
         for slot, default in listed["times_of_day"].items()
     ]
     return {BY_ATTRIBUTE["overrides"].key: parameters, BY_ATTRIBUTE["slot_times"].key: times}

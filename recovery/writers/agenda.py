@@ -60,13 +60,13 @@ def agenda(schedule: Schedule, day: date, week: bool = False, color: bool = Fals
     out.append("")
     n = schedule.day_number(day)
     if n < 0:
-        out += [w("Your surgery is on {day}.").format(day=w.iso_date(schedule.plan.surgery_date)), ""]
+        out += [w(schedule.said.is_on).format(day=w.iso_date(schedule.plan.surgery_date)), ""]
     elif day > schedule.last_day:
         out += [
             w("The planned course ended on {day} (day {number}).").format(
                 day=w.iso_date(schedule.last_day), number=schedule.day_number(schedule.last_day)
             ),
-            w("Keep to what your surgeon and physio advise from here on."),
+            w(schedule.said.after_course),
             "",
         ]
 
