@@ -42,7 +42,7 @@ def _feed_response(request: Request, token: str, download: bool = False) -> Resp
     if _not_modified(request, feed.etag, feed.modified):
         return Response(status_code=304, headers=headers)
     calendar = _store(request).calendar(feed)  # gzip, as stored
-    if _has_page_link(feed.etag, calendar):
+    if feed.stages:
         calendar = _with_page_link(request, token, feed.etag, calendar)
     if _takes_gzip(request):
         headers["Content-Encoding"] = "gzip"
@@ -51,19 +51,6 @@ def _feed_response(request: Request, token: str, download: bool = False) -> Resp
     headers["Content-Length"] = str(len(calendar))
     body = b"" if request.method == "HEAD" else calendar
     return Response(body, 200, headers=headers, media_type="text/calendar; charset=utf-8")
-
-
-def _has_page_link(etag: str, calendar: bytes) -> bool:
-    """Whether a calendar (known by its ETag, a hash of its text) asks for the patient's page in
-    its sessions (a course with stages: `ics.PAGE_LINK`); found once per calendar in each
-    process, not at every request."""
-    from recovery.writers.ics import PAGE_LINK
-
-    known = _FEEDS.get(("link?", etag))
-    if known is None:
-        known = PAGE_LINK.encode() in unpacked(calendar).replace(b"\r\n ", b"")
-        _FEEDS.put(("link?", etag), known)
-    return bool(known)
 
 
 def _with_page_link(request: Request, token: str, etag: str, calendar: bytes) -> bytes:
@@ -301,8 +288,7 @@ class _Pages:
 
 #: About 30 KB a page: 1,000 pages hold about 30 MB per process.
 _PATIENT_PAGES = _Pages(1_000)
-#: Feeds with the patient's link in their sessions (about 9 KB each, gzip), and whether a
-#: revision's calendar asks for it: about 10 MB per process.
+#: Feeds with the patient's link in their sessions (about 9 KB each, gzip): about 9 MB per process.
 _FEEDS = _Pages(1_000)
 
 

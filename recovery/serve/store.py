@@ -333,6 +333,7 @@ class Feed:
     revision: int
     revision_id: int
     calendar: bytes | None = None  # gzip-compressed, read with the validators unless the request is conditional
+    stages: bool = False  # its sessions link to the patient's check-in (`writers.ics.PAGE_LINK`)
 
 
 # ---------------------------------------------------------------- the store
@@ -862,11 +863,14 @@ class Store:
         """The protocol a revision was made from, rebuilt from its snapshot: every page, handout
         and feed of one revision agrees, whatever the file on disk says now. A revision made
         before snapshots were kept has only the file."""
-        known = _SNAPSHOTS.get(revision.protocol_hash)
+        return self._protocol_by_hash(revision.protocol_hash, name)
+
+    def _protocol_by_hash(self, hashed: str, name: str) -> Protocol:
+        known = _SNAPSHOTS.get(hashed)
         if known is not None:
             return known
         with self.session() as session:
-            snapshot = session.get(ProtocolSnapshot, revision.protocol_hash)
+            snapshot = session.get(ProtocolSnapshot, hashed)
             kept = (snapshot.data, snapshot.family) if snapshot is not None else None
         if kept is None:
             return protocol_named(name)
@@ -874,7 +878,7 @@ class Store:
         from recovery.protocol.model import located
 
         rebuilt = located(plain.from_data(Protocol, kept[0]), f"{name}.toml", {}, kept[1])
-        return _SNAPSHOTS.setdefault(revision.protocol_hash, rebuilt)
+        return _SNAPSHOTS.setdefault(hashed, rebuilt)
 
     def rotate_token(self, public_id: str, who: str) -> Made:
         """A new feed token; every older one of the plan stops working."""
@@ -920,7 +924,17 @@ class Store:
         if self._moved(found.protocol, found.protocol_hash) and self._follow(found.public_id) is not None:
             return self.feed(token, with_calendar)
         modified = _aware(found.created)
-        return Feed(found.etag, modified, found.number, found.id, found.calendar if with_calendar else None)
+        stages = self._has_stages(found.protocol_hash, found.protocol)
+        return Feed(found.etag, modified, found.number, found.id, found.calendar if with_calendar else None, stages)
+
+    def _has_stages(self, hashed: str, name: str) -> bool:
+        """Whether the protocol a revision was made from has stages (its feed then links each
+        session to the patient's check-in); known once per protocol version in each process."""
+        known = _STAGES.get(hashed)
+        if known is None:
+            protocol = self._protocol_by_hash(hashed, name)
+            known = _STAGES[hashed] = any(m.criteria is not None for m in protocol.milestones)
+        return known
 
     def calendar(self, feed: Feed) -> bytes:
         """The calendar a feed's revision was made with, gzip-compressed as it is stored
@@ -1076,6 +1090,8 @@ def protocol_hash(protocol: Protocol) -> str:
 _REFUSED: set[tuple[str, str]] = set()
 #: The protocols of revisions, rebuilt from their snapshots: hash → protocol (each is immutable).
 _SNAPSHOTS: dict[str, Protocol] = {}
+#: Whether each protocol version (by its content hash) has stages: read at every feed request.
+_STAGES: dict[str, bool] = {}
 
 
 def _keep_snapshot(session: Session, hashed: str, name: str, protocol: Protocol) -> None:
