@@ -686,6 +686,12 @@ class Protocol:
                 found += [(section, item, "permits", scale, level) for scale, level in item.permits.items()]
         return tuple(found)
 
+    @property
+    def has_stages(self) -> bool:
+        """Whether some step of the course begins when the patient is ready (a milestone with
+        `criteria`): its patients check in, and its rule reads their answers."""
+        return any(milestone.criteria is not None for milestone in self.milestones)
+
     def items(self) -> Iterator[tuple[str, Item]]:
         """(section, item) for every item, in file order."""
         for section in SECTIONS:

@@ -139,7 +139,7 @@ def _patient_page(request: Request, token: str, status: int = 200, problems: tup
     from recovery.writers.agenda import agenda
 
     today = plan_today(revision.options)
-    stages = any(m.criteria is not None for m in store.protocol_of(revision, row.protocol).milestones)
+    stages = store.protocol_of(revision, row.protocol).has_stages
     answered = store.check_in_on(row.id, today) if stages else None
     flag = request.query_params.get("flag", "")
     said = (answered.done, answered.pain, answered.morning, answered.red_flag) if answered else None
@@ -534,7 +534,7 @@ def _plan_page(
     revisions, audit = store.history(public_id)
     protocol = store.protocol_of(revision, row.protocol)
     checking = None
-    if any(m.criteria is not None for m in protocol.milestones):
+    if protocol.has_stages:
         said, made = store.judge(public_id, plan_today(revision.options))
         if made is not None:  # the rule moved the plan on just now
             return _plan_page(request, public_id, error, status, token, typed)

@@ -587,7 +587,7 @@ class Store:
 
     def _judged(self, protocol: Protocol, public_id: str, options: dict[str, Any]) -> None:
         """The plan's verdict kept up to date after a change, where its protocol has stages."""
-        if any(m.criteria is not None for m in protocol.milestones):
+        if protocol.has_stages:
             self.judge(public_id, plan_today(options))
 
     def plan(self, public_id: str) -> tuple[PlanRow, Revision]:
@@ -661,7 +661,7 @@ class Store:
         day = day or today
         if day > today or day < today - timedelta(CHECK_IN_DAYS_BACK):
             raise PlanError([Problem(f"should be today or one of the {CHECK_IN_DAYS_BACK} days before", field="day")])
-        flags = len(build(self.protocol_of(revision, row.protocol), Plan.from_json(revision.options)).red_flags)
+        flags = len(self.protocol_of(revision, row.protocol).red_flags)  # the page lists them in this order
         flag = str(answers.get("red_flag") or "").strip()
         if flag and not (flag.isdigit() and 1 <= int(flag) <= flags):
             raise PlanError([Problem(f"should be a warning sign's number, 1 to {flags}", field="red_flag")])
@@ -932,8 +932,7 @@ class Store:
         session to the patient's check-in); known once per protocol version in each process."""
         known = _STAGES.get(hashed)
         if known is None:
-            protocol = self._protocol_by_hash(hashed, name)
-            known = _STAGES[hashed] = any(m.criteria is not None for m in protocol.milestones)
+            known = _STAGES[hashed] = self._protocol_by_hash(hashed, name).has_stages
         return known
 
     def calendar(self, feed: Feed) -> bytes:
