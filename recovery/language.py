@@ -52,6 +52,14 @@ class Words:
         singular, plural = UNITS[unit]
         return self.plural(singular, plural, number)
 
+    def every_days(self, every: int) -> str:
+        """How often a routine every so many days comes: "every other day", "every 4 days"."""
+        if every == 2:
+            return self("every other day")
+        if every == 3:
+            return self("every third day")
+        return self.plural("every {n} day", "every {n} days", every)
+
     def listing(self, items: list[str], last: str = "and") -> str:
         """Words as a sentence lists them: "a, b and c", "a, b y c"."""
         return english.listing(items, self(last))

@@ -166,6 +166,9 @@ class DayZero:
     legend: str  # the same, without one
     is_on: str  # the agenda before day 0
     after_course: str  # the agenda after the last day
+    keep_going: str  # a routine that lasts until a clearance: whom to ask
+    lasts_until_cleared: str  # a phase that lasts until one
+    from_this_day_ask: str  # the day a clearance may first be asked for
 
 
 #: A course without surgery, counted from the first visit: its care team, its recovery.
@@ -190,6 +193,12 @@ _FIRST_VISIT = DayZero(
     legend=marked("In the pictures, the black leg is the one being treated."),
     is_on=marked("Your first visit is on {day}."),
     after_course=marked("Keep to what your care team advises from here on."),
+    keep_going=marked("Keep going until you are cleared: ask your care team {clearance}."),
+    lasts_until_cleared=marked("This lasts until you are cleared: ask your care team {clearance}."),
+    from_this_day_ask=marked(
+        "From this day on, ask your care team {clearance}. What comes after it is not in "
+        "this calendar until you are cleared: then ask for a new calendar from the day you were cleared."
+    ),
 )
 
 DAY_ZERO_WORDS: dict[str, DayZero] = {
@@ -218,6 +227,9 @@ DAY_ZERO_WORDS: dict[str, DayZero] = {
         legend=marked("In the pictures, the black leg is the one operated on."),
         is_on=marked("Your surgery is on {day}."),
         after_course=marked("Keep to what your surgeon and physio advise from here on."),
+        keep_going=KEEP_GOING,
+        lasts_until_cleared=LASTS_UNTIL_CLEARED,
+        from_this_day_ask=FROM_THIS_DAY_ASK,
     ),
     "first-visit": _FIRST_VISIT,
     # the same care-team words as a first visit; only what counts from day 0 differs

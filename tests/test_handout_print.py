@@ -63,6 +63,7 @@ def fullness(pdf: Path, folder: Path) -> list[float]:
         "proximal-hamstring-tendinopathy",
         "hamstring-syndrome",
         "proximal-hamstring-avulsion-nonoperative",
+        "hamstring-strain",
     ],
 )
 @pytest.mark.parametrize("paper", ["Letter", "A4"])

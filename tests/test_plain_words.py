@@ -31,6 +31,7 @@ CASES = [
     ("proximal-hamstring-tendinopathy", None),
     ("hamstring-syndrome", None),
     ("proximal-hamstring-avulsion-nonoperative", None),
+    ("hamstring-strain", None),
 ]
 
 

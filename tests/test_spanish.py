@@ -34,6 +34,7 @@ PROTOCOLS = (
     "achilles-tendon-repair",
     "proximal-hamstring-tendinopathy",
     "hamstring-syndrome",
+    "hamstring-strain",
 )
 #: Courses whose day 0 is a first visit: their texts never speak of surgery.
 #: Courses without surgery, by what their day 0 is, as the Spanish texts name it.
@@ -41,6 +42,7 @@ WITHOUT_SURGERY = {
     "proximal-hamstring-tendinopathy": "de su primera visita",
     "hamstring-syndrome": "de su primera visita",
     "proximal-hamstring-avulsion-nonoperative": "de su lesión",
+    "hamstring-strain": "de su lesión",
 }
 #: Words that would betray English left in a Spanish text (none of them is a Spanish word).
 ENGLISH = {"the", "your", "and", "of", "with", "you", "is", "for", "on", "at", "day", "days", "week", "weeks",

@@ -463,6 +463,11 @@ class Routine(Item):
         Annotated[list[Weekday], Bounds(min_length=1)] | None,
         Doc("Only on these days of the week (default: every day)"),
     ] = None
+    every_days: Annotated[
+        int,
+        Bounds(ge=1, le=14),
+        Doc("Every how many days, counted from the routine's first day: 2 is every other day (default 1)"),
+    ] = 1
     dose: Dose | None = None
     pictures: Annotated[
         list[Annotated[str, Bounds(min_length=1, max_length=60)]],
@@ -480,6 +485,8 @@ class Routine(Item):
             raise ValueError('needs "during" = a phase id, or both "start" and "end"')
         if self.during is not None and (self.start is not None or self.end is not None):
             raise ValueError('has "during" and "start"/"end": use one or the other')
+        if self.every_days > 1 and self.weekdays is not None:
+            raise ValueError('has "weekdays" and "every_days": use one or the other')
 
     def whens(self) -> Iterator[tuple[str, TimeExpr]]:
         if self.start is not None:

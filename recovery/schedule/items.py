@@ -12,6 +12,7 @@ from dataclasses import field, replace
 from datetime import date, time, timedelta
 from functools import cached_property
 from itertools import pairwise
+from math import lcm
 from typing import Any
 
 from recovery.protocol.model import Criteria
@@ -100,7 +101,8 @@ class Window:
 
 @record
 class Series:
-    """One routine at one time of day, every day (or on `weekdays`) from `first` to `last`."""
+    """One routine at one time of day, every day (or on `weekdays`, or every `every` days counted
+    from `first`) from `first` to `last`."""
 
     id: str
     slot: str  # "morning", or a clock time "07:30" written in the protocol
@@ -112,20 +114,24 @@ class Series:
     dose: str = ""  # "3×10, hold 5 s"
     description: str = ""
     weekdays: tuple[str, ...] = ()  # empty: every day
+    every: int = 1  # every how many days, counted from `first` (never with weekdays)
     phase: str = ""  # id of the phase the routine belongs to (see `owning_phase`), "" for none
     medication: bool = False  # a medicine reminder: never grouped with exercises, never timed in minutes
     pictures: tuple[str, ...] = ()  # ids of the exercise's pictures (recovery.pictures), in order
 
     def occurs_on(self, day: date) -> bool:
         """Whether the reminder goes off on `day`."""
-        if not self.first <= day <= self.last:
-            return False
-        return not self.weekdays or weekday(day) in self.weekdays
+        return self.first <= day <= self.last and self.on_pattern(day)
+
+    def on_pattern(self, day: date) -> bool:
+        """Whether `day` is one of the reminder's days of the week and of its every so many days,
+        wherever its first and last day are."""
+        return _on_pattern(day, self.first, self.weekdays, self.every)
 
     @property
     def count(self) -> int:
         """How many times the reminder occurs, counted from the dates (not day by day)."""
-        return _count(self.first, self.last, self.weekdays)
+        return _count(self.first, self.last, self.weekdays, self.every)
 
 
 @record
@@ -134,8 +140,8 @@ class Session:
 
     A patient on crutches mutes a calendar that rings fourteen times a day: the calendar rings
     once per session (at most once per named time of day), and the session lists what to do.
-    A session covers the days from `first` to `last` (on `weekdays`, or every day) on which the
-    same routines are due at that time.
+    A session covers the days from `first` to `last` (on `weekdays`, or every `every` days from
+    `first`, or every day) on which the same routines are due at that time.
     """
 
     slot: str
@@ -144,6 +150,7 @@ class Session:
     last: date
     weekdays: tuple[str, ...]  # empty: every day
     routines: tuple[Series, ...]
+    every: int = 1  # every how many days, counted from `first` (then weekdays is empty)
     #: False when a medicine due at the same minute rings for it (one alarm a minute, see `one_alarm_a_minute`).
     rings: bool = True
     #: For a medicine: the sessions at its minute that it rings for, so that its alarm names them.
@@ -161,40 +168,81 @@ class Session:
 
     def occurs_on(self, day: date) -> bool:
         """Whether the session's reminder goes off on `day`."""
-        return self.first <= day <= self.last and (not self.weekdays or weekday(day) in self.weekdays)
+        return self.first <= day <= self.last and _on_pattern(day, self.first, self.weekdays, self.every)
 
     @property
     def count(self) -> int:
         """How many times the session's reminder occurs."""
-        return _count(self.first, self.last, self.weekdays)
+        return _count(self.first, self.last, self.weekdays, self.every)
 
 
-def on_weekdays(first: date, last: date, weekdays: Iterable[str]) -> tuple[date, date]:
-    """The span narrowed to its first and last day on one of `weekdays` (none given: every day).
-    First after last when no day of the span is one of them."""
-    days = set(weekdays)
-    if days:
-        while first <= last and weekday(first) not in days:
-            first += timedelta(1)
-        while last >= first and weekday(last) not in days:
-            last -= timedelta(1)
+def _on_pattern(day: date, anchor: date, weekdays: tuple[str, ...], every: int) -> bool:
+    return (day - anchor).days % every == 0 and (not weekdays or weekday(day) in weekdays)
+
+
+def _period(weekdays: Iterable[str], every: int) -> int:
+    """After how many days the pattern repeats."""
+    return lcm(every, 7) if set(weekdays) else every
+
+
+def narrowed(
+    first: date, last: date, weekdays: Iterable[str] = (), every: int = 1, anchor: date | None = None
+) -> tuple[date, date]:
+    """The span narrowed to its first and last day on one of `weekdays` (none given: every day)
+    and, every `every` days counted from `anchor` (default `first`). First after last when no day
+    of the span is one of them. At most one period of the pattern is looked at."""
+    days = tuple(weekdays)
+    anchor = first if anchor is None else anchor
+    if not days and every == 1:
+        return first, last
+    for _ in range(_period(days, every)):
+        if first > last or _on_pattern(first, anchor, days, every):
+            break
+        first += timedelta(1)
+    for _ in range(_period(days, every)):
+        if last < first or _on_pattern(last, anchor, days, every):
+            break
+        last -= timedelta(1)
+    if not (first <= last and _on_pattern(first, anchor, days, every)):
+        return first, first - timedelta(1)
     return first, last
 
 
-def _count(first: date, last: date, weekdays: tuple[str, ...]) -> int:
+def _count(first: date, last: date, weekdays: tuple[str, ...], every: int = 1) -> int:
+    """How many days from `first` to `last` are on the pattern (counted from `first`)."""
     days = (last - first).days + 1
     if days <= 0:
         return 0
-    if not weekdays:
+    if not weekdays and every == 1:
         return days
-    weeks, rest = divmod(days, 7)
-    extra = sum(1 for n in range(rest) if weekday(first + timedelta(weeks * 7 + n)) in weekdays)
-    return weeks * len(set(weekdays)) + extra
+    period = _period(weekdays, every)
+    whole, rest = divmod(days, period)
+    on = [_on_pattern(first + timedelta(n), first, weekdays, every) for n in range(period)]
+    return whole * sum(on) + sum(on[:rest])
+
+
+def _step(residues: list[int], period: int) -> int:
+    """The interval of `residues` (sorted, of one period) when they are one day every so many
+    (0, 2, 4 of 6: 2), else the period itself."""
+    for step in range(1, period):
+        if (
+            period % step == 0
+            and len(residues) == period // step
+            and all((r - residues[0]) % step == 0 for r in residues)
+        ):
+            return step
+    return period
 
 
 def sessions_of(routines: Iterable[Series]) -> tuple[Session, ...]:
     """The routines grouped by time of day into sessions. Cost grows with the number of routines'
-    start and end days, not with the number of days."""
+    start and end days (and, for routines every so many days, the length of their common period),
+    not with the number of days.
+
+    Where a routine comes every other or every third day, the routines due together repeat after
+    the least common multiple of their intervals: each set of routines due together on the days of
+    that period becomes one session every so many days (all three every sixth day, the daily one
+    with the other on the days between), so that each day still rings once per time of day."""
     by_time: dict[tuple[time, str], list[Series]] = {}
     for series in routines:  # a medicine is a session of its own: its reminder says only what to take
         # Two times of day set to one clock time are one session (one alarm), named by the first.
@@ -203,33 +251,54 @@ def sessions_of(routines: Iterable[Series]) -> tuple[Session, ...]:
     for (moment, _), group in by_time.items():
         slot = group[0].slot
         edges = sorted({s.first for s in group} | {s.last + timedelta(1) for s in group})
-        spans: list[list[Any]] = []  # [first, last, weekdays, due]: due as positions in `group`
-        going: dict[tuple[tuple[int, ...], tuple[str, ...]], int] = {}  # the spans of the edge before
+        spans: list[list[Any]] = []  # [first, last, weekdays, every, due]: due as positions in `group`
+        going: dict[tuple[Any, ...], int] = {}  # the spans of the edge before, by what and which days
         for start, stop in pairwise(edges):
-            still: dict[tuple[tuple[int, ...], tuple[str, ...]], int] = {}
+            still: dict[tuple[Any, ...], int] = {}
             last_day = stop - timedelta(1)
             active = [n for n, s in enumerate(group) if s.first <= start and last_day <= s.last]
-            by_days: dict[tuple[int, ...], list[str]] = {}
-            for day in WEEKDAYS:
-                due = tuple(n for n in active if not group[n].weekdays or day in group[n].weekdays)
-                if due:
-                    by_days.setdefault(due, []).append(day)
-            for due, days in by_days.items():
-                weekdays = () if len(days) == 7 else tuple(days)
-                first, last = on_weekdays(start, last_day, weekdays)
+            for due, weekdays, every, anchor in _patterns(group, active, start):
+                first, last = narrowed(anchor, last_day, weekdays, every)
                 if first > last:
                     continue
-                if (due, weekdays) in going:  # the same routines on the same days go on: one session
-                    index = going[(due, weekdays)]
+                key = (due, weekdays, every, first.toordinal() % every)
+                if key in going:  # the same routines on the same days go on: one session
+                    index = going[key]
                     spans[index][1] = last
                 else:
                     index = len(spans)
-                    spans.append([first, last, weekdays, due])
-                still[(due, weekdays)] = index
+                    spans.append([first, last, weekdays, every, due])
+                still[key] = index
             going = still
-        for first, last, weekdays, due in spans:
-            found.append(Session(slot, moment, first, last, weekdays, tuple(group[n] for n in due)))
+        for first, last, weekdays, every, due in spans:
+            found.append(Session(slot, moment, first, last, weekdays, tuple(group[n] for n in due), every=every))
     return tuple(sorted(one_alarm_a_minute(found), key=lambda s: (s.first, s.time, s.slot)))
+
+
+def _patterns(
+    group: list[Series], active: list[int], start: date
+) -> Iterator[tuple[tuple[int, ...], tuple[str, ...], int, date]]:
+    """(routines due together, weekdays, every, a first day on or after `start`) for the days from
+    `start` on which the `active` routines of `group` are due."""
+    if all(group[n].every == 1 for n in active):  # by day of the week: one weekly rule each
+        by_days: dict[tuple[int, ...], list[str]] = {}
+        for day in WEEKDAYS:
+            due = tuple(n for n in active if not group[n].weekdays or day in group[n].weekdays)
+            if due:
+                by_days.setdefault(due, []).append(day)
+        for due, days in by_days.items():
+            yield due, () if len(days) == 7 else tuple(days), 1, start
+        return
+    period = lcm(*(_period(group[n].weekdays, group[n].every) for n in active))
+    by_residue: dict[tuple[int, ...], list[int]] = {}
+    for r in range(period):
+        due = tuple(n for n in active if group[n].on_pattern(start + timedelta(r)))
+        if due:
+            by_residue.setdefault(due, []).append(r)
+    for due, residues in by_residue.items():
+        step = _step(residues, period)
+        for r in residues[:1] if step < period else residues:
+            yield due, (), step, start + timedelta(r)
 
 
 def one_alarm_a_minute(sessions: list[Session]) -> list[Session]:
@@ -259,18 +328,20 @@ def _cut(session: Session, days: set[date]) -> Iterator[Session]:
         {session.first, session.last + timedelta(1), *(d for d in days if session.first < d <= session.last)}
     )
     for start, stop in pairwise(edges):
-        first, last = on_weekdays(start, stop - timedelta(1), session.weekdays)
+        first, last = narrowed(start, stop - timedelta(1), session.weekdays, session.every, session.first)
         if first <= last:
             yield replace(session, first=first, last=last)
 
 
 def _covers(medicine: Session, session: Session) -> bool:
-    """Whether the medicine is due on every day the session is."""
-    return (
-        medicine.first <= session.first
-        and session.last <= medicine.last
-        and (not medicine.weekdays or (bool(session.weekdays) and set(session.weekdays) <= set(medicine.weekdays)))
-    )
+    """Whether the medicine is due on every day the session is (one period of both is looked at)."""
+    if not (medicine.first <= session.first and session.last <= medicine.last):
+        return False
+    if medicine.every == 1 and session.every == 1:
+        return not medicine.weekdays or (bool(session.weekdays) and set(session.weekdays) <= set(medicine.weekdays))
+    period = lcm(_period(medicine.weekdays, medicine.every), _period(session.weekdays, session.every))
+    days = (session.first + timedelta(n) for n in range(period))
+    return all(medicine.occurs_on(day) for day in days if session.occurs_on(day))
 
 
 def _meets(medicine: Session, session: Session) -> bool:

@@ -17,12 +17,12 @@ from recovery.language import Words, words
 from recovery.protocol.model import Appointment, Dose, Milestone, Phase, Protocol, Routine
 from recovery.schedule.checks import date_problem, item_problem
 from recovery.schedule.dates import Days, Filler
-from recovery.schedule.items import Day, Schedule, Series, Span, Window, on_weekdays, owning_phase
+from recovery.schedule.items import Day, Schedule, Series, Span, Window, narrowed, owning_phase
 from recovery.schedule.plan import Plan
 from recovery.words import (
+    DAY_ZERO_WORDS,
     EARLIEST_DAY_FOR_STAGE,
     EARLIEST_DAY_TO_ASK,
-    FROM_THIS_DAY_ASK,
     HOLIDAY_IN_WINDOW,
     HOLIDAY_MOVED,
     KEEP_GOING,
@@ -102,7 +102,7 @@ def milestones_of(protocol: Protocol, days: Days, fill: Filler, plan: Plan) -> t
             description = _stage_description(item, fill(item.description), latest, fill.words)
         elif waiting:
             title = fill.words(EARLIEST_DAY_TO_ASK).format(clearance=clearance)
-            description = _gate_description(fill(item.description), clearance, fill.words)
+            description = _gate_description(fill(item.description), clearance, fill.words, protocol.day_zero)
         else:
             title, description = fill(item.title), fill(item.description)
         made.append(
@@ -235,7 +235,9 @@ def _keep_going(protocol: Protocol, days: Days, item_id: str, fill: Filler, word
     if not isinstance(milestone, Milestone) or milestone.clearance is None:
         return ""
     if milestone.criteria is None:
-        return fill.words(words).format(clearance=fill(milestone.clearance))
+        said = DAY_ZERO_WORDS[protocol.day_zero]  # whom to ask: a surgeon only after surgery
+        asked = said.lasts_until_cleared if words is LASTS_UNTIL_CLEARED else said.keep_going
+        return fill.words(asked).format(clearance=fill(milestone.clearance))
     if words is not LASTS_UNTIL_CLEARED:
         return fill.words(STAGE_KEEP_GOING)
     w = fill.words
@@ -279,8 +281,9 @@ def _on_clinic_days(first: date, last: date, is_open: Callable[[date], bool]) ->
     return start, end
 
 
-def _gate_description(description: str, clearance: str, w: Words) -> str:
-    return "\n".join([*([description] if description else []), w(FROM_THIS_DAY_ASK).format(clearance=clearance)])
+def _gate_description(description: str, clearance: str, w: Words, day_zero: str) -> str:
+    asked = w(DAY_ZERO_WORDS[day_zero].from_this_day_ask).format(clearance=clearance)
+    return "\n".join([*([description] if description else []), asked])
 
 
 def _series(
@@ -289,7 +292,7 @@ def _series(
     """One Series per time of day; none when the routine's span holds no matching day."""
     first, last = start, end - timedelta(1)
     weekdays = tuple(routine.weekdays or ())
-    first, last = on_weekdays(first, last, weekdays)
+    first, last = narrowed(first, last, weekdays, routine.every_days)
     if last < first:
         return []
     made = []
@@ -307,6 +310,7 @@ def _series(
                 dose=describe_dose(routine.dose, fill.words),
                 description=fill(routine.description),
                 weekdays=weekdays,
+                every=routine.every_days,
                 phase=owning_phase(first, routine.during, phases),
                 medication=routine.medication,
                 pictures=tuple(routine.pictures),
@@ -334,7 +338,8 @@ def starting_from(schedule: Schedule, day: date) -> Schedule:
     routines = []
     for series in schedule.routines:
         if series.last >= day:
-            moved = replace(series, first=max(series.first, day))
+            first, last = narrowed(max(series.first, day), series.last, series.weekdays, series.every, series.first)
+            moved = replace(series, first=first, last=last)
             if moved.phase not in left:  # its phase is over: it belongs to the one under way now
                 moved = replace(moved, phase=owning_phase(moved.first, "", phases))
             if moved.count:

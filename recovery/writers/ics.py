@@ -534,6 +534,8 @@ class _Writer:
             lines += ["", w("During {phase}:").format(phase=phase.title), *[f"- {p}" for p in phase.precautions]]
         description = "\n".join([*lines, "", w(self.schedule.said.first)])
         key = f"{session.slot}|{'+'.join(sorted(s.id for s in session.routines))}|{''.join(session.weekdays)}"
+        if session.every > 1:  # every so many days: which of those days, too
+            key += f"|{session.every}/{session.first.toordinal() % session.every}"
         for part, (first, count) in enumerate(_runs(session), parts.get(key, 0) + 1):
             parts[key] = part
             yield self.run(session, key, part, first, count, description)
@@ -552,6 +554,8 @@ class _Writer:
         rule = f"FREQ=DAILY;COUNT={count}"
         if session.weekdays:
             rule = f"FREQ=WEEKLY;COUNT={count};BYDAY={','.join(BYDAY_CODES[d] for d in session.weekdays)}"
+        elif session.every > 1:
+            rule = f"FREQ=DAILY;INTERVAL={session.every};COUNT={count}"
         event.add("RRULE", rule)
         self.finish(event, description)
         if session.rings:  # else a medicine at the same minute rings for it, and names it
@@ -613,6 +617,8 @@ def _slot(slot: str, w: Words) -> str:
 
 
 def _days(series: Series | Session, w: Words) -> str:
+    if series.every > 1:
+        return w.every_days(series.every)
     if not series.weekdays:
         return w("every day")
     return w("every {days}").format(days=w.listing(w.weekday_names(series.weekdays, wide=True)))

@@ -98,6 +98,7 @@ def to_data(schedule: Schedule) -> dict[str, Any]:
                 "first_day": _day(r.first),
                 "last_day": _day(r.last),
                 "weekdays": list(r.weekdays),
+                "every_days": r.every,
                 "count": r.count,
                 "description": r.description,
                 "phase": r.phase or None,

@@ -65,6 +65,7 @@ def render(schedule: Schedule, dated: bool = True, width: int = 80) -> str:
         slots = ", ".join(s.slot for s in series)
         dose = f" · {first.dose}" if first.dose else ""
         days = " on " + ", ".join(first.weekdays) if first.weekdays else ""
+        days += f" every {first.every} days" if first.every > 1 else ""
         lines.append(f"  {when(first.first, first.last)}  {first.title}{dose}  [{first.id}]")
         lines += _wrap(f"{slots}{days}, {first.minutes} min", width, 6)
     if schedule.red_flags:
