@@ -438,3 +438,31 @@ def test_a_course_without_surgery_does_not_say_operated_on_the_page(client: Test
     page = client.get(f"/p/{token}").text
     assert "the black leg is your left leg, the one being treated" in page
     assert "operated" not in page
+
+
+def test_a_strain_moves_on_when_the_physio_confirms_and_its_lengthening_days_follow(
+    client: TestClient, key: dict[str, str], clock: Clock
+) -> None:
+    """The bundled strain course: pain of 2 out of 10 holds it in stage 1 (G2's limit); pain-free
+    check-ins propose stage 2, the physio confirms it through the API, and the patient's feed then
+    holds the Diver every other day and the Glider every third day from that day."""
+    plan, token = make(client, key, protocol="hamstring-strain", plan_id="S-1")
+    sore = flaring_then(client, key, plan, clock, [{"done": "yes", "pain": "2", "morning": "same"}] * 6)
+    assert sore == ["hold"] * 6
+    easy = flaring_then(client, key, plan, clock, [{"done": "yes", "pain": "0", "morning": "better"}] * 4)
+    assert easy[-1] == "advance"
+    verdict = said(client, key, plan)["verdict"]
+    assert (verdict["to"], verdict["proposes"]) == ("start-lengthening", True)
+    confirmed = client.post(
+        f"/api/plans/{plan}/decision", json={"action": "advance", "stage": "start-lengthening"}, headers=key
+    )
+    assert confirmed.status_code == 200, confirmed.text
+    begun = date.fromisoformat(confirmed.json()["options"]["actual"]["start-lengthening"])
+    feed = client.get(f"/feed/{token}.ics").content
+    evenings = [start for summary, start, _ in strict_occurrences(feed) if "Evening" in summary]
+    assert evenings[0].date() == begun  # the first evening of stage 2 is the day it began
+    calendar = icalendar.Calendar.from_ical(feed)
+    rules = {str(e["SUMMARY"]): dict(e["RRULE"]) for e in calendar.walk("VEVENT") if e.get("RRULE")}
+    assert any(rule.get("INTERVAL") == [6] for rule in rules.values())  # the three together every sixth day
+    evening = [e for e in calendar.walk("VEVENT") if e.get("RRULE") and e["DTSTART"].dt.date() == begun]
+    assert any("The Glider" in str(e["DESCRIPTION"]) and "The Diver" in str(e["DESCRIPTION"]) for e in evening)
