@@ -98,19 +98,9 @@ def marked(text: str) -> str:
 
 #: The title of a clearance the plan has not recorded: the day the patient may first ask for it.
 EARLIEST_DAY_TO_ASK = marked("Earliest day to ask {clearance}")
-#: What an item that lasts until a clearance says (its end in the calendar is the latest day the
-#: protocol expects the clearance).
 #: What a visit's text says when a public holiday moved it, or falls in its window.
 HOLIDAY_MOVED = marked("Moved from {day}: {name}, a public holiday.")
 HOLIDAY_IN_WINDOW = marked("{day} is {name}, a public holiday: the clinic may be closed.")
-KEEP_GOING = marked("Keep going until you are cleared: ask your surgeon or physio {clearance}.")
-#: What a phase that lasts until a clearance says (a restriction such as "no driving" too).
-LASTS_UNTIL_CLEARED = marked("This lasts until you are cleared: ask your surgeon or physio {clearance}.")
-#: What such a day says: what follows the clearance comes in a new calendar.
-FROM_THIS_DAY_ASK = marked(
-    "From this day on, ask your surgeon or physio {clearance}. What comes after it is not in "
-    "this calendar until you are cleared: then ask for a new calendar from the day you were cleared."
-)
 
 
 #: What a stage that lasts until the patient moves on says, and its routines: how long it usually
@@ -166,9 +156,12 @@ class DayZero:
     legend: str  # the same, without one
     is_on: str  # the agenda before day 0
     after_course: str  # the agenda after the last day
-    keep_going: str  # a routine that lasts until a clearance: whom to ask
-    lasts_until_cleared: str  # a phase that lasts until one
-    from_this_day_ask: str  # the day a clearance may first be asked for
+    # Whom to ask for a clearance: an item that lasts until one (its end in the calendar is the
+    # latest day the protocol expects it), a routine or a phase (a restriction such as "no
+    # driving" too), and the day it may first be asked for (what follows comes in a new calendar).
+    keep_going: str
+    lasts_until_cleared: str
+    from_this_day_ask: str
 
 
 #: A course without surgery, counted from the first visit: its care team, its recovery.
@@ -227,9 +220,12 @@ DAY_ZERO_WORDS: dict[str, DayZero] = {
         legend=marked("In the pictures, the black leg is the one operated on."),
         is_on=marked("Your surgery is on {day}."),
         after_course=marked("Keep to what your surgeon and physio advise from here on."),
-        keep_going=KEEP_GOING,
-        lasts_until_cleared=LASTS_UNTIL_CLEARED,
-        from_this_day_ask=FROM_THIS_DAY_ASK,
+        keep_going=marked("Keep going until you are cleared: ask your surgeon or physio {clearance}."),
+        lasts_until_cleared=marked("This lasts until you are cleared: ask your surgeon or physio {clearance}."),
+        from_this_day_ask=marked(
+            "From this day on, ask your surgeon or physio {clearance}. What comes after it is not in "
+            "this calendar until you are cleared: then ask for a new calendar from the day you were cleared."
+        ),
     ),
     "first-visit": _FIRST_VISIT,
     # the same care-team words as a first visit; only what counts from day 0 differs

@@ -25,8 +25,6 @@ from recovery.words import (
     EARLIEST_DAY_TO_ASK,
     HOLIDAY_IN_WINDOW,
     HOLIDAY_MOVED,
-    KEEP_GOING,
-    LASTS_UNTIL_CLEARED,
     STAGE_CALL,
     STAGE_CRITERIA,
     STAGE_CRITERIA_BETTER,
@@ -69,7 +67,7 @@ def phases_of(protocol: Protocol, days: Days, fill: Filler, plan: Plan) -> tuple
     made: list[Span] = []
     problems: list[Problem] = []
     for item, start, end in _in_schedule(protocol.phases, "phases", days, plan, problems):
-        waiting = _keep_going(protocol, days, item.id, fill, LASTS_UNTIL_CLEARED, (start, end))
+        waiting = _keep_going(protocol, days, item.id, fill, (start, end), phase=True)
         if (worse := _stage_begun_by(protocol, item)) is not None:
             waiting = " ".join(filter(None, [waiting, fill.words(STAGE_IF_WORSE[worse.if_worse])]))
         made.append(
@@ -203,7 +201,7 @@ def routines_of(
             continue
         start, end = span
         series = _series(item, start, end, plan, fill, phases)
-        if waiting := _keep_going(protocol, days, item.id, fill, KEEP_GOING, (start, end)):
+        if waiting := _keep_going(protocol, days, item.id, fill, (start, end), phase=False):
             series = [replace(s, description=f"{s.description} {waiting}".strip()) for s in series]
         if (wrong := date_problem(item, start, end, plan.surgery_date, series)) is not None:
             problems.append(item_problem(item, "routines", wrong, plan))
@@ -226,8 +224,10 @@ def _booking_day(visit: date, surgery: date, is_open: Callable[[date], bool]) ->
     return day if day < visit else surgery
 
 
-def _keep_going(protocol: Protocol, days: Days, item_id: str, fill: Filler, words: str, span: tuple[date, date]) -> str:
-    """What an item that lasts until a clearance tells the patient ("" for any other item). Until
+def _keep_going(
+    protocol: Protocol, days: Days, item_id: str, fill: Filler, span: tuple[date, date], phase: bool
+) -> str:
+    """What an item (a `phase`, else a routine) that lasts until a clearance tells the patient ("" for any other item). Until
     a stage begins, the one before it lasts as long as the check-ins say: a phase says how long
     it usually takes (from the next stage's earliest to its latest day) and what moves it on."""
     gate = days.until_cleared.get(item_id)
@@ -236,9 +236,9 @@ def _keep_going(protocol: Protocol, days: Days, item_id: str, fill: Filler, word
         return ""
     if milestone.criteria is None:
         said = DAY_ZERO_WORDS[protocol.day_zero]  # whom to ask: a surgeon only after surgery
-        asked = said.lasts_until_cleared if words is LASTS_UNTIL_CLEARED else said.keep_going
+        asked = said.lasts_until_cleared if phase else said.keep_going
         return fill.words(asked).format(clearance=fill(milestone.clearance))
-    if words is not LASTS_UNTIL_CLEARED:
+    if not phase:
         return fill.words(STAGE_KEEP_GOING)
     w = fill.words
     start, end = span
