@@ -340,7 +340,23 @@ def test_default_output_path_and_standard_output(tmp_path) -> None:
         (["--surgery-date", "2027-03-01", "--time", "noon=12:00"], 2, '"noon" is not a time of day'),
         (["--surgery-date", "2027-03-01", "--time", "morning=25:00"], 2, "is not a clock time"),
         (["--surgery-date", "2027-03-01", "--actual", "brace-of=2027-04-01"], 1, 'did you mean "brace-off"?'),
-        (["--surgery-date", "2027-03-01", "--actual", "brace-off=2027-02-01"], 1, "before the surgery date"),
+        (
+            ["--surgery-date", "2027-03-01", "--actual", "brace-off=2027-02-01"],
+            1,
+            "before day 0, the day of surgery, 2027-03-01",
+        ),
+        (
+            [
+                "--start-date",
+                "2027-03-01",
+                "--protocol",
+                "hamstring-strain",
+                "--actual",
+                "start-lengthening=2027-02-20",
+            ],
+            1,
+            "before day 0, the day of your injury, 2027-03-01",
+        ),
         (["--surgery-date", "2027-03-01", "--actual", "brace-off=April"], 2, "write it as YYYY-MM-DD"),
         (["--surgery-date", "2027-03-01", "--from", "2028-06-01"], 1, "nothing is left to schedule"),
         (

@@ -301,7 +301,11 @@ def check_actuals(protocol: Protocol, plan: Plan, values: dict[str, Any], resolv
             )
         elif day < plan.surgery_date:
             problems.append(
-                Problem(f"before the surgery date {plan.surgery_date}", field="actuals", detail=f"{name}={day}")
+                Problem(
+                    f"before {DAY_ZERO_WORDS[protocol.day_zero].the_day}, {plan.surgery_date}",  # not surgery in every course
+                    field="actuals",
+                    detail=f"{name}={day}",
+                )
             )
         elif name not in plan.confirmed and (why := _outside_window(protocol, values, plan, name, day, resolved)):
             problems.append(Problem(why, field="actuals", detail=f"{name}={day}", remedy=("confirmed", name)))
